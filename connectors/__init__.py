@@ -1,0 +1,1 @@
+"""Connectors to the outside systems: plain Python on requests, no Airflow imports."""

@@ -1,0 +1,163 @@
+"""Typed records of the housing trading network, as the connector yields them.
+
+Money is `Decimal` yuan, areas `Decimal` m², times timezone-aware UTC `datetime`, dates `date`
+(business dates in Asia/Shanghai as the network writes them). ID numbers and phones are carried in full
+only inside these records, between the connector and the warehouse loader, which hashes and masks them;
+`__repr__` never shows them.
+
+Every record keeps `payload`: the JSON object exactly as received, for the warehouse's raw layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+CONTRACT_TYPES = ("认购", "预售", "现售")
+CONTRACT_STATES = ("待签", "已签", "已备案", "变更", "已领证", "撤销")
+CANCEL_REASONS = ("资金问题", "输入错误", "换房退房", "增减权益人", "楼盘表调整", "其他")
+PAYMENT_METHODS = ("一次性", "分期", "商贷", "公积金", "组合")
+PLAN_KINDS = ("定金", "首付", "分期", "按揭", "公积金", "一次性", "补差")
+REGISTRATION_STATUSES = ("办理中", "已领证")
+
+SOURCE = "trading_network"
+
+
+@dataclass(frozen=True, slots=True)
+class House:
+    house_id: str
+    project_code: str
+    project_name: str
+    building: str
+    unit: str
+    floor: int
+    room: str
+    permit_no: str | None
+    usage: str | None
+    building_area: Decimal
+    inner_area: Decimal | None
+    shared_area: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class Buyer:
+    name: str
+    id_type: str
+    id_number: str = field(repr=False)
+    phone: str | None = field(repr=False)
+    share: Decimal | None
+    is_primary: bool
+
+    @property
+    def is_company(self) -> bool:
+        return self.id_type == "统一社会信用代码"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    seq: int
+    kind: str
+    due_on: date | None
+    amount: Decimal
+    bank: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    state: str
+    at: datetime
+    reason_code: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    cancelled_at: datetime
+    reason_code: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    handed_over_on: date
+    as_built_area: Decimal
+    area_diff_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    status: str
+    applied_on: date | None
+    registered_on: date | None
+    certificate_no: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """One contract as the network shows it now, with its whole state history."""
+
+    contract_no: str
+    contract_type: str
+    state: str
+    updated_at: datetime
+    house: House
+    unit_price: Decimal
+    total_price: Decimal
+    deposit: Decimal | None
+    payment_method: str | None
+    subscription_no: str | None
+    previous_contract_no: str | None
+    planned_signing_on: date | None
+    signed_at: datetime | None
+    filed_at: datetime | None
+    cancellation: Cancellation | None
+    buyers: tuple[Buyer, ...]
+    payment_plan: tuple[PlanItem, ...]
+    history: tuple[StateChange, ...]
+    handover: Handover | None
+    registration: Registration | None
+    payload: dict[str, Any] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSummary:
+    """One row of the contract-list Excel export (no history, no plan; ID numbers already masked)."""
+
+    contract_no: str
+    contract_type: str
+    state: str
+    project_name: str
+    house_id: str
+    building: str
+    unit: str
+    floor: int
+    room: str
+    building_area: Decimal
+    inner_area: Decimal | None
+    unit_price: Decimal
+    total_price: Decimal
+    payment_method: str | None
+    signed_at: datetime | None
+    filed_at: datetime | None
+    buyer_names: tuple[str, ...]
+    buyer_ids_masked: tuple[str, ...]
+    updated_at: datetime
+    payload: dict[str, Any] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineItem:
+    """A record the connector could not accept: kept with the reason and the payload as received.
+
+    `payload` is the JSON object when the record parsed as JSON, else the text; `key` is the record's
+    natural key when it could be read (for example the contract number), else None.
+    """
+
+    source: str
+    entity: str
+    key: str | None
+    reason: str
+    payload: Any = field(repr=False)
+    updated_at: datetime | None = None

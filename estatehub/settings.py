@@ -1,0 +1,44 @@
+"""Every non-secret knob of estatehub, with its default, in one place.
+
+Secrets (passwords, the PII hash key) live only in Airflow Connections. The few environment
+variables read here are read when a function is called, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """The working data folder: `$ESTATEHUB_HOME`, else `var/` in the project."""
+    return Path(os.environ.get("ESTATEHUB_HOME") or PROJECT_ROOT / "var")
+
+
+def default_warehouse_path() -> Path:
+    """The embedded default warehouse: one SQLite file in the data folder."""
+    return data_dir() / "warehouse.db"
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """How a trading-network sync pages, batches and judges bad input."""
+
+    page_size: int = 200
+    look_back: timedelta = timedelta(hours=1)
+    # the share of quarantined records in one run above which the run fails (after loading the rest)
+    quarantine_threshold: float = 0.05
+    # a run that fetched fewer records than this never fails on the threshold alone
+    quarantine_min_records: int = 20
+
+
+SYNC = SyncSettings()
+
+# Airflow pool that serialises warehouse writes (one slot: SQLite has a single writer).
+WAREHOUSE_POOL = "warehouse"
