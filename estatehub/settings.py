@@ -42,3 +42,7 @@ SYNC = SyncSettings()
 
 # Airflow pool that serialises warehouse writes (one slot: SQLite has a single writer).
 WAREHOUSE_POOL = "warehouse"
+
+# Who hears about failures and staleness (non-secret; the SMTP server is the `smtp_default` Connection).
+SUPERVISORS = ("cs-supervisor-1@estatehub.example", "cs-supervisor-2@estatehub.example")
+MAIL_FROM = "estatehub@estatehub.example"

@@ -1,0 +1,57 @@
+"""The housing trading network (网签备案系统), developer side: client, records, parsing, errors."""
+
+from connectors.trading_network.client import Page, TradingNetworkClient, since_with_look_back
+from connectors.trading_network.errors import (
+    AuthError,
+    BadRecord,
+    ContractNotFound,
+    ExportFormatError,
+    FatalHTTPError,
+    PaginationError,
+    RateLimited,
+    RetriableError,
+    TradingNetworkError,
+    UnexpectedResponse,
+)
+from connectors.trading_network.export import read_contract_export
+from connectors.trading_network.parse import parse_contract
+from connectors.trading_network.records import (
+    Buyer,
+    Cancellation,
+    Contract,
+    ContractSummary,
+    Handover,
+    House,
+    PlanItem,
+    QuarantineItem,
+    Registration,
+    StateChange,
+)
+
+__all__ = [
+    "AuthError",
+    "BadRecord",
+    "Buyer",
+    "Cancellation",
+    "Contract",
+    "ContractNotFound",
+    "ContractSummary",
+    "ExportFormatError",
+    "FatalHTTPError",
+    "Handover",
+    "House",
+    "Page",
+    "PaginationError",
+    "PlanItem",
+    "QuarantineItem",
+    "RateLimited",
+    "Registration",
+    "RetriableError",
+    "StateChange",
+    "TradingNetworkClient",
+    "TradingNetworkError",
+    "UnexpectedResponse",
+    "parse_contract",
+    "read_contract_export",
+    "since_with_look_back",
+]

@@ -21,6 +21,7 @@ CANCEL_REASONS = ("资金问题", "输入错误", "换房退房", "增减权益�
 PAYMENT_METHODS = ("一次性", "分期", "商贷", "公积金", "组合")
 PLAN_KINDS = ("定金", "首付", "分期", "按揭", "公积金", "一次性", "补差")
 REGISTRATION_STATUSES = ("办理中", "已领证")
+ID_TYPES = ("身份证", "统一社会信用代码", "护照")
 
 SOURCE = "trading_network"
 

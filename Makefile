@@ -1,0 +1,45 @@
+# estatehub — two commands set up everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+
+.PHONY: help demo up test lint format bench clean
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME): requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(DEV): $(RUNTIME) requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+demo: $(RUNTIME)  ## run the main job on the embedded default (SQLite) against the sandbox, through Airflow
+	$(BIN)/python -m estatehub demo
+
+up: $(RUNTIME)  ## run the sandbox's simulated systems in the foreground
+	$(BIN)/python -m estatehub sandbox serve
+
+test: $(DEV)  ## run the whole test suite (PostgreSQL tests must run when CI=true)
+	$(BIN)/python -m pytest
+
+lint: $(DEV)  ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV)  ## ruff format
+	$(BIN)/ruff format .
+
+bench: $(DEV)  ## benchmarks (not part of the test run); prints the tables of the README
+	$(BIN)/python -m bench
+
+clean:  ## remove the venv and the data folder
+	rm -rf $(VENV) var

@@ -1,0 +1,415 @@
+"""The HTTP session every connector speaks through: timeouts, retries, back-off, safe logging.
+
+One place decides what is retriable (`RetryPolicy`): 429, 500, 502, 503, 504, connection errors,
+timeouts, and bodies that arrive truncated or cannot be decoded. Other 4xx answers are fatal (401 and
+403 as `AuthError`). Waits grow exponentially with jitter up to a cap; a `Retry-After` header
+(seconds or an HTTP date) is honoured up to its own cap. The attempt budget covers every cause.
+
+Logs name the method, the URL without query string, the status and the attempt; never headers,
+tokens or bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import requests.auth
+
+from connectors.errors import ConnectorError, ErrorKinds, RateLimited
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+# Failures of the transport that a later attempt may not meet. TLS errors are ConnectionErrors in
+# requests but are fatal here (a certificate does not fix itself); see `_send`.
+_TRANSIENT_EXCEPTIONS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+ErrorDetail = Callable[[requests.Response], "tuple[int | str | None, str | None]"]
+
+
+class BrokenBody(Exception):
+    """Raised by a body reader when a 2xx body is truncated or undecodable: the attempt is retried."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """What is retried, how often, and how long to wait in between.
+
+    The wait before attempt n+1 is `backoff_initial * backoff_multiplier ** (n - 1)`, capped at
+    `backoff_max`, of which a random share up to `jitter` is taken off (0: none, 1: "full jitter").
+    A `Retry-After` header replaces that wait, capped at `retry_after_max`.
+    """
+
+    max_attempts: int = 5
+    backoff_initial: float = 0.5
+    backoff_multiplier: float = 2.0
+    backoff_max: float = 30.0
+    jitter: float = 0.5
+    retry_after_max: float = 120.0
+    retriable_statuses: frozenset[int] = RETRIABLE_STATUSES
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
+        if not 0.0 <= self.jitter <= 1.0:
+            raise ValueError(f"jitter is a share of the wait between 0 and 1, got {self.jitter}")
+        if min(self.backoff_initial, self.backoff_max, self.retry_after_max) < 0:
+            raise ValueError("waits cannot be negative")
+
+    def is_retriable_status(self, status: int) -> bool:
+        return status in self.retriable_statuses
+
+    def backoff(self, attempt: int, draw: float = 1.0) -> float:
+        """The wait after failed attempt `attempt` (1-based); `draw` is a random number in [0, 1)."""
+        exponent = min(attempt - 1, 64)  # beyond this the cap wins anyway; keeps the power finite
+        wait = min(self.backoff_max, self.backoff_initial * self.backoff_multiplier**exponent)
+        return wait * (1.0 - self.jitter * draw)
+
+    def wait(self, attempt: int, retry_after: float | None, draw: float = 1.0) -> float:
+        """The wait before the next attempt: the server's `Retry-After` (capped) when it sent one."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.retry_after_max)
+        return self.backoff(attempt, draw)
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date); None when absent or bad."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(float(text), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        log.warning("ignoring a Retry-After header that is neither seconds nor an HTTP date")
+        return None
+    return max(when.timestamp() - now, 0.0)
+
+
+def safe_url(url: str) -> str:
+    """The URL without query string, fragment or credentials: what logs and error messages may show."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _status_text(response: requests.Response) -> str:
+    return f"HTTP {response.status_code} {response.reason or ''}".strip()
+
+
+@dataclass
+class _Failure:
+    """One failed attempt that may be retried."""
+
+    kind: type[ConnectorError]
+    problem: str
+    status: int | None = None
+    retry_after: float | None = None
+    cause: BaseException | None = None
+    response: requests.Response | None = None
+    api_code: int | str | None = None
+
+
+class HttpSession:
+    """A `requests.Session` with a timeout on every call and one retry policy.
+
+    `timeout` is seconds for both connecting and reading, or a `(connect, read)` pair. `errors` are the
+    classes to raise (a connector passes its own subclasses); `error_detail` reads the API's own code
+    and message from an error response, for messages. `sleep`, `clock` and `rand` are for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float | tuple[float, float] = 30.0,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        errors: ErrorKinds | None = None,
+        error_detail: ErrorDetail | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        if connect <= 0 or read <= 0:
+            raise ValueError(f"timeouts must be positive seconds, got connect={connect} read={read}")
+        self.timeout = (float(connect), float(read))
+        self.retry = retry or RetryPolicy()
+        self.errors = errors or ErrorKinds()
+        self._owns_session = session is None
+        self._session = session or requests.Session()
+        self._error_detail = error_detail
+        self._sleep = sleep
+        self._clock = clock
+        self._rand = rand
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> HttpSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def request_json(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: requests.auth.AuthBase | None = None,
+    ) -> Any:
+        """Send the request (retrying per policy) and return the decoded JSON body of the 2xx answer.
+
+        `auth` is applied to every attempt afresh (a signature with a new nonce and timestamp each time).
+        """
+        merged = {"Accept": "application/json", **(headers or {})}
+        return self._send(
+            method, url, params, json_body, merged, stream=False, read_body=_decode_json, auth=auth
+        )
+
+    def download(
+        self,
+        method: str,
+        url: str,
+        path: str | os.PathLike[str],
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        check: Callable[[Path], None] | None = None,
+        chunk_size: int = 1 << 16,
+        auth: requests.auth.AuthBase | None = None,
+    ) -> Path:
+        """Stream a 2xx body to `path` (through a temporary file beside it, renamed when complete).
+
+        `check(temp_path)` may raise `BrokenBody` for a file that arrived but is unusable; like a
+        broken stream, that attempt is retried from the start.
+        """
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+
+        def save(response: requests.Response) -> Path:
+            fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+            temp = Path(temp_name)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    for chunk in response.iter_content(chunk_size=chunk_size):
+                        out.write(chunk)
+                if check is not None:
+                    check(temp)
+                temp.replace(target)
+            finally:
+                temp.unlink(missing_ok=True)
+            return target
+
+        return self._send(
+            method, url, params, None, dict(headers or {}), stream=True, read_body=save, auth=auth
+        )
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        headers: Mapping[str, str],
+        *,
+        stream: bool,
+        read_body: Callable[[requests.Response], T],
+        auth: requests.auth.AuthBase | None = None,
+    ) -> T:
+        policy = self.retry
+        shown = safe_url(url)
+        failure: _Failure | None = None
+        for attempt in range(1, policy.max_attempts + 1):
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers=headers,
+                    timeout=self.timeout,
+                    stream=stream,
+                    auth=auth,
+                )
+            except requests.exceptions.SSLError as exc:
+                raise self.errors.fatal(
+                    f"expected a TLS connection, got a TLS error ({type(exc).__name__}); "
+                    "check the server certificate and the base URL of the Connection",
+                    method=method,
+                    url=shown,
+                ) from exc
+            except _TRANSIENT_EXCEPTIONS as exc:
+                failure = _Failure(self.errors.retriable, _describe_transport(exc), cause=exc)
+            except requests.exceptions.RequestException as exc:
+                raise self.errors.fatal(
+                    f"the request could not be sent ({type(exc).__name__}); "
+                    "check the base URL of the Connection",
+                    method=method,
+                    url=shown,
+                ) from exc
+            else:
+                try:
+                    log.debug(
+                        "%s %s -> %s (attempt %d/%d)",
+                        method,
+                        shown,
+                        response.status_code,
+                        attempt,
+                        policy.max_attempts,
+                    )
+                    failure = self._judge(method, shown, response)
+                    if failure is None:
+                        return read_body(response)
+                except (*_TRANSIENT_EXCEPTIONS, BrokenBody) as exc:
+                    failure = _Failure(
+                        self.errors.retriable,
+                        f"a {response.status_code} answer whose body {_describe_body_problem(exc)}",
+                        status=response.status_code,
+                        cause=exc,
+                    )
+                finally:
+                    response.close()
+            if attempt == policy.max_attempts:
+                break
+            wait = policy.wait(attempt, failure.retry_after, self._rand())
+            log.warning(
+                "%s %s: %s (attempt %d/%d); retrying in %.2f s",
+                method,
+                shown,
+                failure.problem,
+                attempt,
+                policy.max_attempts,
+                wait,
+            )
+            self._sleep(wait)
+        assert failure is not None  # the loop runs at least once and only breaks after a failure
+        raise self._give_up(method, shown, failure, policy.max_attempts) from failure.cause
+
+    def _judge(self, method: str, shown: str, response: requests.Response) -> _Failure | None:
+        """None for a 2xx answer; a retriable `_Failure`; or raise the fatal error for this status."""
+        status = response.status_code
+        if 200 <= status < 300:
+            return None
+        code, detail = self._detail(response)
+        said = f"{_status_text(response)}" + (f" ({detail})" if detail else "")
+        if self.retry.is_retriable_status(status):
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+            kind = self.errors.rate_limited if status == 429 else self.errors.retriable
+            return _Failure(
+                kind, said, status=status, retry_after=retry_after, response=response, api_code=code
+            )
+        if status in (401, 403):
+            raise self.errors.auth(
+                f"expected the server to accept our credentials, got {said}; "
+                "check the account and password (or key) of the Connection",
+                method=method,
+                url=shown,
+                status=status,
+                api_code=code,
+                response=response,
+            )
+        if 300 <= status < 400:
+            problem = f"expected a 2xx answer, got a redirect {said} that was not followed"
+        else:
+            problem = f"expected a 2xx answer, got {said}"
+        raise self.errors.fatal(
+            f"{problem}; this request is not retried: fix the request (parameters, identifiers) it names",
+            method=method,
+            url=shown,
+            status=status,
+            api_code=code,
+            response=response,
+        )
+
+    def _detail(self, response: requests.Response) -> tuple[int | str | None, str | None]:
+        if self._error_detail is None:
+            return None, None
+        return self._error_detail(response)
+
+    def _give_up(self, method: str, shown: str, failure: _Failure, attempts: int) -> ConnectorError:
+        if attempts > 1:
+            message = f"expected a 2xx answer within {attempts} attempts, the last one got {failure.problem}"
+        else:
+            message = f"expected a 2xx answer, got {failure.problem} (retries are disabled)"
+        if issubclass(failure.kind, RateLimited):
+            message += "; the server is throttling us: lower the request rate or run again later"
+        else:
+            message += "; the server or the network is failing: run again later (the task's retries will)"
+        error = failure.kind(
+            message,
+            method=method,
+            url=shown,
+            status=failure.status,
+            attempts=attempts,
+            api_code=failure.api_code,
+            response=failure.response,
+        )
+        if isinstance(error, RateLimited):
+            error.retry_after = failure.retry_after
+        return error
+
+
+def _decode_json(response: requests.Response) -> Any:
+    body = response.content
+    if not body:
+        raise BrokenBody("is empty, expected JSON")
+    try:
+        return json.loads(body)
+    except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError
+        raise BrokenBody(f"is not complete JSON ({len(body)} bytes, {type(exc).__name__})") from exc
+
+
+def _describe_transport(exc: BaseException) -> str:
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "no connection within the connect timeout"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "no answer within the read timeout"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "a body cut off in transit"
+    if isinstance(exc, requests.exceptions.ConnectionError) and "timed out" in str(exc).lower():
+        return "no answer within the read timeout"
+    return f"a broken connection ({type(exc).__name__})"
+
+
+def _describe_body_problem(exc: BaseException) -> str:
+    if isinstance(exc, BrokenBody):
+        return str(exc)
+    if isinstance(exc, requests.exceptions.Timeout | requests.exceptions.ConnectionError):
+        return "stalled past the read timeout or the connection broke"
+    return "was cut off in transit"

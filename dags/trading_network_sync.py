@@ -1,0 +1,69 @@
+"""Sync of the housing trading network: contracts, state changes, cancellations, handovers, registrations.
+
+Hourly in business hours (Asia/Shanghai). Raw → staging → core in the warehouse; emits the
+`core_contract` Asset for the reconciliation DAG. Logic lives in `estatehub.sync.trading_network`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
+
+from estatehub import settings
+
+CONTRACTS = Asset(name="core_contract", uri="estatehub://warehouse/core_contract", group="warehouse")
+
+notify_supervisors = SmtpNotifier(
+    to=list(settings.SUPERVISORS),
+    from_email=settings.MAIL_FROM,
+    smtp_conn_id="smtp_default",
+    subject="[estatehub] {{ dag.dag_id }}.{{ ti.task_id }} failed ({{ ds }})",
+)
+
+
+@dag(
+    dag_id="trading_network_sync",
+    schedule=CronTriggerTimetable("0 9-18 * * *", timezone="Asia/Shanghai"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sync", "trading_network", "contracts"],
+    default_args={
+        "owner": "customer-service-data",
+        "retries": 3,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=20),
+        "on_failure_callback": notify_supervisors,
+    },
+    params={"full": Param(False, type="boolean", description="Full refresh: fetch every contract again")},
+    doc_md=__doc__,
+)
+def trading_network_sync():
+    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
+    def upgrade_warehouse() -> str:
+        from estatehub.warehouse.migrations import current_revision, upgrade
+        from plugins.hooks.warehouse import WarehouseHook
+
+        warehouse = WarehouseHook().get_conn()
+        upgrade(warehouse.engine)
+        return current_revision(warehouse.engine)
+
+    @task(pool=settings.WAREHOUSE_POOL, outlets=[CONTRACTS], execution_timeout=timedelta(minutes=50))
+    def sync_contracts(params: dict | None = None) -> dict:
+        from estatehub.sync.trading_network import sync_trading_network
+        from plugins.hooks.trading_network import TradingNetworkHook
+        from plugins.hooks.warehouse import WarehouseHook
+
+        full = bool((params or {}).get("full", False))
+        with TradingNetworkHook().get_conn() as client:
+            result = sync_trading_network(client, WarehouseHook().get_conn(), full=full)
+        return result.as_dict()
+
+    upgrade_warehouse() >> sync_contracts()
+
+
+trading_network_sync()

@@ -1,0 +1,5 @@
+import sys
+
+from estatehub.cli import main
+
+sys.exit(main())

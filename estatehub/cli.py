@@ -1,0 +1,263 @@
+"""The command line: `python -m estatehub` (installed as `estatehub`).
+
+Commands run the same code as the Airflow tasks, for one-off runs, backfills and the demo. Output
+here is for people: counts and names, never ID numbers or phones. Bad arguments exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from estatehub import settings
+
+log = logging.getLogger(__name__)
+
+SANDBOX_ACCOUNT = "dev-sandbox"
+SANDBOX_PASSWORD = "sandbox-only-password"  # the sandbox's own fake login, not a secret of any real system
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as given (exit code 2)."""
+
+
+def _iso_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an ISO time like 2026-03-31T18:00:00+08:00, got {text!r}") from exc
+    return value if value.tzinfo else value.replace(tzinfo=settings.BUSINESS_TZ)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-03-31, got {text!r}") from exc
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {value}")
+    return value
+
+
+def _json_arg(text: str):
+    """JSON given inline or as @path."""
+    try:
+        raw = Path(text[1:]).read_text(encoding="utf-8") if text.startswith("@") else text
+        return json.loads(raw)
+    except (OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"expected JSON or @file.json: {exc}") from exc
+
+
+# -- sandbox ---------------------------------------------------------------------------------------
+
+
+def cmd_sandbox_generate(args: argparse.Namespace) -> int:
+    from sandbox.world import generate_world
+
+    info = generate_world(
+        args.out, units=args.units, seed=args.seed, inventory_csv=args.inventory
+    )
+    print(f"world written to {args.out}: {info}")
+    return 0
+
+
+def _world_path(args: argparse.Namespace) -> Path:
+    from sandbox.world import ensure_world
+
+    if args.world:
+        if not Path(args.world).exists():
+            raise UsageError(f"world file {args.world} does not exist: generate it with `sandbox generate`")
+        return Path(args.world)
+    return ensure_world(settings.data_dir() / "sandbox", units=args.units, seed=args.seed)
+
+
+def cmd_sandbox_serve(args: argparse.Namespace) -> int:
+    from sandbox.serve import serve
+
+    world = _world_path(args)
+    running = serve(
+        world,
+        host="127.0.0.1",
+        port=args.port,
+        account=args.account,
+        password=args.password,
+        faults=args.faults,
+        clock=args.clock,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        for name, url in running.urls.items():
+            print(f"{name}={url}", flush=True)
+        print(f"world={world}", flush=True)
+        print("READY", flush=True)
+        stop.wait()
+    finally:
+        running.stop()
+    return 0
+
+
+# -- warehouse -------------------------------------------------------------------------------------
+
+
+def cmd_warehouse_upgrade(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.warehouse.migrations import current_revision, upgrade
+
+    warehouse = resolve_warehouse(args.url)
+    before = current_revision(warehouse.engine)
+    upgrade(warehouse.engine)
+    after = current_revision(warehouse.engine)
+    print(f"warehouse {warehouse.engine.url.render_as_string(hide_password=True)}: {before or 'empty'} -> {after}")
+    return 0
+
+
+def cmd_contracts_in_state(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.warehouse.queries import contracts_in_state_on
+
+    warehouse = resolve_warehouse(args.url)
+    rows = contracts_in_state_on(warehouse.engine, state=args.state, on=args.on, not_reached=args.not_reached)
+    what = f"in state {args.state} at the end of {args.on}"
+    if args.not_reached:
+        what += f" and not yet {args.not_reached}"
+    print(f"{len(rows)} contracts {what}")
+    for row in rows[: args.limit]:
+        print("  " + "  ".join(str(value) for value in row))
+    if len(rows) > args.limit:
+        print(f"  ... {len(rows) - args.limit} more (--limit)")
+    return 0
+
+
+# -- sync ------------------------------------------------------------------------------------------
+
+
+def cmd_sync_trading_network(args: argparse.Namespace) -> int:
+    from estatehub.connections import (
+        TRADING_NETWORK_CONN_ID,
+        get_connection,
+        resolve_warehouse,
+        trading_network_client,
+    )
+    from estatehub.sync.trading_network import sync_trading_network
+
+    conn = get_connection(TRADING_NETWORK_CONN_ID)
+    if conn is None:
+        raise UsageError(
+            "no 'trading_network' Connection: set AIRFLOW_CONN_TRADING_NETWORK, e.g. "
+            "'http://ACCOUNT:PASSWORD@host:port' (README, section Connections)"
+        )
+    warehouse = resolve_warehouse(args.warehouse_url)
+    with trading_network_client(conn) as client:
+        result = sync_trading_network(client, warehouse, full=args.full)
+    print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
+    return 0
+
+
+# -- demo ------------------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from estatehub.demo import DemoOptions, run_demo
+
+    options = DemoOptions(units=args.units, seed=args.seed, days=args.days, last_day=args.last_day, home=args.home)
+    return run_demo(options)
+
+
+# -- parser ----------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="estatehub",
+        description="estatehub: the customer service data hub (sandbox, warehouse, syncs, demo).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sandbox = commands.add_parser("sandbox", help="the simulated outside systems")
+    sandbox_cmds = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="SUBCOMMAND")
+    generate = sandbox_cmds.add_parser("generate", help="write a simulated world to a file")
+    generate.add_argument("--units", type=_positive_int, default=300, help="number of units (default 300)")
+    generate.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    generate.add_argument("--inventory", type=Path, help="unit inventory CSV (楼栋,单元,楼层,房号,单价,建筑面积,套内面积)")
+    generate.add_argument("--out", type=Path, required=True, help="world file to write")
+    generate.set_defaults(func=cmd_sandbox_generate)
+
+    serve = sandbox_cmds.add_parser("serve", help="run the simulated systems on loopback, in the foreground")
+    serve.add_argument("--world", help="world file (default: generated and cached in the data folder)")
+    serve.add_argument("--units", type=_positive_int, default=300, help="units when generating (default 300)")
+    serve.add_argument("--seed", type=int, default=7, help="seed when generating (default 7)")
+    serve.add_argument("--port", type=int, default=0, help="port of the trading network (default: any free)")
+    serve.add_argument("--account", default=SANDBOX_ACCOUNT, help="account the sandbox accepts")
+    serve.add_argument("--password", default=SANDBOX_PASSWORD, help="password the sandbox accepts")
+    serve.add_argument("--faults", type=_json_arg, help="fault rules, JSON or @file (sandbox/faults.py)")
+    serve.add_argument("--clock", type=_iso_datetime, help="simulated time to start at (default: world end)")
+    serve.set_defaults(func=cmd_sandbox_serve)
+
+    warehouse = commands.add_parser("warehouse", help="the warehouse")
+    warehouse_cmds = warehouse.add_subparsers(dest="warehouse_command", required=True, metavar="SUBCOMMAND")
+    upgrade = warehouse_cmds.add_parser("upgrade", help="apply the migrations to the configured warehouse")
+    upgrade.add_argument("--url", help="SQLAlchemy URL (default: the 'warehouse' Connection, else embedded SQLite)")
+    upgrade.set_defaults(func=cmd_warehouse_upgrade)
+
+    contracts = commands.add_parser("contracts", help="ask the warehouse about contracts")
+    contracts_cmds = contracts.add_subparsers(dest="contracts_command", required=True, metavar="SUBCOMMAND")
+    in_state = contracts_cmds.add_parser(
+        "in-state", help="contracts in a state at the end of a business day (e.g. 已签 and not yet 已备案)"
+    )
+    in_state.add_argument("--state", required=True, help="state, e.g. 已签")
+    in_state.add_argument("--on", type=_iso_date, required=True, help="business day (Asia/Shanghai), e.g. 2026-03-31")
+    in_state.add_argument("--not-reached", help="and not yet in this state, e.g. 已备案")
+    in_state.add_argument("--limit", type=_positive_int, default=20, help="rows to print (default 20)")
+    in_state.add_argument("--url", help="warehouse SQLAlchemy URL")
+    in_state.set_defaults(func=cmd_contracts_in_state)
+
+    sync = commands.add_parser("sync", help="run a sync once (the same code as the Airflow task)")
+    sync_cmds = sync.add_subparsers(dest="sync_command", required=True, metavar="SOURCE")
+    tn = sync_cmds.add_parser("trading-network", help="contracts from the housing trading network")
+    tn.add_argument("--full", action="store_true", help="full refresh instead of incremental")
+    tn.add_argument("--warehouse-url", help="warehouse SQLAlchemy URL (default: the 'warehouse' Connection)")
+    tn.set_defaults(func=cmd_sync_trading_network)
+
+    demo = commands.add_parser("demo", help="run the whole pipeline on the sandbox through Airflow")
+    demo.add_argument("--units", type=_positive_int, default=300, help="units in the world (default 300)")
+    demo.add_argument("--seed", type=int, default=7, help="world seed (default 7)")
+    demo.add_argument("--days", type=_positive_int, default=5, help="simulated days to run (default 5)")
+    demo.add_argument("--last-day", type=_iso_date, default=None, help="last simulated business day")
+    demo.add_argument("--home", type=Path, default=None, help="demo folder (default: <data folder>/demo)")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        parser.exit(2, f"estatehub: error: {exc}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""The demo: the real Airflow DAG against the sandbox, over several simulated days, on the embedded default.
+
+Steps: generate (or reuse) the simulated world; start the sandbox servers in a child process; point
+the Connections (`AIRFLOW_CONN_*`) at them and at a SQLite warehouse; `airflow db migrate`; then for
+each simulated business day move the sandbox clock to 18:00 and run `airflow dags test
+trading_network_sync` (one day with faults injected, to show retries and quarantine); finally print
+a summary read from the warehouse and stop the servers. Everything stays in the demo folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, time as dtime, timedelta
+from pathlib import Path
+
+import requests
+
+from estatehub import settings
+from estatehub.cli import SANDBOX_ACCOUNT, SANDBOX_PASSWORD
+
+DAG_ID = "trading_network_sync"
+DEFAULT_LAST_DAY = date(2026, 3, 31)
+SYNC_HOUR = dtime(18, 0)
+
+# the faults of the demo's third day: the sync must ride through all of them
+DEMO_FAULTS = {
+    "rules": [
+        {"kind": "rate_limit", "path": "/api/v1/contracts", "every": 4, "retry_after": 1},
+        {"kind": "http_503", "path": "/api/v1/contracts", "times": 2},
+        {"kind": "expire_tokens", "path": "/api/v1/contracts", "after": 2, "times": 1},
+        {"kind": "duplicate", "path": "/api/v1/contracts"},
+        {"kind": "malformed", "path": "/api/v1/contracts", "every": 1, "times": 1},
+    ]
+}
+FAULT_DAY_INDEX = 2
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    units: int = 300
+    seed: int = 7
+    days: int = 5
+    last_day: date | None = None
+    home: Path | None = None
+
+
+class DemoError(RuntimeError):
+    """A demo step that failed; the message names the step and the log to read."""
+
+
+class SandboxProcess:
+    """`python -m estatehub sandbox serve` as a child process; reads its URLs from stdout."""
+
+    def __init__(self, world: Path, clock: datetime, log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "estatehub", "sandbox", "serve", "--world", str(world),
+             "--clock", clock.isoformat()],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            env=os.environ.copy(),
+        )
+        self.urls: dict[str, str] = {}
+        deadline = time.monotonic() + 120
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise DemoError(f"the sandbox stopped before it was ready; see {log_path}")
+            line = line.strip()
+            if line == "READY":
+                return
+            name, _, value = line.partition("=")
+            if value:
+                self.urls[name] = value
+        raise DemoError(f"the sandbox was not ready within 120 s; see {log_path}")
+
+    def set_clock(self, when: datetime) -> None:
+        response = requests.post(f"{self.urls['trading_network']}/_sandbox/clock", json={"now": when.isoformat()},
+                                 timeout=60)
+        response.raise_for_status()
+
+    def set_faults(self, rules: dict) -> None:
+        response = requests.post(f"{self.urls['trading_network']}/_sandbox/faults", json=rules, timeout=10)
+        response.raise_for_status()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+
+
+def business_days(last_day: date, days: int) -> list[date]:
+    return [last_day - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def at_sync_hour(day: date) -> datetime:
+    return datetime.combine(day, SYNC_HOUR, tzinfo=settings.BUSINESS_TZ)
+
+
+def airflow_env(home: Path, urls: dict[str, str], warehouse_path: Path, pii_key: str) -> dict[str, str]:
+    """Environment of the Airflow commands: SQLite metadata in the demo folder, the Connections."""
+    root = settings.PROJECT_ROOT
+    trading_network = urls["trading_network"].replace("http://", f"http://{SANDBOX_ACCOUNT}:{SANDBOX_PASSWORD}@")
+    env = os.environ.copy()
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home / "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "airflow" / "logs"),
+            "AIRFLOW_CONN_TRADING_NETWORK": trading_network + "?timeout=10",
+            "AIRFLOW_CONN_WAREHOUSE": json.dumps(
+                {"conn_type": "sqlite", "host": str(warehouse_path), "extra": {"pii_key": pii_key}}
+            ),
+            "AIRFLOW_CONN_SMTP_DEFAULT": "smtp://127.0.0.1:1025",
+            "ESTATEHUB_HOME": str(home),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])),
+        }
+    )
+    return env
+
+
+def run_logged(command: list[str], env: dict[str, str], log_path: Path, step: str) -> None:
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        result = subprocess.run(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, check=False)
+    if result.returncode != 0:
+        raise DemoError(f"{step} failed (exit {result.returncode}); see {log_path}")
+
+
+def airflow_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "airflow"), *args]
+
+
+def run_demo(options: DemoOptions) -> int:
+    from estatehub.connections import embedded_pii_key
+    from estatehub.demo_summary import print_run_line, write_summary
+    from sandbox.world import ensure_world, open_world
+
+    started = time.monotonic()
+    home = (options.home or settings.data_dir() / "demo").resolve()
+    if home.exists():
+        shutil.rmtree(home)
+    logs = home / "logs"
+    logs.mkdir(parents=True)
+    warehouse_path = home / "warehouse.db"
+    pii_key = embedded_pii_key(home / "pii.key").decode()
+
+    print(f"estatehub demo: {options.units} units, seed {options.seed}, {options.days} simulated days")
+    world = ensure_world(settings.data_dir() / "sandbox", units=options.units, seed=options.seed)
+    store = open_world(world)
+    last_day = options.last_day or min(DEFAULT_LAST_DAY, date.fromisoformat(store.meta["end_on"]))
+    days = business_days(last_day, options.days)
+    print(f"world: {world} ({store.meta['contracts']} contracts over {store.meta['start_on']}..{store.meta['end_on']})")
+
+    sandbox = SandboxProcess(world, at_sync_hour(days[0]), logs / "sandbox.log")
+    try:
+        print(f"sandbox: trading network at {sandbox.urls['trading_network']}")
+        env = airflow_env(home, sandbox.urls, warehouse_path, pii_key)
+        run_logged(airflow_command("db", "migrate"), env, logs / "airflow-db-migrate.log", "airflow db migrate")
+        run_logged(
+            airflow_command("pools", "set", settings.WAREHOUSE_POOL, "1", "serialises warehouse writes"),
+            env, logs / "airflow-pools.log", "airflow pools set",
+        )
+        from sqlalchemy import create_engine
+
+        engine = create_engine(f"sqlite:///{warehouse_path}")
+        for index, day in enumerate(days):
+            when = at_sync_hour(day)
+            sandbox.set_clock(when)
+            faults = DEMO_FAULTS if index == FAULT_DAY_INDEX else {"rules": []}
+            sandbox.set_faults(faults)
+            log_path = logs / f"dags-test-{day.isoformat()}.log"
+            run_logged(airflow_command("dags", "test", DAG_ID, when.isoformat()), env, log_path,
+                       f"airflow dags test {DAG_ID} {when.isoformat()}")
+            print_run_line(engine, day, faulty=bool(faults["rules"]), log_path=log_path)
+        sandbox.set_faults({"rules": []})
+        summary_path = home / "summary.txt"
+        write_summary(engine, last_day, summary_path, home=home, logs=logs)
+        print(summary_path.read_text(encoding="utf-8"))
+    finally:
+        sandbox.stop()
+    print(f"demo finished in {time.monotonic() - started:.0f} s")
+    return 0

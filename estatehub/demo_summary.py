@@ -1,0 +1,102 @@
+"""What the demo prints: read from the warehouse only, personal data masked."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from estatehub.warehouse import queries
+
+
+def print_run_line(engine: Engine, day: date, *, faulty: bool, log_path: Path) -> None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "select mode, status, fetched, loaded, quarantined from etl_run "
+                "where source = 'trading_network' order by started_at desc limit 1"
+            )
+        ).one()
+    note = "  (faults injected: 429, 503, expired token, duplicate page, malformed records)" if faulty else ""
+    print(
+        f"  {day}  sync {row.mode:<11} {row.status:<9} fetched {row.fetched:>5}  loaded {row.loaded:>5}  "
+        f"quarantined {row.quarantined:>3}{note}"
+    )
+
+
+def _table(headers: list[str], rows: list[tuple]) -> list[str]:
+    cells = [[str(h) for h in headers]] + [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max(_width(cell[i]) for cell in cells) for i in range(len(headers))]
+    lines = []
+    for n, cell in enumerate(cells):
+        lines.append("  " + "  ".join(value + " " * (widths[i] - _width(value)) for i, value in enumerate(cell)))
+        if n == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    return lines
+
+
+def _width(value: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in value)
+
+
+def summary_lines(engine: Engine, as_of: date) -> list[str]:
+    lines = [f"Summary as of the end of {as_of} (Asia/Shanghai), read from the warehouse", ""]
+    counts = queries.contract_state_counts(engine)
+    lines.append("Contracts by type and state")
+    lines += _table(["type", "state", "contracts"], [tuple(r) for r in counts])
+    lines.append("")
+
+    overdue = queries.filings_overdue(engine, as_of=as_of)
+    lines.append(f"Filings overdue (signed more than 30 days ago, not yet 已备案): {len(overdue)}")
+    if overdue:
+        lines += _table(
+            ["contract", "house", "signed on", "days since signing"],
+            [(r.contract_no, r.house_id, r.signed_on, r.days_since_signing) for r in overdue[:10]],
+        )
+        if len(overdue) > 10:
+            lines.append(f"  ... and {len(overdue) - 10} more")
+    lines.append("")
+
+    signed_not_filed = queries.contracts_in_state_on(engine, state="已签", on=as_of, not_reached="已备案")
+    lines.append(f"Contracts 已签 at the end of {as_of} and not yet 已备案 (from the state history): "
+                 f"{len(signed_not_filed)}")
+    lines.append("")
+
+    with engine.connect() as conn:
+        quarantined = conn.execute(
+            text(
+                "select entity, reason, count(*) as n from etl_quarantine where resolved_at is null "
+                "group by entity, reason order by n desc, reason"
+            )
+        ).all()
+        runs = conn.execute(
+            text(
+                "select mode, status, fetched, loaded, quarantined from etl_run "
+                "where source = 'trading_network' order by started_at"
+            )
+        ).all()
+    total = sum(row.n for row in quarantined)
+    lines.append(f"Quarantined records (kept with their reason, not loaded): {total}")
+    if quarantined:
+        lines += _table(["entity", "reason", "records"], [(r.entity, r.reason[:70], r.n) for r in quarantined])
+    lines.append("")
+    lines.append(
+        f"Sync runs: {len(runs)}, fetched {sum(r.fetched for r in runs)}, loaded {sum(r.loaded for r in runs)}, "
+        f"quarantined {sum(r.quarantined for r in runs)}"
+    )
+    return lines
+
+
+def write_summary(engine: Engine, as_of: date, path: Path, *, home: Path, logs: Path) -> None:
+    lines = summary_lines(engine, as_of)
+    lines += [
+        "",
+        "Where things are",
+        f"  warehouse (SQLite): {home / 'warehouse.db'}",
+        f"  Airflow home, metadata and task logs: {home / 'airflow'}",
+        f"  demo and sandbox logs: {logs}",
+        f"  this summary: {path}",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

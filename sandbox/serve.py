@@ -1,0 +1,198 @@
+"""Start the sandbox's servers on loopback over one world store.
+
+`serve(world_path, account=..., password=...)` starts every server in daemon threads and returns a
+`RunningSandbox` (`.urls` by server name, `.servers`, `.stop()`, a context manager). Today it starts
+the housing trading network; the banks, the ledger, the bureau site and the mail sink join the same
+set later, each under its own name.
+
+`python -m sandbox.serve WORLD [--port N] [--faults JSON|@file] [--clock ISO]` runs them in the
+foreground: it prints `name=url` for each server, then `READY`, and stops cleanly on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sqlite3
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from sandbox.faults import FaultRuleError, load_rules
+from sandbox.http_base import SandboxServer
+from sandbox.trading_network.server import DEFAULT_TOKEN_TTL, TradingNetworkServer
+
+log = logging.getLogger(__name__)
+
+SERVER_NAMES = ("trading_network",)
+DEFAULT_ACCOUNT = "dev-sandbox"
+DEFAULT_PASSWORD = "sandbox-only-password"  # the sandbox's own fake login, not a secret of any real system
+
+
+class RunningSandbox:
+    """The started servers by name; `stop()` (or leaving the `with` block) stops them all."""
+
+    def __init__(self, servers: Mapping[str, SandboxServer]) -> None:
+        self.servers = dict(servers)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: server.url for name, server in self.servers.items()}
+
+    def __getitem__(self, name: str) -> SandboxServer:
+        return self.servers[name]
+
+    def stop(self) -> None:
+        for name, server in reversed(list(self.servers.items())):
+            server.stop()
+            log.info("%s stopped", name)
+
+    def __enter__(self) -> RunningSandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def faults_by_server(faults: Any) -> dict[str, Any]:
+    """Split a fault spec per server.
+
+    Accepts None; a list of rules or `{"rules": [...], "seed": n}` (for every server); or
+    `{"trading_network": <list or {"rules": ...}>, ...}` keyed by server name.
+    """
+    if faults is None:
+        return {}
+    if isinstance(faults, str | Path):
+        faults = load_rules(faults)
+    if isinstance(faults, Mapping) and "rules" not in faults:
+        unknown = set(faults) - set(SERVER_NAMES)
+        if unknown:
+            raise FaultRuleError(
+                f"faults name unknown servers {sorted(unknown)}; servers: {', '.join(SERVER_NAMES)}"
+            )
+        return {name: load_rules(spec) for name, spec in faults.items()}
+    spec = load_rules(faults)
+    return dict.fromkeys(SERVER_NAMES, spec)
+
+
+def serve(
+    world_path: str | Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    account: str,
+    password: str,
+    faults: Any = None,
+    clock: datetime | None = None,
+    token_ttl: float = DEFAULT_TOKEN_TTL,
+    ports: Mapping[str, int] | None = None,
+) -> RunningSandbox:
+    """Start the sandbox servers over `world_path`; `port` is the trading network's (0: any free one),
+    `ports` gives other servers theirs by name. `faults`: see `faults_by_server`."""
+    per_server = faults_by_server(faults)
+    ports = {"trading_network": port, **(ports or {})}
+    servers: dict[str, SandboxServer] = {}
+    try:
+        servers["trading_network"] = TradingNetworkServer(
+            world_path,
+            account=account,
+            password=password,
+            host=host,
+            port=ports["trading_network"],
+            faults=per_server.get("trading_network"),
+            clock=clock,
+            token_ttl=token_ttl,
+        ).start()
+    except BaseException:
+        RunningSandbox(servers).stop()
+        raise
+    return RunningSandbox(servers)
+
+
+def _parse_clock(text: str) -> datetime:
+    from estatehub.settings import BUSINESS_TZ
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO time like 2026-03-31T18:00:00+08:00, got {text!r}"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=BUSINESS_TZ)
+
+
+def _parse_faults(text: str) -> Any:
+    try:
+        if text.startswith("@"):
+            return json.loads(Path(text[1:]).read_text(encoding="utf-8"))
+        return (
+            json.loads(text)
+            if text.lstrip().startswith(("[", "{"))
+            else json.loads(Path(text).read_text("utf-8"))
+        )
+    except (OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected fault rules as JSON, @file or a file path: {exc}"
+        ) from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.serve", description=__doc__.split("\n\n")[0])
+    parser.add_argument("world", type=Path, help="world store file (written by sandbox.world)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="trading network port (default: any free port)")
+    parser.add_argument("--account", default=DEFAULT_ACCOUNT, help="account the trading network accepts")
+    parser.add_argument("--password", default=DEFAULT_PASSWORD, help="password the trading network accepts")
+    parser.add_argument(
+        "--faults", type=_parse_faults, help="fault rules: JSON, @file or a file (sandbox/faults.py)"
+    )
+    parser.add_argument("--clock", type=_parse_clock, help="simulated time to start at (default: world end)")
+    parser.add_argument("--token-ttl", type=float, default=DEFAULT_TOKEN_TTL, help="token lifetime, seconds")
+    parser.add_argument("--log-level", default="WARNING", help="logging level (INFO shows every request)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        running = serve(
+            args.world,
+            host=args.host,
+            port=args.port,
+            account=args.account,
+            password=args.password,
+            faults=args.faults,
+            clock=args.clock,
+            token_ttl=args.token_ttl,
+        )
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        print(f"sandbox: cannot start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        for name, url in running.urls.items():
+            print(f"{name}={url}", flush=True)
+        print("READY", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        running.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
