@@ -27,7 +27,7 @@ notify_supervisors = SmtpNotifier(
 @dag(
     dag_id="trading_network_sync",
     schedule=CronTriggerTimetable("0 9-18 * * *", timezone="Asia/Shanghai"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
     tags=["sync", "trading_network", "contracts"],

@@ -17,11 +17,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from estatehub import settings
+from sandbox.serve import DEFAULT_ACCOUNT as SANDBOX_ACCOUNT
+from sandbox.serve import DEFAULT_PASSWORD as SANDBOX_PASSWORD
 
 log = logging.getLogger(__name__)
-
-SANDBOX_ACCOUNT = "dev-sandbox"
-SANDBOX_PASSWORD = "sandbox-only-password"  # the sandbox's own fake login, not a secret of any real system
 
 
 class UsageError(Exception):
@@ -68,9 +67,7 @@ def _json_arg(text: str):
 def cmd_sandbox_generate(args: argparse.Namespace) -> int:
     from sandbox.world import generate_world
 
-    info = generate_world(
-        args.out, units=args.units, seed=args.seed, inventory_csv=args.inventory
-    )
+    info = generate_world(args.out, units=args.units, seed=args.seed, inventory_csv=args.inventory)
     print(f"world written to {args.out}: {info}")
     return 0
 
@@ -173,10 +170,14 @@ def cmd_sync_trading_network(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from estatehub.demo import DemoOptions, run_demo
+    from estatehub.demo import DemoError, DemoOptions, run_demo
 
     options = DemoOptions(units=args.units, seed=args.seed, days=args.days, last_day=args.last_day, home=args.home)
-    return run_demo(options)
+    try:
+        return run_demo(options)
+    except DemoError as exc:
+        print(f"estatehub demo: failed: {exc}", file=sys.stderr)
+        return 1
 
 
 # -- parser ----------------------------------------------------------------------------------------
@@ -195,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate = sandbox_cmds.add_parser("generate", help="write a simulated world to a file")
     generate.add_argument("--units", type=_positive_int, default=300, help="number of units (default 300)")
     generate.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    generate.add_argument("--inventory", type=Path, help="unit inventory CSV (楼栋,单元,楼层,房号,单价,建筑面积,套内面积)")
+    generate.add_argument(
+        "--inventory", type=Path, help="unit inventory CSV (楼栋,单元,楼层,房号,单价,建筑面积,套内面积)"
+    )
     generate.add_argument("--out", type=Path, required=True, help="world file to write")
     generate.set_defaults(func=cmd_sandbox_generate)
 

@@ -3,7 +3,7 @@
 Steps: generate (or reuse) the simulated world; start the sandbox servers in a child process; point
 the Connections (`AIRFLOW_CONN_*`) at them and at a SQLite warehouse; `airflow db migrate`; then for
 each simulated business day move the sandbox clock to 18:00 and run `airflow dags test
-trading_network_sync` (one day with faults injected, to show retries and quarantine); finally print
+trading_network_sync` (two of the days with faults injected, to show retries and quarantine); finally print
 a summary read from the warehouse and stop the servers. Everything stays in the demo folder.
 """
 
@@ -16,7 +16,8 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 import requests
@@ -25,20 +26,26 @@ from estatehub import settings
 from estatehub.cli import SANDBOX_ACCOUNT, SANDBOX_PASSWORD
 
 DAG_ID = "trading_network_sync"
-DEFAULT_LAST_DAY = date(2026, 3, 31)
+DEFAULT_LAST_DAY = date(2025, 6, 30)  # in the busy first months of sales
 SYNC_HOUR = dtime(18, 0)
 
-# the faults of the demo's third day: the sync must ride through all of them
+# Faults the sync must ride through. The first day's run is the initial load (many pages): the
+# network throttles, fails, repeats a record across pages and sends two malformed records, which are
+# quarantined. The third day's run meets an expired token and a gateway error.
+CONTRACTS_PATH = "/api/v1/contracts"
 DEMO_FAULTS = {
-    "rules": [
-        {"kind": "rate_limit", "path": "/api/v1/contracts", "every": 4, "retry_after": 1},
-        {"kind": "http_503", "path": "/api/v1/contracts", "times": 2},
-        {"kind": "expire_tokens", "path": "/api/v1/contracts", "after": 2, "times": 1},
-        {"kind": "duplicate", "path": "/api/v1/contracts"},
-        {"kind": "malformed", "path": "/api/v1/contracts", "every": 1, "times": 1},
-    ]
+    0: [
+        {"kind": "rate_limit", "path": CONTRACTS_PATH, "every": 3, "retry_after": 1},
+        {"kind": "http_503", "path": CONTRACTS_PATH, "after": 1, "times": 2},
+        {"kind": "duplicate", "path": CONTRACTS_PATH},
+        {"kind": "malformed", "path": CONTRACTS_PATH, "after": 2, "times": 2, "count": 1},
+    ],
+    2: [
+        {"kind": "expire_tokens", "path": CONTRACTS_PATH, "times": 1},
+        {"kind": "http_502", "path": CONTRACTS_PATH, "times": 1},
+    ],
 }
-FAULT_DAY_INDEX = 2
+DEMO_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -61,8 +68,17 @@ class SandboxProcess:
         self.log_path = log_path
         self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "estatehub", "sandbox", "serve", "--world", str(world),
-             "--clock", clock.isoformat()],
+            [
+                sys.executable,
+                "-m",
+                "estatehub",
+                "sandbox",
+                "serve",
+                "--world",
+                str(world),
+                "--clock",
+                clock.isoformat(),
+            ],
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
@@ -84,8 +100,9 @@ class SandboxProcess:
         raise DemoError(f"the sandbox was not ready within 120 s; see {log_path}")
 
     def set_clock(self, when: datetime) -> None:
-        response = requests.post(f"{self.urls['trading_network']}/_sandbox/clock", json={"now": when.isoformat()},
-                                 timeout=60)
+        response = requests.post(
+            f"{self.urls['trading_network']}/_sandbox/clock", json={"now": when.isoformat()}, timeout=60
+        )
         response.raise_for_status()
 
     def set_faults(self, rules: dict) -> None:
@@ -124,7 +141,7 @@ def airflow_env(home: Path, urls: dict[str, str], warehouse_path: Path, pii_key:
             "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "airflow" / "logs"),
-            "AIRFLOW_CONN_TRADING_NETWORK": trading_network + "?timeout=10",
+            "AIRFLOW_CONN_TRADING_NETWORK": f"{trading_network}?timeout=10&page_size={DEMO_PAGE_SIZE}",
             "AIRFLOW_CONN_WAREHOUSE": json.dumps(
                 {"conn_type": "sqlite", "host": str(warehouse_path), "extra": {"pii_key": pii_key}}
             ),
@@ -149,7 +166,7 @@ def airflow_command(*args: str) -> list[str]:
 
 def run_demo(options: DemoOptions) -> int:
     from estatehub.connections import embedded_pii_key
-    from estatehub.demo_summary import print_run_line, write_summary
+    from estatehub.demo_summary import count_runs, print_run_line, write_summary
     from sandbox.world import ensure_world, open_world
 
     started = time.monotonic()
@@ -175,7 +192,9 @@ def run_demo(options: DemoOptions) -> int:
         run_logged(airflow_command("db", "migrate"), env, logs / "airflow-db-migrate.log", "airflow db migrate")
         run_logged(
             airflow_command("pools", "set", settings.WAREHOUSE_POOL, "1", "serialises warehouse writes"),
-            env, logs / "airflow-pools.log", "airflow pools set",
+            env,
+            logs / "airflow-pools.log",
+            "airflow pools set",
         )
         from sqlalchemy import create_engine
 
@@ -183,12 +202,19 @@ def run_demo(options: DemoOptions) -> int:
         for index, day in enumerate(days):
             when = at_sync_hour(day)
             sandbox.set_clock(when)
-            faults = DEMO_FAULTS if index == FAULT_DAY_INDEX else {"rules": []}
-            sandbox.set_faults(faults)
+            faults = DEMO_FAULTS.get(index, [])
+            sandbox.set_faults({"rules": faults})
             log_path = logs / f"dags-test-{day.isoformat()}.log"
-            run_logged(airflow_command("dags", "test", DAG_ID, when.isoformat()), env, log_path,
-                       f"airflow dags test {DAG_ID} {when.isoformat()}")
-            print_run_line(engine, day, faulty=bool(faults["rules"]), log_path=log_path)
+            runs_before = count_runs(engine)
+            run_logged(
+                airflow_command("dags", "test", DAG_ID, when.isoformat()),
+                env,
+                log_path,
+                f"airflow dags test {DAG_ID} {when.isoformat()}",
+            )
+            if count_runs(engine) != runs_before + 1:
+                raise DemoError(f"the DAG run of {day} did not record a sync run; see {log_path}")
+            print_run_line(engine, day, faults=sorted({rule["kind"] for rule in faults}))
         sandbox.set_faults({"rules": []})
         summary_path = home / "summary.txt"
         write_summary(engine, last_day, summary_path, home=home, logs=logs)

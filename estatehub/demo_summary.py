@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from estatehub.warehouse import queries
 
 
-def print_run_line(engine: Engine, day: date, *, faulty: bool, log_path: Path) -> None:
+def count_runs(engine: Engine) -> int:
+    """Sync runs recorded so far (0 before the first run created the tables)."""
+    if not inspect(engine).has_table("etl_run"):
+        return 0
+    with engine.connect() as conn:
+        return conn.execute(text("select count(*) from etl_run where source = 'trading_network'")).scalar_one()
+
+
+def print_run_line(engine: Engine, day: date, *, faults: list[str]) -> None:
     with engine.connect() as conn:
         row = conn.execute(
             text(
@@ -18,7 +26,7 @@ def print_run_line(engine: Engine, day: date, *, faulty: bool, log_path: Path) -
                 "where source = 'trading_network' order by started_at desc limit 1"
             )
         ).one()
-    note = "  (faults injected: 429, 503, expired token, duplicate page, malformed records)" if faulty else ""
+    note = f"  (faults injected: {', '.join(faults)})" if faults else ""
     print(
         f"  {day}  sync {row.mode:<11} {row.status:<9} fetched {row.fetched:>5}  loaded {row.loaded:>5}  "
         f"quarantined {row.quarantined:>3}{note}"
@@ -60,8 +68,9 @@ def summary_lines(engine: Engine, as_of: date) -> list[str]:
     lines.append("")
 
     signed_not_filed = queries.contracts_in_state_on(engine, state="已签", on=as_of, not_reached="已备案")
-    lines.append(f"Contracts 已签 at the end of {as_of} and not yet 已备案 (from the state history): "
-                 f"{len(signed_not_filed)}")
+    lines.append(
+        f"Contracts 已签 at the end of {as_of} and not yet 已备案 (from the state history): {len(signed_not_filed)}"
+    )
     lines.append("")
 
     with engine.connect() as conn:
