@@ -238,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument("--warehouse-url", help="warehouse SQLAlchemy URL (default: the 'warehouse' Connection)")
     tn.set_defaults(func=cmd_sync_trading_network)
 
+    from estatehub.policy.cli import add_policy_commands
+
+    add_policy_commands(commands)
+
     demo = commands.add_parser("demo", help="run the whole pipeline on the sandbox through Airflow")
     demo.add_argument("--units", type=_positive_int, default=300, help="units in the world (default 300)")
     demo.add_argument("--seed", type=int, default=7, help="world seed (default 7)")

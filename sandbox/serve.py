@@ -1,9 +1,8 @@
 """Start the sandbox's servers on loopback over one world store.
 
 `serve(world_path, account=..., password=...)` starts every server in daemon threads and returns a
-`RunningSandbox` (`.urls` by server name, `.servers`, `.stop()`, a context manager). Today it starts
-the housing trading network; the banks, the ledger, the bureau site and the mail sink join the same
-set later, each under its own name.
+`RunningSandbox` (`.urls` by server name, `.servers`, `.stop()`, a context manager): the housing
+trading network and the real estate bureau's website, each under its own name.
 
 `python -m sandbox.serve WORLD [--port N] [--faults JSON|@file] [--clock ISO]` runs them in the
 foreground: it prints `name=url` for each server, then `READY`, and stops cleanly on SIGTERM or SIGINT.
@@ -24,13 +23,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from sandbox.bureau.server import start_bureau_server
 from sandbox.faults import FaultRuleError, load_rules
 from sandbox.http_base import SandboxServer
 from sandbox.trading_network.server import DEFAULT_TOKEN_TTL, TradingNetworkServer
 
 log = logging.getLogger(__name__)
 
-SERVER_NAMES = ("trading_network",)
+SERVER_NAMES = ("trading_network", "bureau")
 DEFAULT_ACCOUNT = "dev-sandbox"
 DEFAULT_PASSWORD = "sandbox-only-password"  # the sandbox's own fake login, not a secret of any real system
 
@@ -109,10 +109,23 @@ def serve(
             clock=clock,
             token_ttl=token_ttl,
         ).start()
+        # the bureau's website has its own simulated history and clock (see sandbox/bureau/world.py)
+        servers["bureau"] = start_bureau_server(
+            seed=_world_seed(world_path), host=host, port=ports.get("bureau", 0), faults=per_server.get("bureau")
+        )
     except BaseException:
         RunningSandbox(servers).stop()
         raise
     return RunningSandbox(servers)
+
+
+def _world_seed(world_path: str | Path) -> int:
+    db = sqlite3.connect(f"file:{Path(world_path)}?mode=ro", uri=True)
+    try:
+        row = db.execute("select value from meta where key = 'seed'").fetchone()
+    finally:
+        db.close()
+    return int(row[0]) if row else 0
 
 
 def _parse_clock(text: str) -> datetime:
