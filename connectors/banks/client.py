@@ -1,0 +1,208 @@
+"""One interface for every bank, and the signed transport the adapters share.
+
+    with make_client("icbc", "https://...", app_id="...", secret="...") as bank:
+        for item in bank.iter_loans(updated_since):          # Loan or QuarantineItem
+            ...
+        for file in bank.list_statement_files(first, last):  # StatementFile
+            path = bank.download_statement(file, folder)     # then StatementReader(path, bank="icbc")
+
+`SignedApi` wraps the shared `HttpSession` (timeouts, retries with back-off, Retry-After) around a
+`requests.Session` whose auth is a `RequestSigner`, so each attempt is signed afresh. A 401 whose code
+says the timestamp is outside the bank's window carries the bank's clock (`X-Server-Time`): the
+signer takes the offset and the call is made once more. Other signature codes raise
+`SignatureRejected`; a bank that keeps failing raises `RetriableError` after the retry budget, and only
+that bank's calls fail.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from connectors.banks import errors
+from connectors.banks.records import Loan, QuarantineItem, StatementFile
+from connectors.banks.signing import HEADER_SERVER_TIME, RequestSigner
+from connectors.http import HttpSession, RetryPolicy, safe_url
+
+log = logging.getLogger(__name__)
+
+LoanItem = Loan | QuarantineItem
+# reads (api_code, message) from an error body of the bank's own envelope
+EnvelopeReader = Callable[[Any], "tuple[int | str | None, str | None]"]
+
+
+def envelope_detail(code_key: str, message_key: str) -> Callable[[requests.Response], tuple[Any, Any]]:
+    """An `error_detail` for `HttpSession`: the bank's code and message from a JSON error body."""
+
+    def detail(response: requests.Response) -> tuple[Any, Any]:
+        try:
+            body = json.loads(response.content or b"null")
+        except ValueError:
+            return None, None
+        if not isinstance(body, dict):
+            return None, None
+        code = body.get(code_key)
+        if isinstance(code, str) and code.isdigit():
+            code = int(code)
+        message = body.get(message_key)
+        return code, message if isinstance(message, str) else None
+
+    return detail
+
+
+class SignedApi:
+    """The HTTP side of one bank: base URL, signed requests, retries, clock-skew recovery."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        app_id: str,
+        secret: str,
+        error_detail: Callable[[requests.Response], tuple[Any, Any]],
+        timeout: float | tuple[float, float] = 30.0,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.signer = RequestSigner(app_id, secret, clock=clock)
+        session = requests.Session()
+        session.auth = self.signer
+        session.trust_env = False  # no proxies or .netrc credentials from the environment
+        self._session = session
+        self.http = HttpSession(
+            timeout=timeout,
+            retry=retry,
+            session=session,
+            errors=errors.ERROR_KINDS,
+            error_detail=error_detail,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+        self._session.close()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def request_json(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json_body: Any = None
+    ) -> Any:
+        return self._signed(lambda: self.http.request_json(method, self.url(path), params=params, json_body=json_body))
+
+    def download(self, path: str, target: Path, *, params: Mapping[str, Any] | None = None) -> Path:
+        return self._signed(lambda: self.http.download("GET", self.url(path), target, params=params))
+
+    def _signed(self, call: Callable[[], Any]) -> Any:
+        """Make `call`; after a clock-skew or reused-nonce refusal, once more with a fresh signature."""
+        try:
+            return call()
+        except errors.AuthError as exc:
+            if exc.api_code == errors.TIMESTAMP_OUT_OF_WINDOW and self._learn_clock(exc):
+                log.warning(
+                    "%s: our clock is %+.0f s off the bank's; signing with its time", exc.url, -self.signer.offset
+                )
+            elif exc.api_code != errors.NONCE_REUSED:
+                raise self._rejected(exc) from exc
+        try:
+            return call()
+        except errors.AuthError as exc:
+            raise self._rejected(exc) from exc
+
+    def _learn_clock(self, exc: errors.AuthError) -> bool:
+        response = exc.response
+        text = response.headers.get(HEADER_SERVER_TIME) if response is not None else None
+        try:
+            server_time = float(text) if text else None
+        except ValueError:
+            server_time = None
+        if server_time is None:
+            return False
+        self.signer.learn_server_time(server_time)
+        return True
+
+    @staticmethod
+    def _rejected(exc: errors.AuthError) -> errors.AuthError:
+        if exc.api_code not in errors.SIGNATURE_CODES:
+            return exc
+        what = {
+            errors.SIGNATURE_MISMATCH: "the signature does not match: check the secret of the Connection",
+            errors.NONCE_REUSED: "a nonce was refused as reused twice in a row: check that one client signs each call",
+            errors.TIMESTAMP_OUT_OF_WINDOW: "the timestamp is outside the bank's 5-minute window even after "
+            "aligning with the bank's clock: check the machine's clock (NTP)",
+            errors.UNKNOWN_APP_ID: "the bank does not know the app id: check the login of the Connection",
+        }[exc.api_code]
+        return errors.SignatureRejected(
+            f"expected the bank to accept our signed request, got code {exc.api_code}: {what}",
+            method=exc.method,
+            url=exc.url,
+            status=exc.status,
+            api_code=exc.api_code,
+        )
+
+
+class BankClient(ABC):
+    """What every bank adapter answers. `code` is the bank's code (`icbc`, `ccb`, `cmb`, `hpf`)."""
+
+    code: str = ""
+    has_statements = True
+
+    def __init__(self, api: SignedApi) -> None:
+        self.api = api
+
+    def close(self) -> None:
+        self.api.close()
+
+    def __enter__(self) -> BankClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @abstractmethod
+    def iter_loans(self, updated_since: datetime | None = None) -> Iterator[LoanItem]:
+        """Every loan updated at or after `updated_since` (aware), as it stands now; bad records as
+        quarantine items."""
+
+    @abstractmethod
+    def list_statement_files(self, date_from: date, date_to: date) -> list[StatementFile]:
+        """The daily statement files published for days in the range (corrected ones as version 2+)."""
+
+    @abstractmethod
+    def download_statement(self, file: StatementFile, folder: Path) -> Path:
+        """Download one listed file into `folder`; returns its path."""
+
+    @abstractmethod
+    def download_period(self, date_from: date, date_to: date, folder: Path) -> Path:
+        """Download one statement covering the whole period (as a clerk exports by hand)."""
+
+    def describe(self) -> str:
+        return f"{self.code} at {safe_url(self.api.base_url)}"
+
+
+def check_envelope(ok: bool, body: Any, code: Any, message: Any, url: str) -> None:
+    if not ok:
+        raise errors.UnexpectedResponse(
+            f"expected a success envelope, got code {code!r} ({message or 'no message'}); "
+            "the bank refused the call in its body: see its message",
+            url=safe_url(url),
+            api_code=code,
+        )
+
+
+def shape_error(what: str, url: str) -> errors.UnexpectedResponse:
+    return errors.UnexpectedResponse(
+        f"expected {what} in the bank's answer, got something else; the API may have changed",
+        url=safe_url(url),
+    )

@@ -1,0 +1,177 @@
+"""Rows of a statement file, whatever its container: CSV text (UTF-8 or GBK), legacy `.xls`, `.xlsx`.
+
+`open_rows(path)` tells the container by its first bytes, not by its name (banks name `.xls` files
+`.csv` and the other way round), and returns a `RowSource`: an iterator of `(line_no, cells)` with
+`line_no` the 1-based line of a text file or row of a sheet, and `encoding`/`kind`/`sheet_name` for
+the messages. Text is read line by line in constant memory; the encoding is decided on the first
+64 KiB (UTF-8 when they decode as UTF-8, else GB 18030, the superset of GBK / code page 936). A
+line that does not decode keeps its bytes as surrogates, so the reader can quarantine that row and
+carry on.
+
+`.xls` files (BIFF, at most 65,536 rows by the format) are read whole with xlrd; `.xlsx` with
+openpyxl in read-only mode, row by row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from connectors.banks.statements.cells import BadCell, parse_number_cell
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+SNIFF_BYTES = 64 * 1024
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def has_undecodable(cells: list[str]) -> bool:
+    """Whether a row carries bytes its encoding could not read (kept as lone surrogates)."""
+    return _SURROGATE.search("".join(cells)) is not None
+
+
+def sniff_encoding(head: bytes) -> str:
+    """`utf-8-sig` when the bytes decode as UTF-8 (a character cut at the end is fine), else `gb18030`."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8-sig"
+
+
+class RowSource:
+    """An iterator of `(line_no, cells)`; `close()` releases the file."""
+
+    kind = "text"
+    encoding: str | None = None
+    sheet_name: str | None = None
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the file."""
+
+
+class CsvRows(RowSource):
+    kind = "csv"
+
+    def __init__(self, handle: BinaryIO, encoding: str) -> None:
+        self._handle = handle
+        self.encoding = encoding
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        text = io.TextIOWrapper(self._handle, encoding=self.encoding, errors="surrogateescape", newline="")
+        reader = csv.reader(text, strict=False)
+        last = 0
+        for cells in reader:
+            # a quoted cell may span lines: the row is numbered by the line it starts on
+            start = last + 1
+            last = reader.line_num
+            yield start, cells
+        text.detach()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class XlsRows(RowSource):
+    kind = "xls"
+
+    def __init__(self, path: Path) -> None:
+        import xlrd
+
+        self._xlrd = xlrd
+        try:
+            self._book = xlrd.open_workbook(str(path), on_demand=True)
+        except xlrd.XLRDError as exc:
+            raise BadCell(f"not a readable .xls workbook: {exc}") from exc
+        self._sheet = self._book.sheet_by_index(0)
+        self.sheet_name = self._sheet.name
+        self.encoding = self._book.encoding
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        xlrd = self._xlrd
+        for index in range(self._sheet.nrows):
+            cells: list[str] = []
+            for cell in self._sheet.row(index):
+                if cell.ctype == xlrd.XL_CELL_NUMBER:
+                    value = cell.value
+                    cells.append(str(int(value)) if value == int(value) and abs(value) >= 1e7 else _number(value))
+                elif cell.ctype == xlrd.XL_CELL_DATE:
+                    moment = xlrd.xldate_as_datetime(cell.value, self._book.datemode)
+                    cells.append(moment.strftime("%Y-%m-%d %H:%M:%S"))
+                elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                    cells.append("")
+                else:
+                    cells.append(str(cell.value))
+            yield index + 1, cells
+
+    def close(self) -> None:
+        self._book.release_resources()
+
+
+class XlsxRows(RowSource):
+    kind = "xlsx"
+
+    def __init__(self, path: Path) -> None:
+        import openpyxl
+
+        self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        self._sheet = self._book.worksheets[0]
+        self.sheet_name = self._sheet.title
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        for index, row in enumerate(self._sheet.iter_rows(values_only=True), start=1):
+            cells = []
+            for value in row:
+                if value is None:
+                    cells.append("")
+                elif isinstance(value, bool | int):
+                    cells.append(str(value))
+                elif isinstance(value, float):
+                    cells.append(_number(value))
+                elif isinstance(value, datetime):
+                    cells.append(value.strftime("%Y-%m-%d %H:%M:%S"))
+                else:
+                    cells.append(str(value))
+            yield index, cells
+
+    def close(self) -> None:
+        self._book.close()
+
+
+def _number(value: float) -> str:
+    """A numeric cell as text: the amount to the fen when it is one, else the number as written."""
+    try:
+        return parse_number_cell(value)
+    except BadCell:
+        return repr(value)
+
+
+def open_rows(path: str | Path) -> RowSource:
+    """The rows of the file at `path`, by its first bytes: `.xls`, `.xlsx`, else CSV text."""
+    path = Path(path)
+    handle = path.open("rb")
+    try:
+        head = handle.read(SNIFF_BYTES)
+        if head.startswith(OLE2_MAGIC):
+            handle.close()
+            return XlsRows(path)
+        if head.startswith(ZIP_MAGIC):
+            handle.close()
+            return XlsxRows(path)
+        handle.seek(0)
+        return CsvRows(handle, sniff_encoding(head))
+    except BaseException:
+        handle.close()
+        raise

@@ -1,0 +1,72 @@
+"""Sync of the banks' loan stages: ICBC, CCB, CMB and the provident-fund centre.
+
+Hourly in business hours (Asia/Shanghai). One task group per bank, each task in the bank's own pool
+(`bank_<code>`, one slot) with its own retries: a bank that is down fails its own task, never the
+others'. Each bank's Connection `bank_<code>` holds its URL, app id and secret. Emits the
+`core_bank_loan` Asset for the reconciliation. Logic lives in `estatehub.banks`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+from airflow.sdk import Asset, CronTriggerTimetable, Param, TaskGroup, dag, task
+
+from estatehub import settings
+
+BANKS = ("icbc", "ccb", "cmb", "hpf")
+LOANS = Asset(name="core_bank_loan", uri="estatehub://warehouse/core_bank_loan", group="warehouse")
+
+notify_supervisors = SmtpNotifier(
+    to=list(settings.SUPERVISORS),
+    from_email=settings.MAIL_FROM,
+    smtp_conn_id="smtp_default",
+    subject="[estatehub] {{ dag.dag_id }}.{{ ti.task_id }} failed ({{ ds }})",
+)
+
+
+@dag(
+    dag_id="bank_loans_sync",
+    schedule=CronTriggerTimetable("15 9-18 * * *", timezone="Asia/Shanghai"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sync", "banks", "loans"],
+    default_args={
+        "owner": "customer-service-data",
+        "retries": 3,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=20),
+        "on_failure_callback": notify_supervisors,
+    },
+    params={"full": Param(False, type="boolean", description="Fetch every loan again")},
+    doc_md=__doc__,
+)
+def bank_loans_sync():
+    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
+    def upgrade_warehouse() -> str:
+        from estatehub.warehouse.migrations import current_revision, upgrade
+        from plugins.hooks.warehouse import WarehouseHook
+
+        warehouse = WarehouseHook().get_conn()
+        upgrade(warehouse.engine)
+        return current_revision(warehouse.engine)
+
+    upgraded = upgrade_warehouse()
+    for code in BANKS:
+        with TaskGroup(group_id=code, tooltip=f"loans of {code}"):
+
+            @task(task_id="sync_loans", pool=f"bank_{code}", outlets=[LOANS], execution_timeout=timedelta(minutes=30))
+            def sync_loans(bank: str, params: dict | None = None) -> dict:
+                from estatehub.banks.sync import sync_loans as run
+                from plugins.hooks.warehouse import WarehouseHook
+
+                return run(bank, WarehouseHook().get_conn(), full=bool((params or {}).get("full", False)))
+
+            upgraded >> sync_loans(code)
+
+
+bank_loans_sync()

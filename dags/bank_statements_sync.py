@@ -1,0 +1,72 @@
+"""Sync of the collection-account statements of ICBC, CCB and CMB.
+
+Daily at 06:30 Beijing time (the banks publish yesterday's file at 06:00). One task group per bank,
+each task in the bank's own pool (`bank_<code>`) with its own retries: a bank that is down fails its
+own task, never the others'. A file already registered is not fetched again; a corrected file replaces
+the earlier one with an audit trail. Emits the `core_bank_statement_line` Asset. Logic lives in
+`estatehub.banks.statements`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+from airflow.sdk import Asset, CronTriggerTimetable, TaskGroup, dag, task
+
+from estatehub import settings
+
+BANKS = ("icbc", "ccb", "cmb")
+LINES = Asset(name="core_bank_statement_line", uri="estatehub://warehouse/core_bank_statement_line", group="warehouse")
+
+notify_supervisors = SmtpNotifier(
+    to=list(settings.SUPERVISORS),
+    from_email=settings.MAIL_FROM,
+    smtp_conn_id="smtp_default",
+    subject="[estatehub] {{ dag.dag_id }}.{{ ti.task_id }} failed ({{ ds }})",
+)
+
+
+@dag(
+    dag_id="bank_statements_sync",
+    schedule=CronTriggerTimetable("30 6 * * *", timezone="Asia/Shanghai"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sync", "banks", "statements"],
+    default_args={
+        "owner": "customer-service-data",
+        "retries": 3,
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=40),
+        "on_failure_callback": notify_supervisors,
+    },
+    doc_md=__doc__,
+)
+def bank_statements_sync():
+    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
+    def upgrade_warehouse() -> str:
+        from estatehub.warehouse.migrations import current_revision, upgrade
+        from plugins.hooks.warehouse import WarehouseHook
+
+        warehouse = WarehouseHook().get_conn()
+        upgrade(warehouse.engine)
+        return current_revision(warehouse.engine)
+
+    upgraded = upgrade_warehouse()
+    for code in BANKS:
+        with TaskGroup(group_id=code, tooltip=f"statements of {code}"):
+
+            @task(task_id="sync_statements", pool=f"bank_{code}", outlets=[LINES], execution_timeout=timedelta(hours=1))
+            def sync_statements(bank: str) -> dict:
+                from estatehub.banks.sync import sync_statements as run
+                from plugins.hooks.warehouse import WarehouseHook
+
+                return run(bank, WarehouseHook().get_conn())
+
+            upgraded >> sync_statements(code)
+
+
+bank_statements_sync()

@@ -1,0 +1,33 @@
+"""One bank's sync, as the Airflow tasks and `python -m estatehub sync banks` run it.
+
+    sync_loans("icbc", warehouse)        loan stages (hourly)
+    sync_statements("icbc", warehouse)   the statement files published since the last run (daily)
+
+Each call builds the bank's client from its `bank_<code>` Connection, so a bank that is down or
+misconfigured fails its own call only.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from estatehub.banks.connections import STATEMENT_BANKS, bank_client, download_folder
+from estatehub.banks.loans import sync_bank_loans
+from estatehub.banks.statements import sync_bank_statements
+from estatehub.warehouse.engine import Warehouse
+
+log = logging.getLogger(__name__)
+
+
+def sync_loans(code: str, warehouse: Warehouse, *, full: bool = False) -> dict[str, Any]:
+    with bank_client(code, folder=download_folder(code)) as client:
+        return sync_bank_loans(client, warehouse, full=full).as_dict()
+
+
+def sync_statements(code: str, warehouse: Warehouse, *, folder: Path | None = None) -> dict[str, Any]:
+    if code not in STATEMENT_BANKS:
+        return {"bank": code, "listed": 0, "note": "publishes no statements"}
+    with bank_client(code) as client:
+        return sync_bank_statements(client, warehouse, folder or download_folder(code).parent).as_dict()

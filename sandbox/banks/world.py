@@ -1,0 +1,680 @@
+"""The banks' face of the world: loans and collection-account statement lines, derived from the world store.
+
+`build_bank_world(world_path, out_path)` streams the world's contracts (predecessors first, see
+`money`), derives each contract's loans (`loans.contract_loans`, RNG seeded by (seed, contract_no))
+and the statement lines of its cash flows, adds what else passes through the accounts — bank fees,
+interest, transfers from other payers — and writes one SQLite file:
+
+- `meta(key, value)`: seed, world digest of the source, start_on, end_on, version;
+- `loans(bank, loan_no, contract_no, doc)`: `doc` is the loan's whole life as JSON;
+- `loan_events(bank, loan_no, at, stage)`: `at` UTC text, for "as of the clock" listings;
+- `statement_lines(account_no, seq, bank, booked_at, booked_on, direction, amount_fen, balance_fen,
+  counterparty_name, counterparty_account, counterparty_bank, summary, memo, channel, kind,
+  contract_no, loan_no)`: `booked_at` naive Beijing text, `seq` the order within the account;
+- `corrections(account_no, booked_on, omitted_seq)`: days whose first statement file missed a line;
+  a corrected file follows a day later;
+- `ground_truth(kind, bank, contract_no, loan_no, account_no, on_date, detail)`.
+
+`ensure_bank_world(world_path)` reuses a file beside the world when it was built from the same world
+and version; `BankWorld` reads one at a movable clock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import sqlite3
+import tempfile
+import threading
+import time as clock_time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from connectors.banks.records import CREDIT, DEBIT, STAGE_ORDER, STAGE_REJECTED, STAGE_WITHDRAWN
+from sandbox.banks import accounts
+from sandbox.banks.loans import LoanLife, Truth, contract_loans
+from sandbox.banks.money import iter_contract_money, open_world_db, read_meta, world_end
+from sandbox.ledger.cash import LOAN_KINDS, REFUND, CashFlow, primary_name
+from sandbox.ledger.memos import Address, write_memo
+
+log = logging.getLogger(__name__)
+
+BANK_WORLD_VERSION = "1"
+BEIJING = timedelta(hours=8)
+BATCH = 500
+OTHER_PAYER_RATE = 0.04
+CORRECTION_RATE = 0.03
+FEE_FEN = 550
+MONTHLY_FEE_FEN = 10_000
+PUBLISH_AT = time(6, 0)  # a day's statement file is published at 06:00 the next morning
+BUYER_KINDS = ("诚意金", "定金", "首付", "分期", "一次性", "补差")
+OTHER_PAYERS = (
+    ("深圳市安居物业管理有限公司", "代收代付水电费"),
+    ("深圳市鹏程建筑工程有限公司", "投标保证金退回"),
+    ("深圳市华润装饰设计工程有限公司", "往来款"),
+    ("深圳市南山区住房和建设局", "保障房补贴资金"),
+    ("陈志强", "转账"),
+    ("刘秀英", "误转款"),
+    ("深圳市前海链家房地产经纪有限公司", "佣金退回"),
+)
+
+SCHEMA = (
+    "create table meta (key text primary key, value text)",
+    "create table loans (bank text, loan_no text, contract_no text, doc text, primary key (bank, loan_no))",
+    "create table loan_events (bank text, loan_no text, at text, stage text)",
+    """create table lines_raw (account_no text, bank text, booked_at text, tiebreak text, direction text,
+        amount_fen integer, counterparty_name text, counterparty_account text, counterparty_bank text,
+        summary text, memo text, channel text, kind text, contract_no text, loan_no text)""",
+    """create table ground_truth (kind text, bank text, contract_no text, loan_no text, account_no text,
+        on_date text, detail text)""",
+)
+INDEXES = (
+    "create index loan_events_at on loan_events (bank, at, loan_no)",
+    "create index loan_events_loan on loan_events (bank, loan_no, at)",
+    "create index loans_contract on loans (contract_no)",
+    "create index statement_lines_day on statement_lines (account_no, booked_on, seq)",
+    "create index ground_truth_kind on ground_truth (kind, on_date)",
+)
+
+
+def _utc_text(moment: datetime) -> str:
+    return (moment - BEIJING).isoformat() + "+00:00"
+
+
+def _bj_iso(moment: datetime) -> str:
+    return moment.isoformat() + "+08:00"
+
+
+def _yuan(amount_fen: int) -> str:
+    sign = "-" if amount_fen < 0 else ""
+    whole, part = divmod(abs(amount_fen), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+# -- building -------------------------------------------------------------------------------------------
+
+
+def loan_document(loan: LoanLife) -> dict[str, Any]:
+    borrower = loan.borrower
+    return {
+        "bank": loan.bank,
+        "loan_no": loan.loan_no,
+        "contract_no": loan.contract_no,
+        "shows_contract_no": loan.shows_contract_no,
+        "plan_seq": loan.plan_seq,
+        "loan_type": loan.loan_type,
+        "branch": loan.branch,
+        "borrower_name": borrower["name"],
+        "borrower_id_type": borrower["id_type"],
+        "borrower_id_number": borrower["id_number"],
+        "house_id": loan.house["house_id"],
+        "property_address": loan.property_address,
+        "project_name": loan.project_name,
+        "applied_fen": loan.applied_fen,
+        "approved_fen": loan.approved_fen,
+        "disbursed_fen": loan.disbursed_fen,
+        "received": loan.received,
+        "events": [{"stage": stage, "at": _bj_iso(at)} for stage, at in sorted(loan.events, key=lambda e: e[1])],
+    }
+
+
+class _Builder:
+    def __init__(self, db: sqlite3.Connection, seed: int, end: datetime) -> None:
+        self.db = db
+        self.seed = seed
+        self.end = end
+        self.loans: list[tuple] = []
+        self.events: list[tuple] = []
+        self.lines: list[tuple] = []
+        self.truth: list[tuple] = []
+        self.counts = {"contracts": 0, "loans": 0, "lines": 0}
+
+    def contract(self, doc: dict, flows: list[CashFlow], loan_refused: bool) -> None:
+        loans, truths = contract_loans(doc, flows, seed=self.seed, loan_refused=loan_refused, world_end=self.end)
+        for loan in loans:
+            self.loans.append(
+                (loan.bank, loan.loan_no, loan.contract_no, json.dumps(loan_document(loan), ensure_ascii=False))
+            )
+            self.events += [(loan.bank, loan.loan_no, _utc_text(at), stage) for stage, at in loan.events]
+        for truth in truths:
+            self._truth(truth)
+        by_seq = {loan.plan_seq: loan for loan in loans}
+        rng = random.Random(f"{self.seed}/banks/lines/{doc['contract_no']}")
+        for index, flow in enumerate(flows):
+            if flow.at <= self.end:
+                self._flow(doc, flow, index, rng, by_seq)
+        self.counts["contracts"] += 1
+        self.counts["loans"] += len(loans)
+        if len(self.lines) >= BATCH * 4 or len(self.loans) >= BATCH:
+            self.flush()
+
+    def _truth(self, truth: Truth) -> None:
+        self.truth.append(
+            (
+                truth.kind,
+                truth.bank,
+                truth.contract_no,
+                truth.loan_no,
+                None,
+                truth.on_date.isoformat(),
+                json.dumps(truth.detail, ensure_ascii=False, sort_keys=True),
+            )
+        )
+
+    def _flow(self, doc: dict, flow: CashFlow, index: int, rng: random.Random, loans: dict[int, LoanLife]) -> None:
+        project = doc["project"]["code"]
+        number = doc["contract_no"]
+        tiebreak = f"{number}:{index:03d}"
+        booked = flow.at.isoformat()
+        if flow.kind in BUYER_KINDS:
+            bank, account = accounts.collection_account(doc["house"], project, flow.kind)
+            card, payer_bank = accounts.payer_account(flow.payer, number)
+            memo = write_memo(
+                rng,
+                [Address.from_house(doc["house"])],
+                (flow.kind,),
+                buyer=primary_name(doc),
+                payer=flow.payer,
+                amount_fen=flow.amount_fen,
+                on=flow.at.date().isoformat(),
+                part=flow.part,
+                parts=flow.parts,
+            ).text
+            summary = rng.choice(("转账", "网银转账", "跨行汇入", "汇入"))
+            self._line(
+                account,
+                bank,
+                booked,
+                tiebreak,
+                CREDIT,
+                flow.amount_fen,
+                flow.payer,
+                card,
+                payer_bank,
+                summary,
+                memo,
+                "网上银行",
+                "buyer_payment",
+                number,
+                None,
+            )
+        elif flow.kind in LOAN_KINDS:
+            loan = loans.get(flow.plan_seq or -1)
+            if loan is None or not loan.received or loan.disbursed_at is None:
+                return  # never received, or refused by the bank (the world's `loan_refused`)
+            bank, account = accounts.collection_account(doc["house"], project, flow.kind, loan.bank)
+            name, lender_account = accounts.LENDER_ACCOUNTS[loan.bank]
+            shown = f" {number}" if loan.shows_contract_no else ""
+            if loan.bank == "hpf":
+                summary, memo = "公积金贷款发放", f"公积金贷款发放 {loan.borrower['name']}{shown} {loan.loan_no}"
+            else:
+                summary, memo = "贷款发放", f"个人住房贷款放款 {loan.borrower['name']}{shown} {loan.loan_no}"
+            self._line(
+                account,
+                bank,
+                booked,
+                tiebreak,
+                CREDIT,
+                flow.amount_fen,
+                name,
+                lender_account,
+                accounts.bank_name(loan.bank),
+                summary,
+                memo,
+                "批量代发",
+                "loan_disbursement",
+                number,
+                loan.loan_no,
+            )
+        elif flow.kind == REFUND:
+            bank, account = accounts.collection_account(doc["house"], project, flow.kind)
+            card, payer_bank = accounts.payer_account(flow.payer, number)
+            house = doc["house"]
+            what = "面积补差退款" if flow.reason == "补差" else "退房款"
+            memo = f"{doc['project']['name']}{house['building']}{house['room']} {what}"
+            self._line(
+                account,
+                bank,
+                booked,
+                tiebreak,
+                DEBIT,
+                flow.amount_fen,
+                flow.payer,
+                card,
+                payer_bank,
+                "转账支出",
+                memo,
+                "网上银行",
+                "refund",
+                number,
+                None,
+            )
+            fee_at = (flow.at + timedelta(minutes=1)).isoformat()
+            self._line(
+                account,
+                bank,
+                fee_at,
+                tiebreak + "f",
+                DEBIT,
+                FEE_FEN,
+                None,
+                None,
+                None,
+                "手续费",
+                "汇划手续费",
+                "网上银行",
+                "fee",
+                number,
+                None,
+            )
+
+    def _line(self, *values: Any) -> None:
+        self.lines.append(values)
+
+    def account_days(self, start_on: date, end_on: date) -> None:
+        """Fees, interest and other payers, day by day and account by account."""
+        day = start_on
+        while day <= end_on:
+            for bank, account in accounts.ACCOUNTS.items():
+                rng = random.Random(f"{self.seed}/banks/day/{account}/{day.isoformat()}")
+                if rng.random() < OTHER_PAYER_RATE and day.weekday() < 5:
+                    name, memo = rng.choice(OTHER_PAYERS)
+                    amount = rng.randint(50, 8_000) * 1_000
+                    at = datetime.combine(day, time(9 + rng.randrange(8), rng.randrange(60), rng.randrange(60)))
+                    card, payer_bank = accounts.payer_account(name, account)
+                    self._line(
+                        account,
+                        bank,
+                        at.isoformat(),
+                        f"other:{day}",
+                        CREDIT,
+                        amount,
+                        name,
+                        card,
+                        payer_bank,
+                        "汇入",
+                        memo,
+                        "网上银行",
+                        "other_payer",
+                        None,
+                        None,
+                    )
+                    self.truth.append(
+                        (
+                            "other_payer_line",
+                            bank,
+                            None,
+                            None,
+                            account,
+                            day.isoformat(),
+                            json.dumps(
+                                {"payer": name, "amount": _yuan(amount), "memo": memo, "booked_at": at.isoformat()},
+                                ensure_ascii=False,
+                            ),
+                        )
+                    )
+                if day.day == 21 and day.month % 3 == 0:
+                    amount = rng.randint(1_000, 30_000) * 100 + rng.randrange(100)
+                    self._line(
+                        account,
+                        bank,
+                        datetime.combine(day, time(2, 0)).isoformat(),
+                        "interest",
+                        CREDIT,
+                        amount,
+                        None,
+                        None,
+                        None,
+                        "结息",
+                        "活期存款利息",
+                        "批处理",
+                        "interest",
+                        None,
+                        None,
+                    )
+                if (day + timedelta(days=1)).month != day.month:
+                    self._line(
+                        account,
+                        bank,
+                        datetime.combine(day, time(23, 0)).isoformat(),
+                        "fee",
+                        DEBIT,
+                        MONTHLY_FEE_FEN,
+                        None,
+                        None,
+                        None,
+                        "收费",
+                        "账户管理费",
+                        "批处理",
+                        "fee",
+                        None,
+                        None,
+                    )
+            day += timedelta(days=1)
+            if len(self.lines) >= BATCH * 4:
+                self.flush()
+
+    def flush(self) -> None:
+        db = self.db
+        db.execute("begin")
+        db.executemany("insert into loans values (?,?,?,?)", self.loans)
+        db.executemany("insert into loan_events values (?,?,?,?)", self.events)
+        db.executemany("insert into lines_raw values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self.lines)
+        db.executemany("insert into ground_truth values (?,?,?,?,?,?,?)", self.truth)
+        db.execute("commit")
+        self.counts["lines"] += len(self.lines)
+        self.loans, self.events, self.lines, self.truth = [], [], [], []
+
+
+def _finish(db: sqlite3.Connection, seed: int, start_on: date, end_on: date) -> None:
+    db.execute("begin")
+    db.execute("create table accounts (account_no text primary key, bank text, opening_fen integer)")
+    db.executemany(
+        "insert into accounts values (?,?,?)",
+        [(account, bank, accounts.OPENING_BALANCE_FEN[bank]) for bank, account in accounts.ACCOUNTS.items()],
+    )
+    db.execute(
+        """create table statement_lines as
+        select r.account_no, row_number() over w as seq, r.bank, r.booked_at, substr(r.booked_at, 1, 10) as booked_on,
+               r.direction, r.amount_fen,
+               a.opening_fen + sum(case r.direction when 'in' then r.amount_fen else -r.amount_fen end) over w
+                 as balance_fen,
+               r.counterparty_name, r.counterparty_account, r.counterparty_bank, r.summary, r.memo, r.channel,
+               r.kind, r.contract_no, r.loan_no
+        from lines_raw r join accounts a on a.account_no = r.account_no
+        window w as (partition by r.account_no order by r.booked_at, r.tiebreak rows unbounded preceding)"""
+    )
+    db.execute("drop table lines_raw")
+    db.execute("create table corrections (account_no text, booked_on text, omitted_seq integer)")
+    days = db.execute(
+        "select account_no, booked_on, max(seq), count(*) from statement_lines"
+        " where booked_on >= ? and booked_on <= ? group by account_no, booked_on",
+        (start_on.isoformat(), end_on.isoformat()),
+    ).fetchall()
+    for account, day, last, count in days:
+        rng = random.Random(f"{seed}/banks/correction/{account}/{day}")
+        if count >= 2 and rng.random() < CORRECTION_RATE and date.fromisoformat(day) < end_on:
+            db.execute("insert into corrections values (?,?,?)", (account, day, last))
+            bank = accounts.ACCOUNT_BANK[account]
+            detail = {"omitted_seq": last, "first_version": 1, "corrected_version": 2}
+            db.execute(
+                "insert into ground_truth values ('corrected_statement', ?, null, null, ?, ?, ?)",
+                (bank, account, day, json.dumps(detail)),
+            )
+    for statement in INDEXES:
+        db.execute(statement)
+    db.execute("commit")
+
+
+def build_bank_world(world_path: str | Path, out_path: str | Path, *, seed: int | None = None) -> dict[str, Any]:
+    """Derive the banks' face of the world at `world_path` into a new SQLite file at `out_path`."""
+    started = clock_time.perf_counter()
+    world_path, out_path = Path(world_path), Path(out_path)
+    source = open_world_db(world_path)
+    try:
+        meta = read_meta(source)
+    finally:
+        source.close()
+    seed = int(meta["seed"]) if seed is None else seed
+    start_on, end_on = date.fromisoformat(meta["start_on"]), date.fromisoformat(meta["end_on"])
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".part")
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        db = sqlite3.connect(temp, isolation_level=None)
+        db.execute("pragma journal_mode = off")
+        db.execute("pragma synchronous = off")
+        for statement in SCHEMA:
+            db.execute(statement)
+        builder = _Builder(db, seed, world_end(meta))
+        for money in iter_contract_money(world_path, seed=seed):
+            builder.contract(money.doc, money.cash.flows, money.loan_refused)
+        builder.account_days(start_on, end_on)
+        builder.flush()
+        _finish(db, seed, start_on, end_on)
+        info = {
+            "version": BANK_WORLD_VERSION,
+            "seed": str(seed),
+            "source": _source_key(world_path),
+            "start_on": start_on.isoformat(),
+            "end_on": end_on.isoformat(),
+            "contracts": str(builder.counts["contracts"]),
+            "loans": str(builder.counts["loans"]),
+            "lines": str(builder.counts["lines"]),
+        }
+        db.executemany("insert into meta values (?, ?)", sorted(info.items()))
+        db.close()
+        temp.replace(out_path)
+    finally:
+        temp.unlink(missing_ok=True)
+    log.info(
+        "bank world %s: %s loans, %s lines in %.1fs",
+        out_path,
+        info["loans"],
+        info["lines"],
+        clock_time.perf_counter() - started,
+    )
+    return info
+
+
+def _source_key(world_path: Path) -> str:
+    stat = world_path.stat()
+    return f"{world_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def ensure_bank_world(world_path: str | Path, *, seed: int | None = None) -> Path:
+    """The bank world beside `world_path` (`<world>.banks-v<version>.sqlite`), built when missing or stale."""
+    world_path = Path(world_path)
+    suffix = f".seed{seed}" if seed is not None else ""
+    path = world_path.with_name(f"{world_path.stem}.banks-v{BANK_WORLD_VERSION}{suffix}.sqlite")
+    if path.is_file():
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                meta = dict(db.execute("select key, value from meta").fetchall())
+            finally:
+                db.close()
+            if meta.get("source") == _source_key(world_path) and meta.get("version") == BANK_WORLD_VERSION:
+                return path
+        except sqlite3.DatabaseError:
+            log.warning("bank world %s is unreadable: building it again", path)
+    build_bank_world(world_path, path, seed=seed)
+    return path
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileVersion:
+    """One statement file a bank publishes: an account's day, in a version, from a moment on."""
+
+    bank: str
+    account_no: str
+    day: date
+    version: int
+    published_at: datetime  # naive Beijing time
+    omitted_seq: int | None = None
+
+
+class BankWorld:
+    """Read access to a bank world file at a movable clock (default: the world's end)."""
+
+    def __init__(self, path: str | Path, *, now: datetime | None = None) -> None:
+        self.path = Path(path)
+        self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self.meta = dict(self._query("select key, value from meta"))
+        self.start_on = date.fromisoformat(self.meta["start_on"])
+        self.end_on = date.fromisoformat(self.meta["end_on"])
+        self._now = datetime.combine(self.end_on, time(23, 59, 59)).replace(tzinfo=UTC) - BEIJING
+        if now is not None:
+            self.set_clock(now)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # the clock: an aware UTC datetime; `now_bj` the same moment as naive Beijing time
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    def set_clock(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("the clock needs a timezone-aware datetime")
+        self._now = now.astimezone(UTC)
+
+    @property
+    def now_bj(self) -> datetime:
+        return self._now.replace(tzinfo=None) + BEIJING
+
+    @property
+    def now_key(self) -> str:
+        return self._now.replace(tzinfo=None, microsecond=0).isoformat() + "+00:00"
+
+    # -- loans ----------------------------------------------------------------------------------------
+
+    def loan_page(
+        self,
+        bank: str,
+        *,
+        since: str | None,
+        after: tuple[str, str] | None,
+        offset: int,
+        limit: int,
+        include_after: bool = False,
+    ) -> list[tuple[str, str, dict]]:
+        """(loan_no, updated_at UTC text, loan document as of now) of loans updated at or after `since`,
+        in (updated_at, loan_no) order: after the keyset `after`, or from `offset`."""
+        sql = (
+            "select loan_no, max(at) as updated from loan_events where bank = ? and at <= ?"
+            " group by loan_no having updated >= ?"
+        )
+        params: list[Any] = [bank, self.now_key, since or ""]
+        if after is not None:
+            sql += f" and (updated > ? or (updated = ? and loan_no {'>=' if include_after else '>'} ?))"
+            params += [after[0], after[0], after[1]]
+        sql += " order by updated, loan_no limit ? offset ?"
+        params += [limit, 0 if after is not None else offset]
+        rows = self._query(sql, tuple(params))
+        return [(loan_no, updated, self.loan_as_of(bank, loan_no)) for loan_no, updated in rows]
+
+    def loan_as_of(self, bank: str, loan_no: str) -> dict:
+        (doc,) = self._query("select doc from loans where bank = ? and loan_no = ?", (bank, loan_no))[0]
+        return cut_loan(json.loads(doc), self.now_bj)
+
+    def iter_loans_as_of(self, bank: str, moment: datetime) -> Iterator[dict]:
+        """Every loan of `bank` that exists at `moment` (naive Beijing), as it stood then."""
+        for (doc,) in self._query("select doc from loans where bank = ? order by loan_no", (bank,)):
+            loan = cut_loan(json.loads(doc), moment)
+            if loan["events"]:
+                yield loan
+
+    # -- statements ------------------------------------------------------------------------------------
+
+    def statement_files(self, bank: str, date_from: date, date_to: date) -> list[FileVersion]:
+        """The files of `bank`'s account for days in the range, as published by now."""
+        account = accounts.ACCOUNTS[bank]
+        first, last = max(date_from, self.start_on), min(date_to, self.end_on)
+        corrections = {
+            date.fromisoformat(day): seq
+            for day, seq in self._query(
+                "select booked_on, omitted_seq from corrections where account_no = ?", (account,)
+            )
+        }
+        files: list[FileVersion] = []
+        day = first
+        now = self.now_bj
+        while day <= last:
+            published = datetime.combine(day + timedelta(days=1), PUBLISH_AT)
+            omitted = corrections.get(day)
+            if published <= now:
+                files.append(FileVersion(bank, account, day, 1, published, omitted))
+            if omitted is not None and published + timedelta(days=1) <= now:
+                files.append(FileVersion(bank, account, day, 2, published + timedelta(days=1)))
+            day += timedelta(days=1)
+        return files
+
+    def statement_lines(
+        self, account_no: str, date_from: date, date_to: date, omitted_seq: int | None = None
+    ) -> list[dict[str, Any]]:
+        cursor_sql = (
+            "select seq, booked_at, direction, amount_fen, balance_fen, counterparty_name, counterparty_account,"
+            " counterparty_bank, summary, memo, channel, kind from statement_lines"
+            " where account_no = ? and booked_on >= ? and booked_on <= ? order by seq"
+        )
+        names = (
+            "seq",
+            "booked_at",
+            "direction",
+            "amount_fen",
+            "balance_fen",
+            "counterparty_name",
+            "counterparty_account",
+            "counterparty_bank",
+            "summary",
+            "memo",
+            "channel",
+            "kind",
+        )
+        rows = self._query(cursor_sql, (account_no, date_from.isoformat(), date_to.isoformat()))
+        return [dict(zip(names, row, strict=True)) for row in rows if row[0] != omitted_seq]
+
+    def opening_balance(self, account_no: str, day: date) -> int:
+        """The balance before the first line booked on `day`."""
+        row = self._query(
+            "select balance_fen from statement_lines where account_no = ? and booked_on < ? order by seq desc limit 1",
+            (account_no, day.isoformat()),
+        )
+        if row:
+            return row[0][0]
+        return self._query("select opening_fen from accounts where account_no = ?", (account_no,))[0][0]
+
+    # -- ground truth -------------------------------------------------------------------------------
+
+    def ground_truth(self, kind: str | None = None) -> list[dict[str, Any]]:
+        sql = "select kind, bank, contract_no, loan_no, account_no, on_date, detail from ground_truth"
+        params: tuple = ()
+        if kind is not None:
+            sql += " where kind = ?"
+            params = (kind,)
+        names = ("kind", "bank", "contract_no", "loan_no", "account_no", "on_date", "detail")
+        rows = self._query(sql + " order by on_date, kind, bank, loan_no, account_no", params)
+        return [dict(zip(names, (*row[:6], json.loads(row[6])), strict=True)) for row in rows]
+
+
+def cut_loan(doc: dict, moment: datetime) -> dict:
+    """A loan document as it stood at `moment` (naive Beijing): later stages and amounts removed."""
+    limit = moment.isoformat() + "+08:00"
+    events = [event for event in doc["events"] if event["at"] <= limit]
+    stages = {event["stage"] for event in events}
+    cut = dict(doc)
+    cut["events"] = events
+    cut["stage"] = _current_stage(events)
+    if "已审批" not in stages:
+        cut["approved_fen"] = None
+    if "已放款" not in stages:
+        cut["disbursed_fen"] = None
+    cut["updated_at"] = events[-1]["at"] if events else None
+    return cut
+
+
+def _current_stage(events: list[dict]) -> str | None:
+    """The furthest stage reached; a withdrawal or a refusal ends a loan wherever it stood."""
+    if not events:
+        return None
+    stages = [event["stage"] for event in events]
+    for final in (STAGE_WITHDRAWN, STAGE_REJECTED):
+        if final in stages:
+            return final
+    return max(stages, key=STAGE_ORDER.__getitem__)
