@@ -109,7 +109,9 @@ def warehouse_url(conn: ConnectionLike) -> str:
             auth += "@"
         port = f":{conn.port}" if conn.port else ""
         return f"postgresql+psycopg://{auth}{conn.host or '127.0.0.1'}{port}/{conn.schema or 'estatehub'}"
-    raise ConnectionConfigError(f"warehouse Connection type {conn.conn_type!r} is not supported: use sqlite or postgres")
+    raise ConnectionConfigError(
+        f"warehouse Connection type {conn.conn_type!r} is not supported: use sqlite or postgres"
+    )
 
 
 def warehouse_pii_key(conn: ConnectionLike | None) -> bytes:
@@ -123,7 +125,7 @@ def warehouse_pii_key(conn: ConnectionLike | None) -> bytes:
         key = conn.extra_dejson.get("pii_key")
         if not key:
             raise ConnectionConfigError(
-                "Connection 'warehouse' needs extra {\"pii_key\": \"<at least 32 random characters>\"}"
+                'Connection \'warehouse\' needs extra {"pii_key": "<at least 32 random characters>"}'
             )
         return str(key).encode()
     return embedded_pii_key()

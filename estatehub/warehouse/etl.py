@@ -1,0 +1,365 @@
+"""The loading machinery every source shares: runs, sync state, raw records, quarantine, upserts.
+
+Functions that take a `Connection` write inside the caller's transaction (a sync writes a batch's
+rows, its raw records, its quarantine entries, its run counters and its cursor in one transaction);
+functions that take an `Engine` commit on their own (a run's start and end).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+
+from estatehub.pii import PiiHasher
+from estatehub.warehouse.redact import payload_hash, redact_payload
+from estatehub.warehouse.tables import etl_quarantine, etl_run, etl_sync_state, raw_record
+
+FULL = "full"
+INCREMENTAL = "incremental"
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+MESSAGE_LIMIT = 4000
+RAW_KEY = ("source", "entity", "payload_hash")  # one row per distinct payload of an entity
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- upserts -------------------------------------------------------------------------------------
+
+
+def upsert_statement(
+    conn: Connection,
+    table: Table,
+    key: Sequence[str],
+    *,
+    update_columns: Iterable[str] | None = None,
+    set_: Callable[[Any], Mapping[str, Any]] | None = None,
+    where: Callable[[Any], ColumnElement[bool]] | None = None,
+) -> Any:
+    """`insert ... on conflict (key) do update set ... [where ...]` for SQLite and PostgreSQL.
+
+    By default every non-key column takes the incoming value; `set_(excluded)` overrides columns,
+    `where(excluded)` keeps the stored row unless it holds.
+    """
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
+    statement = insert(table)
+    excluded = statement.excluded
+    names = update_columns if update_columns is not None else [c.name for c in table.columns if c.name not in key]
+    values: dict[str, Any] = {name: excluded[name] for name in names}
+    if set_ is not None:
+        values.update(set_(excluded))
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_=values, where=where(excluded) if where is not None else None
+    )
+
+
+def insert_ignore_statement(conn: Connection, table: Table, key: Sequence[str]) -> Any:
+    """`insert ... on conflict (key) do nothing` for SQLite and PostgreSQL."""
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[conn.dialect.name]
+    return insert(table).on_conflict_do_nothing(index_elements=list(key))
+
+
+# -- runs ----------------------------------------------------------------------------------------
+
+
+def start_run(engine: Engine, *, run_id: str, source: str, stream: str, mode: str, since_at: datetime | None) -> None:
+    """Record a run as running (its own transaction). A run id used before starts over."""
+    row = {
+        "run_id": run_id,
+        "source": source,
+        "stream": stream,
+        "mode": mode,
+        "since_at": since_at,
+        "started_at": utcnow(),
+        "finished_at": None,
+        "status": RUNNING,
+        "fetched": 0,
+        "loaded": 0,
+        "quarantined": 0,
+        "message": None,
+    }
+    with engine.begin() as conn:
+        conn.execute(upsert_statement(conn, etl_run, ["run_id"]), row)
+
+
+def add_run_counts(conn: Connection, run_id: str, *, fetched: int, loaded: int, quarantined: int) -> None:
+    conn.execute(
+        update(etl_run)
+        .where(etl_run.c.run_id == run_id)
+        .values(
+            fetched=etl_run.c.fetched + fetched,
+            loaded=etl_run.c.loaded + loaded,
+            quarantined=etl_run.c.quarantined + quarantined,
+        )
+    )
+
+
+def finish_run(engine: Engine, run_id: str, *, status: str, message: str | None = None) -> None:
+    """Mark a run succeeded or failed (its own transaction)."""
+    if message is not None and len(message) > MESSAGE_LIMIT:
+        message = message[: MESSAGE_LIMIT - 1] + "…"
+    with engine.begin() as conn:
+        conn.execute(
+            update(etl_run)
+            .where(etl_run.c.run_id == run_id)
+            .values(status=status, finished_at=utcnow(), message=message)
+        )
+
+
+# -- sync state ----------------------------------------------------------------------------------
+
+
+def read_cursor(target: Engine | Connection, source: str, stream: str) -> datetime | None:
+    """The stream's cursor: the newest `updated_at` loaded so far (None: never synced)."""
+    query = select(etl_sync_state.c.cursor_at).where(
+        etl_sync_state.c.source == source, etl_sync_state.c.stream == stream
+    )
+    if isinstance(target, Connection):
+        return target.execute(query).scalar_one_or_none()
+    with target.connect() as conn:
+        return conn.execute(query).scalar_one_or_none()
+
+
+def advance_cursor(conn: Connection, source: str, stream: str, cursor_at: datetime, run_id: str) -> None:
+    """Move the cursor to `cursor_at` unless it is already past it (inside the batch's transaction)."""
+    state = etl_sync_state
+    statement = upsert_statement(
+        conn,
+        state,
+        ["source", "stream"],
+        set_=lambda excluded: {
+            "cursor_at": case(
+                (state.c.cursor_at.is_(None), excluded.cursor_at),
+                (excluded.cursor_at > state.c.cursor_at, excluded.cursor_at),
+                else_=state.c.cursor_at,
+            )
+        },
+    )
+    conn.execute(
+        statement,
+        {"source": source, "stream": stream, "cursor_at": cursor_at, "run_id": run_id, "updated_at": utcnow()},
+    )
+
+
+# -- raw and quarantine --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One record as fetched, ready for the raw layer: payload as received and its keyed hash."""
+
+    source: str
+    entity: str
+    record_key: str | None
+    payload: Any
+    payload_hash: str
+    updated_at: datetime | None = None
+    reason: str | None = None  # set when the record is quarantined
+
+    @classmethod
+    def of(
+        cls,
+        hasher: PiiHasher,
+        *,
+        source: str,
+        entity: str,
+        record_key: str | None,
+        payload: Any,
+        updated_at: datetime | None = None,
+        reason: str | None = None,
+    ) -> Received:
+        return cls(source, entity, record_key, payload, payload_hash(hasher, payload), updated_at, reason)
+
+    def quarantined(self, reason: str) -> Received:
+        return Received(
+            self.source, self.entity, self.record_key, self.payload, self.payload_hash, self.updated_at, reason
+        )
+
+
+def raw_rows(
+    hasher: PiiHasher, received: Iterable[Received], *, run_id: str, fetched_at: datetime
+) -> list[dict[str, Any]]:
+    """`raw_record` rows of the received records: one per distinct payload, redacted (no I/O)."""
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for item in received:
+        key = (item.source, item.entity, item.payload_hash)
+        if key in rows:
+            continue
+        rows[key] = {
+            "source": item.source,
+            "entity": item.entity,
+            "record_key": item.record_key,
+            "run_id": run_id,
+            "fetched_at": fetched_at,
+            "payload_hash": item.payload_hash,
+            "payload": redact_payload(hasher, item.payload),
+            "is_quarantined": item.reason is not None,
+        }
+    return list(rows.values())
+
+
+def insert_raw(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Keep every distinct payload once; a payload already kept is not stored again."""
+    bulk_execute(conn, "raw_record:insert_ignore", lambda c: insert_ignore_statement(c, raw_record, RAW_KEY), rows)
+
+
+def quarantine_rows(
+    hasher: PiiHasher,
+    bad: Iterable[Received],
+    *,
+    run_id: str,
+    seen_at: datetime,
+    resolved: Iterable[str] = (),
+) -> list[dict[str, Any]]:
+    """`etl_quarantine` rows of the bad records, one per distinct payload with how often it came (no I/O).
+
+    `resolved` holds payload hashes of bad records that a later good version in the same batch
+    already supersedes: they are recorded as resolved at once.
+    """
+    resolved = set(resolved)
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for item in bad:
+        key = (item.source, item.entity, item.payload_hash)
+        if key in rows:
+            rows[key]["seen_count"] += 1
+            continue
+        rows[key] = {
+            "source": item.source,
+            "entity": item.entity,
+            "record_key": item.record_key,
+            "record_updated_at": item.updated_at,
+            "reason": item.reason or "no reason given",
+            "payload": redact_payload(hasher, item.payload),
+            "payload_hash": item.payload_hash,
+            "first_run_id": run_id,
+            "last_run_id": run_id,
+            "first_seen_at": seen_at,
+            "last_seen_at": seen_at,
+            "seen_count": 1,
+            "resolved_at": seen_at if item.payload_hash in resolved else None,
+        }
+    return list(rows.values())
+
+
+def quarantine(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Keep each bad record with its reason and redacted payload; count how often it was seen."""
+    q = etl_quarantine
+
+    def statement(c: Connection) -> Any:
+        return upsert_statement(
+            c,
+            q,
+            RAW_KEY,
+            update_columns=["reason", "last_run_id", "last_seen_at"],
+            set_=lambda excluded: {
+                "seen_count": q.c.seen_count + excluded.seen_count,
+                "resolved_at": func.coalesce(q.c.resolved_at, excluded.resolved_at),
+            },
+        )
+
+    bulk_execute(conn, "etl_quarantine:upsert", statement, rows)
+
+
+def resolve_quarantined(
+    conn: Connection, source: str, entity: str, good_versions: Mapping[str, datetime], *, resolved_at: datetime
+) -> int:
+    """Mark open quarantine entries resolved where a good version of the same record key, as new or
+    newer, has now been loaded. Returns how many were resolved."""
+    if not good_versions:
+        return 0
+    q = etl_quarantine
+    open_rows = conn.execute(
+        select(q.c.quarantine_id, q.c.record_key, q.c.record_updated_at).where(
+            q.c.source == source,
+            q.c.entity == entity,
+            q.c.resolved_at.is_(None),
+            q.c.record_key.in_(list(good_versions)),
+        )
+    ).all()
+    ids = [
+        row.quarantine_id
+        for row in open_rows
+        if row.record_updated_at is None or row.record_updated_at <= good_versions[row.record_key]
+    ]
+    if ids:
+        conn.execute(update(q).where(q.c.quarantine_id.in_(ids)).values(resolved_at=resolved_at))
+    return len(ids)
+
+
+# -- bulk writes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Bulk:
+    """An executemany statement compiled once per engine, with the bind processors of its column types."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    positional: bool
+
+    @classmethod
+    def compile(cls, dialect: Any, statement: Any, keys: Sequence[str]) -> _Bulk:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
+        processors = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+        return cls(compiled.string, names, processors, compiled.positional)
+
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        pairs = tuple(zip(self.names, self.processors, strict=True))
+        if self.positional:
+            return [tuple(row[n] if p is None else p(row[n]) for n, p in pairs) for row in rows]
+        return [{n: row[n] if p is None else p(row[n]) for n, p in pairs} for row in rows]
+
+
+_BULK: weakref.WeakKeyDictionary[Any, dict[tuple, _Bulk]] = weakref.WeakKeyDictionary()
+
+
+def bulk_execute(
+    conn: Connection, name: str, build: Callable[[Connection], Any], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Execute `build(conn)` for every row (executemany), with the statement compiled once per engine.
+
+    The rows' values go through the same type processors SQLAlchemy would apply, without its per-row
+    bookkeeping: the bulk writes of a sync are mostly that bookkeeping otherwise. Every row must have
+    the keys of the first.
+    """
+    if not rows:
+        return
+    keys = tuple(rows[0])
+    compiled = _BULK.setdefault(conn.dialect, {})
+    bulk = compiled.get((name, keys))
+    if bulk is None:
+        bulk = compiled[(name, keys)] = _Bulk.compile(conn.dialect, build(conn), keys)
+    conn.exec_driver_sql(bulk.sql, bulk.parameters(rows))
+
+
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Plain inserts of many rows: `COPY` on PostgreSQL (an order of magnitude faster than
+    executemany), executemany elsewhere. Values pass the columns' bind processors either way."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        bulk_execute(conn, f"{table.name}:insert", lambda _conn: table.insert(), rows)
+        return
+    names = tuple(rows[0])
+    processors = [table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for name in names]
+    pairs = tuple(zip(names, processors, strict=True))
+    columns = ", ".join(names)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(f"copy {table.name} ({columns}) from stdin") as copy:
+            for row in rows:
+                copy.write_row(tuple(row[n] if p is None else p(row[n]) for n, p in pairs))
+    finally:
+        cursor.close()

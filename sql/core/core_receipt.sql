@@ -1,0 +1,65 @@
+-- core_receipt: the receipt bills staged in :batch_id. The link to a contract (contract_no, house_id,
+-- link_basis, link_confidence) is written by estatehub.ledger.link at the end of the sync: a row that comes again
+-- loses its link here, to be linked anew with its customer's other rows.
+with batch_receipts as (
+    select *
+    from stg_fl_receipt
+    where batch_id = :batch_id
+),
+
+final as (
+    select
+        bill_id,
+        bill_no,
+        receipt_on,
+        customer_code,
+        customer_name,
+        payer,
+        settle_type,
+        purpose,
+        bank_account_no,
+        amount_fen,
+        remark,
+        phase_code,
+        is_audited,
+        is_voided,
+        created_at,
+        modified_at,
+        payment_kind,
+        memo_units,
+        memo_confidence,
+        memo_rule
+    from batch_receipts
+)
+
+insert into core_receipt (
+    bill_id, bill_no, receipt_on, customer_code, customer_name, payer, settle_type, purpose, bank_account_no,
+    amount_fen, remark, phase_code, is_audited, is_voided, created_at, modified_at, payment_kind, memo_units,
+    memo_confidence, memo_rule
+)
+select * from final where true
+on conflict (bill_id) do update set
+    bill_no = excluded.bill_no,
+    receipt_on = excluded.receipt_on,
+    customer_code = excluded.customer_code,
+    customer_name = excluded.customer_name,
+    payer = excluded.payer,
+    settle_type = excluded.settle_type,
+    purpose = excluded.purpose,
+    bank_account_no = excluded.bank_account_no,
+    amount_fen = excluded.amount_fen,
+    remark = excluded.remark,
+    phase_code = excluded.phase_code,
+    is_audited = excluded.is_audited,
+    is_voided = excluded.is_voided,
+    created_at = excluded.created_at,
+    modified_at = excluded.modified_at,
+    payment_kind = excluded.payment_kind,
+    memo_units = excluded.memo_units,
+    memo_confidence = excluded.memo_confidence,
+    memo_rule = excluded.memo_rule,
+    contract_no = null,
+    house_id = null,
+    link_basis = null,
+    link_confidence = null,
+    linked_at = null

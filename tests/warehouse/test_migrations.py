@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select
+
+from estatehub.warehouse import tables
+from estatehub.warehouse.migrations import VERSION_TABLE, current_revision, head_revision, upgrade
+
+ETL_TABLES = {"etl_meta", "etl_sync_state", "etl_run", "raw_record", "etl_quarantine"}
+TN_TABLES = {
+    "stg_tn_contract",
+    "stg_tn_contract_buyer",
+    "stg_tn_payment_plan",
+    "stg_tn_state_change",
+    "core_unit",
+    "core_buyer",
+    "core_contract",
+    "core_contract_buyer",
+    "core_payment_plan",
+    "core_contract_state_history",
+    "core_handover",
+    "core_registration",
+}
+
+
+def test_migrations_bring_an_empty_database_to_head(engine):
+    assert current_revision(engine) is None
+    reached = upgrade(engine)
+    assert reached == head_revision()
+    # later revisions (other sources) add tables of their own
+    assert set(inspect(engine).get_table_names()) >= ETL_TABLES | TN_TABLES | {VERSION_TABLE}
+
+
+def test_upgrade_at_head_changes_nothing(engine):
+    upgrade(engine)
+    assert upgrade(engine) == head_revision()
+    assert current_revision(engine) == head_revision()
+
+
+def test_schema_at_head_matches_the_table_objects_the_loaders_use(engine):
+    upgrade(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "version_table": VERSION_TABLE,
+                # tables of other modules (their own metadata) are checked by their own tests
+                "include_name": lambda name, kind, _parents: kind != "table" or name in tables.metadata.tables,
+            },
+        )
+        differences = compare_metadata(context, tables.metadata)
+    assert differences == []
+
+
+def test_upgrade_from_0001_to_head_keeps_existing_rows(engine):
+    upgrade(engine, "0001")
+    assert current_revision(engine) == "0001"
+    assert set(inspect(engine).get_table_names()) == ETL_TABLES | {VERSION_TABLE}
+    at = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(tables.etl_meta.insert(), [{"meta_key": "pii_key_fingerprint", "value": "abc", "updated_at": at}])
+        conn.execute(
+            tables.etl_run.insert(),
+            [
+                {
+                    "run_id": "r1",
+                    "source": "trading_network",
+                    "stream": "contracts",
+                    "mode": "full",
+                    "since_at": None,
+                    "started_at": at,
+                    "finished_at": at,
+                    "status": "succeeded",
+                    "fetched": 3,
+                    "loaded": 3,
+                    "quarantined": 0,
+                    "message": None,
+                }
+            ],
+        )
+        conn.execute(
+            tables.raw_record.insert(),
+            [
+                {
+                    "source": "trading_network",
+                    "entity": "contract",
+                    "record_key": "YS1",
+                    "run_id": "r1",
+                    "fetched_at": at,
+                    "payload_hash": "h1",
+                    "payload": {"contract_no": "YS1"},
+                    "is_quarantined": False,
+                }
+            ],
+        )
+        conn.execute(
+            tables.etl_sync_state.insert(),
+            [{"source": "trading_network", "stream": "contracts", "cursor_at": at, "run_id": "r1", "updated_at": at}],
+        )
+
+    assert upgrade(engine) == head_revision()
+
+    with engine.connect() as conn:
+        assert conn.execute(select(tables.etl_run.c.run_id, tables.etl_run.c.fetched)).all() == [("r1", 3)]
+        assert conn.execute(select(tables.raw_record.c.payload)).scalar_one() == {"contract_no": "YS1"}
+        assert conn.execute(select(tables.etl_sync_state.c.cursor_at)).scalar_one() == at
+        assert conn.execute(select(tables.etl_meta.c.value)).scalar_one() == "abc"
+    assert set(inspect(engine).get_table_names()) >= TN_TABLES
+
+
+def test_migrations_accept_a_url_as_well_as_an_engine(warehouse_url):
+    assert upgrade(warehouse_url) == head_revision()
+    assert current_revision(warehouse_url) == head_revision()

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+
+from estatehub.pii import PiiHasher
+from estatehub.sync.testing import person_id_number, person_phone
+from estatehub.warehouse.redact import (
+    canonical_json,
+    hash_id_number,
+    hash_phone,
+    payload_hash,
+    redact_payload,
+    redact_text,
+)
+
+HASHER = PiiHasher(b"redaction-tests-key-0123456789")
+ID = person_id_number(42)
+PHONE = person_phone(42)
+
+
+def test_id_numbers_and_phones_under_known_keys_become_masked_form_and_keyed_hash():
+    payload = {
+        "contract_no": "YS2026P01000123",
+        "buyers": [{"name": "张三", "id_type": "身份证", "id_number": ID, "phone": PHONE, "share": "100.00"}],
+    }
+    redacted = redact_payload(HASHER, payload)
+    buyer = redacted["buyers"][0]
+    assert buyer["id_number"] == {
+        "redacted": "id_number",
+        "masked": ID[:3] + "*" * 11 + ID[-4:],
+        "hash": hash_id_number(HASHER, ID),
+    }
+    assert buyer["phone"] == {
+        "redacted": "phone",
+        "masked": PHONE[:3] + "****" + PHONE[-4:],
+        "hash": hash_phone(HASHER, PHONE),
+    }
+    assert buyer["name"] == "张三" and redacted["contract_no"] == "YS2026P01000123"
+    assert payload["buyers"][0]["id_number"] == ID  # the input is not changed
+
+
+def test_chinese_and_variant_keys_are_redacted_too():
+    payload = {"证件号码": ID, "手机": PHONE, "联系电话": "+86 139-0000-0042", "ID-Number": ID, "mobileNo": 13900000042}
+    redacted = redact_payload(HASHER, payload)
+    assert {key: value["redacted"] for key, value in redacted.items()} == {
+        "证件号码": "id_number",
+        "手机": "phone",
+        "联系电话": "phone",
+        "ID-Number": "id_number",
+        "mobileNo": "phone",
+    }
+    assert redacted["联系电话"]["hash"] == hash_phone(HASHER, PHONE) == hash_phone(HASHER, "13900000042")
+    assert ID not in json.dumps(redacted) and PHONE not in json.dumps(redacted)
+
+
+def test_a_text_payload_has_id_like_and_mobile_like_runs_redacted():
+    text = f"<html>502 Bad Gateway: buyer {ID} tel {PHONE}, 备用 139 0000 0042; order 12345678901234567890</html>"
+    redacted = redact_text(HASHER, text)
+    assert ID not in redacted and PHONE not in redacted and "139 0000 0042" not in redacted
+    assert f"[id_number {ID[:3]}{'*' * 11}{ID[-4:]} {hash_id_number(HASHER, ID)}]" in redacted
+    assert f"[phone 139****0042 {hash_phone(HASHER, PHONE)}]" in redacted
+    assert "12345678901234567890" in redacted  # a longer digit run is neither
+    assert redact_payload(HASHER, text) == redacted
+
+
+def test_free_text_values_under_other_keys_are_scanned_but_codes_and_amounts_are_kept():
+    payload = {
+        "reason": f"客户 {ID} 要求换房",
+        "contract_no": "YS2026P01000123",
+        "house_id": "P01-03-2-1502",
+        "total_price": "4010400.00",
+        "certificate_no": "粤（2026）深圳市不动产权第0000123号",
+    }
+    redacted = redact_payload(HASHER, payload)
+    assert ID not in redacted["reason"] and "[id_number" in redacted["reason"]
+    assert {k: v for k, v in redacted.items() if k != "reason"} == {k: v for k, v in payload.items() if k != "reason"}
+
+
+def test_payload_hash_is_the_keyed_hmac_of_the_canonical_json_as_received():
+    one = {"b": [1, 2], "a": {"phone": PHONE, "名": "张三"}}
+    same_in_another_order = {"a": {"名": "张三", "phone": PHONE}, "b": [1, 2]}
+    assert canonical_json(one) == canonical_json(same_in_another_order)
+    assert payload_hash(HASHER, one) == payload_hash(HASHER, same_in_another_order)
+    assert payload_hash(HASHER, one) == HASHER.hash("payload", canonical_json(one))
+    assert payload_hash(HASHER, one) != payload_hash(PiiHasher(b"another-key-0123456789abcd"), one)
+    assert payload_hash(HASHER, one) != payload_hash(HASHER, {**one, "b": [2, 1]})
+
+
+def test_nul_characters_are_replaced_so_postgresql_can_store_the_payload():
+    assert redact_payload(HASHER, {"body": "trunc\x00ated"}) == {"body": "trunc\ufffdated"}
