@@ -126,11 +126,14 @@ def cmd_warehouse_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_contracts_in_state(args: argparse.Namespace) -> int:
     from estatehub.connections import resolve_warehouse
-    from estatehub.warehouse.queries import contracts_in_state_on
+    from estatehub.warehouse.queries import MAIN_CONTRACT_TYPES, contracts_in_state_on
 
     warehouse = resolve_warehouse(args.url)
-    rows = contracts_in_state_on(warehouse.engine, state=args.state, on=args.on, not_reached=args.not_reached)
-    what = f"in state {args.state} at the end of {args.on}"
+    types = None if args.all_types else MAIN_CONTRACT_TYPES
+    rows = contracts_in_state_on(
+        warehouse.engine, state=args.state, on=args.on, not_reached=args.not_reached, contract_types=types
+    )
+    what = f"{'' if args.all_types else '(预售, 现售) '}in state {args.state} at the end of {args.on}"
     if args.not_reached:
         what += f" and not yet {args.not_reached}"
     print(f"{len(rows)} contracts {what}")
@@ -227,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     in_state.add_argument("--state", required=True, help="state, e.g. 已签")
     in_state.add_argument("--on", type=_iso_date, required=True, help="business day (Asia/Shanghai), e.g. 2026-03-31")
     in_state.add_argument("--not-reached", help="and not yet in this state, e.g. 已备案")
+    in_state.add_argument("--all-types", action="store_true", help="include 认购 agreements (default: 预售, 现售)")
     in_state.add_argument("--limit", type=_positive_int, default=20, help="rows to print (default 20)")
     in_state.add_argument("--url", help="warehouse SQLAlchemy URL")
     in_state.set_defaults(func=cmd_contracts_in_state)

@@ -6,6 +6,7 @@ Shanghai, which the functions turn into a UTC cutoff for the SQL.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
@@ -15,6 +16,7 @@ from estatehub.settings import BUSINESS_TZ
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
 
+MAIN_CONTRACT_TYPES = ("预售", "现售")
 FILING_DUE_DAYS = 30  # a signed contract must be filed (备案) within 30 days (DESIGN.md, process 2)
 _FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -63,17 +65,28 @@ def business_date(moment: datetime) -> date:
 
 
 def contracts_in_state_on(
-    target: Target, *, state: str, on: date, not_reached: str | None = None
+    target: Target,
+    *,
+    state: str,
+    on: date,
+    not_reached: str | None = None,
+    contract_types: Collection[str] | None = MAIN_CONTRACT_TYPES,
 ) -> list[ContractInState]:
     """Contracts whose state at the end of business day `on` was `state` and that had not been in
-    `not_reached` by then (e.g. 已签 and not yet 已备案), from the state history; by contract number."""
+    `not_reached` by then (e.g. 已签 and not yet 已备案), from the state history; by contract number.
+
+    By default only main contracts (预售, 现售): a 认购 agreement stays 已签 after its main contract is
+    signed and is never filed. `contract_types=None` answers for every type."""
     rows = _run(
         target,
         "mart/contracts_in_state_on",
         {"state": state, "not_reached": not_reached, "cutoff_at": end_of_day_cutoff(on)},
         ContractInState._fields,
     )
-    return [ContractInState(*row) for row in rows]
+    found = [ContractInState(*row) for row in rows]
+    if contract_types is None:
+        return found
+    return [row for row in found if row.contract_type in contract_types]
 
 
 def filings_overdue(target: Target, *, as_of: date, within_days: int = FILING_DUE_DAYS) -> list[OverdueFiling]:

@@ -129,3 +129,15 @@ def test_contract_state_counts_by_type_and_state_now_and_at_the_end_of_a_day(war
         ("预售", "待签", 1),
     ]
     assert queries.contract_state_counts(warehouse.engine, on=date(2026, 2, 1)) == []
+
+
+def test_contracts_in_state_on_answers_for_main_contracts_unless_asked_for_every_type(warehouse):
+    subscription = contract(1, ("已签", "2026-03-01 10:00"), contract_type="认购")
+    main = contract(2, ("待签", "2026-03-01 10:00"), ("已签", "2026-03-02 10:00"))
+    load(warehouse, [subscription, main])
+    default = queries.contracts_in_state_on(warehouse.engine, state="已签", on=D, not_reached="已备案")
+    assert [row.contract_no for row in default] == [main.contract_no]
+    every = queries.contracts_in_state_on(
+        warehouse.engine, state="已签", on=D, not_reached="已备案", contract_types=None
+    )
+    assert {row.contract_no for row in every} == {subscription.contract_no, main.contract_no}
