@@ -44,7 +44,7 @@ def emit(payload: dict) -> None:
 def sandbox_process(world: Path, clock: str):
     """The sandbox servers in a child process: yields {name: url}."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.serve", str(world), "--clock", clock],
+        [sys.executable, "-m", "sandbox.serve", str(world), "--clock", clock, "--only", "trading_network"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

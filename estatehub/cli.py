@@ -242,8 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument("--warehouse-url", help="warehouse SQLAlchemy URL (default: the 'warehouse' Connection)")
     tn.set_defaults(func=cmd_sync_trading_network)
 
+    from estatehub.banks.cli import add_bank_commands
     from estatehub.policy.cli import add_policy_commands
 
+    add_bank_commands(commands)
     add_policy_commands(commands)
 
     demo = commands.add_parser("demo", help="run the whole pipeline on the sandbox through Airflow")

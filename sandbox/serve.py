@@ -2,7 +2,8 @@
 
 `serve(world_path, account=..., password=...)` starts every server in daemon threads and returns a
 `RunningSandbox` (`.urls` by server name, `.servers`, `.stop()`, a context manager): the housing
-trading network and the real estate bureau's website, each under its own name.
+trading network, the banks and the provident-fund centre (by bank code), and the real estate
+bureau's website, each under its own name.
 
 `python -m sandbox.serve WORLD [--port N] [--faults JSON|@file] [--clock ISO]` runs them in the
 foreground: it prints `name=url` for each server, then `READY`, and stops cleanly on SIGTERM or SIGINT.
@@ -17,12 +18,14 @@ import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from sandbox.banks.accounts import LOAN_BANKS as BANK_CODES
+from sandbox.banks.server import start_bank_servers
 from sandbox.bureau.server import start_bureau_server
 from sandbox.faults import FaultRuleError, load_rules
 from sandbox.http_base import SandboxServer
@@ -30,7 +33,8 @@ from sandbox.trading_network.server import DEFAULT_TOKEN_TTL, TradingNetworkServ
 
 log = logging.getLogger(__name__)
 
-SERVER_NAMES = ("trading_network", "bureau")
+SERVER_NAMES = ("trading_network", "bureau", *BANK_CODES)
+GROUPS = ("trading_network", "banks", "bureau")
 DEFAULT_ACCOUNT = "dev-sandbox"
 DEFAULT_PASSWORD = "sandbox-only-password"  # the sandbox's own fake login, not a secret of any real system
 
@@ -92,27 +96,46 @@ def serve(
     clock: datetime | None = None,
     token_ttl: float = DEFAULT_TOKEN_TTL,
     ports: Mapping[str, int] | None = None,
+    only: Collection[str] | None = None,
 ) -> RunningSandbox:
     """Start the sandbox servers over `world_path`; `port` is the trading network's (0: any free one),
-    `ports` gives other servers theirs by name. `faults`: see `faults_by_server`."""
+    `ports` gives other servers theirs by name. `faults`: see `faults_by_server`. `only` names the
+    groups to start (`GROUPS`; default all)."""
     per_server = faults_by_server(faults)
     ports = {"trading_network": port, **(ports or {})}
+    wanted = set(GROUPS if only is None else only)
+    unknown = wanted - set(GROUPS)
+    if unknown:
+        raise ValueError(f"unknown sandbox servers {sorted(unknown)}; choose from {', '.join(GROUPS)}")
+    seed = _world_seed(world_path)
     servers: dict[str, SandboxServer] = {}
     try:
-        servers["trading_network"] = TradingNetworkServer(
-            world_path,
-            account=account,
-            password=password,
-            host=host,
-            port=ports["trading_network"],
-            faults=per_server.get("trading_network"),
-            clock=clock,
-            token_ttl=token_ttl,
-        ).start()
-        # the bureau's website has its own simulated history and clock (see sandbox/bureau/world.py)
-        servers["bureau"] = start_bureau_server(
-            seed=_world_seed(world_path), host=host, port=ports.get("bureau", 0), faults=per_server.get("bureau")
-        )
+        if "trading_network" in wanted:
+            servers["trading_network"] = TradingNetworkServer(
+                world_path,
+                account=account,
+                password=password,
+                host=host,
+                port=ports["trading_network"],
+                faults=per_server.get("trading_network"),
+                clock=clock,
+                token_ttl=token_ttl,
+            ).start()
+        if "banks" in wanted:
+            # one server per bank and the provident-fund centre, over the same world and clock
+            banks = start_bank_servers(
+                world_path,
+                seed=seed,
+                host=host,
+                clock=clock,
+                faults={code: per_server[code] for code in BANK_CODES if code in per_server},
+            )
+            servers.update(banks.servers)
+        if "bureau" in wanted:
+            # the bureau's website has its own simulated history and clock (see sandbox/bureau/world.py)
+            servers["bureau"] = start_bureau_server(
+                seed=seed, host=host, port=ports.get("bureau", 0), faults=per_server.get("bureau")
+            )
     except BaseException:
         RunningSandbox(servers).stop()
         raise
@@ -168,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--clock", type=_parse_clock, help="simulated time to start at (default: world end)")
     parser.add_argument("--token-ttl", type=float, default=DEFAULT_TOKEN_TTL, help="token lifetime, seconds")
     parser.add_argument("--log-level", default="WARNING", help="logging level (INFO shows every request)")
+    parser.add_argument(
+        "--only", action="append", choices=GROUPS, help="start only this group of servers (repeatable; default all)"
+    )
     return parser
 
 
@@ -190,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             faults=args.faults,
             clock=args.clock,
             token_ttl=args.token_ttl,
+            only=args.only,
         )
     except (OSError, ValueError, sqlite3.Error) as exc:
         print(f"sandbox: cannot start: {exc}", file=sys.stderr)
