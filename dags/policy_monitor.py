@@ -15,24 +15,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
-from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 from estatehub import settings
-
-notify_supervisors = SmtpNotifier(
-    to=list(settings.SUPERVISORS),
-    from_email=settings.MAIL_FROM,
-    smtp_conn_id="smtp_default",
-    subject="[estatehub] {{ dag.dag_id }}.{{ ti.task_id }} failed ({{ ds }})",
-)
+from plugins.notifiers import notify_supervisors
 
 
 @dag(
     dag_id="policy_monitor",
     schedule=CronTriggerTimetable("0 8-20/2 * * *", timezone="Asia/Shanghai"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    start_date=settings.DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["policy", "bureau", "alerts"],
@@ -42,7 +34,7 @@ notify_supervisors = SmtpNotifier(
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=20),
-        "on_failure_callback": notify_supervisors,
+        "on_failure_callback": notify_supervisors(),
     },
     params={
         "config": Param(

@@ -8,26 +8,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
-from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
 
 from estatehub import settings
+from plugins.notifiers import notify_supervisors
 
 CONTRACTS = Asset(name="core_contract", uri="estatehub://warehouse/core_contract", group="warehouse")
-
-notify_supervisors = SmtpNotifier(
-    to=list(settings.SUPERVISORS),
-    from_email=settings.MAIL_FROM,
-    smtp_conn_id="smtp_default",
-    subject="[estatehub] {{ dag.dag_id }}.{{ ti.task_id }} failed ({{ ds }})",
-)
 
 
 @dag(
     dag_id="trading_network_sync",
     schedule=CronTriggerTimetable("0 9-18 * * *", timezone="Asia/Shanghai"),
-    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    start_date=settings.DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["sync", "trading_network", "contracts"],
@@ -37,7 +29,7 @@ notify_supervisors = SmtpNotifier(
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=20),
-        "on_failure_callback": notify_supervisors,
+        "on_failure_callback": notify_supervisors(),
     },
     params={"full": Param(False, type="boolean", description="Full refresh: fetch every contract again")},
     doc_md=__doc__,

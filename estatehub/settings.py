@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -46,3 +46,6 @@ WAREHOUSE_POOL = "warehouse"
 # Who hears about failures and staleness (non-secret; the SMTP server is the `smtp_default` Connection).
 SUPERVISORS = ("cs-supervisor-1@estatehub.example", "cs-supervisor-2@estatehub.example")
 MAIL_FROM = "estatehub@estatehub.example"
+
+# Every DAG's start_date: before any business day the sandbox or a backfill may ask for (catchup is off).
+DAG_START_DATE = datetime(2024, 1, 1, tzinfo=BUSINESS_TZ)
