@@ -46,6 +46,13 @@ DEMO_FAULTS = {
     ],
 }
 DEMO_PAGE_SIZE = 50
+BANK_CODES = ("icbc", "ccb", "cmb", "hpf")
+# run once, on the last day, after the trading network: loans need the contracts to link to
+LAST_DAY_DAGS = ("bank_loans_sync", "bank_statements_sync")
+POOLS = {
+    settings.WAREHOUSE_POOL: "serialises warehouse writes",
+    **{f"bank_{code}": f"calls to {code}, one at a time" for code in BANK_CODES},
+}
 
 
 @dataclass(frozen=True)
@@ -100,10 +107,10 @@ class SandboxProcess:
         raise DemoError(f"the sandbox was not ready within 120 s; see {log_path}")
 
     def set_clock(self, when: datetime) -> None:
-        response = requests.post(
-            f"{self.urls['trading_network']}/_sandbox/clock", json={"now": when.isoformat()}, timeout=60
-        )
-        response.raise_for_status()
+        """Move every server that follows the world's clock (the bureau's site keeps its own period)."""
+        for name in ("trading_network", *BANK_CODES):
+            response = requests.post(f"{self.urls[name]}/_sandbox/clock", json={"now": when.isoformat()}, timeout=120)
+            response.raise_for_status()
 
     def set_faults(self, rules: dict) -> None:
         response = requests.post(f"{self.urls['trading_network']}/_sandbox/faults", json=rules, timeout=10)
@@ -127,7 +134,20 @@ def at_sync_hour(day: date) -> datetime:
     return datetime.combine(day, SYNC_HOUR, tzinfo=settings.BUSINESS_TZ)
 
 
-def airflow_env(home: Path, urls: dict[str, str], warehouse_path: Path, pii_key: str) -> dict[str, str]:
+def bank_connections(urls: dict[str, str], seed: int) -> dict[str, str]:
+    """`AIRFLOW_CONN_BANK_<CODE>`: each bank's URL with the sandbox's own app id and secret."""
+    from sandbox.banks.server import default_credentials
+
+    connections = {}
+    for code in BANK_CODES:
+        credentials = default_credentials(code, seed)
+        connections[f"AIRFLOW_CONN_BANK_{code.upper()}"] = json.dumps(
+            {"conn_type": "http", "host": urls[code], "login": credentials.app_id, "password": credentials.secret}
+        )
+    return connections
+
+
+def airflow_env(home: Path, urls: dict[str, str], warehouse_path: Path, pii_key: str, seed: int) -> dict[str, str]:
     """Environment of the Airflow commands: SQLite metadata in the demo folder, the Connections."""
     root = settings.PROJECT_ROOT
     trading_network = urls["trading_network"].replace("http://", f"http://{SANDBOX_ACCOUNT}:{SANDBOX_PASSWORD}@")
@@ -148,6 +168,7 @@ def airflow_env(home: Path, urls: dict[str, str], warehouse_path: Path, pii_key:
             "AIRFLOW_CONN_SMTP_DEFAULT": "smtp://127.0.0.1:1025",
             "ESTATEHUB_HOME": str(home),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])),
+            **bank_connections(urls, seed),
         }
     )
     return env
@@ -166,7 +187,7 @@ def airflow_command(*args: str) -> list[str]:
 
 def run_demo(options: DemoOptions) -> int:
     from estatehub.connections import embedded_pii_key
-    from estatehub.demo_summary import count_runs, print_run_line, write_summary
+    from estatehub.demo_summary import count_runs, print_bank_lines, print_run_line, write_summary
     from sandbox.world import ensure_world, open_world
 
     started = time.monotonic()
@@ -188,14 +209,12 @@ def run_demo(options: DemoOptions) -> int:
     sandbox = SandboxProcess(world, at_sync_hour(days[0]), logs / "sandbox.log")
     try:
         print(f"sandbox: trading network at {sandbox.urls['trading_network']}")
-        env = airflow_env(home, sandbox.urls, warehouse_path, pii_key)
+        env = airflow_env(home, sandbox.urls, warehouse_path, pii_key, options.seed)
         run_logged(airflow_command("db", "migrate"), env, logs / "airflow-db-migrate.log", "airflow db migrate")
-        run_logged(
-            airflow_command("pools", "set", settings.WAREHOUSE_POOL, "1", "serialises warehouse writes"),
-            env,
-            logs / "airflow-pools.log",
-            "airflow pools set",
-        )
+        for pool, description in POOLS.items():
+            run_logged(
+                airflow_command("pools", "set", pool, "1", description), env, logs / f"pool-{pool}.log", "pools set"
+            )
         from sqlalchemy import create_engine
 
         engine = create_engine(f"sqlite:///{warehouse_path}")
@@ -216,6 +235,11 @@ def run_demo(options: DemoOptions) -> int:
                 raise DemoError(f"the DAG run of {day} did not record a sync run; see {log_path}")
             print_run_line(engine, day, faults=sorted({rule["kind"] for rule in faults}))
         sandbox.set_faults({"rules": []})
+        print(f"  {last_day}  banks and the provident-fund centre:")
+        for dag_id in LAST_DAY_DAGS:
+            log_path = logs / f"dags-test-{dag_id}-{last_day.isoformat()}.log"
+            run_logged(airflow_command("dags", "test", dag_id, when.isoformat()), env, log_path, f"{dag_id}")
+        print_bank_lines(engine)
         summary_path = home / "summary.txt"
         write_summary(engine, last_day, summary_path, home=home, logs=logs)
         print(summary_path.read_text(encoding="utf-8"))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-from estatehub.warehouse import queries
+from connectors.banks.records import STAGES
+from estatehub import pii
+from estatehub.warehouse import queries, sqlfiles
 
 
 def count_runs(engine: Engine) -> int:
@@ -31,6 +34,57 @@ def print_run_line(engine: Engine, day: date, *, faults: list[str]) -> None:
         f"  {day}  sync {row.mode:<11} {row.status:<9} fetched {row.fetched:>5}  loaded {row.loaded:>5}  "
         f"quarantined {row.quarantined:>3}{note}"
     )
+
+
+def print_bank_lines(engine: Engine) -> None:
+    with engine.connect() as conn:
+        loans = conn.execute(text("select bank, count(*) from core_bank_loan group by bank order by bank")).all()
+        lines = conn.execute(
+            text("select bank, count(*) from core_bank_statement_line group by bank order by bank")
+        ).all()
+    statement_lines = dict(lines)
+    for bank, count in loans:
+        print(f"    {bank:<5} loans {count:>4}  statement lines {statement_lines.get(bank, 0):>5}")
+
+
+def bank_summary_lines(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        pipeline = sorted(
+            sqlfiles.execute(conn, "mart/bank_mortgage_pipeline").all(),
+            key=lambda row: (row.bank, STAGES.index(row.stage) if row.stage in STAGES else len(STAGES)),
+        )
+        statements = sqlfiles.execute(conn, "mart/bank_statement_lines_loaded").all()
+    lines = ["Mortgage pipeline by bank and stage (loans, linked to a contract, approved and disbursed in yuan)"]
+    lines += _table(
+        ["bank", "stage", "loans", "linked", "approved", "disbursed"],
+        [
+            (r.bank, r.stage, r.loan_count, r.linked_count, _yuan(r.approved_fen), _yuan(r.disbursed_fen))
+            for r in pipeline
+        ],
+    )
+    lines.append("")
+    lines.append("Statement lines loaded (collection accounts)")
+    lines += _table(
+        ["bank", "account", "files", "quarantined files", "lines", "credits", "debits"],
+        [
+            (
+                r.bank,
+                pii.mask_id(r.account_no),
+                r.file_count,
+                r.quarantined_file_count,
+                r.line_count,
+                _yuan(r.credit_fen),
+                _yuan(r.debit_fen),
+            )
+            for r in statements
+        ],
+    )
+    lines.append("")
+    return lines
+
+
+def _yuan(fen: int | None) -> str:
+    return f"{Decimal(fen or 0) / 100:,.2f}"
 
 
 def _table(headers: list[str], rows: list[tuple]) -> list[str]:
@@ -69,9 +123,11 @@ def summary_lines(engine: Engine, as_of: date) -> list[str]:
 
     signed_not_filed = queries.contracts_in_state_on(engine, state="已签", on=as_of, not_reached="已备案")
     lines.append(
-        f"Contracts 已签 at the end of {as_of} and not yet 已备案 (from the state history): {len(signed_not_filed)}"
+        f"Main contracts 已签 at the end of {as_of} and not yet 已备案 (state history): {len(signed_not_filed)}"
     )
     lines.append("")
+
+    lines += bank_summary_lines(engine)
 
     with engine.connect() as conn:
         quarantined = conn.execute(
