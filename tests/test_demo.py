@@ -58,4 +58,6 @@ def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(tmp_
     assert loaded <= visible
     assert visible - loaded <= quarantined, "every contract the network shows is loaded or quarantined"
     assert (home / "airflow" / "logs").is_dir(), "Airflow task logs stay in the demo folder"
-    assert len(list((home / "logs").glob("dags-test-*.log"))) == 3
+    assert len(list((home / "logs").glob("dags-test-2*.log"))) == 3, "one trading-network run a day"
+    assert "Mortgage pipeline by bank and stage" in summary
+    assert "Statement lines loaded" in summary
