@@ -51,10 +51,14 @@ def uscc_check_char(first17: str) -> str:
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 
+_FULL_WIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
 def normalize_id_number(value: str) -> str:
     """Strip spaces and full-width characters; upper-case the trailing x."""
     text = value.strip().replace(" ", "").replace("\u3000", "")
-    text = text.translate({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)})
+    if not text.isascii():
+        text = text.translate(_FULL_WIDTH_TO_ASCII)
     return text.upper()
 
 

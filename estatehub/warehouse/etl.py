@@ -11,14 +11,15 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, case, func, select, update
+from sqlalchemy import JSON, Connection, Engine, Table, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from estatehub.pii import PiiHasher
-from estatehub.warehouse.redact import payload_hash, redact_payload
+from estatehub.warehouse.redact import PayloadShape, redact_payload, stored_payload
 from estatehub.warehouse.tables import etl_quarantine, etl_run, etl_sync_state, raw_record
 
 FULL = "full"
@@ -154,9 +155,17 @@ def advance_cursor(conn: Connection, source: str, stream: str, cursor_at: dateti
 # -- raw and quarantine --------------------------------------------------------------------------
 
 
+class JsonText(str):
+    """A JSON document already serialised (the canonical redacted payload): a bulk write stores the
+    text as it is in a JSON column instead of serialising it again."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
-    """One record as fetched, ready for the raw layer: payload as received and its keyed hash."""
+    """One record as fetched, ready for the raw layer: the payload as received, the canonical JSON of
+    its redacted form (`stored`, what the raw layer keeps) and the keyed hash of that text."""
 
     source: str
     entity: str
@@ -165,6 +174,7 @@ class Received:
     payload_hash: str
     updated_at: datetime | None = None
     reason: str | None = None  # set when the record is quarantined
+    stored: str | None = None  # None: redacted from `payload` when its row is made
 
     @classmethod
     def of(
@@ -177,13 +187,27 @@ class Received:
         payload: Any,
         updated_at: datetime | None = None,
         reason: str | None = None,
+        shape: PayloadShape | None = None,
     ) -> Received:
-        return cls(source, entity, record_key, payload, payload_hash(hasher, payload), updated_at, reason)
+        """Redact and hash the payload (`redact.stored_payload`; `shape`: the source's known payload shape)."""
+        stored, digest = stored_payload(hasher, payload, shape)
+        return cls(source, entity, record_key, payload, digest, updated_at, reason, stored)
 
     def quarantined(self, reason: str) -> Received:
         return Received(
-            self.source, self.entity, self.record_key, self.payload, self.payload_hash, self.updated_at, reason
+            self.source,
+            self.entity,
+            self.record_key,
+            self.payload,
+            self.payload_hash,
+            self.updated_at,
+            reason,
+            self.stored,
         )
+
+    def redacted_payload(self, hasher: PiiHasher) -> Any:
+        """The redacted payload to store: the canonical text when known, else redacted now."""
+        return JsonText(self.stored) if self.stored is not None else redact_payload(hasher, self.payload)
 
 
 def raw_rows(
@@ -202,7 +226,7 @@ def raw_rows(
             "run_id": run_id,
             "fetched_at": fetched_at,
             "payload_hash": item.payload_hash,
-            "payload": redact_payload(hasher, item.payload),
+            "payload": item.redacted_payload(hasher),
             "is_quarantined": item.reason is not None,
         }
     return list(rows.values())
@@ -239,7 +263,7 @@ def quarantine_rows(
             "record_key": item.record_key,
             "record_updated_at": item.updated_at,
             "reason": item.reason or "no reason given",
-            "payload": redact_payload(hasher, item.payload),
+            "payload": item.redacted_payload(hasher),
             "payload_hash": item.payload_hash,
             "first_run_id": run_id,
             "last_run_id": run_id,
@@ -301,25 +325,43 @@ def resolve_quarantined(
 
 @dataclass(frozen=True)
 class _Bulk:
-    """An executemany statement compiled once per engine, with the bind processors of its column types."""
+    """An executemany statement compiled once per engine with positional parameters, and the bind
+    processors of the columns that have one (most values go to the driver as they are)."""
 
     sql: str
     names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-    positional: bool
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, processor)
 
     @classmethod
     def compile(cls, dialect: Any, statement: Any, keys: Sequence[str]) -> _Bulk:
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-        names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.binds)
-        processors = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
-        return cls(compiled.string, names, processors, compiled.positional)
+        # PostgreSQL: positional `%s` (the driver's other style): rows as tuples on both backends
+        positional = type(dialect)(paramstyle="format") if dialect.name == "postgresql" else dialect
+        compiled = statement.compile(dialect=positional, column_keys=list(keys), for_executemany=True)
+        if not compiled.positional:
+            raise ValueError(f"expected a positional parameter style for {dialect.name}, got {dialect.paramstyle}")
+        names = tuple(compiled.positiontup)
+        processors = [_bind_processor(compiled.binds[name].type, dialect) for name in names]
+        processed = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+        return cls(compiled.string, names, processed)
 
-    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-        pairs = tuple(zip(self.names, self.processors, strict=True))
-        if self.positional:
-            return [tuple(row[n] if p is None else p(row[n]) for n, p in pairs) for row in rows]
-        return [{n: row[n] if p is None else p(row[n]) for n, p in pairs} for row in rows]
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        # column by column: the loops over rows and values run in C, only the processors in Python
+        columns = [list(map(itemgetter(name), rows)) for name in self.names]
+        for i, processor in self.processed:
+            columns[i] = list(map(processor, columns[i]))
+        return list(zip(*columns, strict=True))
+
+
+def _bind_processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The bind processor of a column type; a JSON column also takes `JsonText` as it is."""
+    processor = type_.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None or not isinstance(type_, JSON):
+        return processor
+
+    def process(value: Any) -> Any:
+        return str(value) if type(value) is JsonText else processor(value)
+
+    return process
 
 
 _BULK: weakref.WeakKeyDictionary[Any, dict[tuple, _Bulk]] = weakref.WeakKeyDictionary()
@@ -353,7 +395,7 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         bulk_execute(conn, f"{table.name}:insert", lambda _conn: table.insert(), rows)
         return
     names = tuple(rows[0])
-    processors = [table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for name in names]
+    processors = [_bind_processor(table.c[name].type, conn.dialect) for name in names]
     pairs = tuple(zip(names, processors, strict=True))
     columns = ", ".join(names)
     cursor = conn.connection.driver_connection.cursor()

@@ -12,8 +12,22 @@ disk in full. `redact_payload` walks a JSON payload and
 
 The hashes are `estatehub.pii.PiiHasher` HMACs of the normalised value under the kinds `id_number` and
 `phone` — the same values `core_buyer.id_hash` and `phone_hash` hold, so a redacted payload can still
-be matched to a person. `payload_hash` is the keyed HMAC of the canonical JSON of the payload *as
-received* (before redaction): equal payloads, equal hashes, and nothing can be guessed from it.
+be matched to a person.
+
+`stored_payload` gives what the raw layer keeps of a payload: the canonical JSON of the redacted
+payload and `payload_hash`, the keyed HMAC of that same text. Hashing the redacted form rather than
+the payload as received costs one serialisation instead of two and loses nothing: the redacted form
+carries the keyed hashes of the ID numbers and phones it replaced, so equal payloads give equal
+hashes and payloads that differ (in an ID number too) give different ones. Only payloads that differ
+in the *formatting* of an ID number or phone (`138 1234 5678` and `13812345678`, a lower-case `x`) —
+or in a NUL against a U+FFFD — redact to the same text and count as one payload. Nothing can be
+guessed from the hash: it is keyed.
+
+For a source whose payloads have a known shape (a `PayloadShape`: which keys hold an ID number or a
+phone, which hold objects, lists of objects or plain values), `stored_payload` redacts those keys
+directly instead of walking every value, then checks the text: a payload with an unknown key, a
+value of another type, an escape or anything ID-like or mobile-like left anywhere goes through the
+full walk instead. Both ways give the same text.
 
 NUL characters become U+FFFD (PostgreSQL's jsonb refuses them). Generic: every source uses it.
 """
@@ -83,8 +97,27 @@ def canonical_json(payload: Any) -> str:
 
 
 def payload_hash(hasher: PiiHasher, payload: Any) -> str:
-    """Keyed HMAC of the canonical JSON of the payload as received."""
-    return hasher.hash(PAYLOAD, canonical_json(payload))
+    """Keyed HMAC of the canonical JSON of the redacted payload (see `stored_payload`)."""
+    return stored_payload(hasher, payload)[1]
+
+
+def stored_payload(hasher: PiiHasher, payload: Any, shape: PayloadShape | None = None) -> tuple[str, str]:
+    """(the canonical JSON of the redacted payload, its keyed HMAC): what the raw layer stores.
+
+    With a `shape`, a payload of that shape is redacted without the full walk; see the module doc.
+    """
+    text = None
+    if shape is not None:
+        digests: list[str] = []
+        try:
+            text = canonical_json(_redact_shaped(hasher, payload, shape, digests))
+        except _NotShaped:
+            text = None
+        if text is not None and _may_hold_a_run(text, digests):
+            text = None
+    if text is None:
+        text = canonical_json(redact_payload(hasher, payload))
+    return text, hasher.hash(PAYLOAD, text)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -96,17 +129,23 @@ def normalize_phone(value: str) -> str:
         return value.strip()
 
 
-# normalising builds a translation table on each call: remember the recent results
+# normalising takes a few calls: remember the recent results
 _normalized_id = functools.lru_cache(maxsize=8192)(normalize_id_number)
+
+
+# a record's ID numbers and phones are hashed twice (its redacted payload, its staging rows)
+@functools.lru_cache(maxsize=8192)
+def _keyed_hash(hasher: PiiHasher, kind: str, value: str) -> str:
+    return hasher.hash(kind, value)
 
 
 def hash_id_number(hasher: PiiHasher, value: str) -> str:
     """The keyed hash that identifies a person or company by ID number across every source."""
-    return hasher.hash(ID_NUMBER, _normalized_id(value))
+    return _keyed_hash(hasher, ID_NUMBER, _normalized_id(value))
 
 
 def hash_phone(hasher: PiiHasher, value: str) -> str:
-    return hasher.hash(PHONE, normalize_phone(value))
+    return _keyed_hash(hasher, PHONE, normalize_phone(value))
 
 
 def mask_id_number(value: str) -> str:
@@ -214,3 +253,130 @@ def _redact_sensitive(hasher: PiiHasher, kind: str, value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _redact_sensitive(hasher, kind, item) for key, item in value.items()}
     return redact_value(hasher, kind, str(value))
+
+
+# -- payloads of a known shape ---------------------------------------------------------------------
+
+
+class PayloadShape:
+    """The shape of a source's JSON objects: for each key, what its value is —
+
+    - `None`: a plain value (string, number, boolean or null);
+    - `ID_NUMBER` / `PHONE`: an ID number / a phone (a string or null), stored redacted;
+    - a `PayloadShape`: an object of that shape, or null;
+    - `[PayloadShape]`: a list of objects of that shape, or null.
+
+    A key that `sensitive_kind` reads as an ID number or a phone must be declared as one (and only
+    such a key), so that the shaped redaction and the full walk agree.
+    """
+
+    __slots__ = ("fields", "keys", "other", "plain")
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        for key, spec in fields.items():
+            kind = spec if spec in (ID_NUMBER, PHONE) else None
+            if sensitive_kind(key) != kind:
+                raise ValueError(
+                    f"key {key!r}: expected it declared as {sensitive_kind(key) or 'a plain value or a child'}, "
+                    f"got {spec!r}"
+                )
+            if isinstance(spec, list) and (len(spec) != 1 or not isinstance(spec[0], PayloadShape)):
+                raise ValueError(f"key {key!r}: expected a list of one PayloadShape, got {spec!r}")
+            if spec is not None and not isinstance(spec, str | list | PayloadShape):
+                raise ValueError(f"key {key!r}: expected None, {ID_NUMBER!r}, {PHONE!r} or a shape, got {spec!r}")
+        self.fields = dict(fields)
+        self.keys = frozenset(fields)
+        self.plain = tuple(key for key, spec in fields.items() if spec is None)
+        self.other = tuple((key, spec) for key, spec in fields.items() if spec is not None)
+
+
+class _NotShaped(Exception):
+    """The payload does not have the shape: the full walk redacts it."""
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+# Necessary conditions of a `_RUN` match, each found much faster than `_RUN` itself (which tries its
+# look-behind at every character): eleven ASCII digits in a row (any ID-like run of ASCII digits has
+# them; found in the UTF-8 text with every ASCII digit made a 0, by C loops), a mobile-like run of
+# ASCII digits, or a non-ASCII decimal digit (`\d` matches full-width digits too).
+_ELEVEN_DIGITS = b"0" * 11
+_DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_ASCII_MOBILE = re.compile(r"1[3-9][0-9][\s-]?[0-9]{4}[\s-]?[0-9]{4}")
+_OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")
+
+
+def _may_hold_a_run(text: str, digests: list[str]) -> bool:
+    """Whether the values in a canonical JSON text may hold an ID-like or mobile-like run, or an
+    escaped character (a NUL, a line break inside a run): then only the full walk can tell.
+
+    Without a backslash every value stands in the text as it is, between quotes that are not digits,
+    so a run in a value is a run of the text. The keyed hashes the shaped redaction wrote (hex, which
+    can hold eleven digits in a row) are left out of the search.
+    """
+    if "\\" in text:
+        return True
+    for digest in digests:
+        text = text.replace(digest, "")
+    return bool(
+        _ELEVEN_DIGITS in text.encode().translate(_DIGITS_TO_ZERO)
+        or _ASCII_MOBILE.search(text)
+        or _OTHER_DIGIT.search(text)
+    )
+
+
+def _check_plain(payload: Any, shape: PayloadShape) -> None:
+    """`_NotShaped` unless `payload` is an object with only the shape's keys and plain values under its
+    plain keys (checked in C: no loop in Python)."""
+    if (
+        type(payload) is not dict
+        or not payload.keys() <= shape.keys
+        or not _PLAIN.issuperset(map(type, map(payload.get, shape.plain)))
+    ):
+        raise _NotShaped
+
+
+def _redact_shaped(hasher: PiiHasher, payload: Any, shape: PayloadShape, digests: list[str]) -> Any:
+    """The payload with the shape's ID numbers and phones redacted (their hashes appended to `digests`);
+    objects without any are shared, not copied (the result is only serialised). Strings are not
+    scanned here: `stored_payload` checks the text."""
+    _check_plain(payload, shape)
+    copy = None
+    for key, spec in shape.other:
+        value = payload.get(key)
+        if value is None:
+            continue
+        if type(spec) is PayloadShape and not spec.other:  # an object of plain values: kept as it is
+            _check_plain(value, spec)
+            continue
+        if type(spec) is list and not spec[0].other:  # a list of such objects
+            if type(value) is not list:
+                raise _NotShaped
+            item_keys, item_plain = spec[0].keys, spec[0].plain
+            for item in value:  # `_check_plain`, inlined: lists of them are long
+                if (
+                    type(item) is not dict
+                    or not item.keys() <= item_keys
+                    or not _PLAIN.issuperset(map(type, map(item.get, item_plain)))
+                ):
+                    raise _NotShaped
+            continue
+        if type(spec) is str:
+            if type(value) is not str:
+                raise _NotShaped
+            if not value.strip():
+                continue
+            new = redact_value(hasher, spec, value)
+            digests.append(new["hash"])
+        elif type(spec) is list:
+            if type(value) is not list:
+                raise _NotShaped
+            new = [_redact_shaped(hasher, item, spec[0], digests) for item in value]
+        else:
+            new = _redact_shaped(hasher, value, spec, digests)
+            if new is value:
+                continue
+        if copy is None:
+            copy = dict(payload)
+        copy[key] = new
+    return payload if copy is None else copy

@@ -38,7 +38,15 @@ from estatehub.warehouse.etl import (
     resolve_quarantined,
     upsert_statement,
 )
-from estatehub.warehouse.redact import hash_id_number, hash_phone, mask_id_number, mask_phone_number
+from estatehub.warehouse.redact import (
+    ID_NUMBER,
+    PHONE,
+    PayloadShape,
+    hash_id_number,
+    hash_phone,
+    mask_id_number,
+    mask_phone_number,
+)
 from estatehub.warehouse.tables import (
     stg_tn_contract,
     stg_tn_contract_buyer,
@@ -70,6 +78,61 @@ CORE_MODELS = (
 )
 
 _CHILD_TABLES = (stg_tn_contract_buyer, stg_tn_payment_plan, stg_tn_state_change)
+
+
+def _plain(*names: str) -> PayloadShape:
+    return PayloadShape(dict.fromkeys(names))
+
+
+# the contract object as the network sends it (`connectors.trading_network.parse`): its buyers'
+# `id_number` and `phone` are redacted without walking every value (`redact.stored_payload`); a payload
+# of another shape is redacted by the full walk
+CONTRACT_PAYLOAD = PayloadShape(
+    {
+        **dict.fromkeys(
+            (
+                "contract_no",
+                "contract_type",
+                "state",
+                "updated_at",
+                "payment_method",
+                "subscription_no",
+                "previous_contract_no",
+                "planned_signing_on",
+                "signed_at",
+                "filed_at",
+            )
+        ),
+        "project": _plain("code", "name"),
+        "house": _plain(
+            "house_id",
+            "building",
+            "unit",
+            "floor",
+            "room",
+            "permit_no",
+            "usage",
+            "building_area",
+            "inner_area",
+            "shared_area",
+        ),
+        "price": _plain("unit_price", "total_price", "deposit"),
+        "cancellation": _plain("cancelled_at", "reason_code", "reason"),
+        "buyers": [
+            PayloadShape(
+                {
+                    **dict.fromkeys(("name", "id_type", "share", "is_primary")),
+                    "id_number": ID_NUMBER,
+                    "phone": PHONE,
+                }
+            )
+        ],
+        "payment_plan": [_plain("seq", "kind", "due_on", "amount", "bank")],
+        "history": [_plain("state", "at", "reason_code", "reason")],
+        "handover": _plain("handed_over_on", "as_built_area", "area_diff_amount"),
+        "registration": _plain("status", "applied_on", "registered_on", "certificate_no"),
+    }
+)
 
 
 @dataclass(slots=True)
@@ -233,6 +296,7 @@ def prepare_batch(
                 record_key=record.contract_no,
                 payload=record.payload,
                 updated_at=record.updated_at,
+                shape=CONTRACT_PAYLOAD,
             )
             try:
                 staged = stage_contract(warehouse, record, payload_hash=item.payload_hash)

@@ -49,6 +49,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            if type(value) is datetime and value.tzinfo is UTC:  # the common case, in one call
+                return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
             utc = self.process_bind_param(value, dialect)
             return utc.isoformat(" ", "microseconds")
 

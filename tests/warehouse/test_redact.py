@@ -2,15 +2,21 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from estatehub.pii import PiiHasher
 from estatehub.sync.testing import person_id_number, person_phone
+from estatehub.warehouse import redact
 from estatehub.warehouse.redact import (
+    ID_NUMBER,
+    PayloadShape,
     canonical_json,
     hash_id_number,
     hash_phone,
     payload_hash,
     redact_payload,
     redact_text,
+    stored_payload,
 )
 
 HASHER = PiiHasher(b"redaction-tests-key-0123456789")
@@ -76,15 +82,81 @@ def test_free_text_values_under_other_keys_are_scanned_but_codes_and_amounts_are
     assert {k: v for k, v in redacted.items() if k != "reason"} == {k: v for k, v in payload.items() if k != "reason"}
 
 
-def test_payload_hash_is_the_keyed_hmac_of_the_canonical_json_as_received():
+def test_payload_hash_is_the_keyed_hmac_of_the_canonical_json_of_the_redacted_payload():
     one = {"b": [1, 2], "a": {"phone": PHONE, "名": "张三"}}
     same_in_another_order = {"a": {"名": "张三", "phone": PHONE}, "b": [1, 2]}
     assert canonical_json(one) == canonical_json(same_in_another_order)
     assert payload_hash(HASHER, one) == payload_hash(HASHER, same_in_another_order)
-    assert payload_hash(HASHER, one) == HASHER.hash("payload", canonical_json(one))
+    stored = canonical_json(redact_payload(HASHER, one))
+    assert stored_payload(HASHER, one) == (stored, HASHER.hash("payload", stored))
+    assert payload_hash(HASHER, one) == HASHER.hash("payload", stored)
     assert payload_hash(HASHER, one) != payload_hash(PiiHasher(b"another-key-0123456789abcd"), one)
     assert payload_hash(HASHER, one) != payload_hash(HASHER, {**one, "b": [2, 1]})
+    # another phone, another hash: the redacted form carries the phone's keyed hash
+    assert payload_hash(HASHER, one) != payload_hash(HASHER, {**one, "a": {"phone": person_phone(43), "名": "张三"}})
 
 
 def test_nul_characters_are_replaced_so_postgresql_can_store_the_payload():
     assert redact_payload(HASHER, {"body": "trunc\x00ated"}) == {"body": "trunc\ufffdated"}
+
+
+BUYER = PayloadShape({"name": None, "id_number": ID_NUMBER, "phone": redact.PHONE})
+SHAPE = PayloadShape(
+    {
+        "contract_no": None,
+        "note": None,
+        "buyers": [BUYER],
+        "price": PayloadShape({"total": None}),
+        "plan": [PayloadShape({"seq": None})],
+    }
+)
+
+
+def shaped_payload(**changes):
+    payload = {
+        "contract_no": "YS2026P01000123",
+        "note": "客户要求换房",
+        "buyers": [{"name": "张三", "id_number": ID, "phone": PHONE}, {"name": "李四", "id_number": ID, "phone": None}],
+        "price": {"total": "4010400.00"},
+        "plan": [{"seq": 1}, {"seq": 2}],
+    }
+    return {**payload, **changes}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        shaped_payload(),
+        shaped_payload(price=None, plan=[], buyers=[{"name": "王五", "id_number": " ", "phone": ""}]),
+        # not of the shape: the full walk decides
+        shaped_payload(extra_mobile=PHONE),
+        shaped_payload(price={"total": "1", "手机": PHONE}),
+        shaped_payload(plan=[{"seq": 1, "contact": {"phone": PHONE}}]),
+        shaped_payload(note={"phone": PHONE}),
+        shaped_payload(buyers=[{"name": "张三", "id_number": 110101199003070000, "phone": None}]),
+        # of the shape, with something ID-like or mobile-like outside the declared keys
+        shaped_payload(note=f"客户 {ID} 要求换房"),
+        shaped_payload(note=f"备用 {PHONE[:3]} {PHONE[3:7]}-{PHONE[7:]}"),
+        shaped_payload(note="备用 " + PHONE.translate({c: c + 0xFEE0 for c in range(0x30, 0x3A)})),
+        shaped_payload(note=f"line\n{PHONE[:3]}\n{PHONE[3:7]}\n{PHONE[7:]}"),
+        shaped_payload(note="trunc\x00ated", contract_no="order 12345678901234567890"),
+    ],
+)
+def test_a_payload_of_a_known_shape_is_stored_as_the_full_walk_stores_it(payload):
+    expected = canonical_json(redact_payload(HASHER, payload))
+    assert stored_payload(HASHER, payload, SHAPE) == (expected, HASHER.hash("payload", expected))
+    assert ID not in expected and PHONE not in expected
+
+
+def test_a_shape_must_declare_every_key_that_names_an_id_number_or_phone():
+    with pytest.raises(ValueError, match="mobile"):
+        PayloadShape({"mobile": None})
+    with pytest.raises(ValueError, match="id_number"):
+        PayloadShape({"id_number": redact.PHONE})
+
+
+def test_a_payload_of_the_shape_without_runs_elsewhere_skips_the_full_walk(monkeypatch):
+    walked = []
+    monkeypatch.setattr(redact, "redact_payload", lambda hasher, payload: walked.append(payload))
+    text, _ = stored_payload(HASHER, shaped_payload(), SHAPE)
+    assert walked == [] and ID not in text and PHONE not in text and hash_id_number(HASHER, ID) in text
