@@ -94,7 +94,7 @@ def child_sync(url: str, page_size: int, warehouse_url: str, world: str) -> dict
 
     def run() -> int:
         with _client(url, page_size) as client:
-            return sync_ledger(client, warehouse, settings=LedgerSyncSettings(page_size=page_size)).fetched
+            return sync_ledger(client, warehouse, settings=LedgerSyncSettings(batch_size=page_size)).fetched
 
     return measure(run)
 

@@ -19,7 +19,7 @@ conversions as (
         customer_code,
         sum(debit_fen) as converted_fen
     from core_voucher_line
-    where account_no like '2241%'
+    where account_no >= '2241' and account_no < '2242'
         and debit_fen > 0
         and not is_voided
         and customer_code in (select customer_code from batch_customers)

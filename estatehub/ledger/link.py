@@ -1,0 +1,447 @@
+"""Which contract and house a receipt, refund or invoice belongs to — the basis, and how sure that is.
+
+Finance books a receipt to a customer (auxiliary accounting: code and name) and a project phase; the
+unit is only in the memo. A receipt is linked, in this order:
+
+1. `memo`: the memo names a unit that resolves to exactly one house of the project
+   (`estatehub.memo.RoomDirectory`); the contract is the one on that house that was in force on the
+   receipt's date (`date`), preferring one whose buyers include the customer's name (`customer`).
+   When the memo's house has no buyer of that name but the customer code is already linked to
+   another house whose buyer has it, the memo is taken to name the wrong room and the customer wins
+   (`customer_code`, memo disagrees).
+2. `memo+customer`: the memo fits several houses (the 单元 left out), and the customer's name picks one.
+3. `customer_code`: the memo names no unit, but the customer code's other receipts, whose memo and
+   customer name agree, all point at one house.
+4. `customer_name`: exactly one contract of the project has a buyer of the customer's name.
+Otherwise the receipt stays unresolved (no contract), visible as suspense.
+
+`+amount` is added to the basis (and the confidence raised) when the amount equals a payment-plan
+line of the chosen contract. The confidence starts from the memo rule's measured reliability.
+Invoices take the link of their receipt (`receipt`), else of the invoice they reverse, else their
+remark. Links are written to `core_receipt`, `core_refund` and `core_invoice`, a customer at a time
+(`link_customers`, then `link_invoices_of`), so they depend on the data, not on the order it came in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, or_, select, update
+
+from estatehub.ledger.tables import core_invoice, core_receipt, core_refund
+from estatehub.memo import RoomDirectory, parse_memo
+from estatehub.settings import BUSINESS_TZ
+from estatehub.warehouse.tables import (
+    core_buyer,
+    core_contract,
+    core_contract_buyer,
+    core_contract_state_history,
+    core_payment_plan,
+    core_unit,
+)
+
+DEPOSIT_KINDS = ("定金", "诚意金")
+MAX_CANDIDATES = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    contract_no: str | None
+    house_id: str | None
+    basis: str | None
+    confidence: Decimal | None
+
+
+UNRESOLVED = Link(None, None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Contract:
+    contract_no: str
+    house_id: str
+    contract_type: str
+    started_on: date
+    cancelled_on: date | None
+    names: frozenset[str]
+
+
+def _local_day(moment: datetime | None) -> date | None:
+    return moment.astimezone(BUSINESS_TZ).date() if moment is not None else None
+
+
+def _confidence(value: float) -> Decimal:
+    return Decimal(str(round(min(max(value, 0.0), 0.999), 3)))
+
+
+class Linker:
+    """Links rows of one connection's transaction; caches the rooms of each project it meets."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._rooms: dict[str, RoomDirectory] = {}
+        self._contracts: dict[str, list[_Contract]] = {}
+        self._plans: dict[str, set[int]] = {}
+        self._houses_by_name: dict[tuple[str, str], set[str]] = {}
+        self._names_fetched: set[str] = set()
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    def rooms(self, project: str | None) -> RoomDirectory:
+        if project is None:
+            return RoomDirectory()
+        if project not in self._rooms:
+            rows = self.conn.execute(
+                select(core_unit.c.house_id, core_unit.c.building, core_unit.c.unit, core_unit.c.room).where(
+                    core_unit.c.project_code == project
+                )
+            )
+            directory = RoomDirectory()
+            for house_id, building, unit, room in rows:
+                try:
+                    directory.add(house_id, building, unit, room)
+                except ValueError:
+                    continue  # a building without a number cannot be named in a memo
+            self._rooms[project] = directory
+        return self._rooms[project]
+
+    def contracts(self, houses: Iterable[str]) -> dict[str, list[_Contract]]:
+        """The contracts on each house (cached for the linker's life: one transaction)."""
+        wanted = set(houses)
+        missing = sorted(wanted - self._contracts.keys())
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            fetched = self._fetch_contracts(chunk)
+            for house in chunk:
+                self._contracts[house] = fetched.get(house, [])
+        return {house: self._contracts[house] for house in wanted if self._contracts[house]}
+
+    def prefetch(self, rows: Iterable[Any]) -> None:
+        """Fetch at once the contracts and plans of every house the rows' memos may name (fewer queries)."""
+        houses: set[str] = set()
+        names: set[str] = set()
+        for row in rows:
+            directory = self.rooms(row.phase_code)
+            units = parse_memo(row.remark or "").units
+            for ref in units:
+                houses.update(directory.candidates(ref)[:MAX_CANDIDATES])
+            if not units and row.customer_name:
+                names.add(row.customer_name)
+        self._fetch_names(names)
+        found = self.contracts(houses)
+        contracts = sorted({c.contract_no for listed in found.values() for c in listed} - self._plans.keys())
+        for start in range(0, len(contracts), 500):
+            chunk = contracts[start : start + 500]
+            for contract_no in chunk:
+                self._plans[contract_no] = set()
+            rows_ = self.conn.execute(
+                select(core_payment_plan.c.contract_no, core_payment_plan.c.amount_fen).where(
+                    core_payment_plan.c.contract_no.in_(chunk)
+                )
+            )
+            for contract_no, amount in rows_:
+                self._plans[contract_no].add(amount)
+
+    def _fetch_contracts(self, houses: list[str]) -> dict[str, list[_Contract]]:
+        found: dict[str, list[_Contract]] = defaultdict(list)
+        started = (
+            select(core_contract_state_history.c.contract_no, core_contract_state_history.c.valid_from)
+            .where(core_contract_state_history.c.seq == 1)
+            .subquery()
+        )
+        rows = self.conn.execute(
+            select(
+                core_contract.c.contract_no,
+                core_contract.c.house_id,
+                core_contract.c.contract_type,
+                core_contract.c.signed_at,
+                core_contract.c.cancelled_at,
+                started.c.valid_from,
+            )
+            .select_from(core_contract.outerjoin(started, started.c.contract_no == core_contract.c.contract_no))
+            .where(core_contract.c.house_id.in_(houses))
+        ).all()
+        names = self._names([row.contract_no for row in rows])
+        for row in rows:
+            first = row.valid_from or row.signed_at
+            found[row.house_id].append(
+                _Contract(
+                    row.contract_no,
+                    row.house_id,
+                    row.contract_type,
+                    _local_day(first) or date.min,
+                    _local_day(row.cancelled_at),
+                    frozenset(names.get(row.contract_no, ())),
+                )
+            )
+        return found
+
+    def _names(self, contracts: list[str]) -> dict[str, set[str]]:
+        names: dict[str, set[str]] = defaultdict(set)
+        for start in range(0, len(contracts), 500):
+            chunk = contracts[start : start + 500]
+            rows = self.conn.execute(
+                select(core_contract_buyer.c.contract_no, core_buyer.c.name)
+                .select_from(
+                    core_contract_buyer.join(core_buyer, core_buyer.c.id_hash == core_contract_buyer.c.id_hash)
+                )
+                .where(core_contract_buyer.c.contract_no.in_(chunk))
+            )
+            for contract_no, name in rows:
+                names[contract_no].add(name)
+        return names
+
+    def plan_amounts(self, contract_no: str) -> set[int]:
+        if contract_no not in self._plans:
+            self._plans[contract_no] = set(
+                self.conn.execute(
+                    select(core_payment_plan.c.amount_fen).where(core_payment_plan.c.contract_no == contract_no)
+                ).scalars()
+            )
+        return self._plans[contract_no]
+
+    def _fetch_names(self, names: Iterable[str]) -> None:
+        """The houses of every contract whose buyers include one of `names`, by (project, name)."""
+        wanted = sorted(set(names) - self._names_fetched)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            self._names_fetched.update(chunk)
+            rows = self.conn.execute(
+                select(core_buyer.c.name, core_unit.c.project_code, core_contract.c.house_id)
+                .select_from(
+                    core_buyer.join(core_contract_buyer, core_contract_buyer.c.id_hash == core_buyer.c.id_hash)
+                    .join(core_contract, core_contract.c.contract_no == core_contract_buyer.c.contract_no)
+                    .join(core_unit, core_unit.c.house_id == core_contract.c.house_id)
+                )
+                .where(core_buyer.c.name.in_(chunk))
+            )
+            for name, project, house_id in rows:
+                self._houses_by_name.setdefault((project, name), set()).add(house_id)
+
+    def by_customer_name(self, project: str | None, name: str | None) -> list[_Contract]:
+        """The contracts of the one house of the project whose buyers include `name` (none if 0 or 2+)."""
+        if not project or not name:
+            return []
+        self._fetch_names([name])
+        houses = sorted(self._houses_by_name.get((project, name), ()))
+        if len(houses) != 1:
+            return []
+        return self.contracts(houses).get(houses[0], [])
+
+    # -- the decision ---------------------------------------------------------------------------
+
+    @staticmethod
+    def pick(
+        contracts: list[_Contract], on: date, kind: str | None, names: set[str], *, refund: bool = False
+    ) -> _Contract:
+        """The contract on a house that a payment of `on` belongs to."""
+
+        def score(contract: _Contract) -> tuple:
+            in_force = contract.started_on <= on + timedelta(days=3) and (
+                contract.cancelled_on is None or contract.cancelled_on >= on - timedelta(days=1)
+            )
+            if refund:
+                in_force = contract.cancelled_on is not None and contract.cancelled_on <= on + timedelta(days=1)
+            named = bool(contract.names & names)
+            subscription_fits = (contract.contract_type == "认购") == (kind in DEPOSIT_KINDS)
+            started = contract.started_on <= on + timedelta(days=3)
+            return (in_force, named, started, subscription_fits, contract.started_on)
+
+        return max(contracts, key=score)
+
+    def link(self, row: Any, *, on: date, known: dict[str, tuple[str, str]], refund: bool = False) -> Link:
+        reading = parse_memo(row.remark or "")
+        directory = self.rooms(row.phase_code)
+        names = {name for name in (row.customer_name, getattr(row, "payer", None), getattr(row, "payee", None)) if name}
+        kind = reading.kind
+        houses: list[str] = []
+        confidence = reading.confidence
+        for ref in reading.units:
+            for house in directory.candidates(ref)[:MAX_CANDIDATES]:
+                if house not in houses:
+                    houses.append(house)
+        by_house = self.contracts(houses) if houses else {}
+        known_link = known.get(row.customer_code or "")
+        if len(houses) == 1 and by_house.get(houses[0]):
+            chosen = self.pick(by_house[houses[0]], on, kind, names, refund=refund)
+            if chosen.names & names:
+                return self._with_amount(chosen, "memo+customer+date", confidence, row)
+            if known_link is not None and known_link[1] != chosen.house_id:
+                return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
+            return self._with_amount(chosen, "memo+date", confidence * 0.9, row)
+        if len(houses) > 1:
+            named = [c for house in houses for c in by_house.get(house, ()) if c.names & names]
+            if len({c.house_id for c in named}) == 1:
+                chosen = self.pick(named, on, kind, names, refund=refund)
+                return self._with_amount(chosen, "memo+customer+date", min(confidence, 0.9), row)
+        if known_link is not None:
+            return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
+        if not houses:
+            contracts = self.by_customer_name(row.phase_code, row.customer_name)
+            if contracts:
+                chosen = self.pick(contracts, on, kind, names, refund=refund)
+                return self._with_amount(chosen, "customer_name+date", 0.7, row)
+        return UNRESOLVED
+
+    def _with_amount(self, chosen: _Contract, basis: str, confidence: float, row: Any) -> Link:
+        if row.amount_fen in self.plan_amounts(chosen.contract_no):
+            basis, confidence = basis + "+amount", confidence + 0.01
+        return Link(chosen.contract_no, chosen.house_id, basis, _confidence(confidence))
+
+
+def _update(conn: Connection, table: Any, key: str, updates: list[dict[str, Any]]) -> None:
+    if updates:
+        conn.execute(
+            update(table)
+            .where(table.c[key] == bindparam("row_key"))
+            .values(
+                contract_no=bindparam("contract_no"),
+                house_id=bindparam("house_id"),
+                link_basis=bindparam("link_basis"),
+                link_confidence=bindparam("link_confidence"),
+                linked_at=bindparam("linked_at"),
+            ),
+            updates,
+        )
+
+
+def _row_update(key: Any, found: Link, at: datetime) -> dict[str, Any]:
+    return {
+        "row_key": key,
+        "contract_no": found.contract_no,
+        "house_id": found.house_id,
+        "link_basis": found.basis,
+        "link_confidence": found.confidence,
+        "linked_at": at,
+    }
+
+
+def _is_named(found: Link) -> bool:
+    return bool(found.basis and found.basis.startswith("memo+customer"))
+
+
+def link_customers(conn: Connection, codes: list[str | None], *, at: datetime) -> tuple[int, int]:
+    """Link every receipt and refund of these customer codes (None: the rows without one).
+
+    The result depends only on the rows and the contracts, never on the order they arrived in: first
+    each receipt is linked by its own memo; receipts whose memo and customer name agree tell which
+    house a customer code stands for; then the other receipts and the refunds are linked with that
+    knowledge. Returns (receipts resolved, receipts unresolved). Invoices: `link_invoices_of`, after.
+    """
+    linker = Linker(conn)
+    named_codes = [code for code in codes if code is not None]
+    clauses = []
+    if named_codes:
+        clauses.append(core_receipt.c.customer_code.in_(named_codes))
+    if None in codes:
+        clauses.append(core_receipt.c.customer_code.is_(None))
+    if not clauses:
+        return 0, 0
+    receipts = conn.execute(select(core_receipt).where(or_(*clauses)).order_by(core_receipt.c.bill_id)).all()
+    linker.prefetch(receipts)
+    first = {row.bill_id: linker.link(row, on=row.receipt_on, known={}) for row in receipts}
+    houses: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for row in receipts:
+        found = first[row.bill_id]
+        if row.customer_code and not row.is_voided and _is_named(found):
+            houses[row.customer_code].add((found.contract_no, found.house_id))  # type: ignore[arg-type]
+    known = {}
+    for code, pairs in houses.items():
+        if len({house for _, house in pairs}) == 1:
+            known[code] = sorted(pairs)[-1]
+    updates, resolved = [], 0
+    final: dict[int, Link] = {}
+    for row in receipts:
+        found = first[row.bill_id]
+        if not _is_named(found):
+            found = linker.link(row, on=row.receipt_on, known=known)
+        final[row.bill_id] = found
+        resolved += found.contract_no is not None
+        updates.append(_row_update(row.bill_id, found, at))
+    _update(conn, core_receipt, "bill_id", updates)
+
+    refund_clauses = [
+        c
+        for c in (
+            core_refund.c.customer_code.in_(named_codes) if named_codes else None,
+            core_refund.c.customer_code.is_(None) if None in codes else None,
+        )
+        if c is not None
+    ]
+    refunds = conn.execute(select(core_refund).where(or_(*refund_clauses))).all()
+    linker.prefetch(refunds)
+    _update(
+        conn,
+        core_refund,
+        "bill_id",
+        [_row_update(row.bill_id, linker.link(row, on=row.refund_on, known=known, refund=True), at) for row in refunds],
+    )
+
+    return resolved, len(receipts) - resolved
+
+
+def link_invoices_of(conn: Connection, codes: list[str | None], *, at: datetime) -> int:
+    """Link the invoices of these customer codes, and those issued on their receipts (after the receipts
+    of every pending customer are linked): through the receipt, else the blue invoice a red one reverses,
+    else the remark. Returns how many were linked to a contract."""
+    named_codes = [code for code in codes if code is not None]
+    clauses = []
+    if named_codes:
+        bills = select(core_receipt.c.bill_no).where(core_receipt.c.customer_code.in_(named_codes))
+        clauses += [core_invoice.c.customer_code.in_(named_codes), core_invoice.c.source_bill_no.in_(bills)]
+    if None in codes:
+        clauses.append(core_invoice.c.customer_code.is_(None))
+    if not clauses:
+        return 0
+    invoices = conn.execute(select(core_invoice).where(or_(*clauses)).order_by(core_invoice.c.invoice_id)).all()
+    by_bill = _links_by(conn, core_receipt, core_receipt.c.bill_no, {row.source_bill_no for row in invoices})
+    by_blue = _links_by(conn, core_invoice, core_invoice.c.invoice_no, {row.blue_invoice_no for row in invoices})
+    linker = Linker(conn)
+    updates, resolved = [], 0
+    for row in invoices:  # blue invoices come before the red ones that reverse them (id order)
+        if row.source_bill_no in by_bill:
+            found = Link(*by_bill[row.source_bill_no], "receipt", _confidence(0.99))
+        elif row.blue_invoice_no in by_blue:
+            found = Link(*by_blue[row.blue_invoice_no], "blue_invoice", _confidence(0.99))
+        else:
+            found = linker.link(row, on=row.invoice_on, known={})
+            if found.basis:
+                found = Link(found.contract_no, found.house_id, "remark:" + found.basis, found.confidence)
+        if found.contract_no:
+            by_blue[row.invoice_no] = (found.contract_no, found.house_id)  # type: ignore[assignment]
+        resolved += found.contract_no is not None
+        updates.append(_row_update(row.invoice_id, found, at))
+    _update(conn, core_invoice, "invoice_id", updates)
+    return resolved
+
+
+def _links_by(conn: Connection, table: Any, column: Any, values: set[str | None]) -> dict[str, tuple[str, str]]:
+    wanted = sorted(value for value in values if value)
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(wanted), 500):
+        rows = conn.execute(
+            select(column, table.c.contract_no, table.c.house_id).where(
+                column.in_(wanted[start : start + 500]), table.c.contract_no.is_not(None)
+            )
+        )
+        for value, contract_no, house_id in rows:
+            found[value] = (contract_no, house_id)
+    return found
+
+
+def pending_customers(conn: Connection) -> list[str | None]:
+    """Customer codes with a row not linked since it last came, or still without a contract."""
+    codes: set[str | None] = set()
+    for table in (core_receipt, core_refund, core_invoice):
+        codes.update(
+            conn.execute(
+                select(table.c.customer_code)
+                .where((table.c.linked_at.is_(None)) | (table.c.contract_no.is_(None)))
+                .distinct()
+            ).scalars()
+        )
+    return sorted(codes, key=lambda code: (code is None, code or ""))

@@ -1,0 +1,317 @@
+"""What money actually moved for one contract: the cash flows the ledger books.
+
+The trading network knows the payment plan; finance knows what arrived. This module decides, from a
+contract's document (its whole life, docs/trading_network_api.md) and an RNG seeded by
+(seed, contract_no) alone, when each plan line was really paid, by whom, into which account, and in
+how many transfers — so every face of the world that shows money (the ledger, and the banks' loan
+disbursements) can agree by calling the same pure function.
+
+Rules, in the order a sale lives them:
+- a 认购 takes its 定金 when signed; a quarter of buyers paid an 诚意金 (sincerity deposit) some days
+  before, which the 定金 absorbs (the buyer pays the difference);
+- a main contract's 定金 line was paid under its 认购 (or carried from the contract it replaces);
+- 首付, 分期, 一次性 and 补差 arrive near their due date (some late, some split over several transfers,
+  some paid by a parent or the buyer's company); 按揭 and 公积金 are disbursed by the bank after the
+  contract is filed; nothing is paid after a cancellation or after the world's end;
+- a replacement contract (换房, 更名, 输入错误) starts with what the cancelled one had received;
+- a cancelled contract that no contract replaces is refunded within 15 days (a cancelled 认购: its
+  定金 refunded, or forfeited when the buyer walked away); a negative 补差 is refunded.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sandbox.world.clock import at_office_hours, next_workday
+
+DEPOSIT, DOWN, INSTALMENT, MORTGAGE, FUND, LUMP_SUM, TRUE_UP = (
+    "定金",
+    "首付",
+    "分期",
+    "按揭",
+    "公积金",
+    "一次性",
+    "补差",
+)
+SINCERITY, REFUND, FORFEIT, TRANSFER = "诚意金", "退款", "没收定金", "转款"
+LOAN_KINDS = (MORTGAGE, FUND)
+SUBSCRIPTION = "认购"
+REFUND_DAYS = 15
+
+
+@dataclass(frozen=True, slots=True)
+class CashFlow:
+    """One movement of money for a contract, as it happened (Beijing time, integer fen).
+
+    `kind`: a plan kind (定金 首付 分期 按揭 公积金 一次性 补差), 诚意金, 退款 (`reason` says why),
+    没收定金 (no money moves: the 定金 becomes income) or 转款 (carried to `other_contract_no`).
+    `part` / `parts`: a payment split over several transfers. `payer` is who sent the money.
+    """
+
+    contract_no: str
+    kind: str
+    at: datetime
+    amount_fen: int
+    payer: str
+    bank: str | None = None
+    part: int = 1
+    parts: int = 1
+    reason: str | None = None
+    other_contract_no: str | None = None
+    plan_seq: int | None = None
+
+
+@dataclass(slots=True)
+class ContractCash:
+    """Every cash flow of one contract and what it had received when it ended (or at the world's end)."""
+
+    contract_no: str
+    flows: list[CashFlow] = field(default_factory=list)
+    received_fen: int = 0
+    refund_due_on: date | None = None
+
+
+def bj(text: str | None) -> datetime | None:
+    """An ISO time with +08:00 (or any offset) → naive Beijing time."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.utcoffset() is not None:
+        moment = (moment - moment.utcoffset() + timedelta(hours=8)).replace(tzinfo=None)  # type: ignore[operator]
+    return moment
+
+
+def fen(text: str) -> int:
+    """`"4010400.00"` → 401040000 (exact; the world writes two decimals)."""
+    sign = -1 if text.startswith("-") else 1
+    whole, _, part = text.lstrip("-").partition(".")
+    return sign * (int(whole) * 100 + int((part + "00")[:2]))
+
+
+def contract_rng(seed: int, contract_no: str, purpose: str = "cash") -> random.Random:
+    return random.Random(f"{seed}/ledger/{purpose}/{contract_no}")
+
+
+def _moment(rng: random.Random, day: date) -> datetime:
+    return at_office_hours(rng, next_workday(day), 9, 17)
+
+
+def primary_name(doc: dict) -> str:
+    """The name of the contract's primary buyer (the first buyer when none is marked)."""
+    return next((b for b in doc["buyers"] if b.get("is_primary")), doc["buyers"][0])["name"]
+
+
+def _payer(rng: random.Random, doc: dict, parent_name: Callable[[random.Random, str], str]) -> str:
+    primary = next((b for b in doc["buyers"] if b.get("is_primary")), doc["buyers"][0])
+    name = primary["name"]
+    if primary.get("id_type") == "身份证" and rng.random() < 0.12:
+        return parent_name(rng, name)
+    return name
+
+
+def _split(rng: random.Random, amount: int) -> list[int]:
+    """One payment as 1 transfer (most), or 2–3 (a bank's daily transfer limit, money from two cards)."""
+    draw = rng.random()
+    parts = 1 if draw < 0.88 or amount < 2_000_000 else (2 if draw < 0.97 else 3)
+    if parts == 1:
+        return [amount]
+    pieces = []
+    left = amount
+    for index in range(parts - 1):
+        share = left * rng.randint(35, 65) // 100 // 100_000 * 100_000 or left // (parts - index)
+        pieces.append(share)
+        left -= share
+    return [*pieces, left]
+
+
+def disbursed_at(rng: random.Random, doc: dict, line: dict) -> datetime | None:
+    """When the bank paid out a loan line: after the filing, near the plan's date; None if never filed."""
+    filed = bj(doc.get("filed_at"))
+    if filed is None:
+        return None
+    due = date.fromisoformat(line["due_on"])
+    day = max(due + timedelta(days=rng.randint(-7, 12)), filed.date() + timedelta(days=rng.randint(5, 25)))
+    return _moment(rng, day)
+
+
+def paid_at(rng: random.Random, line: dict) -> datetime:
+    """When a buyer paid a line: mostly within days of the due date, some weeks late."""
+    due = date.fromisoformat(line["due_on"])
+    draw = rng.random()
+    if draw < 0.75:
+        offset = rng.randint(-5, 2)
+    elif draw < 0.95:
+        offset = rng.randint(3, 20)
+    else:
+        offset = rng.randint(21, 75)
+    return _moment(rng, due + timedelta(days=offset))
+
+
+def cash_flows(
+    doc: dict,
+    *,
+    seed: int,
+    end: datetime,
+    carried_fen: int = 0,
+    successor: tuple[str, str] | None = None,
+    parent_name: Callable[[random.Random, str], str] | None = None,
+) -> ContractCash:
+    """The cash flows of one contract up to `end` (naive Beijing time).
+
+    `carried_fen`: what a replaced contract had received (it arrives as a 转款, not as cash).
+    `successor`: (contract_no, reason_code) of the contract that replaces this one, if any.
+    """
+    rng = contract_rng(seed, doc["contract_no"])
+    parent_name = parent_name or _default_parent
+    cash = ContractCash(doc["contract_no"])
+    cancelled = bj((doc.get("cancellation") or {}).get("cancelled_at"))
+    stop = min(end, cancelled) if cancelled else end
+    no = doc["contract_no"]
+
+    def add(flow: CashFlow) -> None:
+        if flow.at <= end:
+            cash.flows.append(flow)
+
+    held = 0
+    if doc["contract_type"] == SUBSCRIPTION:
+        _subscription(rng, doc, cash, add, stop, parent_name)
+    else:
+        held = _main_contract(rng, doc, cash, add, stop, carried_fen, parent_name)
+    refunded = sum(f.amount_fen for f in cash.flows if f.kind == REFUND)
+    cash.received_fen = held + sum(f.amount_fen for f in cash.flows if f.kind != REFUND) - refunded
+    if cancelled is not None and cancelled <= end:
+        buyer = primary_name(doc)
+        if successor is not None:
+            if successor[1] != "输入错误":
+                add(
+                    CashFlow(
+                        no,
+                        TRANSFER,
+                        _moment(rng, cancelled.date() + timedelta(days=rng.randint(0, 5))),
+                        cash.received_fen,
+                        buyer,
+                        other_contract_no=successor[0],
+                        reason=successor[1],
+                    )
+                )
+        elif cash.received_fen > 0:
+            cash.refund_due_on = cancelled.date() + timedelta(days=REFUND_DAYS)
+            forfeit = doc["contract_type"] == SUBSCRIPTION and doc["cancellation"]["reason_code"] == "其他"
+            forfeit = forfeit and rng.random() < 0.5
+            day = cancelled.date() + timedelta(days=rng.randint(2, 13) if rng.random() < 0.9 else rng.randint(16, 40))
+            kind = FORFEIT if forfeit else REFUND
+            add(
+                CashFlow(
+                    no, kind, _moment(rng, day), cash.received_fen, buyer, reason=doc["cancellation"]["reason_code"]
+                )
+            )
+    cash.flows.sort(key=lambda f: (f.at, f.kind))
+    return cash
+
+
+def _default_parent(rng: random.Random, buyer: str) -> str:
+    return buyer[0] + rng.choice(("建国", "国强", "秀英", "桂兰", "志明", "淑珍", "玉兰", "德华"))
+
+
+def _subscription(rng, doc, cash, add, stop, parent_name) -> None:  # noqa: ANN001 - private helper
+    signed = bj(doc.get("signed_at")) or bj(doc["history"][0]["at"])
+    deposit = fen(doc["price"]["deposit"])
+    if signed is None or deposit <= 0 or signed > stop:
+        return
+    payer = _payer(rng, doc, parent_name)
+    no = doc["contract_no"]
+    sincerity = 0
+    if rng.random() < 0.25:
+        sincerity = min(deposit // 2, rng.choice((1, 2, 3, 5)) * 1_000_000)
+        at = at_office_hours(rng, signed.date() - timedelta(days=rng.randint(3, 30)), 9, 20)
+        add(CashFlow(no, SINCERITY, at, sincerity, payer))
+    for part, amount in enumerate(_split(rng, deposit - sincerity), start=1):
+        at = signed + timedelta(minutes=rng.randint(0, 90) + part)
+        add(CashFlow(no, DEPOSIT, at, amount, payer, part=part, parts=0, plan_seq=1))
+    _number_parts(cash)
+
+
+def _main_contract(rng, doc, cash, add, stop, carried, parent_name) -> int:  # noqa: ANN001
+    """Book a main contract's payments; return what it held before its own payments (定金 or carried)."""
+    no = doc["contract_no"]
+    signed = bj(doc.get("signed_at"))
+    payer = _payer(rng, doc, parent_name)
+    replaced = bool(doc.get("previous_contract_no"))
+    prepaid = bool(doc.get("subscription_no")) or replaced
+    held = carried if replaced else 0
+    covered = carried  # what the replaced contract had received pays this one's lines in order
+    for line in doc["payment_plan"]:
+        amount = fen(line["amount"])
+        kind = line["kind"]
+        if kind == DEPOSIT and prepaid:
+            if not replaced:
+                held += amount
+            covered -= amount
+            continue
+        if covered > 0 and amount > 0:
+            used = min(covered, amount)
+            covered -= used
+            amount -= used
+        if amount == 0:
+            continue
+        if amount < 0:  # 补差 in the buyer's favour: the developer refunds the difference
+            at = paid_at(rng, line)
+            if at <= stop:
+                add(CashFlow(no, REFUND, at, -amount, payer, reason=TRUE_UP, plan_seq=line["seq"]))
+            continue
+        if kind in LOAN_KINDS:
+            at = disbursed_at(rng, doc, line)
+            bank = line.get("bank")
+            if at is not None and at <= stop:
+                add(CashFlow(no, kind, at, amount, bank or "", bank=bank, plan_seq=line["seq"]))
+            continue
+        at = (signed or bj(doc["history"][0]["at"])) if kind == DEPOSIT else paid_at(rng, line)
+        if at is None or at > stop:
+            continue
+        if kind == INSTALMENT and rng.random() < 0.03:
+            continue  # never paid: an overdue receivable
+        line_payer = payer if rng.random() < 0.9 else _payer(rng, doc, parent_name)
+        for part, piece in enumerate(_split(rng, amount), start=1):
+            add(
+                CashFlow(
+                    no,
+                    kind,
+                    at + timedelta(days=part - 1, minutes=part),
+                    piece,
+                    line_payer,
+                    part=part,
+                    parts=0,
+                    plan_seq=line["seq"],
+                )
+            )
+    _number_parts(cash)
+    return held
+
+
+def _number_parts(cash: ContractCash) -> None:
+    """Fill in `parts` (how many transfers a split payment took) now that all are known."""
+    counts: dict[tuple[str, int | None], int] = {}
+    for flow in cash.flows:
+        if flow.parts == 0:
+            counts[(flow.kind, flow.plan_seq)] = counts.get((flow.kind, flow.plan_seq), 0) + 1
+    cash.flows[:] = [
+        CashFlow(
+            f.contract_no,
+            f.kind,
+            f.at,
+            f.amount_fen,
+            f.payer,
+            f.bank,
+            f.part,
+            counts[(f.kind, f.plan_seq)],
+            f.reason,
+            f.other_contract_no,
+            f.plan_seq,
+        )
+        if f.parts == 0
+        else f
+        for f in cash.flows
+    ]

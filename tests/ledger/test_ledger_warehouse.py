@@ -1,0 +1,191 @@
+"""The ledger in the warehouse (SQLite and PostgreSQL): full and incremental syncs, voided and red items,
+receipts linked to the contracts the sandbox's ground truth says they pay."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from connectors.ledger import LedgerClient
+from connectors.trading_network.parse import parse_contract
+from estatehub.ledger.sync import LedgerSyncSettings, sync_ledger
+from estatehub.ledger.tables import (
+    core_deposit,
+    core_invoice,
+    core_receipt,
+    core_refund,
+    core_voucher,
+    core_voucher_line,
+)
+from estatehub.warehouse import Warehouse
+from estatehub.warehouse.trading_network import load_batch
+from sandbox.ledger.server import LedgerServer
+from sandbox.world import contract_as_of, open_world
+
+SETTINGS = LedgerSyncSettings(batch_size=400)
+WORLD_END = datetime(2026, 6, 30, 15, 59, 59, tzinfo=UTC)
+
+
+def _load_contracts(warehouse: Warehouse, world_path: Path) -> None:
+    """The trading network's side: every contract of the world as it stands at the end, into core."""
+    with open_world(world_path) as world:
+        records = [parse_contract(view) for doc in world.iter_docs() if (view := contract_as_of(doc, WORLD_END))]
+    with warehouse.begin() as conn:
+        load_batch(conn, warehouse, records, run_id="test-tn", batch_id="test-tn:000001", fetched_at=WORLD_END)
+
+
+def _snapshot(warehouse: Warehouse) -> dict[str, list]:
+    tables = {
+        "voucher": (core_voucher, "voucher_id"),
+        "line": (core_voucher_line, "entry_id"),
+        "receipt": (core_receipt, "bill_id"),
+        "refund": (core_refund, "bill_id"),
+        "invoice": (core_invoice, "invoice_id"),
+        "deposit": (core_deposit, "bill_id"),
+    }
+    found = {}
+    with warehouse.engine.connect() as conn:
+        for name, (table, key) in tables.items():
+            columns = [c for c in table.columns if c.name != "linked_at"]
+            found[name] = [tuple(row) for row in conn.execute(select(*columns).order_by(table.c[key]))]
+    return found
+
+
+def _voided_linked(warehouse: Warehouse) -> int:
+    """Voided receipts that are linked (the sync's resolved count leaves them out)."""
+    with warehouse.engine.connect() as conn:
+        query = select(func.count()).where(core_receipt.c.is_voided, core_receipt.c.contract_no.is_not(None))
+        return conn.execute(query).scalar_one()
+
+
+def _store(ledger_path: Path, sql: str, *params) -> list:  # noqa: ANN002
+    db = sqlite3.connect(ledger_path)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., LedgerClient]) -> LedgerClient:
+    return make_client(page_size=500)
+
+
+def test_a_full_sync_loads_every_row_and_marks_voided_and_reversed_items(
+    warehouse: Warehouse, client: LedgerClient, erp: LedgerServer, ledger_path: Path, world_path: Path
+) -> None:
+    _load_contracts(warehouse, world_path)
+    result = sync_ledger(client, warehouse, settings=SETTINGS)
+    now = erp._now.isoformat()
+    expected_lines = _store(
+        ledger_path, "select count(*) from entries e join vouchers v using (voucher_id) where v.created_at <= ?", now
+    )[0][0]
+    assert result.streams["vouchers"].loaded == expected_lines
+    assert result.quarantined == 0
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(text("select count(*) from core_voucher_line")).scalar_one() == expected_lines
+        voided = set(conn.execute(select(core_receipt.c.bill_no).where(core_receipt.c.is_voided)).scalars())
+        reversals = dict(
+            conn.execute(
+                select(core_voucher.c.voucher_id, core_voucher.c.reversed_voucher_id).where(
+                    core_voucher.c.reversed_voucher_id.is_not(None)
+                )
+            ).all()
+        )
+        reversed_by = dict(
+            conn.execute(
+                select(core_voucher.c.voucher_id, core_voucher.c.reversed_by_voucher_id).where(
+                    core_voucher.c.reversed_by_voucher_id.is_not(None)
+                )
+            ).all()
+        )
+        deposits = conn.execute(select(core_deposit.c.customer_code, core_deposit.c.is_converted)).all()
+    assert voided == {bill for (bill,) in _store(ledger_path, "select bill_no from receipts where voided_at <= ?", now)}
+    truth = {
+        json.loads(detail)["red_voucher_id"]: json.loads(detail)["voucher_id"]
+        for (detail,) in _store(ledger_path, "select detail from truth where kind = 'red_reversed'")
+    }
+    assert reversals == {red: original for red, original in truth.items() if red in reversals}
+    assert len(reversals) >= len(truth) - 1  # a reversal booked after the clock is not there yet
+    assert reversed_by == {original: red for red, original in reversals.items()}
+    not_converted = {
+        row[0] for row in _store(ledger_path, "select detail from truth where kind = 'deposit_not_converted'")
+    }
+    assert deposits and not_converted
+    assert any(not converted for _, converted in deposits)
+
+
+def test_receipts_are_linked_as_the_ground_truth_says(
+    warehouse: Warehouse, client: LedgerClient, ledger_path: Path, world_path: Path
+) -> None:
+    _load_contracts(warehouse, world_path)
+    result = sync_ledger(client, warehouse, settings=SETTINGS)
+    truth = {
+        bill: house
+        for bill, house in _store(ledger_path, "select ref, house_id from links where form = 'AR_RECEIVEBILL'")
+    }
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                core_receipt.c.bill_no,
+                core_receipt.c.house_id,
+                core_receipt.c.link_basis,
+                core_receipt.c.link_confidence,
+            )
+        ).all()
+    linked = [row for row in rows if row.house_id is not None]
+    correct = [row for row in linked if truth.get(row.bill_no) == row.house_id]
+    assert len(linked) / len(rows) >= 0.95, f"{len(linked)} of {len(rows)} receipts linked"
+    assert len(correct) / len(linked) >= 0.98, f"{len(correct)} of {len(linked)} links right"
+    assert result.receipts_resolved == sum(1 for row in linked if row.bill_no in truth) - _voided_linked(warehouse)
+    sure = [row for row in linked if row.link_confidence >= 0.95]
+    assert sum(truth.get(row.bill_no) == row.house_id for row in sure) / len(sure) >= 0.995
+    assert all(row.link_basis for row in linked)
+
+
+def test_an_incremental_sync_gives_the_warehouse_of_a_full_sync(
+    warehouse: Warehouse, client: LedgerClient, erp: LedgerServer, world_path: Path
+) -> None:
+    _load_contracts(warehouse, world_path)
+    erp.set_clock(datetime(2025, 10, 31, 10, 0, tzinfo=UTC))
+    first = sync_ledger(client, warehouse, settings=SETTINGS)
+    erp.set_clock(datetime(2026, 2, 27, 10, 0, tzinfo=UTC))
+    second = sync_ledger(client, warehouse, settings=SETTINGS)
+    erp.set_clock(WORLD_END)
+    third = sync_ledger(client, warehouse, settings=SETTINGS)
+    assert first.streams["vouchers"].mode == "full" and third.streams["vouchers"].mode == "incremental"
+    assert third.fetched < first.fetched + second.fetched + third.fetched
+    incremental = _snapshot(warehouse)
+    again = sync_ledger(client, warehouse, full=True, settings=SETTINGS)
+    assert again.streams["receipts"].mode == "full"
+    assert _snapshot(warehouse) == incremental
+
+
+def test_the_sync_survives_faults_and_loads_the_same_rows(
+    warehouse: Warehouse, make_client: Callable[..., LedgerClient], erp: LedgerServer, world_path: Path
+) -> None:
+    _load_contracts(warehouse, world_path)
+    erp.faults.replace(
+        [
+            {"kind": "http_503", "every": 5},
+            {"kind": "rate_limit", "every": 7, "retry_after": 0},
+            {"kind": "truncate", "every": 6},
+            {"kind": "expire_tokens", "every": 9},
+            {"kind": "duplicate", "path": "/k3cloud", "every": 4},
+            {"kind": "malformed", "every": 8},
+        ],
+        seed=5,
+    )
+    result = sync_ledger(make_client(timeout=2.0, page_size=500), warehouse, settings=SETTINGS)
+    erp.faults.replace([])
+    faulted = _snapshot(warehouse)
+    assert result.fetched > 0
+    again = sync_ledger(make_client(page_size=500), warehouse, full=True, settings=SETTINGS)
+    assert again.quarantined == 0
+    assert _snapshot(warehouse) == faulted
