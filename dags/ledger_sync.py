@@ -10,27 +10,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
-from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
 
 from estatehub import settings
+from plugins.notifiers import notify_supervisors
 
 RECEIPTS = Asset(name="core_receipt", uri="estatehub://warehouse/core_receipt", group="warehouse")
 INVOICES = Asset(name="core_invoice", uri="estatehub://warehouse/core_invoice", group="warehouse")
-
-notify_supervisors = SmtpNotifier(
-    to=list(settings.SUPERVISORS),
-    from_email=settings.MAIL_FROM,
-    smtp_conn_id="smtp_default",
-    subject="[estatehub] {{ dag.dag_id }}.{{ ti.task_id }} failed ({{ ds }})",
-)
 
 
 @dag(
     dag_id="ledger_sync",
     schedule=CronTriggerTimetable("20 9-18 * * *", timezone="Asia/Shanghai"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    start_date=settings.DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["sync", "finance_ledger", "receipts"],
@@ -40,7 +32,7 @@ notify_supervisors = SmtpNotifier(
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=20),
-        "on_failure_callback": notify_supervisors,
+        "on_failure_callback": notify_supervisors(),
     },
     params={"full": Param(False, type="boolean", description="Full refresh: fetch every ledger row again")},
     doc_md=__doc__,

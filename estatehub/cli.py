@@ -241,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument("--full", action="store_true", help="full refresh instead of incremental")
     tn.add_argument("--warehouse-url", help="warehouse SQLAlchemy URL (default: the 'warehouse' Connection)")
     tn.set_defaults(func=cmd_sync_trading_network)
+    from estatehub.ledger.cli import add_ledger_commands
+
+    add_ledger_commands(sync_cmds)
 
     from estatehub.banks.cli import add_bank_commands
     from estatehub.policy.cli import add_policy_commands

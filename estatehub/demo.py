@@ -47,8 +47,8 @@ DEMO_FAULTS = {
 }
 DEMO_PAGE_SIZE = 50
 BANK_CODES = ("icbc", "ccb", "cmb", "hpf")
-# run once, on the last day, after the trading network: loans need the contracts to link to
-LAST_DAY_DAGS = ("bank_loans_sync", "bank_statements_sync")
+# run once, on the last day, after the trading network: loans and receipts need contracts to link to
+LAST_DAY_DAGS = ("bank_loans_sync", "bank_statements_sync", "ledger_sync")
 POOLS = {
     settings.WAREHOUSE_POOL: "serialises warehouse writes",
     **{f"bank_{code}": f"calls to {code}, one at a time" for code in BANK_CODES},
@@ -108,7 +108,7 @@ class SandboxProcess:
 
     def set_clock(self, when: datetime) -> None:
         """Move every server that follows the world's clock (the bureau's site keeps its own period)."""
-        for name in ("trading_network", *BANK_CODES):
+        for name in ("trading_network", "ledger", *BANK_CODES):
             response = requests.post(f"{self.urls[name]}/_sandbox/clock", json={"now": when.isoformat()}, timeout=120)
             response.raise_for_status()
 
@@ -168,6 +168,9 @@ def airflow_env(home: Path, urls: dict[str, str], warehouse_path: Path, pii_key:
             "AIRFLOW_CONN_SMTP_DEFAULT": "smtp://127.0.0.1:1025",
             "ESTATEHUB_HOME": str(home),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])),
+            "AIRFLOW_CONN_FINANCE_LEDGER": json.dumps(
+                {"conn_type": "http", "host": urls["ledger"], "login": SANDBOX_ACCOUNT, "password": SANDBOX_PASSWORD}
+            ),
             **bank_connections(urls, seed),
         }
     )
@@ -235,7 +238,7 @@ def run_demo(options: DemoOptions) -> int:
                 raise DemoError(f"the DAG run of {day} did not record a sync run; see {log_path}")
             print_run_line(engine, day, faults=sorted({rule["kind"] for rule in faults}))
         sandbox.set_faults({"rules": []})
-        print(f"  {last_day}  banks and the provident-fund centre:")
+        print(f"  {last_day}  banks, the provident-fund centre and the finance ledger:")
         for dag_id in LAST_DAY_DAGS:
             log_path = logs / f"dags-test-{dag_id}-{last_day.isoformat()}.log"
             run_logged(airflow_command("dags", "test", dag_id, when.isoformat()), env, log_path, f"{dag_id}")

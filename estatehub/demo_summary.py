@@ -45,6 +45,13 @@ def print_bank_lines(engine: Engine) -> None:
     statement_lines = dict(lines)
     for bank, count in loans:
         print(f"    {bank:<5} loans {count:>4}  statement lines {statement_lines.get(bank, 0):>5}")
+    with engine.connect() as conn:
+        receipts = sqlfiles.execute(conn, "mart/ledger_receipt_links").all()
+    resolved = sum(r.receipt_count for r in receipts if r.is_resolved)
+    unresolved = sum(r.receipt_count for r in receipts if not r.is_resolved)
+    print(
+        f"    ledger receipts {resolved + unresolved:>5}  resolved to a contract {resolved:>5}  unresolved {unresolved}"
+    )
 
 
 def bank_summary_lines(engine: Engine) -> list[str]:
@@ -78,6 +85,19 @@ def bank_summary_lines(engine: Engine) -> list[str]:
             )
             for r in statements
         ],
+    )
+    lines.append("")
+    with engine.connect() as conn:
+        receipts = sqlfiles.execute(conn, "mart/ledger_receipt_links").all()
+    resolved = [r for r in receipts if r.is_resolved]
+    unresolved = [r for r in receipts if not r.is_resolved]
+    lines.append(
+        f"Ledger receipts (not voided): {sum(r.receipt_count for r in resolved)} resolved to a contract and unit, "
+        f"{sum(r.receipt_count for r in unresolved)} unresolved (suspense)"
+    )
+    lines += _table(
+        ["linked by", "resolved", "receipts", "amount"],
+        [(r.link_basis, "yes" if r.is_resolved else "no", r.receipt_count, _yuan(r.amount_fen)) for r in receipts],
     )
     lines.append("")
     return lines

@@ -2,8 +2,8 @@
 
 `serve(world_path, account=..., password=...)` starts every server in daemon threads and returns a
 `RunningSandbox` (`.urls` by server name, `.servers`, `.stop()`, a context manager): the housing
-trading network, the banks and the provident-fund centre (by bank code), and the real estate
-bureau's website, each under its own name.
+trading network, the banks and the provident-fund centre (by bank code), the finance ledger and
+the real estate bureau's website, each under its own name.
 
 `python -m sandbox.serve WORLD [--port N] [--faults JSON|@file] [--clock ISO]` runs them in the
 foreground: it prints `name=url` for each server, then `READY`, and stops cleanly on SIGTERM or SIGINT.
@@ -29,12 +29,13 @@ from sandbox.banks.server import start_bank_servers
 from sandbox.bureau.server import start_bureau_server
 from sandbox.faults import FaultRuleError, load_rules
 from sandbox.http_base import SandboxServer
+from sandbox.ledger.server import start_ledger_server
 from sandbox.trading_network.server import DEFAULT_TOKEN_TTL, TradingNetworkServer
 
 log = logging.getLogger(__name__)
 
-SERVER_NAMES = ("trading_network", "bureau", *BANK_CODES)
-GROUPS = ("trading_network", "banks", "bureau")
+SERVER_NAMES = ("trading_network", "ledger", "bureau", *BANK_CODES)
+GROUPS = ("trading_network", "banks", "ledger", "bureau")
 DEFAULT_ACCOUNT = "dev-sandbox"
 DEFAULT_PASSWORD = "sandbox-only-password"  # the sandbox's own fake login, not a secret of any real system
 
@@ -77,9 +78,7 @@ def faults_by_server(faults: Any) -> dict[str, Any]:
     if isinstance(faults, Mapping) and "rules" not in faults:
         unknown = set(faults) - set(SERVER_NAMES)
         if unknown:
-            raise FaultRuleError(
-                f"faults name unknown servers {sorted(unknown)}; servers: {', '.join(SERVER_NAMES)}"
-            )
+            raise FaultRuleError(f"faults name unknown servers {sorted(unknown)}; servers: {', '.join(SERVER_NAMES)}")
         return {name: load_rules(spec) for name, spec in faults.items()}
     spec = load_rules(faults)
     return dict.fromkeys(SERVER_NAMES, spec)
@@ -131,6 +130,18 @@ def serve(
                 faults={code: per_server[code] for code in BANK_CODES if code in per_server},
             )
             servers.update(banks.servers)
+        if "ledger" in wanted:
+            # the finance ledger: what finance booked of the same world's money
+            servers["ledger"] = start_ledger_server(
+                world_path,
+                seed=seed,
+                host=host,
+                port=ports.get("ledger", 0),
+                clock=clock,
+                faults=per_server.get("ledger"),
+                account=account,
+                password=password,
+            )
         if "bureau" in wanted:
             # the bureau's website has its own simulated history and clock (see sandbox/bureau/world.py)
             servers["bureau"] = start_bureau_server(
@@ -157,9 +168,7 @@ def _parse_clock(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"expected an ISO time like 2026-03-31T18:00:00+08:00, got {text!r}"
-        ) from exc
+        raise argparse.ArgumentTypeError(f"expected an ISO time like 2026-03-31T18:00:00+08:00, got {text!r}") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=BUSINESS_TZ)
 
 
@@ -167,15 +176,9 @@ def _parse_faults(text: str) -> Any:
     try:
         if text.startswith("@"):
             return json.loads(Path(text[1:]).read_text(encoding="utf-8"))
-        return (
-            json.loads(text)
-            if text.lstrip().startswith(("[", "{"))
-            else json.loads(Path(text).read_text("utf-8"))
-        )
+        return json.loads(text) if text.lstrip().startswith(("[", "{")) else json.loads(Path(text).read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(
-            f"expected fault rules as JSON, @file or a file path: {exc}"
-        ) from exc
+        raise argparse.ArgumentTypeError(f"expected fault rules as JSON, @file or a file path: {exc}") from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,9 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="trading network port (default: any free port)")
     parser.add_argument("--account", default=DEFAULT_ACCOUNT, help="account the trading network accepts")
     parser.add_argument("--password", default=DEFAULT_PASSWORD, help="password the trading network accepts")
-    parser.add_argument(
-        "--faults", type=_parse_faults, help="fault rules: JSON, @file or a file (sandbox/faults.py)"
-    )
+    parser.add_argument("--faults", type=_parse_faults, help="fault rules: JSON, @file or a file (sandbox/faults.py)")
     parser.add_argument("--clock", type=_parse_clock, help="simulated time to start at (default: world end)")
     parser.add_argument("--token-ttl", type=float, default=DEFAULT_TOKEN_TTL, help="token lifetime, seconds")
     parser.add_argument("--log-level", default="WARNING", help="logging level (INFO shows every request)")

@@ -61,3 +61,4 @@ def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(tmp_
     assert len(list((home / "logs").glob("dags-test-2*.log"))) == 3, "one trading-network run a day"
     assert "Mortgage pipeline by bank and stage" in summary
     assert "Statement lines loaded" in summary
+    assert "Ledger receipts (not voided)" in summary
