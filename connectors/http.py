@@ -198,9 +198,7 @@ class HttpSession:
         `auth` is applied to every attempt afresh (a signature with a new nonce and timestamp each time).
         """
         merged = {"Accept": "application/json", **(headers or {})}
-        return self._send(
-            method, url, params, json_body, merged, stream=False, read_body=_decode_json, auth=auth
-        )
+        return self._send(method, url, params, json_body, merged, stream=False, read_body=_decode_json, auth=auth)
 
     def download(
         self,
@@ -236,9 +234,7 @@ class HttpSession:
                 temp.unlink(missing_ok=True)
             return target
 
-        return self._send(
-            method, url, params, None, dict(headers or {}), stream=True, read_body=save, auth=auth
-        )
+        return self._send(method, url, params, None, dict(headers or {}), stream=True, read_body=save, auth=auth)
 
     def _send(
         self,
@@ -278,8 +274,7 @@ class HttpSession:
                 failure = _Failure(self.errors.retriable, _describe_transport(exc), cause=exc)
             except requests.exceptions.RequestException as exc:
                 raise self.errors.fatal(
-                    f"the request could not be sent ({type(exc).__name__}); "
-                    "check the base URL of the Connection",
+                    f"the request could not be sent ({type(exc).__name__}); check the base URL of the Connection",
                     method=method,
                     url=shown,
                 ) from exc
@@ -331,9 +326,7 @@ class HttpSession:
         if self.retry.is_retriable_status(status):
             retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
             kind = self.errors.rate_limited if status == 429 else self.errors.retriable
-            return _Failure(
-                kind, said, status=status, retry_after=retry_after, response=response, api_code=code
-            )
+            return _Failure(kind, said, status=status, retry_after=retry_after, response=response, api_code=code)
         if status in (401, 403):
             raise self.errors.auth(
                 f"expected the server to accept our credentials, got {said}; "

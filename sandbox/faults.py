@@ -239,14 +239,9 @@ def _options(kind: str, spec: Mapping[str, Any], where: str) -> dict[str, Any]:
     if kind == "malformed":
         count = _positive_int(spec, "count", where) or 1
         corruptions = spec.get("corruptions", list(CORRUPTIONS))
-        if (
-            not isinstance(corruptions, list)
-            or not corruptions
-            or any(c not in CORRUPTIONS for c in corruptions)
-        ):
+        if not isinstance(corruptions, list) or not corruptions or any(c not in CORRUPTIONS for c in corruptions):
             raise FaultRuleError(
-                f"{where}: corruptions must be a non-empty list of {', '.join(CORRUPTIONS)}; "
-                f"got {corruptions!r}"
+                f"{where}: corruptions must be a non-empty list of {', '.join(CORRUPTIONS)}; got {corruptions!r}"
             )
         return {"count": count, "corruptions": list(corruptions)}
     return {}

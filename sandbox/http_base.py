@@ -277,9 +277,7 @@ class SandboxServer:
         return {"code": code, "message": message, "data": None}
 
     def error_response(self, error: HttpError) -> Response:
-        return json_response(
-            self.error_payload(error.code, error.message), error.status, headers=error.headers
-        )
+        return json_response(self.error_payload(error.code, error.message), error.status, headers=error.headers)
 
     def close_resources(self) -> None:
         """Release what the server holds (databases, temp files) after it stopped serving."""
@@ -343,10 +341,7 @@ class SandboxServer:
 
     def handle(self, request: Request) -> _Outgoing:
         try:
-            if (
-                request.path.startswith(CONTROL_PREFIX)
-                and not ipaddress.ip_address(request.client).is_loopback
-            ):
+            if request.path.startswith(CONTROL_PREFIX) and not ipaddress.ip_address(request.client).is_loopback:
                 raise HttpError(403, 40300, "/_sandbox/ 仅限本机访问")
             route, request.params = self.router.match(request.method, request.path)
             route_name = route.pattern

@@ -17,7 +17,6 @@ from tests.e2e.conftest import visible_contract_numbers
 pytestmark = pytest.mark.slow
 
 
-
 def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(tmp_path):
     home = tmp_path / "demo"
     env = os.environ.copy()

@@ -111,9 +111,7 @@ class TradingNetworkClient:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
         if not account or not password:
-            raise ValueError(
-                "account and password are required (the login of the trading_network Connection)"
-            )
+            raise ValueError("account and password are required (the login of the trading_network Connection)")
         self.base_url = base_url.rstrip("/")
         self.account = account
         self._password = password
@@ -331,9 +329,7 @@ class TradingNetworkClient:
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self._current_token()}"}
             try:
-                saved = self._http.download(
-                    "GET", url, path, params=params, headers=headers, check=_check_xlsx
-                )
+                saved = self._http.download("GET", url, path, params=params, headers=headers, check=_check_xlsx)
             except AuthError as exc:
                 if exc.api_code in RELOGIN_CODES and attempt == 1:
                     self._token = None

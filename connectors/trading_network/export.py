@@ -150,9 +150,7 @@ def _records(
     log.info("read %d rows of the contract export, %d quarantined", count, bad)
 
 
-def parse_export_row(
-    row: tuple[Any, ...], columns: dict[str, int], line: int
-) -> ContractSummary | QuarantineItem:
+def parse_export_row(row: tuple[Any, ...], columns: dict[str, int], line: int) -> ContractSummary | QuarantineItem:
     """One export row → `ContractSummary`, or `QuarantineItem` naming the line and each bad cell."""
     cells = {label: (row[index] if index < len(row) else None) for label, index in columns.items()}
     payload = {label: _jsonable(value) for label, value in cells.items()}

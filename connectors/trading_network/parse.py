@@ -100,9 +100,7 @@ def to_decimal(value: Any, *, places: int = 2, signed: bool = False) -> Decimal:
 def to_utc(value: Any) -> datetime:
     """An ISO 8601 time with an offset (`2026-03-31T10:15:00+08:00`) → an aware UTC `datetime`."""
     if not isinstance(value, str):
-        raise BadValue(
-            f"expected an ISO 8601 time with offset like '2026-03-31T10:15:00+08:00', got {describe(value)}"
-        )
+        raise BadValue(f"expected an ISO 8601 time with offset like '2026-03-31T10:15:00+08:00', got {describe(value)}")
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError as exc:
@@ -255,9 +253,7 @@ def parse_contract(raw: Any) -> Contract | QuarantineItem:
     registration = _registration(top)
 
     if history and state is not None and history[-1].state != state:
-        problems.append(
-            f"state: expected the state of the last history entry ({history[-1].state}), got {state}"
-        )
+        problems.append(f"state: expected the state of the last history entry ({history[-1].state}), got {state}")
     if state == "撤销" and raw.get("cancellation") is None:
         problems.append("cancellation: expected the cancellation of a contract in state 撤销, got null")
     # a 认购 agreement plans only its deposit; the full plan belongs to the main contract
@@ -355,9 +351,7 @@ def _buyers(top: _Fields) -> tuple[Buyer, ...] | None:
         id_type = fields.read("id_type", to_choice, allowed=ID_TYPES)
         id_number = None
         if id_type is not None:
-            id_number = fields.secret(
-                "id_number", lambda value, kind=id_type: validate_identifier(kind, value)
-            )
+            id_number = fields.secret("id_number", lambda value, kind=id_type: validate_identifier(kind, value))
         phone = fields.secret(
             "phone",
             validate_phone,
@@ -435,9 +429,7 @@ def _handover(top: _Fields) -> Handover | None:
     area_diff_amount = fields.read("area_diff_amount", to_decimal, signed=True)
     if handed_over_on is None or as_built_area is None or area_diff_amount is None:
         return None
-    return Handover(
-        handed_over_on=handed_over_on, as_built_area=as_built_area, area_diff_amount=area_diff_amount
-    )
+    return Handover(handed_over_on=handed_over_on, as_built_area=as_built_area, area_diff_amount=area_diff_amount)
 
 
 def _registration(top: _Fields) -> Registration | None:
@@ -479,9 +471,7 @@ def _check_plan_sum(
             f"{handover.area_diff_amount}, got {true_up_sum}"
         )
     elif true_up and handover is None and raw_handover is None:
-        problems.append(
-            "payment_plan: expected a 补差 line only once the handover is recorded, got one without"
-        )
+        problems.append("payment_plan: expected a 补差 line only once the handover is recorded, got one without")
 
 
 def _to_bool(value: Any) -> bool:

@@ -185,9 +185,7 @@ class TradingNetworkServer(SandboxServer):
                 conn, since=since, after=after, include_after=request.wants_duplicate, limit=page_size + 1
             )
             page = rows[:page_size]
-            items = [
-                self._item(contract_no, doc, now, detail=expand == "detail") for contract_no, _, doc in page
-            ]
+            items = [self._item(contract_no, doc, now, detail=expand == "detail") for contract_no, _, doc in page]
         next_token = None
         if len(rows) > page_size:
             contract_no, updated_at, _ = page[-1]

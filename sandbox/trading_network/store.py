@@ -150,8 +150,7 @@ class WorldStore:
                     how = "rebuilt"
                     conn.execute("drop table if exists visible")
                     conn.execute(
-                        "create table visible (contract_no text primary key, updated_at text not null)"
-                        " without rowid"
+                        "create table visible (contract_no text primary key, updated_at text not null) without rowid"
                     )
                     conn.execute(
                         "insert into visible(contract_no, updated_at)"

@@ -93,9 +93,7 @@ def test_backoff_grows_to_its_cap_and_jitter_only_shortens_it():
 
 def test_parse_retry_after_reads_seconds_and_dates_and_ignores_garbage():
     assert parse_retry_after("3", NOW) == 3.0
-    assert (
-        parse_retry_after(format_datetime(datetime.fromtimestamp(NOW - 5, tz=UTC), usegmt=True), NOW) == 0.0
-    )
+    assert parse_retry_after(format_datetime(datetime.fromtimestamp(NOW - 5, tz=UTC), usegmt=True), NOW) == 0.0
     assert parse_retry_after("soon", NOW) is None
     assert parse_retry_after(None, NOW) is None
 
@@ -144,9 +142,7 @@ def test_connection_error_is_retried(mocked):
 
 
 def test_truncated_json_body_is_retried(mocked):
-    mocked.get(
-        URL, body='{"code": 0, "data": {"items": [{"contract_no": "YS20', content_type="application/json"
-    )
+    mocked.get(URL, body='{"code": 0, "data": {"items": [{"contract_no": "YS20', content_type="application/json")
     mocked.get(URL, body="", content_type="application/json")
     mocked.get(URL, json={"ok": True})
     sleeps: list[float] = []
@@ -221,9 +217,7 @@ def test_every_call_carries_connect_and_read_timeouts():
             seen.append(kwargs["timeout"])
             raise requests.exceptions.ConnectTimeout("no route")
 
-    http = HttpSession(
-        timeout=(3.0, 20.0), session=Recorder(), retry=RetryPolicy(max_attempts=2), sleep=lambda s: None
-    )
+    http = HttpSession(timeout=(3.0, 20.0), session=Recorder(), retry=RetryPolicy(max_attempts=2), sleep=lambda s: None)
 
     with pytest.raises(RetriableError, match="connect timeout"):
         http.request_json("GET", URL)
@@ -236,9 +230,7 @@ def test_logs_show_method_url_status_attempt_but_no_query_or_headers(mocked, cap
     mocked.get(URL, json={"ok": True})
     caplog.set_level(logging.DEBUG, logger="connectors.http")
 
-    session([]).request_json(
-        "GET", URL, params={"id_number": "990101"}, headers={"Authorization": "Bearer s3cr3t"}
-    )
+    session([]).request_json("GET", URL, params={"id_number": "990101"}, headers={"Authorization": "Bearer s3cr3t"})
 
     text = caplog.text
     assert f"GET {URL}" in text and "503" in text and "attempt 1/4" in text

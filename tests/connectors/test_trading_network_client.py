@@ -66,9 +66,7 @@ def test_login_posts_the_account_and_every_call_carries_the_bearer_token(mocked,
         json=envelope({"token": "tok-1", "expires_in": 1800}),
         match=[matchers.json_params_matcher({"account": ACCOUNT, "password": PASSWORD})],
     )
-    mocked.get(
-        CONTRACTS_URL, json=page([make_contract()], None), match=[bearer("tok-1"), *on_page(strict=True)]
-    )
+    mocked.get(CONTRACTS_URL, json=page([make_contract()], None), match=[bearer("tok-1"), *on_page(strict=True)])
 
     records = list(make_client().iter_contracts(None))
 
@@ -219,9 +217,7 @@ def test_rate_limited_until_the_budget_is_spent_raises_rate_limited(mocked, make
 def test_bad_page_token_40001_is_fatal_and_not_retried(mocked, make_client, sleeps):
     add_login(mocked)
     mocked.get(CONTRACTS_URL, json=page([make_contract()], "t1"), match=on_page())
-    mocked.get(
-        CONTRACTS_URL, status=400, json={"code": 40001, "message": "page_token 无效"}, match=on_page("t1")
-    )
+    mocked.get(CONTRACTS_URL, status=400, json={"code": 40001, "message": "page_token 无效"}, match=on_page("t1"))
 
     with pytest.raises(FatalHTTPError) as caught:
         list(make_client().iter_contracts())
@@ -318,10 +314,7 @@ def test_malformed_records_become_quarantine_items_while_good_ones_come_through(
     quarantined = records[1:5]
     assert [q.key for q in quarantined] == [None, "YS3", "YS4", None]
     assert "contract_no: expected a value, got nothing (the field is missing)" in quarantined[0].reason
-    assert (
-        "price.total_price: expected a decimal string like '4010400.00', got '12万5千'"
-        in quarantined[1].reason
-    )
+    assert "price.total_price: expected a decimal string like '4010400.00', got '12万5千'" in quarantined[1].reason
     assert "updated_at: expected an ISO 8601 time" in quarantined[2].reason
     assert quarantined[3].reason == "expected a JSON object for a contract, got 'junk'"
     assert quarantined[1].payload is not None and quarantined[1].payload["contract_no"] == "YS3"

@@ -46,9 +46,7 @@ def row(contract_no: str = "YS2026P01000123", **cells: object) -> list[object]:
     return [values[label] for label in HEADER]
 
 
-def build(
-    path: Path, rows: list[list[object]], *, header: list[object] | None = None, titles: int = 2
-) -> Path:
+def build(path: Path, rows: list[list[object]], *, header: list[object] | None = None, titles: int = 2) -> Path:
     book = Workbook()
     sheet = book.active
     sheet.title = "合同列表"
@@ -128,9 +126,7 @@ def test_bad_rows_are_quarantined_with_their_line_number_and_good_ones_come_thro
     assert "成交总价: expected a decimal string like '4010400.00', got '12万5千'" in bad.reason
     assert "合同状态: expected one of" in bad.reason
     assert bad.payload["成交总价"] == "12万5千"
-    assert keyless.key is None and keyless.reason.startswith(
-        "line 6: 合同编号: expected a value, got an empty cell"
-    )
+    assert keyless.key is None and keyless.reason.startswith("line 6: 合同编号: expected a value, got an empty cell")
 
 
 def test_an_unmasked_id_number_is_masked_in_the_record(tmp_path):

@@ -135,9 +135,7 @@ def test_listing_survives_fault(url, clean_listing, kind):
 
 
 def test_all_faults_at_once_are_survived(url, clean_listing):
-    rules = [
-        FAULT_RULES[kind] for kind in ("http_502", "truncate", "duplicate", "expire_tokens", "rate_limit")
-    ]
+    rules = [FAULT_RULES[kind] for kind in ("http_502", "truncate", "duplicate", "expire_tokens", "rate_limit")]
     rules = [dict(rule, every=5) if "every" in rule else rule for rule in rules]
     set_faults(url, rules)
 

@@ -44,9 +44,7 @@ def full_detail() -> dict:
             "is_primary": False,
         },
     ]
-    raw["payment_plan"].append(
-        {"seq": 4, "kind": "补差", "due_on": "2026-09-15", "amount": "-12600.00", "bank": None}
-    )
+    raw["payment_plan"].append({"seq": 4, "kind": "补差", "due_on": "2026-09-15", "amount": "-12600.00", "bank": None})
     raw["handover"] = {
         "handed_over_on": "2026-09-01",
         "as_built_area": "88.84",
@@ -275,10 +273,7 @@ def test_every_problem_of_a_record_is_named_once():
     reason = quarantined(raw).reason
 
     assert reason.startswith("contract YS2026P01000123: ")
-    assert (
-        "price.unit_price" in reason
-        and "house.room: expected a non-empty string, got an empty string" in reason
-    )
+    assert "price.unit_price" in reason and "house.room: expected a non-empty string, got an empty string" in reason
 
 
 def test_missing_contract_no_gives_a_quarantine_item_without_key():

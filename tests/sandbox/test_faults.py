@@ -368,9 +368,7 @@ def network(tmp_path_factory):
 
 
 def login(url: str) -> dict[str, str]:
-    response = requests.post(
-        f"{url}/api/v1/auth/login", json={"account": ACCOUNT, "password": PASSWORD}, timeout=5
-    )
+    response = requests.post(f"{url}/api/v1/auth/login", json={"account": ACCOUNT, "password": PASSWORD}, timeout=5)
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['data']['token']}"}
 

@@ -59,9 +59,7 @@ def auth(server):
 
 
 def login(url: str, account: str = ACCOUNT, password: str = PASSWORD) -> dict[str, str]:
-    response = requests.post(
-        f"{url}/api/v1/auth/login", json={"account": account, "password": password}, timeout=5
-    )
+    response = requests.post(f"{url}/api/v1/auth/login", json={"account": account, "password": password}, timeout=5)
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['data']['token']}"}
 
@@ -117,9 +115,7 @@ def test_server_login_with_wrong_credentials_is_401_code_40101(server, credentia
     assert response.json() == {"code": 40101, "message": "账号或密码错误", "data": None}
 
 
-@pytest.mark.parametrize(
-    "headers", [None, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic eDp5"}]
-)
+@pytest.mark.parametrize("headers", [None, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic eDp5"}])
 def test_server_call_without_a_known_token_is_401_code_40100(server, headers):
     for path in (
         "/api/v1/contracts",
@@ -184,9 +180,7 @@ def test_server_updated_since_is_inclusive(server, auth):
     assert since == [i for i in items if order_key(i)[0] >= order_key(pivot)[0]]
     assert since[0]["updated_at"] == pivot["updated_at"]
     later = (datetime.fromisoformat(pivot["updated_at"]) + timedelta(seconds=1)).isoformat()
-    assert pivot["contract_no"] not in [
-        i["contract_no"] for i in all_pages(server, auth, updated_since=later)
-    ]
+    assert pivot["contract_no"] not in [i["contract_no"] for i in all_pages(server, auth, updated_since=later)]
 
 
 def test_server_updated_since_in_another_offset_means_the_same_instant(server, auth):
@@ -220,13 +214,8 @@ def test_server_bad_page_token_is_400_code_40001(server, auth):
 
 def test_server_page_token_is_bound_to_updated_since(server, auth):
     since = "2026-01-01T00:00:00+08:00"
-    token = get(server, "/api/v1/contracts", auth, page_size=2, updated_since=since).json()["data"][
-        "next_page_token"
-    ]
-    assert (
-        get(server, "/api/v1/contracts", auth, page_size=2, updated_since=since, page_token=token).status_code
-        == 200
-    )
+    token = get(server, "/api/v1/contracts", auth, page_size=2, updated_since=since).json()["data"]["next_page_token"]
+    assert get(server, "/api/v1/contracts", auth, page_size=2, updated_since=since, page_token=token).status_code == 200
     for other in ({}, {"updated_since": "2026-01-02T00:00:00+08:00"}):
         response = get(server, "/api/v1/contracts", auth, page_size=2, page_token=token, **other)
         assert response.status_code == 400 and response.json()["code"] == 40001
@@ -253,9 +242,7 @@ def test_server_unknown_contract_is_404(server, auth):
 
 
 def test_server_clock_starts_at_the_world_end(server):
-    assert requests.get(f"{server.url}/_sandbox/clock", timeout=5).json() == {
-        "now": "2026-03-31T23:59:59+08:00"
-    }
+    assert requests.get(f"{server.url}/_sandbox/clock", timeout=5).json() == {"now": "2026-03-31T23:59:59+08:00"}
 
 
 def test_server_clock_move_makes_a_new_contract_appear(server, auth):
@@ -325,17 +312,13 @@ def test_server_export_opens_with_openpyxl_and_has_the_documented_layout(server,
     assert advancing["成交总价"] == detail["price"]["total_price"]
     assert advancing["买受人"] == "、".join(b["name"] for b in detail["buyers"])
     assert advancing["证件号码"] == "、".join(mask_id(b["id_number"]) for b in detail["buyers"])
-    assert all(
-        detail_id["id_number"] not in response.content.decode("latin-1") for detail_id in detail["buyers"]
-    )
+    assert all(detail_id["id_number"] not in response.content.decode("latin-1") for detail_id in detail["buyers"])
 
 
 def test_server_export_honours_updated_since(server, auth):
     since = "2026-03-01T00:00:00+08:00"
     response = get(server, "/api/v1/contracts/export.xlsx", auth, updated_since=since)
-    rows = list(
-        load_workbook(io.BytesIO(response.content), read_only=True)["合同列表"].iter_rows(values_only=True)
-    )
+    rows = list(load_workbook(io.BytesIO(response.content), read_only=True)["合同列表"].iter_rows(values_only=True))
     listed = all_pages(server, auth, updated_since=since)
     assert [r[0] for r in rows[3:]] == [i["contract_no"] for i in listed]
 
@@ -438,9 +421,7 @@ def test_server_lists_a_generated_world_consistently_at_every_clock(tmp_path):
 def test_server_set_started_by_serve_reports_its_urls(world):
     from sandbox.serve import serve
 
-    with serve(
-        world, account=ACCOUNT, password=PASSWORD, faults=[{"kind": "http_503", "times": 1}]
-    ) as running:
+    with serve(world, account=ACCOUNT, password=PASSWORD, faults=[{"kind": "http_503", "times": 1}]) as running:
         url = running.urls["trading_network"]
         assert url.startswith("http://127.0.0.1:")
         assert requests.get(f"{url}/api/v1/contracts", timeout=5).status_code == 503

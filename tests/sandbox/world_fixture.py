@@ -171,9 +171,7 @@ def contract_doc(
         "payment_method": None if contract_type == "认购" else "商贷",
         "subscription_no": subscription_no,
         "previous_contract_no": previous_contract_no,
-        "planned_signing_on": (first_at + timedelta(days=14)).date().isoformat()
-        if contract_type == "认购"
-        else None,
+        "planned_signing_on": (first_at + timedelta(days=14)).date().isoformat() if contract_type == "认购" else None,
         "signed_at": bj_iso(signed_at) if signed_at else None,
         "filed_at": bj_iso(filed_at) if filed_at else None,
         "cancellation": cancellation,
