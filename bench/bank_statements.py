@@ -95,21 +95,42 @@ def parse_child(path: str, bank: str) -> None:
     emit({"seconds": seconds, "lines": lines, "quarantined": reader.quarantined, "peak_rss_mb": peak_rss_mb()})
 
 
+def load_child(path: str, bank: str) -> None:
+    """In the child: load the file into a fresh SQLite warehouse (registry, lines, totals), print one JSON line."""
+    from estatehub.banks.statements import load_statement_file
+    from estatehub.warehouse.engine import Warehouse
+
+    with tempfile.TemporaryDirectory(prefix="estatehub-bench-load-") as folder:
+        warehouse = Warehouse.from_url(f"sqlite:///{folder}/warehouse.db", pii_key=b"bench-key-" + b"0" * 32)
+        warehouse.prepare()
+        started = time.perf_counter()
+        result = load_statement_file(warehouse, path, bank=bank, origin="bench")
+        seconds = time.perf_counter() - started
+        warehouse.dispose()
+    emit({"seconds": seconds, "status": str(result.status), "peak_rss_mb": peak_rss_mb()})
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bank_statements", description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--layouts", nargs="+", default=["icbc", "cmb"], choices=["icbc", "cmb"])
     parser.add_argument("--keep", type=Path, help="write the files here and keep them (default: a temp folder)")
+    parser.add_argument("--load", action="store_true", help="also load each file into a SQLite warehouse")
     parser.add_argument("--child", nargs=2, metavar=("FILE", "BANK"), help=argparse.SUPPRESS)
+    parser.add_argument("--load-child", nargs=2, metavar=("FILE", "BANK"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         parse_child(*args.child)
+        return 0
+    if args.load_child:
+        load_child(*args.load_child)
         return 0
     folder = args.keep or Path(tempfile.mkdtemp(prefix="estatehub-bench-statements-"))
     folder.mkdir(parents=True, exist_ok=True)
     print("| layout | lines | file MiB | parse s | lines/s | peak RSS MiB |")
     print("|---|---:|---:|---:|---:|---:|")
     peaks: dict[str, dict[int, float]] = {}
+    load_peaks: dict[str, dict[int, float]] = {}
     for bank in args.layouts:
         for count in sorted(args.lines):
             path = write_file(folder, bank, count)
@@ -121,11 +142,19 @@ def main(argv: list[str]) -> int:
                 f"{count / result['seconds']:,.0f} | {result['peak_rss_mb']:.1f} |",
                 flush=True,
             )
+            if args.load:
+                loaded = run_child("bench.bank_statements", ["--load-child", str(path), bank])
+                load_peaks.setdefault(bank, {})[count] = loaded["peak_rss_mb"]
+                print(
+                    f"| {bank}_corporate, parse + load into SQLite ({loaded['status']}) | {count:,} | | "
+                    f"{loaded['seconds']:.1f} | {count / loaded['seconds']:,.0f} | {loaded['peak_rss_mb']:.1f} |",
+                    flush=True,
+                )
             if args.keep is None:
                 path.unlink()
     smallest, largest = min(args.lines), max(args.lines)
     if smallest != largest:
-        for bank, by_size in peaks.items():
+        for bank, by_size in [*peaks.items(), *((f"{b} load", v) for b, v in load_peaks.items())]:
             ratio = by_size[largest] / by_size[smallest]
             verdict = "within" if ratio <= 1.5 else "OVER"
             print(f"\n{bank}: peak memory at {largest:,} lines is {ratio:.2f}x that at {smallest:,} ({verdict} 1.5x)")
