@@ -11,7 +11,7 @@ A `SandboxServer` is a `ThreadingHTTPServer` on 127.0.0.1 (port 0 = any free por
 - request counts by route and status, and the control endpoints (loopback clients only; never faulted
   nor counted):
   `GET /_sandbox/stats` (`DELETE` resets), `GET|POST /_sandbox/faults`;
-- an access log line per request on the `sandbox.access` logger: server, method, path without the
+- an access log line per request on the `sandbox.access` logger (DEBUG): server, method, path without the
   query string, status, bytes, milliseconds. Never headers (tokens), query strings or bodies.
 
 A handler exception becomes a 500 and is logged with its traceback. Start a server in a daemon thread
@@ -488,7 +488,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 payload = app.error_payload(50000, "系统内部错误")
                 out = _Outgoing(500, JSON_TYPE, {}, json_bytes(payload))
         sent = self._write(out)
-        access_log.info(
+        access_log.debug(
             "%s %s %s %d %d %.1fms",
             app.name,
             self.command,

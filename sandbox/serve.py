@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--faults", type=_parse_faults, help="fault rules: JSON, @file or a file (sandbox/faults.py)")
     parser.add_argument("--clock", type=_parse_clock, help="simulated time to start at (default: world end)")
     parser.add_argument("--token-ttl", type=float, default=DEFAULT_TOKEN_TTL, help="token lifetime, seconds")
-    parser.add_argument("--log-level", default="WARNING", help="logging level (INFO shows every request)")
+    parser.add_argument("--log-level", default="WARNING", help="logging level (DEBUG shows every request)")
     parser.add_argument(
         "--only", action="append", choices=GROUPS, help="start only this group of servers (repeatable; default all)"
     )

@@ -362,7 +362,7 @@ def test_server_wrong_method_is_405(server, auth):
 
 
 def test_server_access_log_never_shows_tokens_or_query_strings(server, auth, caplog):
-    with caplog.at_level("INFO", logger="sandbox.access"):
+    with caplog.at_level("DEBUG", logger="sandbox.access"):
         get(server, "/api/v1/contracts", auth, updated_since="2026-03-01T00:00:00+08:00")
         deadline = time.monotonic() + 2  # the server logs just after it answered
         while "GET /api/v1/contracts 200" not in caplog.text and time.monotonic() < deadline:
