@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from sandbox.serve import read_urls
+
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -49,18 +51,9 @@ def sandbox_process(world: Path, clock: str):
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    urls: dict[str, str] = {}
     try:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.strip()
-            if line == "READY":
-                break
-            name, _, value = line.partition("=")
-            if value:
-                urls[name] = value
-        else:
-            raise RuntimeError("the sandbox exited before it was ready")
+        urls = read_urls(proc.stdout)
         yield urls
     finally:
         proc.terminate()

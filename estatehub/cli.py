@@ -13,26 +13,19 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from estatehub import settings
 from sandbox.serve import DEFAULT_ACCOUNT as SANDBOX_ACCOUNT
 from sandbox.serve import DEFAULT_PASSWORD as SANDBOX_PASSWORD
+from sandbox.serve import parse_clock, parse_faults
 
 log = logging.getLogger(__name__)
 
 
 class UsageError(Exception):
     """A command line that cannot be carried out as given (exit code 2)."""
-
-
-def _iso_datetime(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected an ISO time like 2026-03-31T18:00:00+08:00, got {text!r}") from exc
-    return value if value.tzinfo else value.replace(tzinfo=settings.BUSINESS_TZ)
 
 
 def _iso_date(text: str) -> date:
@@ -50,15 +43,6 @@ def _positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a number above 0, got {value}")
     return value
-
-
-def _json_arg(text: str):
-    """JSON given inline or as @path."""
-    try:
-        raw = Path(text[1:]).read_text(encoding="utf-8") if text.startswith("@") else text
-        return json.loads(raw)
-    except (OSError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(f"expected JSON or @file.json: {exc}") from exc
 
 
 # -- sandbox ---------------------------------------------------------------------------------------
@@ -212,8 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port of the trading network (default: any free)")
     serve.add_argument("--account", default=SANDBOX_ACCOUNT, help="account the sandbox accepts")
     serve.add_argument("--password", default=SANDBOX_PASSWORD, help="password the sandbox accepts")
-    serve.add_argument("--faults", type=_json_arg, help="fault rules, JSON or @file (sandbox/faults.py)")
-    serve.add_argument("--clock", type=_iso_datetime, help="simulated time to start at (default: world end)")
+    serve.add_argument("--faults", type=parse_faults, help="fault rules, JSON or @file (sandbox/faults.py)")
+    serve.add_argument("--clock", type=parse_clock, help="simulated time to start at (default: world end)")
     serve.set_defaults(func=cmd_sandbox_serve)
 
     warehouse = commands.add_parser("warehouse", help="the warehouse")

@@ -24,6 +24,7 @@ import requests
 
 from estatehub import settings
 from estatehub.cli import SANDBOX_ACCOUNT, SANDBOX_PASSWORD
+from sandbox.serve import read_urls
 
 DAG_ID = "trading_network_sync"
 DEFAULT_LAST_DAY = date(2025, 6, 30)  # in the busy first months of sales
@@ -91,20 +92,11 @@ class SandboxProcess:
             text=True,
             env=os.environ.copy(),
         )
-        self.urls: dict[str, str] = {}
-        deadline = time.monotonic() + 120
         assert self.proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise DemoError(f"the sandbox stopped before it was ready; see {log_path}")
-            line = line.strip()
-            if line == "READY":
-                return
-            name, _, value = line.partition("=")
-            if value:
-                self.urls[name] = value
-        raise DemoError(f"the sandbox was not ready within 120 s; see {log_path}")
+        try:
+            self.urls = read_urls(self.proc.stdout)
+        except RuntimeError as exc:
+            raise DemoError(f"{exc}; see {log_path}") from exc
 
     def set_clock(self, when: datetime) -> None:
         """Move every server that follows the world's clock (the bureau's site keeps its own period)."""

@@ -18,7 +18,7 @@ import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -31,6 +31,7 @@ from sandbox.faults import FaultRuleError, load_rules
 from sandbox.http_base import SandboxServer
 from sandbox.ledger.server import start_ledger_server
 from sandbox.trading_network.server import DEFAULT_TOKEN_TTL, TradingNetworkServer
+from sandbox.world import open_world
 
 log = logging.getLogger(__name__)
 
@@ -154,15 +155,26 @@ def serve(
 
 
 def _world_seed(world_path: str | Path) -> int:
-    db = sqlite3.connect(f"file:{Path(world_path)}?mode=ro", uri=True)
-    try:
-        row = db.execute("select value from meta where key = 'seed'").fetchone()
-    finally:
-        db.close()
-    return int(row[0]) if row else 0
+    with open_world(world_path) as world:
+        return int(world.meta.get("seed", 0))
 
 
-def _parse_clock(text: str) -> datetime:
+def read_urls(lines: Iterable[str]) -> dict[str, str]:
+    """The `name=url` lines a serving process prints (see `main`), read up to its `READY` line.
+
+    Raises `RuntimeError` when the output ends before `READY` (the process stopped)."""
+    urls: dict[str, str] = {}
+    for line in lines:
+        line = line.strip()
+        if line == "READY":
+            return urls
+        name, _, value = line.partition("=")
+        if value:
+            urls[name] = value
+    raise RuntimeError("the sandbox stopped before it was ready")
+
+
+def parse_clock(text: str) -> datetime:
     from estatehub.settings import BUSINESS_TZ
 
     try:
@@ -172,7 +184,7 @@ def _parse_clock(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=BUSINESS_TZ)
 
 
-def _parse_faults(text: str) -> Any:
+def parse_faults(text: str) -> Any:
     try:
         if text.startswith("@"):
             return json.loads(Path(text[1:]).read_text(encoding="utf-8"))
@@ -188,8 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="trading network port (default: any free port)")
     parser.add_argument("--account", default=DEFAULT_ACCOUNT, help="account the trading network accepts")
     parser.add_argument("--password", default=DEFAULT_PASSWORD, help="password the trading network accepts")
-    parser.add_argument("--faults", type=_parse_faults, help="fault rules: JSON, @file or a file (sandbox/faults.py)")
-    parser.add_argument("--clock", type=_parse_clock, help="simulated time to start at (default: world end)")
+    parser.add_argument("--faults", type=parse_faults, help="fault rules: JSON, @file or a file (sandbox/faults.py)")
+    parser.add_argument("--clock", type=parse_clock, help="simulated time to start at (default: world end)")
     parser.add_argument("--token-ttl", type=float, default=DEFAULT_TOKEN_TTL, help="token lifetime, seconds")
     parser.add_argument("--log-level", default="WARNING", help="logging level (DEBUG shows every request)")
     parser.add_argument(
