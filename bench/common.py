@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -22,12 +23,28 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system, every thread) of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of another process so far, from /proc; None where there is no /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # after the command name: state is field 3, utime and stime are fields 14 and 15 (man 5 proc)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(fn: Callable[[], int]) -> dict:
-    """Run `fn` (which returns a record count) and report seconds, records and peak memory as a dict."""
-    started = time.perf_counter()
+    """Run `fn` (which returns a record count) and report seconds, records, CPU seconds and peak memory."""
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     records = fn()
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "records": records, "peak_rss_mb": peak_rss_mb()}
+    return {"seconds": seconds, "records": records, "cpu_s": cpu_seconds() - cpu_started, "peak_rss_mb": peak_rss_mb()}
 
 
 def run_child(module: str, args: Sequence[str]) -> dict:
@@ -42,9 +59,20 @@ def emit(payload: dict) -> None:
     print(json.dumps(payload), flush=True)
 
 
+class SandboxProcess:
+    """The sandbox servers running in a child process: their URLs and the CPU time they used."""
+
+    def __init__(self, proc: subprocess.Popen, urls: dict[str, str]) -> None:
+        self.proc = proc
+        self.urls = urls
+
+    def cpu_seconds(self) -> float | None:
+        return process_cpu_seconds(self.proc.pid)
+
+
 @contextmanager
 def sandbox_process(world: Path, clock: str):
-    """The sandbox servers in a child process: yields {name: url}."""
+    """The trading network of the sandbox in a child process: yields a `SandboxProcess`."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox.serve", str(world), "--clock", clock, "--only", "trading_network"],
         stdout=subprocess.PIPE,
@@ -53,8 +81,7 @@ def sandbox_process(world: Path, clock: str):
     )
     try:
         assert proc.stdout is not None
-        urls = read_urls(proc.stdout)
-        yield urls
+        yield SandboxProcess(proc, read_urls(proc.stdout))
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -13,7 +13,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, CronTriggerTimetable, Param, TaskGroup, dag, task
 
 from estatehub import settings
-from plugins.notifiers import notify_supervisors
+from plugins.notifiers import default_args
 
 BANKS = ("icbc", "ccb", "cmb", "hpf")
 LOANS = Asset(name="core_bank_loan", uri="estatehub://warehouse/core_bank_loan", group="warehouse")
@@ -26,14 +26,7 @@ LOANS = Asset(name="core_bank_loan", uri="estatehub://warehouse/core_bank_loan",
     catchup=False,
     max_active_runs=1,
     tags=["sync", "banks", "loans"],
-    default_args={
-        "owner": "customer-service-data",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": timedelta(minutes=20),
-        "on_failure_callback": notify_supervisors(),
-    },
+    default_args=default_args(),
     params={"full": Param(False, type="boolean", description="Fetch every loan again")},
     doc_md=__doc__,
 )

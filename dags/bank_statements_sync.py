@@ -14,7 +14,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, CronTriggerTimetable, TaskGroup, dag, task
 
 from estatehub import settings
-from plugins.notifiers import notify_supervisors
+from plugins.notifiers import default_args
 
 BANKS = ("icbc", "ccb", "cmb")
 LINES = Asset(name="core_bank_statement_line", uri="estatehub://warehouse/core_bank_statement_line", group="warehouse")
@@ -27,14 +27,7 @@ LINES = Asset(name="core_bank_statement_line", uri="estatehub://warehouse/core_b
     catchup=False,
     max_active_runs=1,
     tags=["sync", "banks", "statements"],
-    default_args={
-        "owner": "customer-service-data",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=5),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": timedelta(minutes=40),
-        "on_failure_callback": notify_supervisors(),
-    },
+    default_args=default_args(retry_delay=timedelta(minutes=5), max_retry_delay=timedelta(minutes=40)),
     doc_md=__doc__,
 )
 def bank_statements_sync():

@@ -13,7 +13,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
 
 from estatehub import settings
-from plugins.notifiers import notify_supervisors
+from plugins.notifiers import default_args
 
 RECEIPTS = Asset(name="core_receipt", uri="estatehub://warehouse/core_receipt", group="warehouse")
 INVOICES = Asset(name="core_invoice", uri="estatehub://warehouse/core_invoice", group="warehouse")
@@ -26,14 +26,7 @@ INVOICES = Asset(name="core_invoice", uri="estatehub://warehouse/core_invoice", 
     catchup=False,
     max_active_runs=1,
     tags=["sync", "finance_ledger", "receipts"],
-    default_args={
-        "owner": "customer-service-data",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": timedelta(minutes=20),
-        "on_failure_callback": notify_supervisors(),
-    },
+    default_args=default_args(),
     params={"full": Param(False, type="boolean", description="Full refresh: fetch every ledger row again")},
     doc_md=__doc__,
 )

@@ -18,7 +18,7 @@ from datetime import timedelta
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 from estatehub import settings
-from plugins.notifiers import notify_supervisors
+from plugins.notifiers import default_args
 
 
 @dag(
@@ -28,14 +28,7 @@ from plugins.notifiers import notify_supervisors
     catchup=False,
     max_active_runs=1,
     tags=["policy", "bureau", "alerts"],
-    default_args={
-        "owner": "customer-service-data",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": timedelta(minutes=20),
-        "on_failure_callback": notify_supervisors(),
-    },
+    default_args=default_args(),
     params={
         "config": Param(
             None,

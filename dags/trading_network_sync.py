@@ -11,7 +11,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
 
 from estatehub import settings
-from plugins.notifiers import notify_supervisors
+from plugins.notifiers import default_args
 
 CONTRACTS = Asset(name="core_contract", uri="estatehub://warehouse/core_contract", group="warehouse")
 
@@ -23,14 +23,7 @@ CONTRACTS = Asset(name="core_contract", uri="estatehub://warehouse/core_contract
     catchup=False,
     max_active_runs=1,
     tags=["sync", "trading_network", "contracts"],
-    default_args={
-        "owner": "customer-service-data",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": timedelta(minutes=20),
-        "on_failure_callback": notify_supervisors(),
-    },
+    default_args=default_args(),
     params={"full": Param(False, type="boolean", description="Full refresh: fetch every contract again")},
     doc_md=__doc__,
 )

@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -148,7 +149,10 @@ def cmd_sync_trading_network(args: argparse.Namespace) -> int:
         )
     warehouse = resolve_warehouse(args.warehouse_url)
     with trading_network_client(conn) as client:
-        result = sync_trading_network(client, warehouse, full=args.full)
+        sync_settings = settings.SYNC
+        if args.batch_size is not None:
+            sync_settings = replace(sync_settings, batch_size=args.batch_size)
+        result = sync_trading_network(client, warehouse, full=args.full, settings=sync_settings)
     print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
     return 0
 
@@ -224,6 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     tn = sync_cmds.add_parser("trading-network", help="contracts from the housing trading network")
     tn.add_argument("--full", action="store_true", help="full refresh instead of incremental")
     tn.add_argument("--warehouse-url", help="warehouse SQLAlchemy URL (default: the 'warehouse' Connection)")
+    tn.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        help=f"records per write transaction (default {settings.SYNC.batch_size:,})",
+    )
     tn.set_defaults(func=cmd_sync_trading_network)
     from estatehub.ledger.cli import add_ledger_commands
 

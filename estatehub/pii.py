@@ -1,4 +1,5 @@
-"""Personal data (PIPL): validation, keyed hashes and masked forms of ID numbers and phones.
+"""Personal data (PIPL): validation, keyed hashes and masked forms of ID numbers, phones and bank
+account or card numbers.
 
 Full ID numbers and phones never leave the connector that read them: the warehouse keeps a keyed
 hash (HMAC-SHA256, for matching across systems) and a masked form (for people to read).
@@ -121,6 +122,25 @@ def mask_phone(value: str) -> str:
     if len(value) < 8:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+_ACCOUNT_NOISE = re.compile(r"[\s-]")
+
+
+def normalize_account(value: str) -> str:
+    """A bank account or card number as one run of characters: spaces and dashes dropped."""
+    return _ACCOUNT_NOISE.sub("", value)
+
+
+def mask_account(value: str) -> str:
+    """`6217***********3333`: a bank card or account number (16–19 digits for a card) keeps its first
+    four and last four characters; a shorter number (12 or fewer) only its last four."""
+    number = normalize_account(value)
+    if len(number) <= 4:
+        return "*" * len(number)
+    if len(number) <= 12:
+        return "*" * (len(number) - 4) + number[-4:]
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
 def mask_name(value: str) -> str:

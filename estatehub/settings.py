@@ -30,7 +30,12 @@ def default_warehouse_path() -> Path:
 class SyncSettings:
     """How a trading-network sync pages, batches and judges bad input."""
 
-    page_size: int = 200
+    page_size: int = 200  # the client's page size when the Connection sets none
+    # records per write transaction: raw, staging, core and the cursor commit together. Large batches
+    # are what makes a full sync fast (each commit and each run of the core models has a fixed cost,
+    # and a page of an index touched by many records is written once per batch, not once per record);
+    # at most three batches are held in memory
+    batch_size: int = 5000
     look_back: timedelta = timedelta(hours=1)
     # the share of quarantined records in one run above which the run fails (after loading the rest)
     quarantine_threshold: float = 0.05

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, select, update
 
 from connectors.banks.records import Loan, QuarantineItem
-from estatehub.banks.tables import stg_bank_loan, stg_bank_loan_stage
+from estatehub.banks.tables import core_bank_loan, stg_bank_loan, stg_bank_loan_stage
 from estatehub.settings import SYNC, SyncSettings
 from estatehub.sync.runs import SyncResult, batches, check_quarantine_threshold, new_run_id
 from estatehub.warehouse import sqlfiles
@@ -59,7 +59,7 @@ CORE_MODELS = (
     "core/core_bank_loan_stage__delete",
     "core/core_bank_loan_stage",
 )
-RELINK_MODEL = "core/core_bank_loan__relink"
+LINK_MODEL = "core/core_bank_loan"
 
 
 def source_of(bank: str) -> str:
@@ -199,9 +199,21 @@ def write_loans(conn: Connection, bank: str, batch: PreparedLoans, *, run_id: st
     return len(accepted)
 
 
-def relink_loans(conn: Connection) -> None:
-    """Link loans that were unlinked, now that more contracts may be known."""
-    sqlfiles.execute(conn, RELINK_MODEL)
+def relink_loans(conn: Connection, batch_id: str) -> None:
+    """Link loans that were unlinked, now that more contracts may be known: their staged rows join the
+    batch `batch_id` and `core_bank_loan` runs for it — the one way a loan is linked. (A staged loan's
+    `batch_id` is the batch that last built its core row.)"""
+    unlinked = (
+        select(core_bank_loan.c.loan_no)
+        .where(
+            core_bank_loan.c.bank == stg_bank_loan.c.bank,
+            core_bank_loan.c.loan_no == stg_bank_loan.c.loan_no,
+            core_bank_loan.c.link_basis == "unlinked",
+        )
+        .exists()
+    )
+    if conn.execute(update(stg_bank_loan).where(unlinked).values(batch_id=batch_id)).rowcount:
+        sqlfiles.execute(conn, LINK_MODEL, {"batch_id": batch_id})
 
 
 def sync_bank_loans(
@@ -245,7 +257,7 @@ def sync_bank_loans(
             if batch.max_updated_at is not None and (cursor is None or batch.max_updated_at > cursor):
                 cursor = batch.max_updated_at
         with warehouse.begin() as conn:
-            relink_loans(conn)
+            relink_loans(conn, f"{run_id}:relink")
         result = SyncResult(
             run_id, mode, since, fetched, loaded, quarantined, cursor, count, time.monotonic() - started
         )

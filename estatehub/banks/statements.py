@@ -15,6 +15,12 @@ A file for the same bank, account and period as a loaded one (a corrected file, 
 lines only the earlier file had stay in the warehouse, marked not current and naming the file that
 dropped them; the earlier file becomes `replaced`; both steps are in `etl_bank_statement_event`. A
 file older than the loaded one (a lower version) is `superseded` and loads nothing.
+
+The counterparty's account or card number (a payer's bank card is personal financial information under
+PIPL) is stored masked (`6217***********3333`) with its keyed hash, `counterparty_account_hash`, so the
+lines of one payer can still be matched; the full number stays in the bank's file only. A quarantined
+row is kept with every account-like run of digits in it masked the same way (and ID numbers and
+phones redacted, as in every payload).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from connectors.banks.errors import StatementError
 from connectors.banks.records import QuarantineItem, StatementFile, StatementLine
 from connectors.banks.statements import StatementReader
 from estatehub.banks.tables import core_bank_statement_line, etl_bank_statement_event, etl_bank_statement_file
+from estatehub.pii import PiiHasher, mask_account, normalize_account
 from estatehub.sync.runs import new_run_id
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import (
@@ -121,7 +128,13 @@ def _event(
     )
 
 
-def _line_row(line: StatementLine, file_id: int, at: datetime) -> dict[str, Any]:
+ACCOUNT = "account"  # the keyed-hash kind of a bank account or card number
+
+
+def _line_row(hasher: PiiHasher, line: StatementLine, file_id: int, at: datetime) -> dict[str, Any]:
+    account = line.counterparty_account
+    if account is not None and not normalize_account(account):
+        account = None
     return {
         "line_key": line.line_key,
         "bank": line.bank,
@@ -134,7 +147,8 @@ def _line_row(line: StatementLine, file_id: int, at: datetime) -> dict[str, Any]
         "balance_fen": to_fen(line.balance),
         "currency": line.currency,
         "counterparty_name": line.counterparty_name,
-        "counterparty_account": line.counterparty_account,
+        "counterparty_account": mask_account(account) if account else None,
+        "counterparty_account_hash": hasher.hash(ACCOUNT, normalize_account(account)) if account else None,
         "counterparty_bank": line.counterparty_bank,
         "summary": line.summary,
         "memo": line.memo,
@@ -165,6 +179,24 @@ def _upsert_lines(conn: Connection, rows: list[dict[str, Any]]) -> None:
     )
 
 
+# 12 to 19 digits in a row, or in groups of four split by single spaces (`6217 0000 1111 2222`); a run of
+# exactly 18 is left to the ID-number redaction of `Received.of`
+_ACCOUNT_RUN = re.compile(r"(?<![0-9A-Za-z*])(?:\d{12,19}|\d{4}(?: \d{4}){3}(?: \d{1,4})?)(?![0-9A-Za-z*])")
+
+
+def _mask_account_runs(value: Any) -> Any:
+    """`value` (a row's text, cells or object) with every account-like run of digits masked."""
+    if isinstance(value, str):
+        return _ACCOUNT_RUN.sub(
+            lambda match: match.group(0) if len(match.group(0)) == 18 else mask_account(match.group(0)), value
+        )
+    if isinstance(value, list | tuple):
+        return [_mask_account_runs(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _mask_account_runs(item) for key, item in value.items()}
+    return value
+
+
 def _quarantine_rows(warehouse: Warehouse, bank: str, items: Iterable[QuarantineItem], run_id: str) -> list[dict]:
     received = [
         Received.of(
@@ -172,7 +204,7 @@ def _quarantine_rows(warehouse: Warehouse, bank: str, items: Iterable[Quarantine
             source=f"bank_{bank}",
             entity=item.entity,
             record_key=f"{item.file_name}:{item.line_no}" if item.line_no is not None else item.file_name,
-            payload={"file_name": item.file_name, "line_no": item.line_no, "row": item.payload},
+            payload={"file_name": item.file_name, "line_no": item.line_no, "row": _mask_account_runs(item.payload)},
             reason=item.reason,
         )
         for item in items
@@ -280,7 +312,7 @@ def _load(
                 if isinstance(item, QuarantineItem):
                     bad.append(item)
                     continue
-                rows.append(_line_row(item, file_id, at))
+                rows.append(_line_row(warehouse.hasher, item, file_id, at))
                 if len(rows) >= LINE_BATCH:
                     _upsert_lines(conn, rows)
                     rows = []

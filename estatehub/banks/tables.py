@@ -179,7 +179,7 @@ core_bank_statement_line = Table(
     Column("balance_fen", Money),
     Column("currency", String, nullable=False),
     Column("counterparty_name", String),
-    Column("counterparty_account", String),
+    Column("counterparty_account", String),  # masked (estatehub.pii.mask_account)
     Column("counterparty_bank", String),
     Column("summary", String),
     Column("memo", Text),
@@ -192,6 +192,7 @@ core_bank_statement_line = Table(
     Column("is_current", Boolean, nullable=False),
     Column("removed_by_file_id", BigInteger),
     Column("loaded_at", UtcDateTime, nullable=False),
+    Column("counterparty_account_hash", String),  # keyed hash of the full number (0006)
     CheckConstraint("direction in ('in', 'out')", name="ck_core_bank_statement_line_direction"),
     Index("ix_core_bank_statement_line_account_booked_on", "account_no", "booked_on"),
     Index("ix_core_bank_statement_line_file_id", "file_id"),

@@ -77,7 +77,7 @@ class LedgerSyncSettings:
 
     def as_sync_settings(self) -> SyncSettings:
         return SyncSettings(
-            page_size=self.batch_size,
+            batch_size=self.batch_size,
             look_back=self.look_back,
             quarantine_threshold=self.quarantine_threshold,
             quarantine_min_records=self.quarantine_min_records,

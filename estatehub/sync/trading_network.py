@@ -7,7 +7,7 @@
 2. read the cursor: `since` = None for a full run or a first run, else cursor − look-back (inclusive,
    the network's `updated_since` is `>=`), so a change written late at the cursor's second is not lost;
 3. record the run (`etl_run`, running);
-4. consume the client's records in batches of `settings.page_size` (hashed, redacted and typed in a
+4. consume the client's records in batches of `settings.batch_size` (hashed, redacted and typed in a
    read-ahead thread while the previous batch is written); each batch is ONE transaction:
    raw records, quarantine, staging upsert, core build, the run's counters and the cursor
    (max(old, newest `updated_at` of the batch)). A kill at any point leaves the last committed batch
@@ -93,7 +93,7 @@ def sync_trading_network(
             return prepare_batch(warehouse, batch, run_id=run_id, fetched_at=utcnow())
 
         # closing(): on an error the read-ahead thread is stopped before the run is marked failed
-        with closing(batches(records, settings.page_size, prepare, read_ahead=read_ahead)) as prepared_batches:
+        with closing(batches(records, settings.batch_size, prepare, read_ahead=read_ahead)) as prepared_batches:
             for count, prepared in enumerate(prepared_batches, start=1):
                 with warehouse.begin() as conn:
                     counts = write_batch(conn, prepared, batch_id=f"{run_id}:{count:06d}")

@@ -12,7 +12,9 @@ Rules, in the order a sale lives them:
 - a main contract's 定金 line was paid under its 认购 (or carried from the contract it replaces);
 - 首付, 分期, 一次性 and 补差 arrive near their due date (some late, some split over several transfers,
   some paid by a parent or the buyer's company); 按揭 and 公积金 are disbursed by the bank after the
-  contract is filed; nothing is paid after a cancellation or after the world's end;
+  contract is filed; nothing is paid after a cancellation or after the world's end, and no loan of a
+  contract cancelled because a bank turned its loan down (贷款未获批准) is ever disbursed — so the
+  banks (which show the refusal) and the ledger agree;
 - a replacement contract (换房, 更名, 输入错误) starts with what the cancelled one had received;
 - a cancelled contract that no contract replaces is refunded within 15 days (a cancelled 认购: its
   定金 refunded, or forfeited when the buyer walked away); a negative 补差 is refunded.
@@ -26,6 +28,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sandbox.world.clock import at_office_hours, next_workday
+from sandbox.world.names import CANCEL_REASON_TEXTS
+
+# the reason the network records when a contract is cancelled because a bank refused its loan
+LOAN_REFUSED_REASON = ("资金问题", CANCEL_REASON_TEXTS["资金问题"][0])
 
 DEPOSIT, DOWN, INSTALMENT, MORTGAGE, FUND, LUMP_SUM, TRUE_UP = (
     "定金",
@@ -243,6 +249,8 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name) -> int:  # n
     prepaid = bool(doc.get("subscription_no")) or replaced
     held = carried if replaced else 0
     covered = carried  # what the replaced contract had received pays this one's lines in order
+    cancellation = doc.get("cancellation") or {}
+    loan_refused = (cancellation.get("reason_code"), cancellation.get("reason")) == LOAN_REFUSED_REASON
     for line in doc["payment_plan"]:
         amount = fen(line["amount"])
         kind = line["kind"]
@@ -263,7 +271,9 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name) -> int:  # n
                 add(CashFlow(no, REFUND, at, -amount, payer, reason=TRUE_UP, plan_seq=line["seq"]))
             continue
         if kind in LOAN_KINDS:
-            at = disbursed_at(rng, doc, line)
+            at = disbursed_at(rng, doc, line)  # drawn even when refused: the RNG stays in step
+            if loan_refused:
+                continue
             bank = line.get("bank")
             if at is not None and at <= stop:
                 add(CashFlow(no, kind, at, amount, bank or "", bank=bank, plan_seq=line["seq"]))

@@ -18,7 +18,7 @@ from estatehub.warehouse.testing import snapshot
 from sandbox.serve import DEFAULT_ACCOUNT, DEFAULT_PASSWORD
 from tests.e2e.conftest import DAYS, LAST_DAY, set_clock, visible_contract_numbers
 
-SMALL_PAGES = SyncSettings(page_size=25)
+SMALL_PAGES = SyncSettings(page_size=25, batch_size=25)
 
 
 def _client(server, page_size: int = 25) -> TradingNetworkClient:
@@ -136,9 +136,9 @@ def _cli_env(server, tmp_path, page_size: int) -> dict[str, str]:
     return env
 
 
-def _cli_sync(env, warehouse_url: str, *, wait: bool = True) -> subprocess.Popen:
+def _cli_sync(env, warehouse_url: str, *options: str, wait: bool = True) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "estatehub", "sync", "trading-network", "--warehouse-url", warehouse_url],
+        [sys.executable, "-m", "estatehub", "sync", "trading-network", "--warehouse-url", warehouse_url, *options],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -155,7 +155,8 @@ def test_a_sync_killed_with_sigkill_midway_and_run_again_equals_a_clean_run(tn_s
     env = _cli_env(tn_server, tmp_path, page_size=10)
     # slow pages, so the kill lands in the middle of the sync
     tn_server.faults.replace([{"kind": "slow", "path": "/api/v1/contracts", "delay": 0.15}])
-    killed = _cli_sync(env, warehouse_url, wait=False)
+    # small write batches, so that several commit before the kill
+    killed = _cli_sync(env, warehouse_url, "--batch-size", "10", wait=False)
     engine = create_engine(warehouse_url)
     deadline = time.monotonic() + 120
     loaded = 0
@@ -179,7 +180,7 @@ def test_a_sync_killed_with_sigkill_midway_and_run_again_equals_a_clean_run(tn_s
     assert status == ["running"], "the killed run never finished"
 
     tn_server.faults.replace([])
-    _cli_sync(env, warehouse_url)
+    _cli_sync(env, warehouse_url, "--batch-size", "10")
 
     clean_url = warehouse_url.replace("warehouse.db", "clean.db") if warehouse_url.startswith("sqlite") else None
     if clean_url is None:
@@ -187,7 +188,7 @@ def test_a_sync_killed_with_sigkill_midway_and_run_again_equals_a_clean_run(tn_s
 
         name, clean_url = create_postgres_database()
     try:
-        _cli_sync(env, clean_url)
+        _cli_sync(env, clean_url)  # the default batch size: one batch
         clean_engine = create_engine(clean_url)
         assert snapshot(engine) == snapshot(clean_engine)
         numbers = _contract_numbers(engine)

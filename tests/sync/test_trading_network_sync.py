@@ -25,7 +25,9 @@ from estatehub.warehouse.etl import read_cursor
 from estatehub.warehouse.testing import snapshot, stored_texts
 from estatehub.warehouse.trading_network import load_batch
 
-SMALL = SyncSettings(page_size=7, look_back=timedelta(hours=1), quarantine_threshold=0.5, quarantine_min_records=20)
+SMALL = SyncSettings(
+    page_size=7, batch_size=7, look_back=timedelta(hours=1), quarantine_threshold=0.5, quarantine_min_records=20
+)
 NOW = BASE_AT + timedelta(days=120)
 
 
