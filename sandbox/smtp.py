@@ -18,6 +18,11 @@ from aiosmtpd.controller import Controller
 
 log = logging.getLogger(__name__)
 
+# aiosmtpd logs every connection and command at INFO on "mail.log", from its own thread: after a test
+# (or Airflow) has closed the handlers' streams those lines end as "Logging error" noise. The sandbox
+# keeps them at WARNING unless someone set the logger's level on purpose.
+_AIOSMTPD_LOG = logging.getLogger("mail.log")
+
 
 class _KeepAsFiles:
     def __init__(self, folder: Path) -> None:
@@ -56,6 +61,8 @@ class MailSink:
         return f"smtp://{self.host}:{self.port}"
 
     def start(self) -> MailSink:
+        if _AIOSMTPD_LOG.level == logging.NOTSET:
+            _AIOSMTPD_LOG.setLevel(logging.WARNING)
         port = self._requested_port or _free_port(self.host)
         self._controller = Controller(_KeepAsFiles(self.folder), hostname=self.host, port=port)
         self._controller.start()
