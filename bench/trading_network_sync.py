@@ -62,7 +62,7 @@ def child_sync(url: str, warehouse_url: str) -> dict:
 
     warehouse = Warehouse.from_url(warehouse_url, pii_key=b"bench-key-" + b"0" * 32)
     warehouse.prepare()  # migrations are not part of the measured sync
-    settings = SyncSettings(page_size=PAGE_SIZE)  # batches of the default batch_size
+    settings = SyncSettings()  # the client pages by PAGE_SIZE; the sync writes batches of the default size
 
     def run() -> int:
         with _client(url) as client:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, CronTriggerTimetable, Param, TaskGroup, dag, task
 
 from estatehub import settings
-from plugins.notifiers import default_args
+from plugins.dag_defaults import default_args
 
 BANKS = ("icbc", "ccb", "cmb", "hpf")
 LOANS = Asset(name="core_bank_loan", uri="estatehub://warehouse/core_bank_loan", group="warehouse")

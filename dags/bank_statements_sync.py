@@ -14,7 +14,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, CronTriggerTimetable, TaskGroup, dag, task
 
 from estatehub import settings
-from plugins.notifiers import default_args
+from plugins.dag_defaults import default_args
 
 BANKS = ("icbc", "ccb", "cmb")
 LINES = Asset(name="core_bank_statement_line", uri="estatehub://warehouse/core_bank_statement_line", group="warehouse")

@@ -13,7 +13,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
 
 from estatehub import settings
-from plugins.notifiers import default_args
+from plugins.dag_defaults import default_args
 
 RECEIPTS = Asset(name="core_receipt", uri="estatehub://warehouse/core_receipt", group="warehouse")
 INVOICES = Asset(name="core_invoice", uri="estatehub://warehouse/core_invoice", group="warehouse")

@@ -18,7 +18,7 @@ from datetime import timedelta
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
 from estatehub import settings
-from plugins.notifiers import default_args
+from plugins.dag_defaults import default_args
 
 
 @dag(

@@ -11,7 +11,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
 
 from estatehub import settings
-from plugins.notifiers import default_args
+from plugins.dag_defaults import default_args
 
 CONTRACTS = Asset(name="core_contract", uri="estatehub://warehouse/core_contract", group="warehouse")
 

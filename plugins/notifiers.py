@@ -1,9 +1,6 @@
-"""Notifiers: who hears about a failed task, and how; and the task defaults every DAG shares."""
+"""Notifiers: who hears about a failed task, and how."""
 
 from __future__ import annotations
-
-from datetime import timedelta
-from typing import Any
 
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
@@ -18,18 +15,3 @@ def notify_supervisors() -> SmtpNotifier:
         smtp_conn_id="smtp_default",
         subject="[estatehub] {{ dag.dag_id }}.{{ ti.task_id }} failed ({{ ds }})",
     )
-
-
-def default_args(
-    *, retry_delay: timedelta = timedelta(minutes=2), max_retry_delay: timedelta = timedelta(minutes=20)
-) -> dict[str, Any]:
-    """What every estatehub DAG's tasks share: the owner, three retries with exponential back-off, and
-    an e-mail to the supervisors when a task fails for good."""
-    return {
-        "owner": "customer-service-data",
-        "retries": 3,
-        "retry_delay": retry_delay,
-        "retry_exponential_backoff": 2.0,
-        "max_retry_delay": max_retry_delay,
-        "on_failure_callback": notify_supervisors(),
-    }

@@ -242,7 +242,7 @@ def sync_bank_loans(
         for count, batch in enumerate(
             batches(
                 records,
-                settings.page_size,
+                settings.batch_size,
                 lambda chunk: prepare_loans(warehouse, bank, chunk, run_id=run_id, fetched_at=utcnow()),
             ),
             start=1,

@@ -18,9 +18,13 @@ file older than the loaded one (a lower version) is `superseded` and loads nothi
 
 The counterparty's account or card number (a payer's bank card is personal financial information under
 PIPL) is stored masked (`6217***********3333`) with its keyed hash, `counterparty_account_hash`, so the
-lines of one payer can still be matched; the full number stays in the bank's file only. A quarantined
-row is kept with every account-like run of digits in it masked the same way (and ID numbers and
-phones redacted, as in every payload).
+lines of one payer can still be matched (a number the bank already masked has no hash: two payers may
+share its visible digits); the full number stays in the bank's file only. The line key the reader
+makes is a plain digest of the line's fields, the full number among them, so it is stored keyed
+(`hasher.hash("statement_line", key)`): nothing can be tried against it. Lines stored before, under
+the plain key, are re-keyed in place by the first load or sync after the upgrade (`ensure_keyed_line_keys`). A
+quarantined row and its reason are kept with every account-like run of digits masked the same way
+(and ID numbers and phones redacted, as in every payload).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from connectors.banks.errors import StatementError
 from connectors.banks.records import QuarantineItem, StatementFile, StatementLine
@@ -52,12 +56,15 @@ from estatehub.warehouse.etl import (
     Received,
     bulk_execute,
     finish_run,
+    insert_ignore_statement,
     quarantine,
     quarantine_rows,
     start_run,
     upsert_statement,
     utcnow,
 )
+from estatehub.warehouse.redact import redact_text
+from estatehub.warehouse.tables import etl_meta
 from estatehub.warehouse.types import to_fen
 
 log = logging.getLogger(__name__)
@@ -129,6 +136,34 @@ def _event(
 
 
 ACCOUNT = "account"  # the keyed-hash kind of a bank account or card number
+LINE_KEY = "statement_line"  # the keyed-hash kind of a statement line's key
+# `etl_meta` flag: every stored line key is keyed (lines loaded before migration 0006 were re-keyed)
+LINE_KEYS_KEYED = "statement_line_keys_keyed"
+_PLAIN_KEY_LENGTH = 32  # the reader's key: a 16-byte BLAKE2b digest in hex (a keyed one has 64)
+
+
+def ensure_keyed_line_keys(conn: Connection, hasher: PiiHasher) -> int:
+    """Re-key the lines stored under the reader's plain key (before migration 0006), once per
+    warehouse; returns how many were re-keyed. A migration cannot do it: it has no PII key."""
+    meta = etl_meta
+    if conn.execute(select(meta.c.value).where(meta.c.meta_key == LINE_KEYS_KEYED)).scalar_one_or_none():
+        return 0
+    table = core_bank_statement_line
+    plain = list(
+        conn.execute(select(table.c.line_key).where(func.length(table.c.line_key) == _PLAIN_KEY_LENGTH)).scalars()
+    )
+    for start in range(0, len(plain), LINE_BATCH):
+        conn.execute(
+            update(table).where(table.c.line_key == bindparam("plain_key")).values(line_key=bindparam("keyed_key")),
+            [{"plain_key": key, "keyed_key": hasher.hash(LINE_KEY, key)} for key in plain[start : start + LINE_BATCH]],
+        )
+    conn.execute(
+        insert_ignore_statement(conn, meta, ["meta_key"]),
+        {"meta_key": LINE_KEYS_KEYED, "value": f"{len(plain)} re-keyed", "updated_at": utcnow()},
+    )
+    if plain:
+        log.info("statement lines: %d lines stored under the plain key were re-keyed", len(plain))
+    return len(plain)
 
 
 def _line_row(hasher: PiiHasher, line: StatementLine, file_id: int, at: datetime) -> dict[str, Any]:
@@ -136,7 +171,7 @@ def _line_row(hasher: PiiHasher, line: StatementLine, file_id: int, at: datetime
     if account is not None and not normalize_account(account):
         account = None
     return {
-        "line_key": line.line_key,
+        "line_key": hasher.hash(LINE_KEY, line.line_key),
         "bank": line.bank,
         "account_no": line.account_no,
         "booked_on": line.booked_on,
@@ -148,7 +183,9 @@ def _line_row(hasher: PiiHasher, line: StatementLine, file_id: int, at: datetime
         "currency": line.currency,
         "counterparty_name": line.counterparty_name,
         "counterparty_account": mask_account(account) if account else None,
-        "counterparty_account_hash": hasher.hash(ACCOUNT, normalize_account(account)) if account else None,
+        "counterparty_account_hash": (
+            hasher.hash(ACCOUNT, normalize_account(account)) if account and "*" not in account else None
+        ),
         "counterparty_bank": line.counterparty_bank,
         "summary": line.summary,
         "memo": line.memo,
@@ -179,9 +216,9 @@ def _upsert_lines(conn: Connection, rows: list[dict[str, Any]]) -> None:
     )
 
 
-# 12 to 19 digits in a row, or in groups of four split by single spaces (`6217 0000 1111 2222`); a run of
-# exactly 18 is left to the ID-number redaction of `Received.of`
-_ACCOUNT_RUN = re.compile(r"(?<![0-9A-Za-z*])(?:\d{12,19}|\d{4}(?: \d{4}){3}(?: \d{1,4})?)(?![0-9A-Za-z*])")
+# 12 or more digits in a row, or in groups of four split by single spaces or dashes
+# (`6217 0000 1111 2222`); a run of exactly 18 is left to the ID-number redaction of `Received.of`
+_ACCOUNT_RUN = re.compile(r"(?<![\d*])(?:\d{12,}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?)(?![\d*])")
 
 
 def _mask_account_runs(value: Any) -> Any:
@@ -197,6 +234,11 @@ def _mask_account_runs(value: Any) -> Any:
     return value
 
 
+def _masked_reason(hasher: PiiHasher, reason: str) -> str:
+    """A reason fit to store and show: it may quote a cell of the row."""
+    return redact_text(hasher, _mask_account_runs(reason))
+
+
 def _quarantine_rows(warehouse: Warehouse, bank: str, items: Iterable[QuarantineItem], run_id: str) -> list[dict]:
     received = [
         Received.of(
@@ -205,7 +247,7 @@ def _quarantine_rows(warehouse: Warehouse, bank: str, items: Iterable[Quarantine
             entity=item.entity,
             record_key=f"{item.file_name}:{item.line_no}" if item.line_no is not None else item.file_name,
             payload={"file_name": item.file_name, "line_no": item.line_no, "row": _mask_account_runs(item.payload)},
-            reason=item.reason,
+            reason=_masked_reason(warehouse.hasher, item.reason),
         )
         for item in items
     ]
@@ -230,6 +272,7 @@ def load_statement_file(
     version = version if version is not None else _version_of(name)
     sha = file_sha256(path)
     with warehouse.begin() as conn:
+        ensure_keyed_line_keys(conn, warehouse.hasher)
         known = conn.execute(
             select(etl_bank_statement_file.c.file_id, etl_bank_statement_file.c.status).where(
                 etl_bank_statement_file.c.sha256 == sha
@@ -447,7 +490,9 @@ def _register_only(
     status: str,
     reason: str,
 ) -> FileResult:
-    """Record a file that loads no line (quarantined or superseded), with the reason."""
+    """Record a file that loads no line (quarantined or superseded), with the reason (which may quote a
+    cell: account-like runs masked, ID numbers and phones redacted)."""
+    received_reason, reason = reason, _masked_reason(warehouse.hasher, reason)
     files = etl_bank_statement_file
     period = reader.period if reader.finished or reader.stated_period else None
     with warehouse.begin() as conn:
@@ -478,7 +523,9 @@ def _register_only(
         ).scalar_one()
         _event(conn, file_id=file_id, bank=bank, name=name, sha=sha, event=status, run_id=run_id, detail=reason)
         if status == QUARANTINED:
-            item = QuarantineItem(f"bank_{bank}", "statement_file", name, reason, {"sha256": sha}, file_name=name)
+            item = QuarantineItem(
+                f"bank_{bank}", "statement_file", name, received_reason, {"sha256": sha}, file_name=name
+            )  # masked once, by _quarantine_rows
             quarantine(conn, _quarantine_rows(warehouse, bank, [item], run_id))
     log.warning("statement %s (%s) %s: %s", name, bank, status, reason)
     return FileResult(name, status, file_id=file_id, lines=0, reason=reason)
@@ -564,6 +611,8 @@ def sync_bank_statements(
         return result
     started = time.monotonic()
     warehouse.prepare()
+    with warehouse.begin() as conn:
+        ensure_keyed_line_keys(conn, warehouse.hasher)
     engine = warehouse.engine
     with engine.connect() as conn:
         since = _window(conn, bank, first_day)

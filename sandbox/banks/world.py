@@ -44,7 +44,7 @@ from sandbox.ledger.memos import Address, write_memo
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "1"
+BANK_WORLD_VERSION = "2"  # 2: no disbursement for a contract cancelled over a refused loan
 BEIJING = timedelta(hours=8)
 BATCH = 500
 OTHER_PAYER_RATE = 0.04

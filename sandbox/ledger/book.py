@@ -54,7 +54,7 @@ from sandbox.world.clock import at_office_hours, next_workday
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 1
+LEDGER_VERSION = 2  # 2: no disbursement for a contract cancelled over a refused loan
 
 # rates of planted irregularities and clerk errors (per receipt unless said otherwise)
 WRONG_CUSTOMER_RATE = 0.008

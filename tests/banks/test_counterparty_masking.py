@@ -6,12 +6,13 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 
-from estatehub.banks.statements import ACCOUNT, load_statement_file
+from estatehub.banks.statements import ACCOUNT, LINE_KEY, LINE_KEYS_KEYED, load_statement_file
 from estatehub.banks.tables import core_bank_statement_line
 from estatehub.pii import mask_account, normalize_account
 from estatehub.warehouse.migrations import upgrade
+from estatehub.warehouse.tables import etl_meta
 from tests.banks.test_real_statements import FIXTURES, read
 
 
@@ -87,11 +88,52 @@ def test_a_quarantined_statement_row_keeps_no_account_number_id_number_or_phone_
     from connectors.banks.records import QuarantineItem
     from estatehub.banks.statements import _quarantine_rows
 
-    row = "2025-02-30,张三6217000011112222333,6217 0000 1111 2222,13812345678,110101199003074518,20250303,1,234.00"
-    item = QuarantineItem("bank_icbc", "statement_line", None, "booked_on: no 2025-02-30", row, "f.csv", 7)
+    row = (
+        "2025-02-30,张三6217000011112222333,6217 0000 1111 2222,6217-0000-1111-2222,ACC44201234567890123456,"
+        "13812345678,110101199003074518,20250303,1,234.00"
+    )
+    reason = "amount: expected a number, got '44201234567890123456'"
+    item = QuarantineItem("bank_icbc", "statement_line", None, reason, row, "f.csv", 7)
     (stored,) = _quarantine_rows(warehouse, "icbc", [item], "run-1")
     text = str(stored["payload"])
-    for full in ("6217000011112222333", "6217 0000 1111 2222", "13812345678", "110101199003074518"):
+    for full in (
+        "6217000011112222333",
+        "6217 0000 1111 2222",
+        "6217-0000-1111-2222",
+        "44201234567890123456",
+        "13812345678",
+        "110101199003074518",
+    ):
         assert full not in text
-    assert "张三6217***********2333" in text and "6217********2222" in text
+        assert full not in stored["reason"]
+    assert "张三6217***********2333" in text and "6217********2222" in text and "ACC4420" in text
     assert "2025-02-30" in text and "20250303" in text and "1,234.00" in text  # the rest as received
+    assert "4420************3456" in stored["reason"]
+
+
+def test_line_keys_are_stored_keyed_and_plain_keys_of_an_older_warehouse_are_rekeyed(warehouse, tmp_path):
+    _, lines = read("bocom_debit.csv")
+    plain_keys = {line.line_key for line in lines}
+    load_statement_file(warehouse, FIXTURES / "bocom_debit.csv", bank="bocom")
+    table = core_bank_statement_line
+    with warehouse.engine.connect() as conn:
+        stored = set(conn.execute(select(table.c.line_key)).scalars())
+    assert stored == {warehouse.hasher.hash(LINE_KEY, key) for key in plain_keys}
+
+    # a warehouse of before 0006 kept the reader's plain keys
+    with warehouse.begin() as conn:
+        for key in plain_keys:
+            keyed = warehouse.hasher.hash(LINE_KEY, key)
+            conn.execute(update(table).where(table.c.line_key == keyed).values(line_key=key))
+        conn.execute(delete(etl_meta).where(etl_meta.c.meta_key == LINE_KEYS_KEYED))
+
+    # the same lines again, in a corrected file (other bytes): the lines are found under their keys
+    corrected = tmp_path / "bocom_debit_v2.csv"
+    corrected.write_bytes((FIXTURES / "bocom_debit.csv").read_bytes() + b"\n")
+    result = load_statement_file(warehouse, corrected, bank="bocom")
+    assert result.status == "loaded", result.reason
+    with warehouse.engine.connect() as conn:
+        keys = list(conn.execute(select(table.c.line_key)).scalars())
+        flag = conn.execute(select(func.count()).where(etl_meta.c.meta_key == LINE_KEYS_KEYED)).scalar_one()
+    assert sorted(keys) == sorted(stored), "no line twice, every key keyed"
+    assert flag == 1

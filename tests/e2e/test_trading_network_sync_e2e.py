@@ -42,7 +42,7 @@ def test_syncing_day_by_day_gives_exactly_the_warehouse_of_one_full_sync(tn_serv
 
     once = make_warehouse()
     with _client(tn_server, page_size=100) as client:
-        sync_trading_network(client, once, full=True, settings=SyncSettings(page_size=100))
+        sync_trading_network(client, once, full=True, settings=SyncSettings(batch_size=100))
 
     assert snapshot(stepwise.engine) == snapshot(once.engine)
     numbers = _contract_numbers(once.engine)

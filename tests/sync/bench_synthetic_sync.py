@@ -51,9 +51,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--contracts", type=int, default=100_000)
     parser.add_argument("--db", default="sqlite,postgresql")
-    parser.add_argument("--page-size", type=int, default=SyncSettings().page_size)
+    parser.add_argument("--batch-size", type=int, default=SyncSettings().batch_size)
     args = parser.parse_args()
-    settings = SyncSettings(page_size=args.page_size)
+    settings = SyncSettings(batch_size=args.batch_size)
 
     started = time.perf_counter()
     fetched = sum(1 for _ in StreamingFakeClient(args.contracts).iter_contracts(None))

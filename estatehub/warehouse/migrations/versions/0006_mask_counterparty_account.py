@@ -6,6 +6,8 @@ column `counterparty_account_hash` the keyed hash of the full number.
 
 The numbers already stored are masked in place. Their hash stays null: a migration has no PII key, and
 the full number is gone once masked (it is still in the bank's file, which a re-import would hash).
+The line keys, plain digests of fields that include the full number, are re-keyed with the PII key by
+the first statement load or sync after this upgrade (`estatehub.banks.statements.ensure_keyed_line_keys`).
 
 Revision ID: 0006_mask_counterparty_account
 Revises: 0004_banks
