@@ -22,9 +22,9 @@ lines of one payer can still be matched (a number the bank already masked has no
 share its visible digits); the full number stays in the bank's file only. The line key the reader
 makes is a plain digest of the line's fields, the full number among them, so it is stored keyed
 (`hasher.hash("statement_line", key)`): nothing can be tried against it. Lines stored before, under
-the plain key, are re-keyed in place by the first load or sync after the upgrade (`ensure_keyed_line_keys`). A
-quarantined row and its reason are kept with every account-like run of digits masked the same way
-(and ID numbers and phones redacted, as in every payload).
+the plain key, are re-keyed in place by the first load or sync after the upgrade
+(`ensure_keyed_line_keys`). A quarantined row and its reason are kept with every account-like run of
+digits masked the same way (and ID numbers and phones redacted, as in every payload).
 """
 
 from __future__ import annotations
