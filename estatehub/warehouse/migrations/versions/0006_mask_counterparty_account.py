@@ -4,8 +4,9 @@ A payer's bank card number is personal financial information (PIPL). From this r
 `core_bank_statement_line.counterparty_account` holds the masked form (`6217***********3333`) and the new
 column `counterparty_account_hash` the keyed hash of the full number.
 
-The numbers already stored are masked in place. Their hash stays null: a migration has no PII key, and
-the full number is gone once masked (it is still in the bank's file, which a re-import would hash).
+The numbers already stored are masked in place. Their hash stays null: a migration has no PII key, the
+full number is gone once masked (it is only in the bank's file), and a later load does not rewrite a
+line already loaded.
 The line keys, plain digests of fields that include the full number, are re-keyed with the PII key by
 the first statement load or sync after this upgrade (`estatehub.banks.statements.ensure_keyed_line_keys`).
 
