@@ -19,9 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
-from sandbox.ledger.cash import ContractCash, cash_flows
-
-LOAN_REFUSED = "loan_refused"
+from sandbox.ledger.cash import ContractCash, cash_flows, loan_refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +53,6 @@ def iter_contract_money(world_path: str | Path, *, seed: int | None = None) -> I
         seed = int(meta["seed"]) if seed is None else seed
         end = world_end(meta)
         successors = _successors(db)
-        refused = _loan_refused(db)
         carried: dict[str, int] = {}
         for (text,) in db.execute("select doc from contracts order by first_at, contract_no"):
             doc = json.loads(text)
@@ -69,7 +66,7 @@ def iter_contract_money(world_path: str | Path, *, seed: int | None = None) -> I
             )
             if successor is not None:
                 carried[number] = cash.received_fen
-            yield ContractMoney(doc, cash, number in refused)
+            yield ContractMoney(doc, cash, loan_refused(doc))
     finally:
         db.close()
 
@@ -80,8 +77,3 @@ def _successors(db: sqlite3.Connection) -> dict[str, str]:
         " where json_extract(doc, '$.previous_contract_no') is not null"
     )
     return {previous: number for previous, number in rows}
-
-
-def _loan_refused(db: sqlite3.Connection) -> set[str]:
-    rows = db.execute("select contract_no, detail from ground_truth where kind = 'cancelled_contract'").fetchall()
-    return {number for number, detail in rows if json.loads(detail or "{}").get("cause") == LOAN_REFUSED}

@@ -156,6 +156,13 @@ def paid_at(rng: random.Random, line: dict) -> datetime:
     return _moment(rng, due + timedelta(days=offset))
 
 
+def loan_refused(doc: dict) -> bool:
+    """Whether the contract was cancelled because a bank turned its loan down: the reason the network
+    shows for it (the world's ground truth says the same, as `cause: loan_refused`)."""
+    cancellation = doc.get("cancellation") or {}
+    return (cancellation.get("reason_code"), cancellation.get("reason")) == LOAN_REFUSED_REASON
+
+
 def cash_flows(
     doc: dict,
     *,
@@ -249,8 +256,7 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name) -> int:  # n
     prepaid = bool(doc.get("subscription_no")) or replaced
     held = carried if replaced else 0
     covered = carried  # what the replaced contract had received pays this one's lines in order
-    cancellation = doc.get("cancellation") or {}
-    loan_refused = (cancellation.get("reason_code"), cancellation.get("reason")) == LOAN_REFUSED_REASON
+    refused = loan_refused(doc)
     for line in doc["payment_plan"]:
         amount = fen(line["amount"])
         kind = line["kind"]
@@ -272,7 +278,7 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name) -> int:  # n
             continue
         if kind in LOAN_KINDS:
             at = disbursed_at(rng, doc, line)  # drawn even when refused: the RNG stays in step
-            if loan_refused:
+            if refused:
                 continue
             bank = line.get("bank")
             if at is not None and at <= stop:

@@ -126,6 +126,15 @@ def test_stages_follow_the_banks_disbursement_rules(money, loans):
             assert "已审批" not in stages and "已放款" not in stages
 
 
+def test_the_refused_loan_read_from_the_contract_is_the_worlds_truth(money, world_path):
+    db = sqlite3.connect(f"file:{world_path}?mode=ro", uri=True)
+    rows = db.execute("select contract_no, detail from ground_truth where kind = 'cancelled_contract'").fetchall()
+    db.close()
+    truth = {number for number, detail in rows if json.loads(detail or "{}").get("cause") == "loan_refused"}
+    assert truth
+    assert {number for number, item in money.items() if item.loan_refused} == truth
+
+
 def test_a_loan_refused_contract_shows_the_refusal_at_its_bank(money, loans):
     refused = [number for number, item in money.items() if item.loan_refused]
     assert refused
