@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sandbox.serve import read_urls
+from estatehub.demo import read_ready
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -81,7 +81,7 @@ def sandbox_process(world: Path, clock: str):
     )
     try:
         assert proc.stdout is not None
-        yield SandboxProcess(proc, read_urls(proc.stdout))
+        yield SandboxProcess(proc, read_ready(proc.stdout))
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -65,7 +65,7 @@ def load_contracts(warehouse, world: str) -> None:
     from datetime import UTC, datetime
 
     from connectors.trading_network.parse import parse_contract
-    from estatehub.warehouse.trading_network import load_batch
+    from estatehub.trading_network.load import load_batch
     from sandbox.world import contract_as_of, open_world
 
     end = datetime(2100, 1, 1, tzinfo=UTC)

@@ -57,7 +57,7 @@ def child_floor(url: str) -> dict:
 
 def child_sync(url: str, warehouse_url: str) -> dict:
     from estatehub.settings import SyncSettings
-    from estatehub.sync.trading_network import sync_trading_network
+    from estatehub.trading_network.sync import sync_trading_network
     from estatehub.warehouse.engine import Warehouse
 
     warehouse = Warehouse.from_url(warehouse_url, pii_key=b"bench-key-" + b"0" * 32)

@@ -1,7 +1,7 @@
 """Sync of the housing trading network: contracts, state changes, cancellations, handovers, registrations.
 
 Hourly in business hours (Asia/Shanghai). Raw → staging → core in the warehouse; emits the
-`core_contract` Asset for the reconciliation DAG. Logic lives in `estatehub.sync.trading_network`.
+`core_contract` Asset for the reconciliation DAG. Logic lives in `estatehub.trading_network.sync`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def trading_network_sync():
 
     @task(pool=settings.WAREHOUSE_POOL, outlets=[CONTRACTS], execution_timeout=timedelta(minutes=50))
     def sync_contracts(params: dict | None = None) -> dict:
-        from estatehub.sync.trading_network import sync_trading_network
+        from estatehub.trading_network.sync import sync_trading_network
         from plugins.hooks.trading_network import TradingNetworkHook
         from plugins.hooks.warehouse import WarehouseHook
 

@@ -18,15 +18,9 @@ from datetime import date
 from pathlib import Path
 
 from estatehub import settings
-from sandbox.serve import DEFAULT_ACCOUNT as SANDBOX_ACCOUNT
-from sandbox.serve import DEFAULT_PASSWORD as SANDBOX_PASSWORD
-from sandbox.serve import parse_clock, parse_faults
+from estatehub.errors import UsageError
 
 log = logging.getLogger(__name__)
-
-
-class UsageError(Exception):
-    """A command line that cannot be carried out as given (exit code 2)."""
 
 
 def _iso_date(text: str) -> date:
@@ -68,25 +62,29 @@ def _world_path(args: argparse.Namespace) -> Path:
 
 
 def cmd_sandbox_serve(args: argparse.Namespace) -> int:
-    from sandbox.serve import serve
+    from sandbox.serve import DEFAULT_ACCOUNT, DEFAULT_PASSWORD, parse_clock, parse_faults, serve, world_lines
 
+    try:
+        faults = parse_faults(args.faults) if args.faults else None
+        clock = parse_clock(args.clock) if args.clock else None
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(str(exc)) from exc
     world = _world_path(args)
     running = serve(
         world,
         host="127.0.0.1",
         port=args.port,
-        account=args.account,
-        password=args.password,
-        faults=args.faults,
-        clock=args.clock,
+        account=args.account or DEFAULT_ACCOUNT,
+        password=args.password or DEFAULT_PASSWORD,
+        faults=faults,
+        clock=clock,
     )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        for name, url in running.urls.items():
-            print(f"{name}={url}", flush=True)
-        print(f"world={world}", flush=True)
+        for line in world_lines(running, world):
+            print(line, flush=True)
         print("READY", flush=True)
         stop.wait()
     finally:
@@ -139,7 +137,7 @@ def cmd_sync_trading_network(args: argparse.Namespace) -> int:
         resolve_warehouse,
         trading_network_client,
     )
-    from estatehub.sync.trading_network import sync_trading_network
+    from estatehub.trading_network.sync import sync_trading_network
 
     conn = get_connection(TRADING_NETWORK_CONN_ID)
     if conn is None:
@@ -198,10 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--units", type=_positive_int, default=300, help="units when generating (default 300)")
     serve.add_argument("--seed", type=int, default=7, help="seed when generating (default 7)")
     serve.add_argument("--port", type=int, default=0, help="port of the trading network (default: any free)")
-    serve.add_argument("--account", default=SANDBOX_ACCOUNT, help="account the sandbox accepts")
-    serve.add_argument("--password", default=SANDBOX_PASSWORD, help="password the sandbox accepts")
-    serve.add_argument("--faults", type=parse_faults, help="fault rules, JSON or @file (sandbox/faults.py)")
-    serve.add_argument("--clock", type=parse_clock, help="simulated time to start at (default: world end)")
+    serve.add_argument("--account", help="account the trading network and the ledger accept (default: the sandbox's)")
+    serve.add_argument("--password", help="password the trading network and the ledger accept (default: the sandbox's)")
+    serve.add_argument("--faults", help="fault rules, JSON or @file (sandbox/faults.py)")
+    serve.add_argument("--clock", help="simulated time to start at, ISO 8601 (default: world end)")
     serve.set_defaults(func=cmd_sandbox_serve)
 
     warehouse = commands.add_parser("warehouse", help="the warehouse")

@@ -1,26 +1,38 @@
 """Airflow Connections → estatehub objects, in one place for the hooks and the command line.
 
-A Connection is read through Airflow's own lookup (`airflow.sdk.BaseHook.get_connection`), so the
-same `AIRFLOW_CONN_<ID>` variables, secrets backends and UI-defined Connections serve both the
-Airflow tasks and `python -m estatehub`. Functions here take the Connection object; they never read
-the environment themselves.
+Every Connection id estatehub uses is named here (DESIGN.md): `trading_network`, `warehouse`,
+`bank_<code>`, `finance_ledger`, `bureau_site`, `smtp_default`.
 
-Connection ids (DESIGN.md): `trading_network`, `warehouse`, later `bank_<code>`, `finance_ledger`,
-`bureau_site`, `smtp_default`.
+In an Airflow task the hooks (`plugins/hooks/`) read a Connection through Airflow's own lookup and
+hand it to the builders here. The command line reads `AIRFLOW_CONN_<ID>` itself when it is set (a URI
+or JSON, parsed as Airflow parses it; a test pins the two together), so that a command that runs no
+DAG starts without importing Airflow; only a Connection defined elsewhere (a secrets backend, the
+metadata database) makes it ask Airflow (`get_connection`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from estatehub import settings
 
 TRADING_NETWORK_CONN_ID = "trading_network"
 WAREHOUSE_CONN_ID = "warehouse"
+FINANCE_LEDGER_CONN_ID = "finance_ledger"
+BUREAU_SITE_CONN_ID = "bureau_site"
+SMTP_CONN_ID = "smtp_default"
+BANK_CONN_PREFIX = "bank_"
+
+
+def bank_conn_id(code: str) -> str:
+    """`bank_icbc`: the Connection of one bank (or the provident-fund centre, `bank_hpf`)."""
+    return f"{BANK_CONN_PREFIX}{code}"
 
 
 class ConnectionLike(Protocol):
@@ -39,8 +51,115 @@ class ConnectionConfigError(ValueError):
     """A Connection that lacks what estatehub needs; the message says which field and what to set."""
 
 
+@dataclass(frozen=True)
+class EnvConnection:
+    """A Connection read from `AIRFLOW_CONN_<ID>`: the fields estatehub uses, as Airflow would read them."""
+
+    conn_id: str
+    conn_type: str | None = None
+    host: str | None = None
+    login: str | None = None
+    password: str | None = field(default=None, repr=False)
+    port: int | None = None
+    schema: str | None = None
+    extra: str | None = field(default=None, repr=False)
+
+    @property
+    def extra_dejson(self) -> dict[str, Any]:
+        if not self.extra:
+            return {}
+        try:
+            value = json.loads(self.extra)
+        except ValueError as exc:
+            raise ConnectionConfigError(f"Connection {self.conn_id!r}: its extra is not JSON ({exc})") from exc
+        return value if isinstance(value, dict) else {}
+
+
+def _conn_type(scheme: str) -> str:
+    return "postgres" if scheme == "postgresql" else scheme.replace("-", "_")
+
+
+def parse_env_connection(conn_id: str, value: str) -> EnvConnection:
+    """An `AIRFLOW_CONN_<ID>` value, JSON (`{"conn_type": ...}`) or URI (`scheme://login:password@host:port/
+    schema?extra`), read the way Airflow's `Connection.from_json` / `from_uri` read it."""
+    text = value.strip()
+    if text.startswith("{"):
+        try:
+            fields = json.loads(text)
+        except ValueError as exc:
+            raise ConnectionConfigError(f"Connection {conn_id!r}: expected JSON or a URI, got bad JSON: {exc}") from exc
+        extra = fields.get("extra")
+        if extra is not None and not isinstance(extra, str):
+            extra = json.dumps(extra)
+        port = fields.get("port")
+        try:
+            port = int(port) if port else None
+        except ValueError as exc:
+            raise ConnectionConfigError(f"Connection {conn_id!r}: expected a whole port number, got {port!r}") from exc
+        conn_type = fields.get("conn_type")
+        return EnvConnection(
+            conn_id,
+            _conn_type(conn_type) if conn_type else None,
+            fields.get("host"),
+            fields.get("login"),
+            fields.get("password"),
+            port,
+            fields.get("schema"),
+            extra or None,
+        )
+    schemes = text.count("://")
+    if schemes not in (1, 2):
+        raise ConnectionConfigError(f"Connection {conn_id!r}: expected JSON or a URI like 'http://host:port'")
+    scheme = urlsplit(text).scheme
+    with_protocol = schemes == 2
+    rest = text.replace(f"{scheme}://", "" if with_protocol else "//")
+    if with_protocol and ("@" in rest.split("://", 1)[0] or ":" in rest.split("://", 1)[0]):
+        raise ConnectionConfigError(f"Connection {conn_id!r}: the URI's host has a protocol and a login before it")
+    parts = urlsplit(rest)
+    host = unquote(parts.hostname or "")
+    if "/" in host:  # a host that is a path keeps its case and its own slashes
+        host = unquote(parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0])
+    if host and with_protocol:
+        host = f"{parts.scheme}://{host}"
+    extra = None
+    if parts.query:
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        extra = query["__extra__"] if "__extra__" in query else json.dumps(query)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConnectionConfigError(f"Connection {conn_id!r}: the URI's port is not a number") from exc
+    return EnvConnection(
+        conn_id,
+        _conn_type(scheme),
+        host or None,
+        unquote(parts.username) if parts.username else parts.username,
+        unquote(parts.password) if parts.password else parts.password,
+        port,
+        unquote(parts.path[1:]) if parts.path[1:] else parts.path[1:],
+        extra,
+    )
+
+
+def airflow_is_configured() -> bool:
+    """Whether an Airflow installation could hold Connections beyond the environment: a configuration
+    file in `$AIRFLOW_HOME` (default `~/airflow`), or settings naming a metadata database or a secrets
+    backend."""
+    if any(name.startswith(("AIRFLOW__SECRETS__", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")) for name in os.environ):
+        return True
+    home = Path(os.environ.get("AIRFLOW_HOME") or "~/airflow").expanduser()
+    return (home / "airflow.cfg").is_file()
+
+
 def get_connection(conn_id: str) -> ConnectionLike | None:
-    """The Airflow Connection `conn_id`, or None when it is defined nowhere."""
+    """The Connection `conn_id`: from `AIRFLOW_CONN_<ID>` when set, else from Airflow's lookup (secrets
+    backends, the metadata database) where an Airflow installation is configured; None when it is
+    defined nowhere."""
+    value = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    if value:
+        return parse_env_connection(conn_id, value)
+    if not airflow_is_configured():
+        return None
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
 

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 
 from estatehub import settings
-from estatehub.cli import SANDBOX_ACCOUNT, SANDBOX_PASSWORD
-from sandbox.serve import read_urls
 
 DAG_ID = "trading_network_sync"
 DEFAULT_LAST_DAY = date(2025, 6, 30)  # in the busy first months of sales
@@ -69,24 +70,34 @@ class DemoError(RuntimeError):
     """A demo step that failed; the message names the step and the log to read."""
 
 
-class SandboxProcess:
-    """`python -m estatehub sandbox serve` as a child process; reads its URLs from stdout."""
+def read_ready(lines: Iterable[str]) -> dict[str, str]:
+    """The `name=value` lines a serving sandbox prints (`sandbox.serve.world_lines`), up to `READY`.
 
-    def __init__(self, world: Path, clock: datetime, log_path: Path) -> None:
+    Raises `RuntimeError` when the output ends before `READY` (the process stopped)."""
+    values: dict[str, str] = {}
+    for line in lines:
+        line = line.strip()
+        if line == "READY":
+            return values
+        name, _, value = line.partition("=")
+        if value:
+            values[name] = value
+    raise RuntimeError("the sandbox stopped before it was ready")
+
+
+class SandboxProcess:
+    """`python -m estatehub sandbox serve` as a child process, logged in with the demo's own account; its
+    URLs, the world it serves and the banks' credentials read from what it prints (the hub never
+    imports the sandbox: it talks to it as to the real systems)."""
+
+    def __init__(self, units: int, seed: int, log_path: Path) -> None:
         self.log_path = log_path
+        self.account, self.password = "estatehub-demo", secrets.token_urlsafe(16)
         self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
+        command = ["sandbox", "serve", "--units", str(units), "--seed", str(seed)]
+        command += ["--account", self.account, "--password", self.password]
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "estatehub",
-                "sandbox",
-                "serve",
-                "--world",
-                str(world),
-                "--clock",
-                clock.isoformat(),
-            ],
+            [sys.executable, "-m", "estatehub", *command],
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
@@ -94,9 +105,17 @@ class SandboxProcess:
         )
         assert self.proc.stdout is not None
         try:
-            self.urls = read_urls(self.proc.stdout)
+            ready = read_ready(self.proc.stdout)
         except RuntimeError as exc:
             raise DemoError(f"{exc}; see {log_path}") from exc
+        self.urls = {name: value for name, value in ready.items() if value.startswith("http")}
+        self.world_path = ready.get("world", "?")
+        self.world = {name.removeprefix("world."): value for name, value in ready.items() if name.startswith("world.")}
+        self.credentials = {
+            name.removeprefix("credentials."): tuple(value.split(":", 1))
+            for name, value in ready.items()
+            if name.startswith("credentials.")
+        }
 
     def set_clock(self, when: datetime) -> None:
         """Move every server that follows the world's clock (the bureau's site keeps its own period)."""
@@ -126,23 +145,23 @@ def at_sync_hour(day: date) -> datetime:
     return datetime.combine(day, SYNC_HOUR, tzinfo=settings.BUSINESS_TZ)
 
 
-def bank_connections(urls: dict[str, str], seed: int) -> dict[str, str]:
-    """`AIRFLOW_CONN_BANK_<CODE>`: each bank's URL with the sandbox's own app id and secret."""
-    from sandbox.banks.server import default_credentials
-
+def bank_connections(sandbox: SandboxProcess) -> dict[str, str]:
+    """`AIRFLOW_CONN_BANK_<CODE>`: each bank's URL with the app id and secret the sandbox gave it."""
     connections = {}
     for code in BANK_CODES:
-        credentials = default_credentials(code, seed)
+        app_id, secret = sandbox.credentials[code]
         connections[f"AIRFLOW_CONN_BANK_{code.upper()}"] = json.dumps(
-            {"conn_type": "http", "host": urls[code], "login": credentials.app_id, "password": credentials.secret}
+            {"conn_type": "http", "host": sandbox.urls[code], "login": app_id, "password": secret}
         )
     return connections
 
 
-def airflow_env(home: Path, urls: dict[str, str], warehouse_path: Path, pii_key: str, seed: int) -> dict[str, str]:
+def airflow_env(home: Path, sandbox: SandboxProcess, warehouse_path: Path, pii_key: str) -> dict[str, str]:
     """Environment of the Airflow commands: SQLite metadata in the demo folder, the Connections."""
     root = settings.PROJECT_ROOT
-    trading_network = urls["trading_network"].replace("http://", f"http://{SANDBOX_ACCOUNT}:{SANDBOX_PASSWORD}@")
+    urls = sandbox.urls
+    login = f"{quote(sandbox.account, safe='')}:{quote(sandbox.password, safe='')}"
+    trading_network = urls["trading_network"].replace("http://", f"http://{login}@")
     env = os.environ.copy()
     env.update(
         {
@@ -161,9 +180,9 @@ def airflow_env(home: Path, urls: dict[str, str], warehouse_path: Path, pii_key:
             "ESTATEHUB_HOME": str(home),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")])),
             "AIRFLOW_CONN_FINANCE_LEDGER": json.dumps(
-                {"conn_type": "http", "host": urls["ledger"], "login": SANDBOX_ACCOUNT, "password": SANDBOX_PASSWORD}
+                {"conn_type": "http", "host": urls["ledger"], "login": sandbox.account, "password": sandbox.password}
             ),
-            **bank_connections(urls, seed),
+            **bank_connections(sandbox),
         }
     )
     return env
@@ -183,7 +202,6 @@ def airflow_command(*args: str) -> list[str]:
 def run_demo(options: DemoOptions) -> int:
     from estatehub.connections import embedded_pii_key
     from estatehub.demo_summary import count_runs, print_bank_lines, print_run_line, write_summary
-    from sandbox.world import ensure_world, open_world
 
     started = time.monotonic()
     home = (options.home or settings.data_dir() / "demo").resolve()
@@ -195,16 +213,16 @@ def run_demo(options: DemoOptions) -> int:
     pii_key = embedded_pii_key(home / "pii.key").decode()
 
     print(f"estatehub demo: {options.units} units, seed {options.seed}, {options.days} simulated days")
-    world = ensure_world(settings.data_dir() / "sandbox", units=options.units, seed=options.seed)
-    store = open_world(world)
-    last_day = options.last_day or min(DEFAULT_LAST_DAY, date.fromisoformat(store.meta["end_on"]))
-    days = business_days(last_day, options.days)
-    print(f"world: {world} ({store.meta['contracts']} contracts over {store.meta['start_on']}..{store.meta['end_on']})")
-
-    sandbox = SandboxProcess(world, at_sync_hour(days[0]), logs / "sandbox.log")
+    sandbox = SandboxProcess(options.units, options.seed, logs / "sandbox.log")
     try:
+        world = sandbox.world
+        last_day = options.last_day or min(DEFAULT_LAST_DAY, date.fromisoformat(world["end_on"]))
+        days = business_days(last_day, options.days)
+        print(
+            f"world: {sandbox.world_path} ({world['contracts']} contracts over {world['start_on']}..{world['end_on']})"
+        )
         print(f"sandbox: trading network at {sandbox.urls['trading_network']}")
-        env = airflow_env(home, sandbox.urls, warehouse_path, pii_key, options.seed)
+        env = airflow_env(home, sandbox, warehouse_path, pii_key)
         run_logged(airflow_command("db", "migrate"), env, logs / "airflow-db-migrate.log", "airflow db migrate")
         for pool, description in POOLS.items():
             run_logged(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
+from connectors import identity as pii
 from connectors.banks.records import STAGES
-from estatehub import pii
 from estatehub.warehouse import queries, sqlfiles
 
 

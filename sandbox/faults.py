@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from estatehub.pii import id_check_char
+from connectors.identity import id_check_char
 
 ERROR_KINDS = ("http_500", "http_502", "http_503", "rate_limit", "down")
 KINDS = (*ERROR_KINDS, "slow", "truncate", "malformed", "duplicate", "expire_tokens")

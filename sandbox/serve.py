@@ -18,7 +18,7 @@ import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -159,23 +159,28 @@ def _world_seed(world_path: str | Path) -> int:
         return int(world.meta.get("seed", 0))
 
 
-def read_urls(lines: Iterable[str]) -> dict[str, str]:
-    """The `name=url` lines a serving process prints (see `main`), read up to its `READY` line.
+def world_lines(running: RunningSandbox, world_path: str | Path) -> list[str]:
+    """What a serving process prints before `READY`, one `name=value` a line: each server's URL by its
+    name, `world=<path>`, `world.<key>=<value>` of the world's meta (start_on, end_on, contracts, seed),
+    and `credentials.<bank>=<app id>:<secret>` of each bank server (the sandbox's own fake ones), so a
+    driver can point its Connections at the sandbox without importing it."""
+    from sandbox.banks.server import default_credentials
 
-    Raises `RuntimeError` when the output ends before `READY` (the process stopped)."""
-    urls: dict[str, str] = {}
-    for line in lines:
-        line = line.strip()
-        if line == "READY":
-            return urls
-        name, _, value = line.partition("=")
-        if value:
-            urls[name] = value
-    raise RuntimeError("the sandbox stopped before it was ready")
+    lines = [f"{name}={url}" for name, url in running.urls.items()]
+    lines.append(f"world={world_path}")
+    with open_world(world_path) as world:
+        meta = world.meta
+    lines += [f"world.{key}={meta[key]}" for key in ("seed", "units", "start_on", "end_on", "contracts") if key in meta]
+    seed = int(meta.get("seed", 0))
+    for code in BANK_CODES:
+        if code in running.servers:
+            credentials = default_credentials(code, seed)
+            lines.append(f"credentials.{code}={credentials.app_id}:{credentials.secret}")
+    return lines
 
 
 def parse_clock(text: str) -> datetime:
-    from estatehub.settings import BUSINESS_TZ
+    from sandbox.world.clock import BUSINESS_TZ
 
     try:
         moment = datetime.fromisoformat(text)
@@ -235,8 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sandbox: cannot start: {exc}", file=sys.stderr)
         return 1
     try:
-        for name, url in running.urls.items():
-            print(f"{name}={url}", flush=True)
+        for line in world_lines(running, args.world):
+            print(line, flush=True)
         print("READY", flush=True)
         while not stop.wait(0.5):
             pass

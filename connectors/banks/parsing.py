@@ -23,7 +23,7 @@ from connectors.banks.records import (
     QuarantineItem,
     StageEvent,
 )
-from estatehub.pii import InvalidIdentifier, validate_identifier
+from connectors.identity import InvalidIdentifier, validate_identifier
 
 BEIJING = timezone(timedelta(hours=8), "CST")
 ENTITY = "loan"

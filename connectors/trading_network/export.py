@@ -22,6 +22,7 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from connectors.identity import mask_id
 from connectors.trading_network.errors import ExportFormatError
 from connectors.trading_network.parse import BEIJING, BadValue, describe, to_choice, to_decimal
 from connectors.trading_network.records import (
@@ -32,7 +33,6 @@ from connectors.trading_network.records import (
     ContractSummary,
     QuarantineItem,
 )
-from estatehub.pii import mask_id
 
 log = logging.getLogger(__name__)
 

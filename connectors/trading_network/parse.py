@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from connectors.identity import ID_TYPE_USCC, InvalidIdentifier, validate_identifier, validate_phone
 from connectors.trading_network.records import (
     CANCEL_REASONS,
     CONTRACT_STATES,
@@ -34,7 +35,6 @@ from connectors.trading_network.records import (
     Registration,
     StateChange,
 )
-from estatehub.pii import ID_TYPE_USCC, InvalidIdentifier, validate_identifier, validate_phone
 
 ENTITY = "contract"
 BEIJING = timezone(timedelta(hours=8), "CST")  # the network's own clock; China keeps no daylight saving

@@ -56,7 +56,7 @@ def cmd_sync_banks(args: argparse.Namespace) -> int:
 
 def cmd_import_statement(args: argparse.Namespace) -> int:
     from estatehub.banks.statements import load_statement_file
-    from estatehub.cli import UsageError
+    from estatehub.errors import UsageError
 
     path = Path(args.file)
     if not path.is_file():

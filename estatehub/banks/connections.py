@@ -11,14 +11,14 @@ from pathlib import Path
 from connectors.banks import make_client
 from connectors.banks.client import BankClient
 from estatehub import settings
-from estatehub.connections import ConnectionConfigError, ConnectionLike, get_connection, http_base_url
+from estatehub.connections import ConnectionConfigError, ConnectionLike, bank_conn_id, get_connection, http_base_url
 
 BANK_CODES = ("icbc", "ccb", "cmb", "hpf")
 STATEMENT_BANKS = ("icbc", "ccb", "cmb")
 
 
 def conn_id(code: str) -> str:
-    return f"bank_{code}"
+    return bank_conn_id(code)
 
 
 def download_folder(code: str) -> Path:

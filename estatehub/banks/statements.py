@@ -44,8 +44,9 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 from connectors.banks.errors import StatementError
 from connectors.banks.records import QuarantineItem, StatementFile, StatementLine
 from connectors.banks.statements import StatementReader
+from connectors.identity import mask_account, normalize_account
 from estatehub.banks.tables import core_bank_statement_line, etl_bank_statement_event, etl_bank_statement_file
-from estatehub.pii import PiiHasher, mask_account, normalize_account
+from estatehub.pii import PiiHasher
 from estatehub.sync.runs import new_run_id
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import (

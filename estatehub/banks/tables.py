@@ -179,7 +179,7 @@ core_bank_statement_line = Table(
     Column("balance_fen", Money),
     Column("currency", String, nullable=False),
     Column("counterparty_name", String),
-    Column("counterparty_account", String),  # masked (estatehub.pii.mask_account)
+    Column("counterparty_account", String),  # masked (connectors.identity.mask_account)
     Column("counterparty_bank", String),
     Column("summary", String),
     Column("memo", Text),

@@ -21,9 +21,9 @@ def add_ledger_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_sync_ledger(args: argparse.Namespace) -> int:
-    from estatehub.cli import UsageError
-    from estatehub.connections import get_connection, resolve_warehouse
-    from estatehub.ledger.connection import FINANCE_LEDGER_CONN_ID, ledger_client
+    from estatehub.connections import FINANCE_LEDGER_CONN_ID, get_connection, resolve_warehouse
+    from estatehub.errors import UsageError
+    from estatehub.ledger.connection import ledger_client
     from estatehub.ledger.sync import sync_ledger
 
     conn = get_connection(FINANCE_LEDGER_CONN_ID)

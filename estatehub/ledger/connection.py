@@ -7,9 +7,7 @@ password; extra `{"acct_id": "<data centre id>", "timeout": 30, "page_size": 200
 from __future__ import annotations
 
 from connectors.ledger import LedgerClient
-from estatehub.connections import ConnectionConfigError, ConnectionLike, http_base_url
-
-FINANCE_LEDGER_CONN_ID = "finance_ledger"
+from estatehub.connections import FINANCE_LEDGER_CONN_ID, ConnectionConfigError, ConnectionLike, http_base_url
 
 
 def ledger_client(conn: ConnectionLike) -> LedgerClient:

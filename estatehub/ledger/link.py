@@ -36,7 +36,7 @@ from sqlalchemy import Connection, bindparam, or_, select, update
 from estatehub.ledger.tables import core_invoice, core_receipt, core_refund
 from estatehub.memo import RoomDirectory, parse_memo
 from estatehub.settings import BUSINESS_TZ
-from estatehub.warehouse.tables import (
+from estatehub.trading_network.tables import (
     core_buyer,
     core_contract,
     core_contract_buyer,

@@ -1,7 +1,7 @@
 """The memo parser: the unit(s) and payment kind a ledger memo (摘要) names, and how sure that is.
 
 Pure Python, no I/O. `parse_memo(text)` reads a memo; `RoomDirectory` resolves what it read to a
-house of a project; `python -m estatehub.memo.score` measures both against the sandbox's ground truth.
+house of a project; `python -m bench.memo_score` measures both against the sandbox's ground truth.
 """
 
 from estatehub.memo.normalize import chinese_numeral_value, normalize

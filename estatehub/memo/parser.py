@@ -9,7 +9,7 @@ Finance writes the room only in the memo, in whatever form the clerk likes:
 like a unit (amounts, dates, voucher and bill numbers, account tails, phones, fractions), then applies
 its rules from the most to the least explicit; a span taken by one rule is not read again by a later
 one. Every unit found is a `UnitRef` with the rule that matched and a confidence: how often that rule
-reads the unit the clerk wrote (measured by `estatehub.memo.score` against the sandbox's ground truth).
+reads the unit the clerk wrote (measured by `bench.memo_score` against the sandbox's ground truth).
 A room must look like one: a floor of 1–60 and a position of 01–12 (`2026` is a year, not a room).
 
 Parts the memo leaves out stay None (`A座15F02` has no 单元); `estatehub.memo.resolve` fills them in
@@ -111,7 +111,7 @@ _UMARK = r"(?:单元|单|U)"
 _ROOM = r"(?P<r>\d{3,4})(?!\d)(?:\s*(?:室|房|号|户))?"
 
 # (name, pattern, confidence): most explicit first. Confidences are the measured share of correct
-# reads of each rule on the sandbox's ground truth, rounded down (see estatehub.memo.score).
+# reads of each rule on the sandbox's ground truth, rounded down (see bench.memo_score).
 _RULES: tuple[tuple[str, re.Pattern[str], float], ...] = tuple(
     (name, re.compile(pattern), confidence)
     for name, pattern, confidence in (

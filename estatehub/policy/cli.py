@@ -17,7 +17,7 @@ from estatehub.policy.config import DEFAULT_CONFIG_PATH
 
 
 def _usage_error(message: str) -> Exception:
-    from estatehub.cli import UsageError
+    from estatehub.errors import UsageError
 
     return UsageError(message)
 

@@ -11,15 +11,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from estatehub.connections import ConnectionConfigError, get_connection, http_base_url
+from estatehub.connections import (
+    BUREAU_SITE_CONN_ID,
+    SMTP_CONN_ID,
+    ConnectionConfigError,
+    get_connection,
+    http_base_url,
+)
 from estatehub.mail import SmtpSender, smtp_settings_from_connection
 from estatehub.policy.check import CheckResult, run_check
 from estatehub.policy.config import PolicyConfig, load_config
 
 log = logging.getLogger(__name__)
-
-BUREAU_SITE_CONN_ID = "bureau_site"
-SMTP_CONN_ID = "smtp_default"
 
 
 def watch_config(path: str | Path | None = None) -> PolicyConfig:

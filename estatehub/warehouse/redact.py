@@ -39,7 +39,8 @@ import json
 import re
 from typing import Any
 
-from estatehub.pii import InvalidIdentifier, PiiHasher, mask_id, mask_phone, normalize_id_number, validate_phone
+from connectors.identity import InvalidIdentifier, mask_id, mask_phone, normalize_id_number, validate_phone
+from estatehub.pii import PiiHasher
 
 ID_NUMBER = "id_number"
 PHONE = "phone"

@@ -45,11 +45,11 @@ from urllib.parse import quote
 
 from connectors.banks import signing
 from connectors.banks.errors import NONCE_REUSED, SIGNATURE_MISMATCH, TIMESTAMP_OUT_OF_WINDOW, UNKNOWN_APP_ID
-from estatehub.settings import BUSINESS_TZ
 from sandbox.banks import accounts, files
 from sandbox.banks.world import PUBLISH_AT, BankWorld, FileVersion, ensure_bank_world
 from sandbox.faults import Corrupter
 from sandbox.http_base import HttpError, Request, Response, Router, SandboxServer, json_response
+from sandbox.world.clock import BUSINESS_TZ
 
 log = logging.getLogger(__name__)
 

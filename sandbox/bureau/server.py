@@ -28,11 +28,11 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-from estatehub.settings import BUSINESS_TZ
 from sandbox.bureau import render
 from sandbox.bureau.files import CONTENT_TYPES, build_file
 from sandbox.bureau.world import CHANNELS, DEFAULT_DAYS, PERIOD_START, BureauWorld, NoticeState
 from sandbox.http_base import HttpError, Request, Response, Router, SandboxServer, json_response
+from sandbox.world.clock import BUSINESS_TZ
 
 PAGE_SIZE = 6
 DEFAULT_EXTERNAL_SITE = "http://zjt.gd.gov.cn"

@@ -17,8 +17,8 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from estatehub.settings import BUSINESS_TZ
 from sandbox.bureau.notices import TEMPLATES, AttachmentSpec, Edit, NoticeTemplate, render_lines
+from sandbox.world.clock import BUSINESS_TZ
 
 PERIOD_START = datetime(2026, 3, 2, tzinfo=BUSINESS_TZ)  # a Monday
 DEFAULT_DAYS = 28

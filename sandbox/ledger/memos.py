@@ -3,7 +3,7 @@
 `write_memo` draws a style and writes a memo for one or more units and payment kinds; the `Memo` it
 returns carries the text and what a perfect reader would take from it: the units as written
 (building, 单元, room — None for a part the memo leaves out) and the payment kinds named. That truth
-is what `estatehub.memo.score` scores the parser against. A memo that names the wrong room (a clerk's
+is what `bench.memo_score` scores the parser against. A memo that names the wrong room (a clerk's
 slip the world plants) is written with the wrong room: the truth says what is written, and the
 ledger's ground truth says which house was meant.
 """

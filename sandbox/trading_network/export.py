@@ -14,8 +14,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from estatehub.pii import mask_id
-from estatehub.settings import BUSINESS_TZ
+from connectors.identity import mask_id
+from sandbox.world.clock import BUSINESS_TZ
 
 SHEET_TITLE = "合同列表"
 TITLE = "合同备案信息导出"

@@ -25,11 +25,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from estatehub.settings import BUSINESS_TZ
 from sandbox.faults import Corrupter
 from sandbox.http_base import HttpError, Request, Response, Router, SandboxServer, TokenStore, json_response
 from sandbox.trading_network import export
 from sandbox.trading_network.store import WorldStore, utc_key
+from sandbox.world.clock import BUSINESS_TZ
 
 log = logging.getLogger(__name__)
 

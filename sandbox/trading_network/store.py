@@ -27,7 +27,7 @@ from datetime import time as dtime
 from pathlib import Path
 from urllib.parse import quote
 
-from estatehub.settings import BUSINESS_TZ
+from sandbox.world.clock import BUSINESS_TZ
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sandbox.world.dice import below
 
 BEIJING_OFFSET = timedelta(hours=8)
+# the zone every simulated system speaks (the business zone of the hub too; the sandbox keeps its own)
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def bj_iso(moment: datetime) -> str:

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from estatehub.pii import ID_TYPE_RESIDENT, ID_TYPE_USCC, USCC_CHARSET, id_check_char, uscc_check_char
+from connectors.identity import ID_TYPE_RESIDENT, ID_TYPE_USCC, USCC_CHARSET, id_check_char, uscc_check_char
 from sandbox.world.dice import below, between, pick
 from sandbox.world.names import (
     COMPANY_TRADES,

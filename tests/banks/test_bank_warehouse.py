@@ -20,7 +20,8 @@ from estatehub.banks.tables import (
     etl_bank_statement_event,
     etl_bank_statement_file,
 )
-from estatehub.sync.trading_network import sync_trading_network
+from estatehub.trading_network import tables as tn_tables
+from estatehub.trading_network.sync import sync_trading_network
 from estatehub.warehouse import sqlfiles, tables
 from sandbox.banks import accounts
 from sandbox.trading_network.server import TradingNetworkServer
@@ -130,7 +131,7 @@ def test_an_unlinked_loan_stays_visible_and_links_once_its_contract_arrives(
 def test_planted_loan_irregularities_are_visible_in_the_warehouse(synced, bank_world):
     warehouse, _ = synced
     loans = {(r.bank, r.loan_no): r for r in rows(warehouse, select(core_bank_loan))}
-    contracts = {r.contract_no: r for r in rows(warehouse, select(tables.core_contract))}
+    contracts = {r.contract_no: r for r in rows(warehouse, select(tn_tables.core_contract))}
     on_cancelled = bank_world.ground_truth("loan_on_cancelled_contract")
     assert on_cancelled
     for row in on_cancelled:

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from connectors.identity import mask_account, normalize_account
 from estatehub.banks.statements import ACCOUNT, LINE_KEY, LINE_KEYS_KEYED, load_statement_file
 from estatehub.banks.tables import core_bank_statement_line
-from estatehub.pii import mask_account, normalize_account
 from estatehub.warehouse.migrations import upgrade
 from estatehub.warehouse.tables import etl_meta
 from tests.banks.test_real_statements import FIXTURES, read

@@ -7,7 +7,7 @@ from typing import Any
 
 import responses
 
-from estatehub.pii import id_check_char, uscc_check_char
+from connectors.identity import id_check_char, uscc_check_char
 
 BASE_URL = "https://tn.example.test"
 ACCOUNT = "dev01"

@@ -13,10 +13,10 @@ from sqlalchemy import bindparam, create_engine, text
 
 from connectors.trading_network import TradingNetworkClient
 from estatehub.settings import SyncSettings
-from estatehub.sync.trading_network import sync_trading_network
-from estatehub.warehouse.testing import snapshot
+from estatehub.trading_network.sync import sync_trading_network
 from sandbox.serve import DEFAULT_ACCOUNT, DEFAULT_PASSWORD
 from tests.e2e.conftest import DAYS, LAST_DAY, set_clock, visible_contract_numbers
+from tests.support.snapshot import snapshot
 
 SMALL_PAGES = SyncSettings(page_size=25, batch_size=25)
 

@@ -21,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def test_sync_ledger_without_a_connection_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from estatehub.cli import UsageError
+    from estatehub.errors import UsageError
 
     monkeypatch.delenv("AIRFLOW_CONN_FINANCE_LEDGER", raising=False)
     args = _parser().parse_args(["sync", "ledger", "--full"])

@@ -104,7 +104,7 @@ def test_memo_truth_covers_every_style(ledger_path: Path) -> None:
 
 
 def test_the_memo_parser_meets_its_targets_on_the_sandbox_ledger(ledger_path: Path, world_path: Path) -> None:
-    from estatehub.memo.score import PRECISION_TARGET, RECALL_TARGET, score_ledger
+    from bench.memo_score import PRECISION_TARGET, RECALL_TARGET, score_ledger
 
     score = score_ledger(ledger_path, world_path)
     assert score.named_memos > 1000

@@ -23,8 +23,8 @@ from estatehub.ledger.tables import (
     core_voucher,
     core_voucher_line,
 )
+from estatehub.trading_network.load import load_batch
 from estatehub.warehouse import Warehouse
-from estatehub.warehouse.trading_network import load_batch
 from sandbox.ledger.server import LedgerServer
 from sandbox.world import contract_as_of, open_world
 

@@ -14,10 +14,10 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import Engine
 
+from bench.policy_score import REDESIGNED_LIST, replay_config
 from estatehub.mail import SmtpSender, SmtpSettings
 from estatehub.policy.check import CheckResult, build_client, run_check
 from estatehub.policy.config import PolicyConfig
-from estatehub.policy.score import REDESIGNED_LIST, replay_config
 from estatehub.policy.store import PolicyStore, StoredChange
 from estatehub.warehouse.migrations import upgrade
 from sandbox.bureau import BureauServer, TruthChange, start_bureau_server

@@ -9,12 +9,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select, update
 
+from bench.policy_score import replay_config
 from estatehub.mail import MailError, SmtpSender, SmtpSettings
 from estatehub.policy.check import run_check
 from estatehub.policy.classify import Classification
 from estatehub.policy.config import Retention
 from estatehub.policy.normalise import TextSnapshot
-from estatehub.policy.score import replay_config
 from estatehub.policy.store import ChangeRow, PolicyStore, SnapshotRow
 from estatehub.policy.tables import core_policy_change, core_policy_document, core_policy_snapshot, etl_policy_fetch_log
 from sandbox.bureau import start_bureau_server

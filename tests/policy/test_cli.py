@@ -44,7 +44,7 @@ def test_validate_reads_the_shipped_watch_file(capsys):
 
 
 def test_an_unusable_watch_file_is_a_usage_error(tmp_path):
-    from estatehub.cli import UsageError
+    from estatehub.errors import UsageError
 
     bad = tmp_path / "watches.yaml"
     bad.write_text("version: 1\nsite: {}\n", encoding="utf-8")
@@ -53,7 +53,7 @@ def test_an_unusable_watch_file_is_a_usage_error(tmp_path):
 
 
 def test_check_without_an_smtp_connection_says_what_to_set(monkeypatch, tmp_path):
-    from estatehub.cli import UsageError
+    from estatehub.errors import UsageError
 
     monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
     monkeypatch.setenv("ESTATEHUB_HOME", str(tmp_path))

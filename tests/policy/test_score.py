@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from estatehub.policy.score import check_times, main, replay, report
+from bench.policy_score import check_times, main, replay, report
 
 
 def test_the_monitor_finds_every_real_change_and_reports_nothing_else(warehouse_url, tmp_path):
@@ -46,6 +46,6 @@ def test_the_score_script_rejects_a_period_too_short_for_every_kind_of_change(ca
 
 def test_the_score_script_runs_as_a_module():
     done = subprocess.run(
-        [sys.executable, "-m", "estatehub.policy.score", "--help"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "bench.policy_score", "--help"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0 and "--seed" in done.stdout and "precision" in done.stdout

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from estatehub.pii import InvalidIdentifier, validate_resident_id
+from connectors.identity import InvalidIdentifier, validate_resident_id
 from sandbox.faults import BAD_DATE, CORRUPTIONS, Corrupter, FaultRuleError, FaultSet, load_rules
 from sandbox.http_base import Request, Response, Router, SandboxServer, json_response
 from sandbox.trading_network import TradingNetworkServer

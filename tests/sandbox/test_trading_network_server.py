@@ -16,7 +16,7 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
-from estatehub.pii import mask_id
+from connectors.identity import mask_id
 from estatehub.settings import BUSINESS_TZ, PROJECT_ROOT
 from sandbox.trading_network import TradingNetworkServer
 from sandbox.trading_network.export import HEADER

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from estatehub.pii import validate_phone, validate_resident_id, validate_uscc
+from connectors.identity import validate_phone, validate_resident_id, validate_uscc
 from sandbox.world import generate_world, open_world
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from estatehub.pii import id_check_char, uscc_check_char
+from connectors.identity import id_check_char, uscc_check_char
 from estatehub.settings import BUSINESS_TZ
 
 START_ON = date(2026, 1, 1)

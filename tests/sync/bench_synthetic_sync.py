@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from estatehub.settings import SyncSettings
-from estatehub.sync.testing import StreamingFakeClient
-from estatehub.sync.trading_network import sync_trading_network
+from estatehub.trading_network.sync import sync_trading_network
 from estatehub.warehouse import Warehouse
+from tests.support.trading_network_fakes import StreamingFakeClient
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 

@@ -7,10 +7,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-import estatehub.warehouse.trading_network as loader
+import estatehub.trading_network.load as loader
 from estatehub.settings import SyncSettings
 from estatehub.sync.errors import QuarantineThresholdExceeded
-from estatehub.sync.testing import (
+from estatehub.trading_network import tables as tn_tables
+from estatehub.trading_network.load import load_batch
+from estatehub.trading_network.sync import sync_trading_network
+from estatehub.warehouse import tables
+from estatehub.warehouse.etl import read_cursor
+from tests.support.snapshot import snapshot, stored_texts
+from tests.support.trading_network_fakes import (
     BASE_AT,
     FakeTradingNetworkClient,
     bad_record,
@@ -19,11 +25,6 @@ from estatehub.sync.testing import (
     synthetic_contract,
     world_at,
 )
-from estatehub.sync.trading_network import sync_trading_network
-from estatehub.warehouse import tables
-from estatehub.warehouse.etl import read_cursor
-from estatehub.warehouse.testing import snapshot, stored_texts
-from estatehub.warehouse.trading_network import load_batch
 
 SMALL = SyncSettings(
     page_size=7, batch_size=7, look_back=timedelta(hours=1), quarantine_threshold=0.5, quarantine_min_records=20
@@ -57,13 +58,13 @@ def test_full_sync_loads_every_contract_into_raw_staging_and_core(warehouse):
     assert result.cursor == max(c.updated_at for c in contracts)
     assert read_cursor(warehouse.engine, "trading_network", "contracts") == result.cursor
     assert count(warehouse, tables.raw_record) == 40
-    assert count(warehouse, tables.stg_tn_contract) == 40
-    assert count(warehouse, tables.core_contract) == 40
-    assert count(warehouse, tables.core_contract_state_history) == sum(len(c.history) for c in contracts)
-    assert count(warehouse, tables.core_payment_plan) == sum(len(c.payment_plan) for c in contracts)
-    assert count(warehouse, tables.core_handover) == sum(c.handover is not None for c in contracts)
+    assert count(warehouse, tn_tables.stg_tn_contract) == 40
+    assert count(warehouse, tn_tables.core_contract) == 40
+    assert count(warehouse, tn_tables.core_contract_state_history) == sum(len(c.history) for c in contracts)
+    assert count(warehouse, tn_tables.core_payment_plan) == sum(len(c.payment_plan) for c in contracts)
+    assert count(warehouse, tn_tables.core_handover) == sum(c.handover is not None for c in contracts)
     # contracts 1, 14 and 27 replace 0, 13 and 26 on the same house
-    assert count(warehouse, tables.core_unit) == len({c.house.house_id for c in contracts}) == 37
+    assert count(warehouse, tn_tables.core_unit) == len({c.house.house_id for c in contracts}) == 37
     run = run_row(warehouse, result.run_id)
     assert (run.status, run.mode, run.fetched, run.loaded, run.quarantined) == ("succeeded", "full", 40, 40, 0)
     assert run.finished_at is not None
@@ -73,11 +74,11 @@ def test_core_contract_holds_money_in_fen_and_history_with_validity_intervals(wa
     contract = synthetic_contract(5, NOW)
     sync_trading_network(FakeTradingNetworkClient([contract]), warehouse, settings=SMALL)
     with warehouse.engine.connect() as conn:
-        row = conn.execute(select(tables.core_contract)).one()
+        row = conn.execute(select(tn_tables.core_contract)).one()
         history = conn.execute(
-            select(tables.core_contract_state_history).order_by(tables.core_contract_state_history.c.seq)
+            select(tn_tables.core_contract_state_history).order_by(tn_tables.core_contract_state_history.c.seq)
         ).all()
-        buyer = conn.execute(select(tables.core_buyer)).one()
+        buyer = conn.execute(select(tn_tables.core_buyer)).one()
     assert row.total_price_fen == int(contract.total_price * 100)
     assert row.signed_at == contract.signed_at and row.signed_at.tzinfo == UTC
     assert [(h.state, h.valid_from) for h in history] == [(c.state, c.at) for c in contract.history]
@@ -145,8 +146,8 @@ def test_a_batch_failing_midway_rolls_back_its_rows_and_cursor_together(warehous
     first_batch = contracts[:7]
     assert read_cursor(warehouse.engine, "trading_network", "contracts") == first_batch[-1].updated_at
     with warehouse.engine.connect() as conn:
-        staged = set(conn.execute(select(tables.stg_tn_contract.c.contract_no)).scalars())
-        core = set(conn.execute(select(tables.core_contract.c.contract_no)).scalars())
+        staged = set(conn.execute(select(tn_tables.stg_tn_contract.c.contract_no)).scalars())
+        core = set(conn.execute(select(tn_tables.core_contract.c.contract_no)).scalars())
     assert staged == core == {c.contract_no for c in first_batch}
     assert count(warehouse, tables.raw_record) == 7
     run = run_row(warehouse, "run-1")
@@ -179,7 +180,7 @@ def test_bad_records_are_quarantined_with_reason_and_counted_and_good_ones_loade
     result = sync_trading_network(FakeTradingNetworkClient([*good, *bad]), warehouse, settings=SMALL)
 
     assert (result.fetched, result.loaded, result.quarantined) == (27, 25, 2)
-    assert count(warehouse, tables.core_contract) == 25
+    assert count(warehouse, tn_tables.core_contract) == 25
     assert count(warehouse, tables.raw_record) == 27
     assert count(warehouse, tables.raw_record, tables.raw_record.c.is_quarantined) == 2
     with warehouse.engine.connect() as conn:
@@ -229,7 +230,7 @@ def test_quarantine_threshold_raises_after_committing_the_good_rows(warehouse):
         sync_trading_network(FakeTradingNetworkClient([*good, *bad]), warehouse, settings=strict, run_id="too-bad")
 
     assert caught.value.result.loaded == 24
-    assert count(warehouse, tables.core_contract) == 24
+    assert count(warehouse, tn_tables.core_contract) == 24
     assert count(warehouse, tables.etl_quarantine) == 6
     assert read_cursor(warehouse.engine, "trading_network", "contracts") == NOW + timedelta(minutes=5)
     run = run_row(warehouse, "too-bad")
@@ -253,7 +254,7 @@ def test_an_older_version_never_replaces_a_newer_one(warehouse):
     assert result.loaded == 0
     assert snapshot(warehouse.engine) == before
     with warehouse.engine.connect() as conn:
-        assert conn.execute(select(tables.core_contract.c.state)).scalar_one() == newest.state
+        assert conn.execute(select(tn_tables.core_contract.c.state)).scalar_one() == newest.state
     assert count(warehouse, tables.raw_record) == 2  # both versions kept as received
 
 

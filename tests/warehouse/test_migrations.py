@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
-from estatehub.warehouse import tables
+from estatehub.schema import all_metadata, all_tables
+from estatehub.warehouse import create_warehouse_engine, tables
 from estatehub.warehouse.migrations import VERSION_TABLE, current_revision, head_revision, upgrade
 
 ETL_TABLES = {"etl_meta", "etl_sync_state", "etl_run", "raw_record", "etl_quarantine"}
@@ -40,7 +42,8 @@ def test_upgrade_at_head_changes_nothing(engine):
     assert current_revision(engine) == head_revision()
 
 
-def test_schema_at_head_matches_the_table_objects_the_loaders_use(engine):
+@pytest.mark.parametrize("metadata", all_metadata(), ids=lambda m: sorted(m.tables)[0])
+def test_schema_at_head_matches_the_table_objects_the_loaders_use(engine, metadata):
     upgrade(engine)
     with engine.connect() as conn:
         context = MigrationContext.configure(
@@ -48,12 +51,17 @@ def test_schema_at_head_matches_the_table_objects_the_loaders_use(engine):
             opts={
                 "compare_type": True,
                 "version_table": VERSION_TABLE,
-                # tables of other modules (their own metadata) are checked by their own tests
-                "include_name": lambda name, kind, _parents: kind != "table" or name in tables.metadata.tables,
+                # the tables of this metadata only: each source's are compared in their own case
+                "include_name": lambda name, kind, _parents: kind != "table" or name in metadata.tables,
             },
         )
-        differences = compare_metadata(context, tables.metadata)
+        differences = compare_metadata(context, metadata)
     assert differences == []
+
+
+def test_the_table_objects_of_all_sources_cover_every_table_at_head(engine):
+    upgrade(engine)
+    assert set(inspect(engine).get_table_names()) - {VERSION_TABLE} == set(all_tables())
 
 
 def test_upgrade_from_0001_to_head_keeps_existing_rows(engine):
@@ -112,6 +120,11 @@ def test_upgrade_from_0001_to_head_keeps_existing_rows(engine):
     assert set(inspect(engine).get_table_names()) >= TN_TABLES
 
 
-def test_migrations_accept_a_url_as_well_as_an_engine(warehouse_url):
-    assert upgrade(warehouse_url) == head_revision()
-    assert current_revision(warehouse_url) == head_revision()
+def test_a_second_engine_on_the_same_database_sees_the_revision_reached(engine, warehouse_url):
+    assert upgrade(engine) == head_revision()
+    other = create_warehouse_engine(warehouse_url)
+    try:
+        assert current_revision(other) == head_revision()
+        assert upgrade(other) == head_revision()
+    finally:
+        other.dispose()

@@ -4,9 +4,9 @@ import dataclasses
 from datetime import date, datetime, timedelta, timezone
 
 from connectors.trading_network.records import Cancellation, Contract, StateChange
-from estatehub.sync.testing import FakeTradingNetworkClient, synthetic_contract, world_at
-from estatehub.sync.trading_network import sync_trading_network
+from estatehub.trading_network.sync import sync_trading_network
 from estatehub.warehouse import queries
+from tests.support.trading_network_fakes import FakeTradingNetworkClient, synthetic_contract, world_at
 
 SHANGHAI = timezone(timedelta(hours=8))
 D = date(2026, 3, 31)

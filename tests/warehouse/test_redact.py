@@ -5,7 +5,6 @@ import json
 import pytest
 
 from estatehub.pii import PiiHasher
-from estatehub.sync.testing import person_id_number, person_phone
 from estatehub.warehouse import redact
 from estatehub.warehouse.redact import (
     ID_NUMBER,
@@ -18,6 +17,7 @@ from estatehub.warehouse.redact import (
     redact_text,
     stored_payload,
 )
+from tests.support.trading_network_fakes import person_id_number, person_phone
 
 HASHER = PiiHasher(b"redaction-tests-key-0123456789")
 ID = person_id_number(42)

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
+from estatehub.trading_network.load import CORE_MODELS
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.sqlfiles import SQL_DIR, SqlModelError
-from estatehub.warehouse.trading_network import CORE_MODELS
 
 MART_MODELS = ("mart/contracts_in_state_on", "mart/filings_overdue", "mart/contract_state_counts")
 # the models of the trading-network build and of estatehub.warehouse.queries (other sources test theirs)

@@ -1,7 +1,7 @@
 """Versioned migrations of the warehouse (Alembic, configured in code: no alembic.ini).
 
-    upgrade(engine_or_url, revision="head")   bring the schema to `revision`, in place
-    current_revision(engine_or_url)           the revision the schema is at (None: empty)
+    upgrade(engine, revision="head")   bring the schema to `revision`, in place
+    current_revision(engine)           the revision the schema is at (None: empty)
 
 The scripts live in `versions/` beside this file and ship with the package. The version table is
 `etl_schema_version` (not Alembic's default `alembic_version`, which Airflow's metadata database
@@ -18,8 +18,6 @@ and `down_revision`, write portable DDL with frozen copies of the column types, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -27,7 +25,6 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.engine import URL
 
 from estatehub.warehouse.errors import MigrationError
 
@@ -54,43 +51,28 @@ def head_revision() -> str:
     return heads[0]
 
 
-@contextmanager
-def _engine(engine_or_url: Engine | str | URL) -> Iterator[Engine]:
-    if isinstance(engine_or_url, Engine):
-        yield engine_or_url
-        return
-    from estatehub.warehouse.engine import create_warehouse_engine
-
-    engine = create_warehouse_engine(engine_or_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def current_revision(engine_or_url: Engine | str | URL) -> str | None:
+def current_revision(engine: Engine) -> str | None:
     """The revision the warehouse schema is at; None for an empty database."""
-    with _engine(engine_or_url) as engine, engine.connect() as conn:
+    with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         return context.get_current_revision()
 
 
-def upgrade(engine_or_url: Engine | str | URL, revision: str = "head") -> str | None:
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Bring the schema to `revision` (default: the newest), in place; returns the revision reached.
 
     Safe to call before every run: at the wanted revision it does nothing but look.
     """
-    with _engine(engine_or_url) as engine:
-        if engine.dialect.name == "sqlite":
-            _upgrade_sqlite(engine, revision)
-        else:
-            with engine.begin() as conn:
-                if engine.dialect.name == "postgresql":
-                    conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-                command.upgrade(alembic_config(conn), revision)
-        reached = current_revision(engine)
-        log.info("warehouse schema at revision %s", reached)
-        return reached
+    if engine.dialect.name == "sqlite":
+        _upgrade_sqlite(engine, revision)
+    else:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            command.upgrade(alembic_config(conn), revision)
+    reached = current_revision(engine)
+    log.info("warehouse schema at revision %s", reached)
+    return reached
 
 
 def _upgrade_sqlite(engine: Engine, revision: str) -> None:

@@ -32,7 +32,7 @@ _NOISE = re.compile(r"[\s-]")
 
 
 def _mask(value: str) -> str:
-    """A frozen copy of `estatehub.pii.mask_account` as it was at this revision."""
+    """A frozen copy of `connectors.identity.mask_account` as it was at this revision."""
     number = _NOISE.sub("", value)
     if len(number) <= 4:
         return "*" * len(number)

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from connectors.identity import id_check_char, uscc_check_char
 from connectors.trading_network.records import (
     SOURCE,
     Buyer,
@@ -31,7 +32,6 @@ from connectors.trading_network.records import (
     Registration,
     StateChange,
 )
-from estatehub.pii import id_check_char, uscc_check_char
 
 BASE_AT = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 BEIJING = timezone(timedelta(hours=8))

@@ -34,6 +34,7 @@ from typing import Protocol
 from connectors.trading_network.records import SOURCE, Contract, QuarantineItem
 from estatehub.settings import SYNC, SyncSettings
 from estatehub.sync.runs import SyncResult, batches, check_quarantine_threshold, new_run_id
+from estatehub.trading_network.load import STREAM, PreparedBatch, prepare_batch, write_batch
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import (
     FAILED,
@@ -47,7 +48,6 @@ from estatehub.warehouse.etl import (
     start_run,
     utcnow,
 )
-from estatehub.warehouse.trading_network import STREAM, PreparedBatch, prepare_batch, write_batch
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Precision and recall of the policy monitor against the sandbox bureau site's ground truth.
 
-    python -m estatehub.policy.score [--seed 7] [--days 28] [--warehouse-url URL] [--mail-dir DIR]
+    python -m bench.policy_score [--seed 7] [--days 28] [--warehouse-url URL] [--mail-dir DIR]
 
 Replays the demo period: the sandbox site (`sandbox.bureau`) on loopback, its clock moved to every
 scheduled check (08:00–20:00 every 2 hours, Beijing time), `run_check` each time against a fresh
@@ -272,7 +272,7 @@ def report(score: Score) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m estatehub.policy.score",
+        prog="python -m bench.policy_score",
         description="Replay the sandbox bureau site's demo period and print the monitor's precision and recall.",
     )
     parser.add_argument("--seed", type=int, default=7, help="seed of the sandbox site (default 7)")

@@ -1,4 +1,4 @@
-"""Score the memo parser against the sandbox's ground truth: `python -m estatehub.memo.score`.
+"""Score the memo parser against the sandbox's ground truth: `python -m bench.memo_score`.
 
 The sandbox ledger (`sandbox.ledger`) writes, for every memo it books, the units the memo names as
 written (building, 单元, room; None where the memo leaves a part out), the houses it means, and the
@@ -188,7 +188,7 @@ def _report(score: Score, out) -> None:  # noqa: ANN001 - a text stream
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m estatehub.memo.score", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.memo_score", description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=3000, help="units in the generated world (default 3000)")
     parser.add_argument("--seed", type=int, default=7, help="world and ledger seed (default 7)")
     parser.add_argument("--world", type=Path, help="an existing world file instead of generating one")

@@ -25,6 +25,12 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from connectors.trading_network.records import SOURCE, Contract, QuarantineItem
+from estatehub.trading_network.tables import (
+    stg_tn_contract,
+    stg_tn_contract_buyer,
+    stg_tn_payment_plan,
+    stg_tn_state_change,
+)
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import (
@@ -46,12 +52,6 @@ from estatehub.warehouse.redact import (
     hash_phone,
     mask_id_number,
     mask_phone_number,
-)
-from estatehub.warehouse.tables import (
-    stg_tn_contract,
-    stg_tn_contract_buyer,
-    stg_tn_payment_plan,
-    stg_tn_state_change,
 )
 from estatehub.warehouse.types import to_area, to_fen, to_share
 

@@ -1,4 +1,4 @@
-"""Helpers for tests of anything that writes the warehouse (importable by every test package).
+"""Helpers for tests of anything that writes the warehouse.
 
 snapshot(engine)      the content of the staging and core tables, comparable across runs and
                       backends: typed values, sorted rows, no run ids / batch ids / load times
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Engine, MetaData, select
 
-from estatehub.warehouse.tables import metadata
+from estatehub.schema import all_metadata
 
 # columns that say when and by which run a row was written, not what it holds
 VOLATILE_COLUMNS = frozenset({"batch_id", "run_id", "loaded_at"})
@@ -30,7 +30,7 @@ def snapshot(
     excluded = set(exclude_columns)
     result: dict[str, list[tuple]] = {}
     with engine.connect() as conn:
-        for table in metadata.sorted_tables:
+        for table in (table for metadata in all_metadata() for table in metadata.sorted_tables):
             if not table.name.startswith(prefixes):
                 continue
             columns = [column for column in table.columns if column.name not in excluded]

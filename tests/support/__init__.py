@@ -1,0 +1,1 @@
+"""What tests (and the test-only benchmarks beside them) share: fakes of the sources, warehouse snapshots."""
