@@ -85,7 +85,8 @@ def load_contracts(warehouse, world: str) -> None:
 
 
 def child_sync(url: str, page_size: int, warehouse_url: str, world: str) -> dict:
-    from estatehub.ledger.sync import LedgerSyncSettings, sync_ledger
+    from estatehub.ledger.sync import sync_ledger
+    from estatehub.settings import SyncSettings
     from estatehub.warehouse.engine import Warehouse
 
     warehouse = Warehouse.from_url(warehouse_url, pii_key=b"bench-key-" + b"0" * 32)
@@ -94,7 +95,7 @@ def child_sync(url: str, page_size: int, warehouse_url: str, world: str) -> dict
 
     def run() -> int:
         with _client(url, page_size) as client:
-            return sync_ledger(client, warehouse, settings=LedgerSyncSettings(batch_size=page_size)).fetched
+            return sync_ledger(client, warehouse, settings=SyncSettings(batch_size=page_size)).fetched
 
     return measure(run)
 

@@ -147,7 +147,7 @@ def cmd_sync_trading_network(args: argparse.Namespace) -> int:
         )
     warehouse = resolve_warehouse(args.warehouse_url)
     with trading_network_client(conn) as client:
-        sync_settings = settings.SYNC
+        sync_settings = settings.TRADING_NETWORK_SYNC
         if args.batch_size is not None:
             sync_settings = replace(sync_settings, batch_size=args.batch_size)
         result = sync_trading_network(client, warehouse, full=args.full, settings=sync_settings)
@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument(
         "--batch-size",
         type=_positive_int,
-        help=f"records per write transaction (default {settings.SYNC.batch_size:,})",
+        help=f"records per write transaction (default {settings.TRADING_NETWORK_SYNC.batch_size:,})",
     )
     tn.set_defaults(func=cmd_sync_trading_network)
     from estatehub.ledger.cli import add_ledger_commands

@@ -204,7 +204,7 @@ def trading_network_client(conn: ConnectionLike):
         conn.login,
         conn.password,
         timeout=float(extra.get("timeout", 30)),
-        page_size=int(extra.get("page_size", settings.SYNC.page_size)),
+        page_size=int(extra.get("page_size", settings.TRADING_NETWORK_SYNC.page_size)),
     )
 
 

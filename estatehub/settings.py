@@ -28,7 +28,7 @@ def default_warehouse_path() -> Path:
 
 @dataclass(frozen=True)
 class SyncSettings:
-    """How a trading-network sync pages, batches and judges bad input."""
+    """How a sync pages, batches, looks back and judges bad input (one instance per source below)."""
 
     page_size: int = 200  # the client's page size when the Connection sets none
     # records per write transaction: raw, staging, core and the cursor commit together. Large batches
@@ -43,7 +43,13 @@ class SyncSettings:
     quarantine_min_records: int = 20
 
 
-SYNC = SyncSettings()
+# the trading network's contracts: every contract becomes about twenty rows, so large batches pay
+TRADING_NETWORK_SYNC = SyncSettings()
+# each bank's loans (a few hundred a day at most; the page size is the bank client's or the Connection's)
+BANK_LOANS_SYNC = SyncSettings()
+# each of the ledger's forms (vouchers, receipts, refunds, invoices); the client's page size is the
+# Connection's `page_size` (default 2,000)
+LEDGER_SYNC = SyncSettings(page_size=2000, batch_size=2000)
 
 # Airflow pool that serialises warehouse writes (one slot: SQLite has a single writer).
 WAREHOUSE_POOL = "warehouse"

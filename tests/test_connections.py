@@ -44,7 +44,13 @@ def test_an_environment_connection_reads_as_airflow_reads_it(value, monkeypatch)
 def test_get_connection_takes_the_environment_first(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_FINANCE_LEDGER", "http://u:p@erp.example.com:8080/k3cloud")
     conn = get_connection("finance_ledger")
-    assert (conn.host, conn.port, conn.schema, conn.login, conn.password) == ("erp.example.com", 8080, "k3cloud", "u", "p")
+    assert (conn.host, conn.port, conn.schema, conn.login, conn.password) == (
+        "erp.example.com",
+        8080,
+        "k3cloud",
+        "u",
+        "p",
+    )
 
 
 def test_a_connection_that_is_neither_json_nor_a_uri_is_a_clear_error(monkeypatch):

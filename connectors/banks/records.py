@@ -15,6 +15,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from connectors.records import QuarantineItem  # noqa: F401 - what this connector yields besides its records
+
 # code -> the name the bank goes by; `hpf` is the housing provident fund centre (公积金中心)
 BANKS = {
     "icbc": "中国工商银行",
@@ -168,20 +170,3 @@ class StatementTotals:
     debit_total: Decimal | None
     credit_count: int | None = None
     debit_count: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QuarantineItem:
-    """A record or a statement row (or a whole file) that could not be accepted, with the reason.
-
-    `entity` is `loan`, `statement_line` or `statement_file`; `payload` is the JSON object or the row's
-    text as received; `file_name` and `line_no` say where a statement row came from.
-    """
-
-    source: str
-    entity: str
-    key: str | None
-    reason: str
-    payload: Any = field(repr=False)
-    file_name: str | None = None
-    line_no: int | None = None

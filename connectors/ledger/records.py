@@ -14,6 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from connectors.records import QuarantineItem  # noqa: F401 - what this connector yields besides its records
+
 SOURCE = "finance_ledger"
 
 
@@ -144,18 +146,3 @@ class Invoice:
 
 
 LedgerRecord = VoucherLine | Receipt | Refund | Invoice
-
-
-@dataclass(frozen=True, slots=True)
-class QuarantineItem:
-    """A row the connector could not accept, with the reason and the row as received.
-
-    `entity` is the form (`GL_VOUCHER` …); `key` the row id when it could be read, else None.
-    """
-
-    source: str
-    entity: str
-    key: str | None
-    reason: str
-    payload: Any = field(repr=False)
-    updated_at: datetime | None = None

@@ -15,6 +15,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from connectors.records import QuarantineItem  # noqa: F401 - what this connector yields besides its records
+
 CONTRACT_TYPES = ("认购", "预售", "现售")
 CONTRACT_STATES = ("待签", "已签", "已备案", "变更", "已领证", "撤销")
 CANCEL_REASONS = ("资金问题", "输入错误", "换房退房", "增减权益人", "楼盘表调整", "其他")
@@ -146,19 +148,3 @@ class ContractSummary:
     buyer_ids_masked: tuple[str, ...]
     updated_at: datetime
     payload: dict[str, Any] = field(repr=False, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class QuarantineItem:
-    """A record the connector could not accept: kept with the reason and the payload as received.
-
-    `payload` is the JSON object when the record parsed as JSON, else the text; `key` is the record's
-    natural key when it could be read (for example the contract number), else None.
-    """
-
-    source: str
-    entity: str
-    key: str | None
-    reason: str
-    payload: Any = field(repr=False)
-    updated_at: datetime | None = None

@@ -7,6 +7,7 @@ password; extra `{"acct_id": "<data centre id>", "timeout": 30, "page_size": 200
 from __future__ import annotations
 
 from connectors.ledger import LedgerClient
+from estatehub import settings
 from estatehub.connections import FINANCE_LEDGER_CONN_ID, ConnectionConfigError, ConnectionLike, http_base_url
 
 
@@ -24,5 +25,5 @@ def ledger_client(conn: ConnectionLike) -> LedgerClient:
         acct_id=str(extra.get("acct_id", "")),
         lcid=int(extra.get("lcid", 2052)),
         timeout=float(extra.get("timeout", 30)),
-        page_size=int(extra.get("page_size", 2000)),
+        page_size=int(extra.get("page_size", settings.LEDGER_SYNC.page_size)),
     )

@@ -1,43 +1,35 @@
 """Loading the ledger: raw → staging (`stg_fl_*`) → core, one batch of one form at a time.
 
-`prepare_batch` (no I/O, runs in the read-ahead thread) hashes and types a batch and reads each memo;
-`write_batch` writes it inside the caller's transaction:
+Each form (vouchers, receipts, refunds, invoices) is a stream of the one runner
+(`estatehub.sync.stream`), which writes the raw records (entity = the form id) and the quarantine;
+`FormStream` types each row and reads its memo (`stage`, in the read-ahead thread) and writes, inside
+the batch's transaction:
 
-1. raw: every row as received, once per distinct payload (`raw_record`, entity = the form id);
-2. quarantine: rows the connector refused, with their reason; open entries of an id that now
-   arrives readable are resolved;
-3. staging: the typed current version of each row — an upsert that never replaces a newer
-   `modified_at` by an older one — carrying the batch id;
-4. core: the `sql/core/` models of the form, selecting the batch's rows by `:batch_id` (a row that
+1. staging: the typed current version of each row — never an older `modified_at` over a newer one
+   (`stage_newest`) — carrying the batch id;
+2. core: the `sql/core/` models of the form, selecting the batch's rows by `:batch_id` (a row that
    comes again loses its link to a contract; `link_pending` links it anew at the end of the sync).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from connectors.ledger.records import SOURCE, Invoice, QuarantineItem, Receipt, Refund, VoucherLine
+from connectors.ledger.records import SOURCE, Invoice, Receipt, Refund, VoucherLine
 from estatehub.ledger import link
 from estatehub.ledger.tables import STAGING
 from estatehub.memo import parse_memo
+from estatehub.pii import PiiHasher
+from estatehub.sync.stream import Batch, Stream
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
-from estatehub.warehouse.etl import (
-    Received,
-    insert_raw,
-    quarantine,
-    quarantine_rows,
-    raw_rows,
-    resolve_quarantined,
-    upsert_statement,
-)
+from estatehub.warehouse.etl import stage_newest
 from estatehub.warehouse.types import to_fen
 
 VOUCHER, RECEIPT, REFUND, INVOICE = "GL_VOUCHER", "AR_RECEIVEBILL", "AR_REFUNDBILL", "IV_SALESOC"
@@ -60,29 +52,6 @@ _REVERSAL = re.compile(r"冲销\s*(\d{4})\s*年\s*(\d{1,2})\s*期\s*记\s*-?\s*(
 _CONFIDENCE = Decimal("0.001")
 
 LedgerRecord = VoucherLine | Receipt | Refund | Invoice
-
-
-@dataclass(frozen=True, slots=True)
-class BatchCounts:
-    fetched: int
-    loaded: int
-    quarantined: int
-    max_modified_at: datetime | None
-    resolved: int = 0
-    unresolved: int = 0
-
-
-@dataclass(slots=True)
-class PreparedBatch:
-    form: str
-    run_id: str
-    fetched_at: datetime
-    fetched: int
-    raw: list[dict[str, Any]]
-    quarantine: list[dict[str, Any]]
-    rows: list[dict[str, Any]]
-    good_versions: dict[str, datetime]
-    max_modified_at: datetime | None
 
 
 def _memo_columns(text: str) -> dict[str, Any]:
@@ -196,95 +165,53 @@ def stage_record(record: LedgerRecord) -> dict[str, Any]:
     raise TypeError(f"expected a ledger record, got {type(record).__name__}")
 
 
-def prepare_batch(
-    warehouse: Warehouse,
-    form: str,
-    records: Sequence[LedgerRecord | QuarantineItem],
-    *,
-    run_id: str,
-    fetched_at: datetime,
-) -> PreparedBatch:
-    """Hash, redact, type and read the memos of one batch of one form (no I/O)."""
-    hasher = warehouse.hasher
-    received: list[Received] = []
-    bad: list[Received] = []
-    rows: dict[int, dict[str, Any]] = {}
-    max_modified: datetime | None = None
-    for record in records:
-        if isinstance(record, QuarantineItem):
-            item = Received.of(
-                hasher,
-                source=record.source,
-                entity=record.entity,
-                record_key=record.key,
-                payload=record.payload,
-                updated_at=record.updated_at,
-                reason=record.reason,
-            )
-            bad.append(item)
-        else:
-            item = Received.of(
-                hasher,
-                source=SOURCE,
-                entity=form,
-                record_key=str(record.key),
-                payload=record.payload,
-                updated_at=record.modified_at,
-            )
-            try:
-                row = stage_record(record)
-            except (ValueError, TypeError) as exc:
-                item = item.quarantined(f"{form} {record.key}: the warehouse cannot store it exactly: {exc}")
-                bad.append(item)
-            else:
-                row["payload_hash"] = item.payload_hash
-                current = rows.get(record.key)
-                if current is None or row["modified_at"] >= current["modified_at"]:
-                    rows[record.key] = row
-        received.append(item)
-        if item.updated_at is not None and (max_modified is None or item.updated_at > max_modified):
-            max_modified = item.updated_at
-    return PreparedBatch(
-        form=form,
-        run_id=run_id,
-        fetched_at=fetched_at,
-        fetched=len(records),
-        raw=raw_rows(hasher, received, run_id=run_id, fetched_at=fetched_at),
-        quarantine=quarantine_rows(hasher, bad, run_id=run_id, seen_at=fetched_at),
-        rows=list(rows.values()),
-        good_versions={str(key): row["modified_at"] for key, row in rows.items()},
-        max_modified_at=max_modified,
-    )
+class LedgerSource(Protocol):
+    """What the sync needs of a ledger client (`connectors.ledger.LedgerClient`)."""
+
+    def iter_form(self, form_id: str, *, modified_since: datetime | None = None) -> Iterator[Any]: ...
 
 
-def write_batch(conn: Connection, batch: PreparedBatch, *, batch_id: str) -> BatchCounts:
-    """Write a prepared batch (raw, quarantine, staging, core, links) inside the caller's transaction."""
-    insert_raw(conn, batch.raw)
-    resolve_quarantined(conn, SOURCE, batch.form, batch.good_versions, resolved_at=batch.fetched_at)
-    quarantine(conn, batch.quarantine)
-    loaded = _stage(conn, batch, batch_id=batch_id)
-    if loaded:
-        for model in CORE_MODELS[batch.form]:
-            sqlfiles.execute(conn, model, {"batch_id": batch_id})
-    return BatchCounts(
-        fetched=batch.fetched,
-        loaded=loaded,
-        quarantined=sum(row["seen_count"] for row in batch.quarantine),
-        max_modified_at=batch.max_modified_at,
-    )
+class FormStream(Stream[LedgerRecord, dict[str, Any]]):
+    """One form of the ledger: rows keyed by their id, versioned by `FModifyDate`."""
 
+    source = SOURCE
+    record_type = (VoucherLine, Receipt, Refund, Invoice)
 
-def _stage(conn: Connection, batch: PreparedBatch, *, batch_id: str) -> int:
-    if not batch.rows:
-        return 0
-    table = STAGING[batch.form]
-    key = KEYS[batch.form]
-    upsert = upsert_statement(conn, table, [key], where=lambda excluded: excluded.modified_at >= table.c.modified_at)
-    conn.execute(
-        upsert,
-        [{**row, "batch_id": batch_id, "run_id": batch.run_id, "loaded_at": batch.fetched_at} for row in batch.rows],
-    )
-    return len(conn.execute(select(table.c[key]).where(table.c.batch_id == batch_id)).all())
+    def __init__(self, form: str, client: LedgerSource | None = None) -> None:
+        if form not in STREAMS:
+            raise ValueError(f"expected a ledger form among {', '.join(STREAMS)}, got {form!r}")
+        self.form = form
+        self.name = STREAMS[form]
+        self.entity = form
+        self.client = client
+
+    def fetch(self, since: datetime | None) -> Iterator[Any]:
+        if self.client is None:
+            raise ValueError("expected a ledger client to fetch from, got none")
+        return self.client.iter_form(self.form, modified_since=since)
+
+    def key(self, record: LedgerRecord) -> str:
+        return str(record.key)
+
+    def version(self, record: LedgerRecord) -> datetime:
+        return record.modified_at
+
+    def stage(self, record: LedgerRecord, *, payload_hash: str, hasher: PiiHasher) -> dict[str, Any]:
+        return {**stage_record(record), "payload_hash": payload_hash}
+
+    def write(self, conn: Connection, staged: list[dict[str, Any]], batch: Batch) -> int:
+        accepted = stage_newest(
+            conn,
+            STAGING[self.form],
+            [KEYS[self.form]],
+            [{**row, "run_id": batch.run_id, "loaded_at": batch.fetched_at} for row in staged],
+            version="modified_at",
+            batch_id=batch.batch_id,
+        )
+        if accepted:
+            for model in CORE_MODELS[self.form]:
+                sqlfiles.execute(conn, model, {"batch_id": batch.batch_id})
+        return len(accepted)
 
 
 def link_pending(warehouse: Warehouse, *, at: datetime, chunk: int = 500) -> tuple[int, int]:

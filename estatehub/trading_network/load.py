@@ -1,15 +1,14 @@
-"""Loading the trading network's contracts: raw → staging (`stg_tn_*`) → core, one batch at a time.
+"""The trading network's contracts as a stream of the one runner (`estatehub.sync.stream`): raw → staging
+(`stg_tn_*`) → core.
 
-`load_batch` writes one batch inside the caller's transaction:
+The runner writes the raw records and the quarantine (records the connector refused, and contracts
+whose values the warehouse cannot hold exactly: a fraction of a fen, an area with three decimals, a
+naive time); `ContractStream.write` adds, inside the batch's transaction:
 
-1. raw: every record as received, redacted, once per distinct payload (`raw_record`);
-2. quarantine: records the connector refused, and contracts whose values the warehouse cannot hold
-   exactly (a fraction of a fen, an area with three decimals, a naive time), with their reason;
-   open entries of a key that now arrives in a good version as new or newer are resolved;
-3. staging: the typed current version of each contract — an upsert that never replaces a newer
-   `updated_at` by an older one (equal: the later fetch wins) — and its buyers, payment plan and
-   state changes, replaced with it; the accepted rows carry the batch id;
-4. core: the `sql/core/` models, each selecting the staged rows of the batch by `:batch_id`.
+1. staging: the typed current version of each contract — never an older `updated_at` over a newer
+   one (`stage_newest`; equal: the later fetch wins) — and its buyers, payment plan and state
+   changes, replaced with it; the accepted rows carry the batch id;
+2. core: the `sql/core/` models, each selecting the staged rows of the batch by `:batch_id`.
 
 Buyers are stored by keyed hash and masked form only (`estatehub.warehouse.redact`).
 """
@@ -17,14 +16,16 @@ Buyers are stored by keyed hash and masked form only (`estatehub.warehouse.redac
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, select
 
 from connectors.trading_network.records import SOURCE, Contract, QuarantineItem
+from estatehub.pii import PiiHasher
+from estatehub.sync.stream import Batch, BatchCounts, Stream, load_records
 from estatehub.trading_network.tables import (
     stg_tn_contract,
     stg_tn_contract_buyer,
@@ -33,17 +34,7 @@ from estatehub.trading_network.tables import (
 )
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
-from estatehub.warehouse.etl import (
-    Received,
-    bulk_execute,
-    bulk_insert,
-    insert_raw,
-    quarantine,
-    quarantine_rows,
-    raw_rows,
-    resolve_quarantined,
-    upsert_statement,
-)
+from estatehub.warehouse.etl import bulk_insert, stage_newest
 from estatehub.warehouse.redact import (
     ID_NUMBER,
     PHONE,
@@ -145,21 +136,13 @@ class StagedContract:
     state_changes: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class BatchCounts:
-    fetched: int
-    loaded: int
-    quarantined: int
-    max_updated_at: datetime | None
-
-
 def _utc(value: datetime | None, name: str) -> datetime | None:
     if value is not None and (value.tzinfo is None or value.utcoffset() is None):
         raise ValueError(f"{name}: expected a timezone-aware time, got the naive {value.isoformat()}")
     return value
 
 
-def stage_contract(warehouse: Warehouse, contract: Contract, *, payload_hash: str) -> StagedContract:
+def stage_contract(contract: Contract, *, payload_hash: str, hasher: PiiHasher) -> StagedContract:
     """The staging rows of one contract; `ValueError` when a value cannot be stored exactly."""
     house = contract.house
     cancellation = contract.cancellation
@@ -204,7 +187,6 @@ def stage_contract(warehouse: Warehouse, contract: Contract, *, payload_hash: st
         "payload_hash": payload_hash,
     }
     staged = StagedContract(header)
-    hasher = warehouse.hasher
     for seq, buyer in enumerate(contract.buyers, start=1):
         staged.buyers.append(
             {
@@ -248,152 +230,78 @@ def stage_contract(warehouse: Warehouse, contract: Contract, *, payload_hash: st
     return staged
 
 
-@dataclass(slots=True)
-class PreparedBatch:
-    """A batch turned into rows, ready to write: everything but the I/O (so it can run in the
-    read-ahead thread while the previous batch is being written)."""
+class ContractSource(Protocol):
+    """What the sync needs of a trading-network client (`connectors.trading_network.client`)."""
 
-    run_id: str
-    fetched_at: datetime
-    fetched: int
-    raw: list[dict[str, Any]]
-    quarantine: list[dict[str, Any]]
-    contracts: list[StagedContract]
-    max_updated_at: datetime | None
-
-    @property
-    def good_versions(self) -> dict[str, datetime]:
-        return {staged.contract["contract_no"]: staged.contract["updated_at"] for staged in self.contracts}
+    def iter_contracts(self, updated_since: datetime | None) -> Iterator[Contract | QuarantineItem]: ...
 
 
-def prepare_batch(
-    warehouse: Warehouse, records: Sequence[Contract | QuarantineItem], *, run_id: str, fetched_at: datetime
-) -> PreparedBatch:
-    """Hash, redact and type one batch of records (no I/O)."""
-    hasher = warehouse.hasher
-    received: list[Received] = []
-    bad: list[tuple[int, Received]] = []
-    good: dict[str, tuple[int, StagedContract]] = {}  # contract_no → (position, newest version)
-    max_updated_at: datetime | None = None
+class ContractStream(Stream[Contract, StagedContract]):
+    """The network's contracts: keyed by contract number, versioned by `updated_at`."""
 
-    for position, record in enumerate(records):
-        if isinstance(record, QuarantineItem):
-            item = Received.of(
-                hasher,
-                source=record.source,
-                entity=record.entity,
-                record_key=record.key,
-                payload=record.payload,
-                updated_at=record.updated_at,
-                reason=record.reason,
-            )
-            bad.append((position, item))
-        elif isinstance(record, Contract):
-            item = Received.of(
-                hasher,
-                source=SOURCE,
-                entity=ENTITY,
-                record_key=record.contract_no,
-                payload=record.payload,
-                updated_at=record.updated_at,
-                shape=CONTRACT_PAYLOAD,
-            )
-            try:
-                staged = stage_contract(warehouse, record, payload_hash=item.payload_hash)
-            except (ValueError, TypeError) as exc:
-                item = item.quarantined(f"contract {record.contract_no}: the warehouse cannot store it exactly: {exc}")
-                bad.append((position, item))
-            else:
-                current = good.get(record.contract_no)
-                if current is None or record.updated_at >= current[1].contract["updated_at"]:
-                    good[record.contract_no] = (position, staged)
-        else:
-            raise TypeError(f"expected a Contract or a QuarantineItem, got {type(record).__name__}")
-        received.append(item)
-        if item.updated_at is not None and (max_updated_at is None or item.updated_at > max_updated_at):
-            max_updated_at = item.updated_at
+    source = SOURCE
+    name = STREAM
+    entity = ENTITY
+    record_type = Contract
+    shape = CONTRACT_PAYLOAD
 
-    return PreparedBatch(
-        run_id=run_id,
-        fetched_at=fetched_at,
-        fetched=len(records),
-        raw=raw_rows(hasher, received, run_id=run_id, fetched_at=fetched_at),
-        quarantine=quarantine_rows(
-            hasher,
-            [item for _, item in bad],
-            run_id=run_id,
-            seen_at=fetched_at,
-            resolved=_superseded_in_batch(bad, good),
-        ),
-        contracts=[staged for _, staged in good.values()],
-        max_updated_at=max_updated_at,
-    )
+    def __init__(self, client: ContractSource | None = None) -> None:
+        self.client = client
 
+    def fetch(self, since: datetime | None) -> Iterator[Contract | QuarantineItem]:
+        if self.client is None:
+            raise ValueError("expected a trading-network client to fetch from, got none")
+        return self.client.iter_contracts(since)
 
-def write_batch(conn: Connection, batch: PreparedBatch, *, batch_id: str) -> BatchCounts:
-    """Write a prepared batch (raw, quarantine, staging, core) inside the caller's transaction."""
-    insert_raw(conn, batch.raw)
-    resolve_quarantined(conn, SOURCE, ENTITY, batch.good_versions, resolved_at=batch.fetched_at)
-    quarantine(conn, batch.quarantine)
-    loaded, replacing = _stage(conn, batch.contracts, run_id=batch.run_id, batch_id=batch_id, at=batch.fetched_at)
-    if loaded:
-        build_core(conn, batch_id, replacing=replacing)
-    return BatchCounts(
-        fetched=batch.fetched,
-        loaded=loaded,
-        quarantined=sum(row["seen_count"] for row in batch.quarantine),
-        max_updated_at=batch.max_updated_at,
-    )
+    def key(self, record: Contract) -> str:
+        return record.contract_no
+
+    def version(self, record: Contract) -> datetime:
+        return record.updated_at
+
+    def stage(self, record: Contract, *, payload_hash: str, hasher: PiiHasher) -> StagedContract:
+        return stage_contract(record, payload_hash=payload_hash, hasher=hasher)
+
+    def write(self, conn: Connection, staged: list[StagedContract], batch: Batch) -> int:
+        loaded, replacing = _stage(conn, staged, batch)
+        if loaded:
+            build_core(conn, batch.batch_id, replacing=replacing)
+        return loaded
 
 
 def load_batch(
     conn: Connection,
     warehouse: Warehouse,
-    records: Sequence[Contract | QuarantineItem],
+    records: list[Contract | QuarantineItem],
     *,
     run_id: str,
     batch_id: str,
     fetched_at: datetime,
 ) -> BatchCounts:
-    """Prepare and write one batch of records inside the caller's transaction."""
-    return write_batch(conn, prepare_batch(warehouse, records, run_id=run_id, fetched_at=fetched_at), batch_id=batch_id)
+    """Load one batch of records inside the caller's transaction, without a run or a cursor (tests, benchmarks)."""
+    return load_records(
+        conn, ContractStream(), warehouse.hasher, records, run_id=run_id, batch_id=batch_id, fetched_at=fetched_at
+    )
 
 
-def _superseded_in_batch(bad: list[tuple[int, Received]], good: dict[str, tuple[int, StagedContract]]) -> set[str]:
-    """Payload hashes of bad records followed, later in the same batch, by a good version as new or newer."""
-    superseded = set()
-    for position, item in bad:
-        if item.source != SOURCE or item.entity != ENTITY or item.record_key not in good:
-            continue
-        good_position, staged = good[item.record_key]
-        if good_position > position and (item.updated_at is None or item.updated_at <= staged.contract["updated_at"]):
-            superseded.add(item.payload_hash)
-    return superseded
-
-
-def _stage(
-    conn: Connection, contracts: list[StagedContract], *, run_id: str, batch_id: str, at: datetime
-) -> tuple[int, bool]:
+def _stage(conn: Connection, contracts: list[StagedContract], batch: Batch) -> tuple[int, bool]:
     """Upsert the batch's contracts into staging: (how many were accepted — not older than staged —,
     whether any of them replaced an earlier version)."""
-    if not contracts:
-        return 0, False
     header = stg_tn_contract
     numbers = [staged.contract["contract_no"] for staged in contracts]
     replacing = conn.execute(select(header.c.contract_no).where(header.c.contract_no.in_(numbers)).limit(1)).first()
-    bulk_execute(
+    accepted = stage_newest(
         conn,
-        "stg_tn_contract:upsert",
-        lambda c: upsert_statement(
-            c, header, ["contract_no"], where=lambda excluded: excluded.updated_at >= header.c.updated_at
-        ),
-        [{**staged.contract, "batch_id": batch_id, "run_id": run_id, "loaded_at": at} for staged in contracts],
+        header,
+        ["contract_no"],
+        [{**staged.contract, "run_id": batch.run_id, "loaded_at": batch.fetched_at} for staged in contracts],
+        version="updated_at",
+        batch_id=batch.batch_id,
     )
-    accepted = set(conn.execute(select(header.c.contract_no).where(header.c.batch_id == batch_id)).scalars())
     if not accepted:
         return 0, False
     if replacing is not None:  # a first load has no earlier children to remove
-        batch_contracts = select(header.c.contract_no).where(header.c.batch_id == batch_id)
+        batch_contracts = select(header.c.contract_no).where(header.c.batch_id == batch.batch_id)
         for table in _CHILD_TABLES:
             conn.execute(delete(table).where(table.c.contract_no.in_(batch_contracts)))
     kept = [staged for staged in contracts if staged.contract["contract_no"] in accepted]
@@ -403,7 +311,7 @@ def _stage(
         (stg_tn_state_change, [row for staged in kept for row in staged.state_changes]),
     ):
         for row in rows:
-            row["batch_id"] = batch_id
+            row["batch_id"] = batch.batch_id
         bulk_insert(conn, table, rows)
     return len(accepted), replacing is not None
 

@@ -70,6 +70,33 @@ def insert_ignore_statement(conn: Connection, table: Table, key: Sequence[str]) 
     return insert(table).on_conflict_do_nothing(index_elements=list(key))
 
 
+def stage_newest(
+    conn: Connection,
+    table: Table,
+    key: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    version: str,
+    batch_id: str,
+    accepted: str | None = None,
+) -> set[Any]:
+    """Upsert a batch's staging rows by `key`, never replacing a stored row by an older version (the
+    `version` column: an equal version replaces, so a re-read gives the same row). Each row gets
+    `batch_id`; returns the values of column `accepted` (default the last key column) of the rows this
+    batch now holds — the ones that were not older than what was staged."""
+    if not rows:
+        return set()
+    column = table.c[version]
+    bulk_execute(
+        conn,
+        f"{table.name}:stage_newest",
+        lambda c: upsert_statement(c, table, key, where=lambda excluded: excluded[version] >= column),
+        [{**row, "batch_id": batch_id} for row in rows],
+    )
+    accepted_column = table.c[accepted or key[-1]]
+    return set(conn.execute(select(accepted_column).where(table.c.batch_id == batch_id)).scalars())
+
+
 # -- runs ----------------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from connectors.ledger import LedgerClient
 from connectors.trading_network.parse import parse_contract
-from estatehub.ledger.sync import LedgerSyncSettings, sync_ledger
+from estatehub.ledger.sync import sync_ledger
 from estatehub.ledger.tables import (
     core_deposit,
     core_invoice,
@@ -23,12 +23,13 @@ from estatehub.ledger.tables import (
     core_voucher,
     core_voucher_line,
 )
+from estatehub.settings import SyncSettings
 from estatehub.trading_network.load import load_batch
 from estatehub.warehouse import Warehouse
 from sandbox.ledger.server import LedgerServer
 from sandbox.world import contract_as_of, open_world
 
-SETTINGS = LedgerSyncSettings(batch_size=400)
+SETTINGS = SyncSettings(batch_size=400)
 WORLD_END = datetime(2026, 6, 30, 15, 59, 59, tzinfo=UTC)
 
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 
 from estatehub.settings import SyncSettings
+from estatehub.sync.batches import batches
 from estatehub.sync.errors import QuarantineThresholdExceeded
-from estatehub.sync.runs import SyncResult, batches, check_quarantine_threshold
+from estatehub.sync.runs import SyncResult, check_quarantine_threshold
 
 
 def numbers(count: int, closed: list[bool], fail_at: int | None = None):

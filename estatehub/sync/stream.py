@@ -1,0 +1,333 @@
+"""The one stream runner: every source's records reach the warehouse through `run_stream`.
+
+    result = run_stream(stream, warehouse, settings=settings.TRADING_NETWORK_SYNC)            # incremental
+    result = run_stream(stream, warehouse, settings=settings.TRADING_NETWORK_SYNC, full=True)
+
+A source plugs in a `Stream` (the trading network's contracts, a bank's loans, each of the ledger's
+forms): where its cursor and runs are kept (`source`, `name`), what it fetches (`fetch`), how a record
+is keyed and versioned (`key`, `version`), how it becomes staging rows (`stage`, no I/O) and how those
+rows are written (`write`, inside the batch's transaction). Everything else is here, once:
+
+1. the cursor: `since` = None for a full or first run, else cursor − `look_back` (the sources'
+   `updated_since` is inclusive), so a change written late at the cursor's second is not lost;
+2. the run record (`etl_run`, running);
+3. the records in batches of `settings.batch_size`, prepared (hashed, redacted, typed; a bad record
+   quarantined with its reason; of two versions of one key the newer kept) in a read-ahead thread
+   while the previous batch is written; each batch is ONE transaction: raw records, quarantine (open
+   entries of a key that now arrives readable resolved), the source's staging and core writes, the
+   run's counters and the cursor (max(old, newest version in the batch)). A kill at any point leaves
+   the last committed batch and its cursor; the re-run fetches from there again and, rows being
+   upserted by key and never older over newer (`stage_newest`), gives the same warehouse;
+4. the source's `after` step (its own transaction: relinking what could not be linked before);
+5. the run marked succeeded with its counts — or failed with `QuarantineThresholdExceeded` when the
+   share of quarantined records is above the threshold (the good records stay committed). Any
+   exception marks the run failed (in its own transaction) and propagates, so Airflow retries.
+
+Memory does not grow with the number of records: at most three batches are held (one being written,
+one handed over, one being fetched by the read-ahead thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import Connection
+
+from connectors.records import QuarantineItem
+from estatehub.pii import PiiHasher
+from estatehub.settings import SyncSettings
+from estatehub.sync.batches import batches
+from estatehub.sync.runs import SyncResult, check_quarantine_threshold, new_run_id
+from estatehub.warehouse.engine import Warehouse
+from estatehub.warehouse.etl import (
+    FAILED,
+    FULL,
+    INCREMENTAL,
+    SUCCEEDED,
+    Received,
+    add_run_counts,
+    advance_cursor,
+    finish_run,
+    insert_raw,
+    quarantine,
+    quarantine_rows,
+    raw_rows,
+    read_cursor,
+    resolve_quarantined,
+    start_run,
+    utcnow,
+)
+from estatehub.warehouse.redact import PayloadShape
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")  # a source's record, as its connector yields it
+S = TypeVar("S")  # a record's staging rows, as the source's `stage` makes them
+
+PROGRESS_EVERY_BATCHES = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Where a batch's rows are written from: its id (`<run id>:<n>`), its run and when it was fetched."""
+
+    batch_id: str
+    run_id: str
+    fetched_at: datetime
+
+
+class Stream(ABC, Generic[R, S]):
+    """One stream of one source, as the runner needs it. Subclasses set the class attributes and
+    answer one question per method."""
+
+    source: ClassVar[str] | str  # `etl_sync_state.source` and `etl_run.source`; raw records' source
+    name: ClassVar[str] | str  # the stream: `contracts`, `loans`, `vouchers`, ...
+    entity: ClassVar[str] | str  # raw records' and quarantine entries' entity
+    record_type: ClassVar[type | tuple[type, ...]]
+    shape: ClassVar[PayloadShape | None] = None  # the payload's known shape, for fast redaction
+
+    @abstractmethod
+    def fetch(self, since: datetime | None) -> Iterable[Any]:
+        """The records changed since `since` (None: all), each a `record_type` or a `QuarantineItem`."""
+
+    @abstractmethod
+    def key(self, record: R) -> str:
+        """The record's key: one current version per key is staged."""
+
+    @abstractmethod
+    def version(self, record: R) -> datetime:
+        """When the record last changed at the source: the cursor, and newer-over-older."""
+
+    def payload(self, record: R) -> Any:
+        """The record as received, for the raw layer."""
+        return record.payload  # type: ignore[attr-defined]
+
+    @abstractmethod
+    def stage(self, record: R, *, payload_hash: str, hasher: PiiHasher) -> S:
+        """The record's staging rows (no I/O); `ValueError` or `TypeError` quarantines the record."""
+
+    @abstractmethod
+    def write(self, conn: Connection, staged: list[S], batch: Batch) -> int:
+        """Write a batch's staged records to staging and core, inside the batch's transaction; returns
+        how many were loaded (an older version than the one staged is not)."""
+
+    def after(self, conn: Connection, *, run_id: str) -> None:  # noqa: B027 - optional, does nothing by default
+        """After the last batch, in its own transaction: what depends on every batch (relinking)."""
+
+
+@dataclass(slots=True)
+class PreparedBatch(Generic[S]):
+    """A batch turned into rows, ready to write: everything but the I/O."""
+
+    fetched_at: datetime
+    fetched: int
+    raw: list[dict[str, Any]]
+    quarantine: list[dict[str, Any]]
+    staged: list[S]
+    versions: dict[str, datetime]  # key → version of each staged record
+    cursor: datetime | None  # the newest version of the batch, bad records included
+
+    @property
+    def quarantined(self) -> int:
+        return sum(row["seen_count"] for row in self.quarantine)
+
+
+def prepare_batch(
+    stream: Stream[R, S], hasher: PiiHasher, records: list[Any], *, run_id: str, fetched_at: datetime
+) -> PreparedBatch[S]:
+    """Hash, redact and type one batch of records (no I/O; runs in the read-ahead thread).
+
+    Of two versions of one key in the batch the newer is staged; a bad record followed later in the
+    batch by a good version as new or newer is recorded as resolved at once.
+    """
+    received: list[Received] = []
+    bad: list[tuple[int, Received]] = []
+    good: dict[str, tuple[int, datetime, S]] = {}  # key → (position, version, staged rows)
+    cursor: datetime | None = None
+    for position, record in enumerate(records):
+        if isinstance(record, QuarantineItem):
+            item = Received.of(
+                hasher,
+                source=record.source,
+                entity=record.entity,
+                record_key=record.key,
+                payload=record.payload,
+                updated_at=record.updated_at,
+                reason=record.reason,
+            )
+            bad.append((position, item))
+        elif isinstance(record, stream.record_type):
+            key, version = stream.key(record), stream.version(record)
+            aware = version.tzinfo is not None and version.utcoffset() is not None
+            item = Received.of(
+                hasher,
+                source=stream.source,
+                entity=stream.entity,
+                record_key=key,
+                payload=stream.payload(record),
+                updated_at=version if aware else None,
+                shape=stream.shape,
+            )
+            try:
+                if not aware:
+                    raise ValueError(f"expected a timezone-aware time of the last change, got the naive {version}")
+                staged = stream.stage(record, payload_hash=item.payload_hash, hasher=hasher)
+            except (ValueError, TypeError) as exc:
+                item = item.quarantined(f"{stream.entity} {key}: the warehouse cannot store it exactly: {exc}")
+                bad.append((position, item))
+            else:
+                current = good.get(key)
+                if current is None or version >= current[1]:
+                    good[key] = (position, version, staged)
+        else:
+            raise TypeError(f"expected a {stream.record_type} or a QuarantineItem, got {type(record).__name__}")
+        received.append(item)
+        if item.updated_at is not None and (cursor is None or item.updated_at > cursor):
+            cursor = item.updated_at
+    superseded = {
+        item.payload_hash
+        for position, item in bad
+        if item.source == stream.source
+        and item.entity == stream.entity
+        and item.record_key in good
+        and good[item.record_key][0] > position
+        and (item.updated_at is None or item.updated_at <= good[item.record_key][1])
+    }
+    return PreparedBatch(
+        fetched_at=fetched_at,
+        fetched=len(records),
+        raw=raw_rows(hasher, received, run_id=run_id, fetched_at=fetched_at),
+        quarantine=quarantine_rows(
+            hasher, [item for _, item in bad], run_id=run_id, seen_at=fetched_at, resolved=superseded
+        ),
+        staged=[staged for _, _, staged in good.values()],
+        versions={key: version for key, (_, version, _) in good.items()},
+        cursor=cursor,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCounts:
+    fetched: int
+    loaded: int
+    quarantined: int
+    cursor: datetime | None
+
+
+def write_batch(conn: Connection, stream: Stream[R, S], prepared: PreparedBatch[S], batch: Batch) -> BatchCounts:
+    """Write a prepared batch inside the caller's transaction: raw, quarantine, then the source's rows."""
+    insert_raw(conn, prepared.raw)
+    resolve_quarantined(conn, stream.source, stream.entity, prepared.versions, resolved_at=prepared.fetched_at)
+    quarantine(conn, prepared.quarantine)
+    loaded = stream.write(conn, prepared.staged, batch) if prepared.staged else 0
+    return BatchCounts(prepared.fetched, loaded, prepared.quarantined, prepared.cursor)
+
+
+def load_records(
+    conn: Connection,
+    stream: Stream[R, S],
+    hasher: PiiHasher,
+    records: list[Any],
+    *,
+    run_id: str,
+    batch_id: str,
+    fetched_at: datetime,
+) -> BatchCounts:
+    """Prepare and write one batch of records inside the caller's transaction (no run, no cursor)."""
+    prepared = prepare_batch(stream, hasher, records, run_id=run_id, fetched_at=fetched_at)
+    return write_batch(conn, stream, prepared, Batch(batch_id, run_id, fetched_at))
+
+
+def run_stream(
+    stream: Stream[R, S],
+    warehouse: Warehouse,
+    *,
+    settings: SyncSettings,
+    full: bool = False,
+    run_id: str | None = None,
+    read_ahead: bool = True,
+) -> SyncResult:
+    """Bring one stream into the warehouse; see the module doc for the steps.
+
+    Raises `QuarantineThresholdExceeded` (after committing the good records) when too many records
+    were bad, `PiiKeyMismatch` when the PII key is not the warehouse's, and whatever the source or
+    the database raised otherwise — always after marking the run failed.
+    """
+    started = time.monotonic()
+    label = f"{stream.source}/{stream.name}"
+    run_id = run_id or new_run_id(stream.source)
+    warehouse.prepare()
+    engine = warehouse.engine
+    cursor = read_cursor(engine, stream.source, stream.name)
+    since = None if full or cursor is None else cursor - settings.look_back
+    mode = FULL if since is None else INCREMENTAL
+    start_run(engine, run_id=run_id, source=stream.source, stream=stream.name, mode=mode, since_at=since)
+    log.info("sync %s: %s run %s, changed since %s", label, mode, run_id, since.isoformat() if since else "the start")
+
+    fetched = loaded = quarantined = count = 0
+    try:
+        hasher = warehouse.hasher
+
+        def prepare(records: list[Any]) -> PreparedBatch[S]:
+            return prepare_batch(stream, hasher, records, run_id=run_id, fetched_at=utcnow())
+
+        # closing(): on an error the read-ahead thread is stopped before the run is marked failed
+        with closing(batches(stream.fetch(since), settings.batch_size, prepare, read_ahead=read_ahead)) as prepared:
+            for count, batch in enumerate(prepared, start=1):
+                with warehouse.begin() as conn:
+                    counts = write_batch(conn, stream, batch, Batch(f"{run_id}:{count:06d}", run_id, batch.fetched_at))
+                    add_run_counts(
+                        conn, run_id, fetched=counts.fetched, loaded=counts.loaded, quarantined=counts.quarantined
+                    )
+                    if counts.cursor is not None:
+                        advance_cursor(conn, stream.source, stream.name, counts.cursor, run_id)
+                fetched += counts.fetched
+                loaded += counts.loaded
+                quarantined += counts.quarantined
+                if counts.cursor is not None and (cursor is None or counts.cursor > cursor):
+                    cursor = counts.cursor
+                if count % PROGRESS_EVERY_BATCHES == 0:
+                    log.info(
+                        "sync %s: %d batches, fetched %d, loaded %d, quarantined %d",
+                        label,
+                        count,
+                        fetched,
+                        loaded,
+                        quarantined,
+                    )
+        with warehouse.begin() as conn:
+            stream.after(conn, run_id=run_id)
+        result = SyncResult(
+            run_id=run_id,
+            mode=mode,
+            since=since,
+            fetched=fetched,
+            loaded=loaded,
+            quarantined=quarantined,
+            cursor=cursor,
+            batches=count,
+            seconds=time.monotonic() - started,
+        )
+        check_quarantine_threshold(result, settings)
+        finish_run(engine, run_id, status=SUCCEEDED, message=result.summary())
+    except BaseException as exc:
+        _mark_failed(warehouse, label, run_id, exc)
+        raise
+    log.info("sync %s: %s", label, result.summary())
+    return result
+
+
+def _mark_failed(warehouse: Warehouse, label: str, run_id: str, exc: BaseException) -> None:
+    message = f"{type(exc).__name__}: {exc}"
+    try:
+        finish_run(warehouse.engine, run_id, status=FAILED, message=message)
+    except Exception:
+        log.exception("sync %s: could not mark run %s failed", label, run_id)
+    log.error("sync %s: run %s failed: %s", label, run_id, message)
