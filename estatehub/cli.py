@@ -127,6 +127,40 @@ def cmd_contracts_in_state(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.sync.quarantine import list_quarantined
+
+    warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
+    entries = list_quarantined(warehouse.engine, source=args.source, include_closed=args.all, limit=args.limit)
+    print(f"{len(entries)} {'quarantined' if args.all else 'open quarantined'} records (newest first)")
+    for e in entries:
+        state = "dismissed" if e.dismissed_at else "resolved" if e.resolved_at else "open"
+        print(
+            f"  #{e.quarantine_id}  {e.source}/{e.entity}  {e.record_key or '(no key)'}  {state}, seen {e.seen_count}x "
+            f"since {e.first_seen_at:%Y-%m-%d %H:%M} UTC: {e.reason[:200]}"
+        )
+    return 0
+
+
+def cmd_quarantine_dismiss(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.sync.quarantine import dismiss
+
+    warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
+    try:
+        done = dismiss(warehouse.engine, args.ids, by=args.by, note=args.note)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    left = sorted(set(args.ids) - set(done))
+    print(f"dismissed {len(done)}: {', '.join(f'#{i}' for i in done) or 'none'}")
+    if left:
+        print(f"not open (unknown, resolved or dismissed already): {', '.join(f'#{i}' for i in left)}")
+    return 0 if done else 1
+
+
 # -- sync ------------------------------------------------------------------------------------------
 
 
@@ -220,6 +254,23 @@ def build_parser() -> argparse.ArgumentParser:
     in_state.add_argument("--limit", type=_positive_int, default=20, help="rows to print (default 20)")
     in_state.add_argument("--url", help="warehouse SQLAlchemy URL")
     in_state.set_defaults(func=cmd_contracts_in_state)
+
+    quarantine = commands.add_parser("quarantine", help="records the syncs could not accept")
+    quarantine_cmds = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="SUBCOMMAND")
+    q_list = quarantine_cmds.add_parser("list", help="the open quarantined records, newest first, with their reasons")
+    q_list.add_argument("--source", help="only this source, e.g. trading_network, bank_icbc, finance_ledger")
+    q_list.add_argument("--all", action="store_true", help="resolved and dismissed records too")
+    q_list.add_argument("--limit", type=_positive_int, default=50, help="records to print (default 50)")
+    q_list.add_argument("--url", help="warehouse SQLAlchemy URL")
+    q_list.set_defaults(func=cmd_quarantine_list)
+    q_dismiss = quarantine_cmds.add_parser(
+        "dismiss", help="let quarantined records go: they are kept but no longer fetched again"
+    )
+    q_dismiss.add_argument("ids", type=_positive_int, nargs="+", help="quarantine ids (#N in `quarantine list`)")
+    q_dismiss.add_argument("--by", required=True, help="who dismisses them")
+    q_dismiss.add_argument("--note", required=True, help="why (kept with the records)")
+    q_dismiss.add_argument("--url", help="warehouse SQLAlchemy URL")
+    q_dismiss.set_defaults(func=cmd_quarantine_dismiss)
 
     sync = commands.add_parser("sync", help="run a sync once (the same code as the Airflow task)")
     sync_cmds = sync.add_subparsers(dest="sync_command", required=True, metavar="SOURCE")

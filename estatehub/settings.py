@@ -41,6 +41,14 @@ class SyncSettings:
     quarantine_threshold: float = 0.05
     # a run that fetched fewer records than this never fails on the threshold alone
     quarantine_min_records: int = 20
+    # how long a second sync of the same stream waits for the first to finish before it gives up
+    lock_wait: timedelta = timedelta(0)
+    # an incremental run becomes a full one when the last full run started longer ago than this, so
+    # that a record the source never listed as changed again is not missing for good (None: never)
+    full_every: timedelta | None = timedelta(days=7)
+    # quarantined records asked for again by key on each incremental run (oldest first), until they
+    # load or a person dismisses them (`estatehub quarantine dismiss`)
+    refetch_limit: int = 500
 
 
 # the trading network's contracts: every contract becomes about twenty rows, so large batches pay

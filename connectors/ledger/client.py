@@ -262,6 +262,19 @@ class LedgerClient:
                 )
             last = page_last
 
+    def iter_rows(
+        self, form_id: str, ids: Sequence[int], *, chunk: int = 200
+    ) -> Iterator[VoucherLine | Receipt | Refund | Invoice | QuarantineItem]:
+        """The rows of a form with these ids (a voucher form's entry ids), whatever their modification date,
+        `chunk` ids per query."""
+        numbers = sorted({int(value) for value in ids})
+        if any(number < 0 for number in numbers):
+            raise ValueError(f"expected row ids of form {form_id} that are whole numbers of 0 or more")
+        id_key = ID_FIELD[form_id]
+        for start in range(0, len(numbers), chunk):
+            part = numbers[start : start + chunk]
+            yield from self.iter_form(form_id, extra_filter=f"{id_key} in ({','.join(map(str, part))})")
+
     def iter_vouchers(self, modified_since: datetime | None = None) -> Iterator[VoucherLine | QuarantineItem]:
         """Voucher lines (GL_VOUCHER entries), voided and red ones included."""
         return self.iter_form(VOUCHER, modified_since=modified_since)  # type: ignore[return-value]

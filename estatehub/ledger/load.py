@@ -170,6 +170,8 @@ class LedgerSource(Protocol):
 
     def iter_form(self, form_id: str, *, modified_since: datetime | None = None) -> Iterator[Any]: ...
 
+    def iter_rows(self, form_id: str, ids: list[int]) -> Iterator[Any]: ...
+
 
 class FormStream(Stream[LedgerRecord, dict[str, Any]]):
     """One form of the ledger: rows keyed by their id, versioned by `FModifyDate`."""
@@ -189,6 +191,13 @@ class FormStream(Stream[LedgerRecord, dict[str, Any]]):
         if self.client is None:
             raise ValueError("expected a ledger client to fetch from, got none")
         return self.client.iter_form(self.form, modified_since=since)
+
+    def refetch(self, keys: list[str]) -> Iterator[Any]:
+        """The quarantined rows of the form again, by id (keys that are not ids are left to the full run)."""
+        if self.client is None:
+            raise ValueError("expected a ledger client to fetch from, got none")
+        ids = sorted(int(key) for key in keys if key.isdigit())
+        return self.client.iter_rows(self.form, ids)
 
     def key(self, record: LedgerRecord) -> str:
         return str(record.key)

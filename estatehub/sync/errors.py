@@ -1,7 +1,8 @@
 """Errors of the sync jobs.
 
 SyncError
-└── QuarantineThresholdExceeded   too many bad records in one run (the good ones are loaded)
+├── QuarantineThresholdExceeded   too many bad records in one run (the good ones are loaded)
+└── SyncAlreadyRunning            another sync of the same stream holds its lock
 """
 
 from __future__ import annotations
@@ -26,3 +27,7 @@ class QuarantineThresholdExceeded(SyncError):
         super().__init__(message)
         self.result = result
         self.threshold = threshold
+
+
+class SyncAlreadyRunning(SyncError):
+    """Another sync of the same stream is running (it holds the stream's lock); the message names it."""

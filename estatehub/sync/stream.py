@@ -8,10 +8,16 @@ forms): where its cursor and runs are kept (`source`, `name`), what it fetches (
 is keyed and versioned (`key`, `version`), how it becomes staging rows (`stage`, no I/O) and how those
 rows are written (`write`, inside the batch's transaction). Everything else is here, once:
 
+0. the stream's lock (`estatehub.sync.lock`): one run of a stream at a time; a second one waits up to
+   `lock_wait`, then stops with `SyncAlreadyRunning`. Holding it, the runner marks every other run of
+   the stream still `running` as `abandoned` (its process died: SIGKILL, a lost worker);
 1. the cursor: `since` = None for a full or first run, else cursor − `look_back` (the sources'
-   `updated_since` is inclusive), so a change written late at the cursor's second is not lost;
+   `updated_since` is inclusive), so a change written late at the cursor's second is not lost. An
+   incremental run becomes full when the last full run started longer ago than `full_every`;
 2. the run record (`etl_run`, running);
-3. the records in batches of `settings.batch_size`, prepared (hashed, redacted, typed; a bad record
+3. the records changed since `since` and, on an incremental run, the records still quarantined
+   (asked for again by key where the source can, `Stream.refetch`, until they load or a person
+   dismisses them), in batches of `settings.batch_size`, prepared (hashed, redacted, typed; a bad record
    quarantined with its reason; of two versions of one key the newer kept) in a read-ahead thread
    while the previous batch is written; each batch is ONE transaction: raw records, quarantine (open
    entries of a key that now arrives readable resolved), the source's staging and core writes, the
@@ -29,21 +35,23 @@ one handed over, one being fetched by the read-ahead thread).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, func, select
 
 from connectors.records import QuarantineItem
 from estatehub.pii import PiiHasher
 from estatehub.settings import SyncSettings
 from estatehub.sync.batches import batches
+from estatehub.sync.lock import abandon_stale_runs, stream_lock
 from estatehub.sync.runs import SyncResult, check_quarantine_threshold, new_run_id
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import (
@@ -65,6 +73,7 @@ from estatehub.warehouse.etl import (
     utcnow,
 )
 from estatehub.warehouse.redact import PayloadShape
+from estatehub.warehouse.tables import etl_quarantine, etl_run
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +126,12 @@ class Stream(ABC, Generic[R, S]):
     def write(self, conn: Connection, staged: list[S], batch: Batch) -> int:
         """Write a batch's staged records to staging and core, inside the batch's transaction; returns
         how many were loaded (an older version than the one staged is not)."""
+
+    def refetch(self, keys: list[str]) -> Iterable[Any] | None:
+        """The current version of each quarantined record of `keys`, where the source can be asked by
+        key (a detail endpoint, a filter by id); None where it cannot (the periodic full run reads
+        them again instead)."""
+        return None
 
     def after(self, conn: Connection, *, run_id: str) -> None:  # noqa: B027 - optional, does nothing by default
         """After the last batch, in its own transaction: what depends on every batch (relinking)."""
@@ -261,11 +276,39 @@ def run_stream(
     the database raised otherwise — always after marking the run failed.
     """
     started = time.monotonic()
-    label = f"{stream.source}/{stream.name}"
     run_id = run_id or new_run_id(stream.source)
     warehouse.prepare()
+    with stream_lock(warehouse, stream.source, stream.name, run_id, wait=settings.lock_wait):
+        return _run_locked(
+            stream, warehouse, settings=settings, full=full, run_id=run_id, read_ahead=read_ahead, started=started
+        )
+
+
+def _run_locked(
+    stream: Stream[R, S],
+    warehouse: Warehouse,
+    *,
+    settings: SyncSettings,
+    full: bool,
+    run_id: str,
+    read_ahead: bool,
+    started: float,
+) -> SyncResult:
+    label = f"{stream.source}/{stream.name}"
     engine = warehouse.engine
+    with warehouse.begin() as conn:
+        abandoned = abandon_stale_runs(conn, stream.source, stream.name, run_id, utcnow())
+    if abandoned:
+        log.warning(
+            "sync %s: marked %d runs abandoned (their process ended unfinished): %s",
+            label,
+            len(abandoned),
+            ", ".join(abandoned),
+        )
     cursor = read_cursor(engine, stream.source, stream.name)
+    if not full and cursor is not None and _full_run_due(engine, stream, settings):
+        log.info("sync %s: no full run within %s: this run is a full one", label, settings.full_every)
+        full = True
     since = None if full or cursor is None else cursor - settings.look_back
     mode = FULL if since is None else INCREMENTAL
     start_run(engine, run_id=run_id, source=stream.source, stream=stream.name, mode=mode, since_at=since)
@@ -279,7 +322,10 @@ def run_stream(
             return prepare_batch(stream, hasher, records, run_id=run_id, fetched_at=utcnow())
 
         # closing(): on an error the read-ahead thread is stopped before the run is marked failed
-        with closing(batches(stream.fetch(since), settings.batch_size, prepare, read_ahead=read_ahead)) as prepared:
+        records = stream.fetch(since)
+        if mode == INCREMENTAL:
+            records = itertools.chain(records, _quarantined_again(stream, engine, settings.refetch_limit))
+        with closing(batches(records, settings.batch_size, prepare, read_ahead=read_ahead)) as prepared:
             for count, batch in enumerate(prepared, start=1):
                 with warehouse.begin() as conn:
                     counts = write_batch(conn, stream, batch, Batch(f"{run_id}:{count:06d}", run_id, batch.fetched_at))
@@ -322,6 +368,58 @@ def run_stream(
         raise
     log.info("sync %s: %s", label, result.summary())
     return result
+
+
+def _full_run_due(engine: Engine, stream: Stream[Any, Any], settings: SyncSettings) -> bool:
+    if settings.full_every is None:
+        return False
+    run = etl_run.c
+    with engine.connect() as conn:
+        # started, whatever became of it: a killed first load resumes from its cursor, as an increment
+        last_full = conn.execute(
+            select(func.max(run.started_at)).where(
+                run.source == stream.source, run.stream == stream.name, run.mode == FULL
+            )
+        ).scalar_one()
+    return last_full is None or utcnow() - last_full > settings.full_every
+
+
+def open_quarantined_keys(engine: Engine, source: str, entity: str, limit: int) -> list[str]:
+    """Keys of records still quarantined (not resolved by a good version, not dismissed), oldest first."""
+    q = etl_quarantine.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(q.record_key, func.min(q.first_seen_at).label("since"))
+            .where(
+                q.source == source,
+                q.entity == entity,
+                q.record_key.is_not(None),
+                q.resolved_at.is_(None),
+                q.dismissed_at.is_(None),
+            )
+            .group_by(q.record_key)
+            .order_by("since", q.record_key)
+            .limit(limit)
+        ).all()
+    return [row.record_key for row in rows]
+
+
+def _quarantined_again(stream: Stream[Any, Any], engine: Engine, limit: int) -> Iterator[Any]:
+    """The quarantined records of the stream, asked for again (lazily: after the changed ones)."""
+    keys = open_quarantined_keys(engine, stream.source, stream.entity, limit)
+    if not keys:
+        return
+    records = stream.refetch(keys)
+    if records is None:
+        log.info(
+            "sync %s/%s: %d records still quarantined; the next full run reads them again",
+            stream.source,
+            stream.name,
+            len(keys),
+        )
+        return
+    log.info("sync %s/%s: asking again for %d quarantined records", stream.source, stream.name, len(keys))
+    yield from records
 
 
 def _mark_failed(warehouse: Warehouse, label: str, run_id: str, exc: BaseException) -> None:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, select
 
+from connectors.trading_network.errors import BadRecord, ContractNotFound
 from connectors.trading_network.records import SOURCE, Contract, QuarantineItem
 from estatehub.pii import PiiHasher
 from estatehub.sync.stream import Batch, BatchCounts, Stream, load_records
@@ -235,6 +236,8 @@ class ContractSource(Protocol):
 
     def iter_contracts(self, updated_since: datetime | None) -> Iterator[Contract | QuarantineItem]: ...
 
+    def get_contract(self, contract_no: str) -> Contract: ...
+
 
 class ContractStream(Stream[Contract, StagedContract]):
     """The network's contracts: keyed by contract number, versioned by `updated_at`."""
@@ -252,6 +255,18 @@ class ContractStream(Stream[Contract, StagedContract]):
         if self.client is None:
             raise ValueError("expected a trading-network client to fetch from, got none")
         return self.client.iter_contracts(since)
+
+    def refetch(self, keys: list[str]) -> Iterator[Contract | QuarantineItem]:
+        """Each quarantined contract from the detail endpoint: its current version, still bad or not."""
+        if self.client is None:
+            raise ValueError("expected a trading-network client to fetch from, got none")
+        for contract_no in keys:
+            try:
+                yield self.client.get_contract(contract_no)
+            except BadRecord as exc:
+                yield exc.item
+            except ContractNotFound:
+                log.warning("quarantined contract %s is no longer on the network; it stays quarantined", contract_no)
 
     def key(self, record: Contract) -> str:
         return record.contract_no

@@ -27,6 +27,7 @@ INCREMENTAL = "incremental"
 RUNNING = "running"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
+ABANDONED = "abandoned"  # its process ended before it finished; marked by the next run of the stream
 MESSAGE_LIMIT = 4000
 RAW_KEY = ("source", "entity", "payload_hash")  # one row per distinct payload of an entity
 

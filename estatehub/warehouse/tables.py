@@ -67,7 +67,7 @@ etl_run = Table(
     Column("quarantined", BigInteger, nullable=False),
     Column("message", Text),
     CheckConstraint("mode in ('full', 'incremental')", name="ck_etl_run_mode"),
-    CheckConstraint("status in ('running', 'succeeded', 'failed')", name="ck_etl_run_status"),
+    CheckConstraint("status in ('running', 'succeeded', 'failed', 'abandoned')", name="ck_etl_run_status"),
     Index("ix_etl_run_source_stream_started_at", "source", "stream", "started_at"),
 )
 
@@ -104,6 +104,21 @@ etl_quarantine = Table(
     Column("last_seen_at", UtcDateTime, nullable=False),
     Column("seen_count", Integer, nullable=False),
     Column("resolved_at", UtcDateTime),
+    Column("dismissed_at", UtcDateTime),  # a person looked at it and let it go: no longer fetched again
+    Column("dismissed_by", String),
+    Column("dismiss_note", Text),
     UniqueConstraint("source", "entity", "payload_hash", name="uq_etl_quarantine_payload_hash"),
     Index("ix_etl_quarantine_record_key", "source", "entity", "record_key"),
+)
+
+etl_lock = Table(
+    "etl_lock",
+    metadata,
+    Column("source", String, nullable=False),
+    Column("stream", String, nullable=False),
+    Column("run_id", String, nullable=False),
+    Column("host", String, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("source", "stream", name="pk_etl_lock"),
 )

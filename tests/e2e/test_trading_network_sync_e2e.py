@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 from sqlalchemy import bindparam, create_engine, text
 
@@ -198,3 +199,33 @@ def test_a_sync_killed_with_sigkill_midway_and_run_again_equals_a_clean_run(tn_s
         engine.dispose()
         if not clean_url.startswith("sqlite"):
             drop_postgres_database(name)
+
+
+def test_contracts_quarantined_once_load_on_the_next_incremental_run(tn_server, world, make_warehouse):
+    set_clock(tn_server, LAST_DAY)
+    tn_server.faults.replace([{"kind": "malformed", "path": "/api/v1/contracts", "times": 6, "count": 1}])
+    warehouse = make_warehouse()
+    with _client(tn_server) as client:
+        first = sync_trading_network(client, warehouse, settings=SMALL_PAGES)
+    assert first.quarantined == 6
+    open_keys = "select record_key from etl_quarantine where resolved_at is null"
+    with warehouse.engine.connect() as conn:
+        keys = conn.execute(text(open_keys)).scalars().all()
+    keyed = [key for key in keys if key]
+    assert len(keys) == 6 and keyed, "the malformed contracts are kept, with their number where it could be read"
+
+    tn_server.faults.replace([])  # the network serves them well now; the listing does not show them as changed
+    with _client(tn_server) as client:
+        second = sync_trading_network(client, warehouse, settings=SMALL_PAGES)
+    assert second.mode == "incremental" and second.fetched < first.fetched / 2
+    with warehouse.engine.connect() as conn:
+        still_open = conn.execute(text(open_keys)).scalars().all()
+    assert still_open == [None] * (6 - len(keyed)), "every one with a number asked for again by number and loaded"
+    assert set(keyed) <= set(_contract_numbers(warehouse.engine))
+
+    # one whose number was lost is read again by the periodic full run
+    with _client(tn_server) as client:
+        sync_trading_network(
+            client, warehouse, settings=SyncSettings(page_size=25, batch_size=25, full_every=timedelta(0))
+        )
+    assert set(_contract_numbers(warehouse.engine)) == visible_contract_numbers(world, LAST_DAY)

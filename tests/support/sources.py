@@ -25,6 +25,7 @@ from sqlalchemy import Table, select
 
 from connectors.banks.records import Loan, StageEvent
 from connectors.ledger.records import Invoice, Receipt, Refund, VoucherLine
+from connectors.records import QuarantineItem
 from connectors.trading_network.records import Contract
 from estatehub.banks import tables as bank_tables
 from estatehub.banks.loans import LoanStream, sync_bank_loans
@@ -36,7 +37,7 @@ from estatehub.trading_network import tables as tn_tables
 from estatehub.trading_network.load import ContractStream
 from estatehub.trading_network.sync import sync_trading_network
 from estatehub.warehouse.engine import Warehouse
-from tests.support.trading_network_fakes import person_id_number, synthetic_contract
+from tests.support.trading_network_fakes import detail_of, person_id_number, synthetic_contract
 
 BANK = "icbc"
 CONTRACT_AT = datetime(2026, 5, 1, tzinfo=UTC)  # every synthetic contract exists by then
@@ -52,10 +53,14 @@ class FakeSourceClient:
         self.records = sorted(records, key=lambda r: (version(r), str(key(r))))
         self.version = version
         self.calls: list[datetime | None] = []
+        self.detail_calls: list[str] = []
+        # what the listing shows (default: every record); a test may hide a record from the listing
+        # while its detail still answers
+        self.listed: Callable[[datetime | None], list[Any]] = lambda since: self.records
 
     def _since(self, since: datetime | None) -> Iterator[Any]:
         self.calls.append(since)
-        return iter([r for r in self.records if since is None or self.version(r) >= since])
+        return iter([r for r in self.listed(since) if since is None or self.version(r) >= since])
 
     def iter_contracts(self, updated_since: datetime | None) -> Iterator[Any]:
         return self._since(updated_since)
@@ -65,6 +70,19 @@ class FakeSourceClient:
 
     def iter_form(self, form_id: str, *, modified_since: datetime | None = None) -> Iterator[Any]:
         return self._since(modified_since)
+
+    def get_contract(self, contract_no: str) -> Any:
+        self.detail_calls.append(contract_no)
+        return detail_of(self.records, contract_no)
+
+    def iter_rows(self, form_id: str, ids: list[int]) -> Iterator[Any]:
+        self.detail_calls.extend(str(number) for number in ids)
+        wanted = {str(number) for number in ids}
+        newest: dict[str, Any] = {}
+        for record in self.records:  # in version order: the last one of a key is its newest
+            if str(record.key) in wanted:
+                newest[str(record.key)] = record
+        return iter(newest.values())
 
 
 @dataclass(frozen=True)
@@ -91,7 +109,24 @@ class Case:
         )
 
     def version(self, record: Any) -> datetime:
-        return record.updated_at if isinstance(record, Contract | Loan) else record.modified_at
+        return record.updated_at if isinstance(record, Contract | Loan | QuarantineItem) else record.modified_at
+
+    def entity(self) -> str:
+        return {"trading_network": "contract", "bank_loans": "loan"}.get(self.name) or {
+            "ledger_vouchers": VOUCHER,
+            "ledger_receipts": RECEIPT,
+            "ledger_refunds": REFUND,
+            "ledger_invoices": INVOICE,
+        }[self.name]
+
+    def bad(self, n: int, at: datetime) -> QuarantineItem:
+        """A record of key n the connector could not read (as it would quarantine it)."""
+        key = self.key(self.record(n, at, "bad"))
+        return QuarantineItem(self.source, self.entity(), key, "expected a readable record, got garbage", {"n": n}, at)
+
+    @property
+    def can_refetch(self) -> bool:
+        return self.name != "bank_loans"  # the banks' APIs have no detail by loan number
 
     def client(self, records: list[Any]) -> FakeSourceClient:
         return FakeSourceClient(records, self.version, self.key)

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.identity import id_check_char, uscc_check_char
+from connectors.trading_network.errors import BadRecord, ContractNotFound
 from connectors.trading_network.records import (
     SOURCE,
     Buyer,
@@ -365,6 +366,7 @@ class FakeTradingNetworkClient:
     fail_after: int | None = None
     error: Callable[[], BaseException] = lambda: ConnectionError("the network went away (fake)")
     calls: list[datetime | None] = field(default_factory=list)
+    detail_calls: list[str] = field(default_factory=list)
 
     def iter_contracts(self, updated_since: datetime | None = None) -> Iterator[Contract | QuarantineItem]:
         self.calls.append(updated_since)
@@ -375,6 +377,22 @@ class FakeTradingNetworkClient:
             if self.fail_after is not None and served >= self.fail_after:
                 raise self.error()
             yield record
+
+    def get_contract(self, contract_no: str) -> Contract:
+        """The detail endpoint: the newest record of that number (a malformed one raises `BadRecord`)."""
+        self.detail_calls.append(contract_no)
+        return detail_of(self.records, contract_no)
+
+
+def detail_of(records: Sequence[Any], contract_no: str) -> Contract:
+    """What the network's detail endpoint answers for `contract_no` over these records."""
+    versions = [r for r in records if (r.contract_no if isinstance(r, Contract) else r.key) == contract_no]
+    if not versions:
+        raise ContractNotFound(f"expected contract {contract_no} on the (fake) network, got 404", status=404)
+    newest = max(versions, key=lambda r: r.updated_at or datetime.min.replace(tzinfo=UTC))
+    if isinstance(newest, QuarantineItem):
+        raise BadRecord(f"expected a valid contract, got {newest.reason}", item=newest)
+    return newest
 
 
 @dataclass

@@ -154,6 +154,9 @@ def test_a_sync_killed_with_sigkill_and_run_again_equals_a_clean_run(case, wareh
     records = records_of(case, records_count)
     result = case.sync(case.client(records), warehouse, settings=SMALL)
     assert result.mode == "incremental"
+    with warehouse.engine.connect() as conn:
+        runs = dict(conn.execute(select(tables.etl_run.c.run_id, tables.etl_run.c.status)).all())
+    assert sorted(runs.values()) == ["abandoned", "succeeded"], "the re-run marks the killed run abandoned"
     clean = make_warehouse()
     case.sync(case.client(records), clean, settings=SyncSettings(batch_size=1000))
     assert snapshot(warehouse.engine) == snapshot(clean.engine)
