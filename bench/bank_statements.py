@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bench.common import emit, peak_rss_mb, run_child
+from bench.common import BENCH_PII_KEY, emit, peak_rss_mb, run_child
 
 START = date(2025, 1, 1)
 NAMES = (
@@ -101,7 +101,7 @@ def load_child(path: str, bank: str) -> None:
     from estatehub.warehouse.engine import Warehouse
 
     with tempfile.TemporaryDirectory(prefix="estatehub-bench-load-") as folder:
-        warehouse = Warehouse.from_url(f"sqlite:///{folder}/warehouse.db", pii_key=b"bench-key-" + b"0" * 32)
+        warehouse = Warehouse.from_url(f"sqlite:///{folder}/warehouse.db", pii_key=BENCH_PII_KEY)
         warehouse.prepare()
         started = time.perf_counter()
         result = load_statement_file(warehouse, path, bank=bank, origin="bench")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from estatehub.demo import read_ready
 
+BENCH_PII_KEY = b"bench-key-0123456789abcdefghijklmnop"  # a fixed key: figures comparable run to run
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

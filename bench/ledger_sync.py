@@ -21,7 +21,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from bench.common import emit, measure, postgres_database, run_child, table
+from bench.common import BENCH_PII_KEY, emit, measure, postgres_database, run_child, table
 
 SEED = 11
 CACHE = Path(__file__).resolve().parent.parent / "var" / "bench"
@@ -89,7 +89,7 @@ def child_sync(url: str, page_size: int, warehouse_url: str, world: str) -> dict
     from estatehub.settings import SyncSettings
     from estatehub.warehouse.engine import Warehouse
 
-    warehouse = Warehouse.from_url(warehouse_url, pii_key=b"bench-key-" + b"0" * 32)
+    warehouse = Warehouse.from_url(warehouse_url, pii_key=BENCH_PII_KEY)
     warehouse.prepare()  # migrations are not part of the measured sync
     load_contracts(warehouse, world)
 

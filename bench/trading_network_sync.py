@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import emit, measure, postgres_database, run_child, sandbox_process, table
+from bench.common import BENCH_PII_KEY, emit, measure, postgres_database, run_child, sandbox_process, table
 
 SEED = 11
 PAGE_SIZE = 500
@@ -60,7 +60,7 @@ def child_sync(url: str, warehouse_url: str) -> dict:
     from estatehub.trading_network.sync import sync_trading_network
     from estatehub.warehouse.engine import Warehouse
 
-    warehouse = Warehouse.from_url(warehouse_url, pii_key=b"bench-key-" + b"0" * 32)
+    warehouse = Warehouse.from_url(warehouse_url, pii_key=BENCH_PII_KEY)
     warehouse.prepare()  # migrations are not part of the measured sync
     settings = SyncSettings()  # the client pages by PAGE_SIZE; the sync writes batches of the default size
 

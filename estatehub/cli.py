@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -23,11 +24,17 @@ from estatehub.errors import UsageError
 log = logging.getLogger(__name__)
 
 
+EARLIEST_DAY, LATEST_DAY = date(1990, 1, 1), date(2199, 12, 31)
+
+
 def _iso_date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-03-31, got {text!r}") from exc
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise argparse.ArgumentTypeError(f"expected a date between {EARLIEST_DAY} and {LATEST_DAY}, got {day}")
+    return day
 
 
 def _positive_int(text: str) -> int:
@@ -112,6 +119,7 @@ def cmd_contracts_in_state(args: argparse.Namespace) -> int:
     from estatehub.warehouse.queries import MAIN_CONTRACT_TYPES, contracts_in_state_on
 
     warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
     types = None if args.all_types else MAIN_CONTRACT_TYPES
     rows = contracts_in_state_on(
         warehouse.engine, state=args.state, on=args.on, not_reached=args.not_reached, contract_types=types
@@ -212,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="estatehub: the customer service data hub (sandbox, warehouse, syncs, demo).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument("--debug", action="store_true", help="on an error, show the traceback (also ESTATEHUB_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sandbox = commands.add_parser("sandbox", help="the simulated outside systems")
@@ -303,17 +312,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def describe_error(exc: BaseException) -> str:
+    """What went wrong, in a line a person can act on (the type's own message where it is written for
+    people; the first line of a driver's message otherwise)."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, DBAPIError):
+        driver = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        return (
+            f"the warehouse refused or could not be reached: {driver}. Check the 'warehouse' Connection or --url "
+            "(is the server running, does the database exist, is the file a SQLite database?)"
+        )
+    if isinstance(exc, NoSuchModuleError | ArgumentError):
+        return f"the warehouse URL cannot be used: {first_line}. Use sqlite:///PATH or postgresql://USER@HOST/DB"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror or first_line}: {exc.filename}"
+    return first_line
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = args.debug or os.environ.get("ESTATEHUB_DEBUG", "").lower() in ("1", "true", "yes")
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.DEBUG if debug else logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         return args.func(args)
     except UsageError as exc:
         parser.exit(2, f"estatehub: error: {exc}\n")
+    except KeyboardInterrupt:
+        print("estatehub: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the command line's last word: one readable line, the traceback with --debug
+        if debug:
+            raise
+        log.debug("the command failed", exc_info=True)
+        print(f"estatehub: error: {describe_error(exc)}", file=sys.stderr)
+        print("  (run again with --debug, or ESTATEHUB_DEBUG=1, to see where it failed)", file=sys.stderr)
+        return 1
     return 0
 
 

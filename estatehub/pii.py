@@ -10,6 +10,30 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+from collections import Counter
+
+MIN_KEY_LENGTH = 32
+MIN_KEY_DISTINCT = 10  # characters: a key of a few repeated characters is guessable whatever its length
+MIN_KEY_ENTROPY_BITS = 3.0  # per character, by the key's own character frequencies
+GENERATE_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+class WeakPiiKey(ValueError):
+    """A PII hash key too short or too regular to keep the hashes from being guessed."""
+
+
+def check_key(key: bytes) -> None:
+    """Refuse a key shorter than 32 characters, or one of few distinct or repeated characters (the
+    message says what to do, never what the key is)."""
+    counts = Counter(key)
+    entropy = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values()) if key else 0.0
+    if len(key) < MIN_KEY_LENGTH or len(counts) < MIN_KEY_DISTINCT or entropy < MIN_KEY_ENTROPY_BITS:
+        raise WeakPiiKey(
+            f"expected a PII key of at least {MIN_KEY_LENGTH} random characters, got {len(key)} characters of which "
+            f"{len(counts)} distinct ({entropy:.1f} bits each): generate one with {GENERATE_KEY} and set it as "
+            "the extra 'pii_key' of the 'warehouse' Connection (a warehouse built with another key needs that key)"
+        )
 
 
 class PiiHasher:
@@ -19,8 +43,7 @@ class PiiHasher:
     """
 
     def __init__(self, key: bytes) -> None:
-        if len(key) < 16:
-            raise ValueError("the PII hash key must have at least 16 bytes")
+        check_key(key)
         self._key = key
 
     def hash(self, kind: str, value: str) -> str:

@@ -17,6 +17,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.common import BENCH_PII_KEY
 from estatehub.settings import SyncSettings
 from estatehub.trading_network.sync import sync_trading_network
 from estatehub.warehouse import Warehouse
@@ -67,7 +68,7 @@ def main() -> None:
     for kind in args.db.split(","):
         for read_ahead in (False, True):
             with fresh_warehouse(kind) as url:
-                warehouse = Warehouse.from_url(url, pii_key=b"bench-key-" + b"0" * 32)
+                warehouse = Warehouse.from_url(url, pii_key=BENCH_PII_KEY)
                 warehouse.prepare()
                 started, cpu = time.perf_counter(), time.process_time()
                 result = sync_trading_network(

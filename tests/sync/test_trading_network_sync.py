@@ -315,6 +315,6 @@ def test_a_pii_key_different_from_the_warehouse_s_is_refused(warehouse):
     from estatehub.warehouse import PiiKeyMismatch, Warehouse
 
     sync_trading_network(FakeTradingNetworkClient(world_at(3, NOW)), warehouse, settings=SMALL)
-    other_key = Warehouse(warehouse.engine, PiiHasher(b"a-different-key-0123456789"))
+    other_key = Warehouse(warehouse.engine, PiiHasher(b"a-different-key-0123456789-xyzwv"))
     with pytest.raises(PiiKeyMismatch):
         sync_trading_network(FakeTradingNetworkClient(world_at(3, NOW)), other_key, settings=SMALL)

@@ -80,9 +80,9 @@ def test_money_converts_yuan_to_fen_exactly_and_refuses_fractions_of_a_fen():
 
 
 def test_pii_key_fingerprint_is_recorded_and_a_different_key_is_refused(engine):
-    first = Warehouse(engine, PiiHasher(b"first-key-0123456789abcdef"))
+    first = Warehouse(engine, PiiHasher(b"first-key-0123456789abcdefghijkl"))
     first.prepare()
     first.prepare()  # the same key again is fine
-    other = Warehouse(engine, PiiHasher(b"other-key-0123456789abcdef"))
+    other = Warehouse(engine, PiiHasher(b"other-key-0123456789abcdefghijkl"))
     with pytest.raises(PiiKeyMismatch, match="fingerprint"):
         other.prepare()

@@ -19,7 +19,7 @@ from estatehub.warehouse.redact import (
 )
 from tests.support.trading_network_fakes import person_id_number, person_phone
 
-HASHER = PiiHasher(b"redaction-tests-key-0123456789")
+HASHER = PiiHasher(b"redaction-tests-key-0123456789-kQz")
 ID = person_id_number(42)
 PHONE = person_phone(42)
 
@@ -90,7 +90,7 @@ def test_payload_hash_is_the_keyed_hmac_of_the_canonical_json_of_the_redacted_pa
     stored = canonical_json(redact_payload(HASHER, one))
     assert stored_payload(HASHER, one) == (stored, HASHER.hash("payload", stored))
     assert payload_hash(HASHER, one) == HASHER.hash("payload", stored)
-    assert payload_hash(HASHER, one) != payload_hash(PiiHasher(b"another-key-0123456789abcd"), one)
+    assert payload_hash(HASHER, one) != payload_hash(PiiHasher(b"another-key-0123456789abcdefghij"), one)
     assert payload_hash(HASHER, one) != payload_hash(HASHER, {**one, "b": [2, 1]})
     # another phone, another hash: the redacted form carries the phone's keyed hash
     assert payload_hash(HASHER, one) != payload_hash(HASHER, {**one, "a": {"phone": person_phone(43), "名": "张三"}})
