@@ -1,9 +1,10 @@
 """Sync of the banks' loan stages: ICBC, CCB, CMB and the provident-fund centre.
 
-Hourly in business hours (Asia/Shanghai). One task group per bank, each task in the bank's own pool
-(`bank_<code>`, one slot) with its own retries: a bank that is down fails its own task, never the
-others'. Each bank's Connection `bank_<code>` holds its URL, app id and secret. Emits the
-`core_bank_loan` Asset for the reconciliation. Logic lives in `estatehub.banks`.
+Hourly in business hours (Asia/Shanghai). One task group per bank with its own retries: a bank that
+is down fails its own task, never the others'. Every task writes the warehouse, so every task runs in
+the `warehouse` pool; each sync brings the warehouse's schema to head itself. Each bank's Connection
+`bank_<code>` holds its URL, app id and secret. Emits the `core_bank_loan` Asset for the
+reconciliation. Logic lives in `estatehub.banks`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import Asset, CronTriggerTimetable, Param, TaskGroup, dag, task
+from dag_defaults import default_args
 
 from estatehub import settings
-from plugins.dag_defaults import default_args
 
 BANKS = ("icbc", "ccb", "cmb", "hpf")
 LOANS = Asset(name="core_bank_loan", uri="estatehub://warehouse/core_bank_loan", group="warehouse")
@@ -31,27 +32,23 @@ LOANS = Asset(name="core_bank_loan", uri="estatehub://warehouse/core_bank_loan",
     doc_md=__doc__,
 )
 def bank_loans_sync():
-    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
-    def upgrade_warehouse() -> str:
-        from estatehub.warehouse.migrations import current_revision, upgrade
-        from plugins.hooks.warehouse import WarehouseHook
-
-        warehouse = WarehouseHook().get_conn()
-        upgrade(warehouse.engine)
-        return current_revision(warehouse.engine)
-
-    upgraded = upgrade_warehouse()
     for code in BANKS:
         with TaskGroup(group_id=code, tooltip=f"loans of {code}"):
 
-            @task(task_id="sync_loans", pool=f"bank_{code}", outlets=[LOANS], execution_timeout=timedelta(minutes=30))
+            @task(
+                task_id="sync_loans",
+                pool=settings.WAREHOUSE_POOL,
+                outlets=[LOANS],
+                execution_timeout=timedelta(minutes=30),
+            )
             def sync_loans(bank: str, params: dict | None = None) -> dict:
+                from hooks.warehouse import WarehouseHook
+
                 from estatehub.banks.sync import sync_loans as run
-                from plugins.hooks.warehouse import WarehouseHook
 
                 return run(bank, WarehouseHook().get_conn(), full=bool((params or {}).get("full", False)))
 
-            upgraded >> sync_loans(code)
+            sync_loans(code)
 
 
 bank_loans_sync()

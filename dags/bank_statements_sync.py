@@ -1,9 +1,10 @@
 """Sync of the collection-account statements of ICBC, CCB and CMB.
 
-Daily at 06:30 Beijing time (the banks publish yesterday's file at 06:00). One task group per bank,
-each task in the bank's own pool (`bank_<code>`) with its own retries: a bank that is down fails its
-own task, never the others'. A file already registered is not fetched again; a corrected file replaces
-the earlier one with an audit trail. Emits the `core_bank_statement_line` Asset. Logic lives in
+Daily at 06:30 Beijing time (the banks publish yesterday's file at 06:00). One task group per bank
+with its own retries: a bank that is down fails its own task, never the others'. Every task writes
+the warehouse, so every task runs in the `warehouse` pool; each sync brings the warehouse's schema to
+head itself. A file already registered is not fetched again; a corrected file replaces the earlier
+one with an audit trail. Emits the `core_bank_statement_line` Asset. Logic lives in
 `estatehub.banks.statements`.
 """
 
@@ -12,9 +13,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import Asset, CronTriggerTimetable, TaskGroup, dag, task
+from dag_defaults import default_args
 
 from estatehub import settings
-from plugins.dag_defaults import default_args
 
 BANKS = ("icbc", "ccb", "cmb")
 LINES = Asset(name="core_bank_statement_line", uri="estatehub://warehouse/core_bank_statement_line", group="warehouse")
@@ -31,27 +32,23 @@ LINES = Asset(name="core_bank_statement_line", uri="estatehub://warehouse/core_b
     doc_md=__doc__,
 )
 def bank_statements_sync():
-    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
-    def upgrade_warehouse() -> str:
-        from estatehub.warehouse.migrations import current_revision, upgrade
-        from plugins.hooks.warehouse import WarehouseHook
-
-        warehouse = WarehouseHook().get_conn()
-        upgrade(warehouse.engine)
-        return current_revision(warehouse.engine)
-
-    upgraded = upgrade_warehouse()
     for code in BANKS:
         with TaskGroup(group_id=code, tooltip=f"statements of {code}"):
 
-            @task(task_id="sync_statements", pool=f"bank_{code}", outlets=[LINES], execution_timeout=timedelta(hours=1))
+            @task(
+                task_id="sync_statements",
+                pool=settings.WAREHOUSE_POOL,
+                outlets=[LINES],
+                execution_timeout=timedelta(hours=1),
+            )
             def sync_statements(bank: str) -> dict:
+                from hooks.warehouse import WarehouseHook
+
                 from estatehub.banks.sync import sync_statements as run
-                from plugins.hooks.warehouse import WarehouseHook
 
                 return run(bank, WarehouseHook().get_conn())
 
-            upgraded >> sync_statements(code)
+            sync_statements(code)
 
 
 bank_statements_sync()

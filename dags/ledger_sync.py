@@ -2,8 +2,8 @@
 
 Hourly in business hours (Asia/Shanghai), twenty minutes past, after the trading-network sync has had
 its turn. Raw → staging → core in the warehouse; emits the `core_receipt` and `core_invoice` Assets for
-the reconciliation DAG. Logic lives in `estatehub.ledger.sync`; the ERP is the `finance_ledger`
-Connection.
+the reconciliation DAG; the sync brings the warehouse's schema to head itself. Logic lives in
+`estatehub.ledger.sync`; the ERP is the `finance_ledger` Connection (`hooks.ledger.LedgerHook`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
+from dag_defaults import default_args
 
 from estatehub import settings
-from plugins.dag_defaults import default_args
 
 RECEIPTS = Asset(name="core_receipt", uri="estatehub://warehouse/core_receipt", group="warehouse")
 INVOICES = Asset(name="core_invoice", uri="estatehub://warehouse/core_invoice", group="warehouse")
@@ -31,29 +31,19 @@ INVOICES = Asset(name="core_invoice", uri="estatehub://warehouse/core_invoice", 
     doc_md=__doc__,
 )
 def ledger_sync():
-    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
-    def upgrade_warehouse() -> str:
-        from estatehub.warehouse.migrations import current_revision, upgrade
-        from plugins.hooks.warehouse import WarehouseHook
-
-        warehouse = WarehouseHook().get_conn()
-        upgrade(warehouse.engine)
-        return current_revision(warehouse.engine)
-
     @task(pool=settings.WAREHOUSE_POOL, outlets=[RECEIPTS, INVOICES], execution_timeout=timedelta(minutes=50))
     def sync_ledger(params: dict | None = None) -> dict:
-        from airflow.sdk import BaseHook
+        from hooks.ledger import LedgerHook
+        from hooks.warehouse import WarehouseHook
 
-        from estatehub.ledger.connection import FINANCE_LEDGER_CONN_ID, ledger_client
         from estatehub.ledger.sync import sync_ledger as run_sync
-        from plugins.hooks.warehouse import WarehouseHook
 
         full = bool((params or {}).get("full", False))
-        with ledger_client(BaseHook.get_connection(FINANCE_LEDGER_CONN_ID)) as client:
+        with LedgerHook().get_conn() as client:
             result = run_sync(client, WarehouseHook().get_conn(), full=full)
         return result.as_dict()
 
-    upgrade_warehouse() >> sync_ledger()
+    sync_ledger()
 
 
 ledger_sync()

@@ -16,9 +16,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
+from dag_defaults import default_args
 
 from estatehub import settings
-from plugins.dag_defaults import default_args
+from estatehub.connections import SMTP_CONN_ID
 
 
 @dag(
@@ -39,27 +40,20 @@ from plugins.dag_defaults import default_args
     doc_md=__doc__,
 )
 def policy_monitor():
-    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
-    def upgrade_warehouse() -> str:
-        from estatehub.warehouse.migrations import current_revision, upgrade
-        from plugins.hooks.warehouse import WarehouseHook
-
-        warehouse = WarehouseHook().get_conn()
-        upgrade(warehouse.engine)
-        return current_revision(warehouse.engine)
-
     @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=30))
     def check_policies(params: dict | None = None) -> dict:
-        from estatehub.policy.check import run_check
-        from estatehub.policy.runtime import smtp_sender, watch_config
-        from plugins.hooks.warehouse import WarehouseHook
+        from hooks.bureau import BureauHook
+        from hooks.warehouse import WarehouseHook
 
-        config = watch_config((params or {}).get("config"))
-        send = smtp_sender()
-        result = run_check(config, WarehouseHook().get_conn().engine, send.send)
+        from estatehub.mail import SmtpSender
+        from estatehub.policy.runtime import check_with
+
+        config = BureauHook().watch_config((params or {}).get("config"))
+        # the check itself does not migrate: check_with brings the warehouse to head before run_check
+        result = check_with(config, WarehouseHook().get_conn(), SmtpSender(SMTP_CONN_ID).send)
         return result.as_dict()
 
-    upgrade_warehouse() >> check_policies()
+    check_policies()
 
 
 policy_monitor()

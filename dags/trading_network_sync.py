@@ -1,7 +1,8 @@
 """Sync of the housing trading network: contracts, state changes, cancellations, handovers, registrations.
 
 Hourly in business hours (Asia/Shanghai). Raw → staging → core in the warehouse; emits the
-`core_contract` Asset for the reconciliation DAG. Logic lives in `estatehub.trading_network.sync`.
+`core_contract` Asset for the reconciliation DAG; the sync brings the warehouse's schema to head
+itself. Logic lives in `estatehub.trading_network.sync`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
+from dag_defaults import default_args
 
 from estatehub import settings
-from plugins.dag_defaults import default_args
 
 CONTRACTS = Asset(name="core_contract", uri="estatehub://warehouse/core_contract", group="warehouse")
 
@@ -28,27 +29,19 @@ CONTRACTS = Asset(name="core_contract", uri="estatehub://warehouse/core_contract
     doc_md=__doc__,
 )
 def trading_network_sync():
-    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
-    def upgrade_warehouse() -> str:
-        from estatehub.warehouse.migrations import current_revision, upgrade
-        from plugins.hooks.warehouse import WarehouseHook
-
-        warehouse = WarehouseHook().get_conn()
-        upgrade(warehouse.engine)
-        return current_revision(warehouse.engine)
-
     @task(pool=settings.WAREHOUSE_POOL, outlets=[CONTRACTS], execution_timeout=timedelta(minutes=50))
     def sync_contracts(params: dict | None = None) -> dict:
+        from hooks.trading_network import TradingNetworkHook
+        from hooks.warehouse import WarehouseHook
+
         from estatehub.trading_network.sync import sync_trading_network
-        from plugins.hooks.trading_network import TradingNetworkHook
-        from plugins.hooks.warehouse import WarehouseHook
 
         full = bool((params or {}).get("full", False))
         with TradingNetworkHook().get_conn() as client:
             result = sync_trading_network(client, WarehouseHook().get_conn(), full=full)
         return result.as_dict()
 
-    upgrade_warehouse() >> sync_contracts()
+    sync_contracts()
 
 
 trading_network_sync()

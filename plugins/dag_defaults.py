@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from plugins.notifiers import notify_supervisors
+from notifiers import notify_supervisors
 
 
 def default_args(

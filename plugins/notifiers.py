@@ -5,6 +5,7 @@ from __future__ import annotations
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
 from estatehub import settings
+from estatehub.connections import SMTP_CONN_ID
 
 
 def notify_supervisors() -> SmtpNotifier:
@@ -12,6 +13,6 @@ def notify_supervisors() -> SmtpNotifier:
     return SmtpNotifier(
         to=list(settings.SUPERVISORS),
         from_email=settings.MAIL_FROM,
-        smtp_conn_id="smtp_default",
+        smtp_conn_id=SMTP_CONN_ID,
         subject="[estatehub] {{ dag.dag_id }}.{{ ti.task_id }} failed ({{ ds }})",
     )

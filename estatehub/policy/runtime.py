@@ -2,60 +2,83 @@
 
 - `bureau_site` (optional): the bureau site's base URL (`http://host[:port]`), replacing
   `site.base_url` of the watch file: the sandbox in the demo, a proxy or mirror in production.
-- `smtp_default` (required): the SMTP server the alerts go through (`estatehub.mail`).
+- `smtp_default` (required): the SMTP server the alerts go through (`estatehub.mail`, the provider's hook).
 - `warehouse`: through `estatehub.connections.resolve_warehouse` (embedded SQLite without it).
+
+The builders take the Connection (`bureau_config`); the DAG's hooks find it through Airflow
+(`hooks.bureau.BureauHook`), the command line through `estatehub.connections.get_connection`.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from estatehub.connections import (
     BUREAU_SITE_CONN_ID,
     SMTP_CONN_ID,
     ConnectionConfigError,
+    ConnectionLike,
     get_connection,
     http_base_url,
 )
-from estatehub.mail import SmtpSender, smtp_settings_from_connection
-from estatehub.policy.check import CheckResult, run_check
+from estatehub.policy.check import CheckResult, SendMail, run_check
 from estatehub.policy.config import PolicyConfig, load_config
+
+if TYPE_CHECKING:
+    from estatehub.mail import SmtpSender
+    from estatehub.warehouse.engine import Warehouse
 
 log = logging.getLogger(__name__)
 
 
-def watch_config(path: str | Path | None = None) -> PolicyConfig:
-    """The watch file, its base URL replaced by the `bureau_site` Connection when there is one."""
-    conn = get_connection(BUREAU_SITE_CONN_ID)
-    base_url = http_base_url(conn) if conn is not None else None
+def bureau_base_url(conn: ConnectionLike) -> str:
+    """The bureau site's base URL from the `bureau_site` Connection; `ConnectionConfigError` names it."""
+    try:
+        return http_base_url(conn)
+    except ConnectionConfigError as exc:
+        raise ConnectionConfigError(f"Connection {BUREAU_SITE_CONN_ID!r}: {exc}") from exc
+
+
+def bureau_config(conn: ConnectionLike | None, path: str | Path | None = None) -> PolicyConfig:
+    """The watch file, its base URL replaced by the `bureau_site` Connection's when there is one."""
+    base_url = bureau_base_url(conn) if conn is not None else None
     if base_url:
         log.info("policy monitor: the bureau site is %s (Connection %s)", base_url, BUREAU_SITE_CONN_ID)
     return load_config(path, base_url=base_url)
 
 
+def watch_config(path: str | Path | None = None) -> PolicyConfig:
+    """`bureau_config` with the `bureau_site` Connection the command line finds."""
+    return bureau_config(get_connection(BUREAU_SITE_CONN_ID), path)
+
+
 def smtp_sender() -> SmtpSender:
-    """A mail sender for the `smtp_default` Connection; `ConnectionConfigError` when it is not set."""
+    """A mail sender for the `smtp_default` Connection the command line finds; `ConnectionConfigError`
+    when it is defined nowhere. The Connection is read once and handed to the provider's hook."""
     conn = get_connection(SMTP_CONN_ID)
     if conn is None:
         raise ConnectionConfigError(
             "no 'smtp_default' Connection: set AIRFLOW_CONN_SMTP_DEFAULT, e.g. "
-            "'smtp://USER:PASSWORD@smtp.example.com:587' (STARTTLS), or for a local relay "
+            "'smtp://USER:PASSWORD@smtp.example.com:465?disable_tls=true' (SMTP over TLS), or for a local relay "
             "'smtp://127.0.0.1:1025?disable_ssl=true&disable_tls=true'"
         )
-    try:
-        return SmtpSender(smtp_settings_from_connection(conn))
-    except ValueError as exc:
-        raise ConnectionConfigError(f"the 'smtp_default' Connection cannot be used: {exc}") from exc
+    from estatehub.mail import SmtpSender
+
+    return SmtpSender(conn)
+
+
+def check_with(config: PolicyConfig, warehouse: Warehouse, send: SendMail) -> CheckResult:
+    """One check: the warehouse brought to head first (the policy tables are among its migrations)."""
+    warehouse.prepare()
+    return run_check(config, warehouse.engine, send)
 
 
 def check_once(config_path: str | Path | None = None, warehouse_url: str | None = None) -> CheckResult:
-    """One check with everything taken from the Connections: what `policy check` and the DAG run."""
+    """One check with everything taken from the Connections the command line finds: `policy check`."""
     from estatehub.connections import resolve_warehouse
-    from estatehub.warehouse.migrations import upgrade
 
     config = watch_config(config_path)
     send = smtp_sender()
-    warehouse = resolve_warehouse(warehouse_url)
-    upgrade(warehouse.engine)
-    return run_check(config, warehouse.engine, send.send)
+    return check_with(config, resolve_warehouse(warehouse_url), send.send)
