@@ -42,11 +42,16 @@ def bank_loans_sync():
                 execution_timeout=timedelta(minutes=30),
             )
             def sync_loans(bank: str, params: dict | None = None) -> dict:
+                from hooks.banks import BankHook
                 from hooks.warehouse import WarehouseHook
 
+                from estatehub.banks.connections import download_folder
                 from estatehub.banks.sync import sync_loans as run
 
-                return run(bank, WarehouseHook().get_conn(), full=bool((params or {}).get("full", False)))
+                client = BankHook(bank).get_conn(folder=download_folder(bank))
+                return run(
+                    bank, WarehouseHook().get_conn(), full=bool((params or {}).get("full", False)), client=client
+                )
 
             sync_loans(code)
 

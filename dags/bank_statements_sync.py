@@ -42,11 +42,12 @@ def bank_statements_sync():
                 execution_timeout=timedelta(hours=1),
             )
             def sync_statements(bank: str) -> dict:
+                from hooks.banks import BankHook
                 from hooks.warehouse import WarehouseHook
 
                 from estatehub.banks.sync import sync_statements as run
 
-                return run(bank, WarehouseHook().get_conn())
+                return run(bank, WarehouseHook().get_conn(), client=BankHook(bank).get_conn())
 
             sync_statements(code)
 

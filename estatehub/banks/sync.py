@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from connectors.banks.client import BankClient
 from estatehub.banks.connections import STATEMENT_BANKS, bank_client, download_folder
 from estatehub.banks.loans import sync_bank_loans
 from estatehub.banks.statements import sync_bank_statements
@@ -21,13 +22,20 @@ from estatehub.warehouse.engine import Warehouse
 log = logging.getLogger(__name__)
 
 
-def sync_loans(code: str, warehouse: Warehouse, *, full: bool = False) -> dict[str, Any]:
-    with bank_client(code, folder=download_folder(code)) as client:
-        return sync_bank_loans(client, warehouse, full=full).as_dict()
+def sync_loans(
+    code: str, warehouse: Warehouse, *, full: bool = False, client: BankClient | None = None
+) -> dict[str, Any]:
+    """The loans of bank `code`; `client` is the bank's client (an Airflow task passes its hook's), else it
+    is built from the `bank_<code>` Connection."""
+    with client or bank_client(code, folder=download_folder(code)) as bank:
+        return sync_bank_loans(bank, warehouse, full=full).as_dict()
 
 
-def sync_statements(code: str, warehouse: Warehouse, *, folder: Path | None = None) -> dict[str, Any]:
+def sync_statements(
+    code: str, warehouse: Warehouse, *, folder: Path | None = None, client: BankClient | None = None
+) -> dict[str, Any]:
+    """The statement files bank `code` published since the last run; `client` as for `sync_loans`."""
     if code not in STATEMENT_BANKS:
         return {"bank": code, "listed": 0, "note": "publishes no statements"}
-    with bank_client(code) as client:
-        return sync_bank_statements(client, warehouse, folder or download_folder(code).parent).as_dict()
+    with client or bank_client(code) as bank:
+        return sync_bank_statements(bank, warehouse, folder or download_folder(code).parent).as_dict()
