@@ -27,7 +27,7 @@ def check_key(key: bytes) -> None:
     """Refuse a key shorter than 32 characters, or one of few distinct or repeated characters (the
     message says what to do, never what the key is)."""
     counts = Counter(key)
-    entropy = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values()) if key else 0.0
+    entropy = abs(-sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())) if key else 0.0
     if len(key) < MIN_KEY_LENGTH or len(counts) < MIN_KEY_DISTINCT or entropy < MIN_KEY_ENTROPY_BITS:
         raise WeakPiiKey(
             f"expected a PII key of at least {MIN_KEY_LENGTH} random characters, got {len(key)} characters of which "

@@ -73,8 +73,8 @@ def test_masks_keep_only_the_ends():
 
 
 def test_keyed_hash_is_stable_per_key_and_differs_across_keys_and_kinds():
-    one = PiiHasher(b"k" * 32)
-    two = PiiHasher(b"j" * 32)
+    one = PiiHasher(b"key-one-0123456789abcdefghijklmnop")
+    two = PiiHasher(b"key-two-0123456789abcdefghijklmnop")
     assert one.hash("id", VALID_IDS[0]) == one.hash("id", VALID_IDS[0])
     assert one.hash("id", VALID_IDS[0]) != two.hash("id", VALID_IDS[0])
     assert one.hash("id", VALID_IDS[0]) != one.hash("phone", VALID_IDS[0])

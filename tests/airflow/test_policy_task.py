@@ -29,6 +29,9 @@ def check_policies():
     return bag.dags["policy_monitor"].get_task("check_policies").python_callable
 
 
+PII_KEY = "policy-task-pii-key-0123456789abcdefgh"
+
+
 def _changed_notice(world):
     for change in world.truth:
         calm = not world.incident_at(change.at - ONE_MINUTE) and not world.incident_at(change.at + ONE_MINUTE)
@@ -54,7 +57,7 @@ def test_the_policy_task_checks_the_connections_site_into_a_fresh_warehouse_and_
             monkeypatch.setenv("AIRFLOW_CONN_BUREAU_SITE", bureau.url)
             monkeypatch.setenv(
                 "AIRFLOW_CONN_WAREHOUSE",
-                json.dumps({"conn_type": "sqlite", "host": str(warehouse), "extra": {"pii_key": "p" * 40}}),
+                json.dumps({"conn_type": "sqlite", "host": str(warehouse), "extra": {"pii_key": PII_KEY}}),
             )
             monkeypatch.setenv(
                 "AIRFLOW_CONN_SMTP_DEFAULT", f"smtp://{sink.host}:{sink.port}?disable_ssl=true&disable_tls=true"
