@@ -30,6 +30,7 @@ from estatehub.sync.stream import Batch, Stream
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import stage_newest
+from estatehub.warehouse.redact import redact_text
 from estatehub.warehouse.types import to_fen
 
 VOUCHER, RECEIPT, REFUND, INVOICE = "GL_VOUCHER", "AR_RECEIVEBILL", "AR_REFUNDBILL", "IV_SALESOC"
@@ -50,6 +51,8 @@ CORE_MODELS = {
 }
 _REVERSAL = re.compile(r"冲销\s*(\d{4})\s*年\s*(\d{1,2})\s*期\s*记\s*-?\s*(\d+)\s*号")
 _CONFIDENCE = Decimal("0.001")
+# what a clerk types: any of it may hold an ID number, a phone or a card (the memo is read before)
+FREE_TEXT = ("memo", "remark")
 
 LedgerRecord = VoucherLine | Receipt | Refund | Invoice
 
@@ -206,7 +209,12 @@ class FormStream(Stream[LedgerRecord, dict[str, Any]]):
         return record.modified_at
 
     def stage(self, record: LedgerRecord, *, payload_hash: str, hasher: PiiHasher) -> dict[str, Any]:
-        return {**stage_record(record), "payload_hash": payload_hash}
+        """The staging row, its memo read first and then stored with ID, phone and card numbers redacted."""
+        row = stage_record(record)
+        for column in FREE_TEXT:
+            if row.get(column):
+                row[column] = redact_text(hasher, row[column])
+        return {**row, "payload_hash": payload_hash}
 
     def write(self, conn: Connection, staged: list[dict[str, Any]], batch: Batch) -> int:
         accepted = stage_newest(

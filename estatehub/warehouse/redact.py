@@ -39,7 +39,16 @@ import json
 import re
 from typing import Any
 
-from connectors.identity import InvalidIdentifier, mask_id, mask_phone, normalize_id_number, validate_phone
+from connectors.identity import (
+    InvalidIdentifier,
+    mask_account,
+    mask_id,
+    mask_phone,
+    normalize_account,
+    normalize_id_number,
+    validate_phone,
+    validate_resident_id,
+)
 from estatehub.pii import PiiHasher
 
 ID_NUMBER = "id_number"
@@ -89,7 +98,11 @@ _PHONE_KEYS = frozenset(
     }
 )
 _KEY_NOISE = re.compile(r"[\s_\-.]")
-_RUN = re.compile(r"(?<!\d)(?:(?P<id>\d{17}[\dXx])|(?P<phone>(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}))(?!\d)")
+CARD = "account"  # a bank card's number: the keyed hash has the kind the statements' payer accounts have
+_RUN = re.compile(
+    r"(?<!\d)(?:(?P<card>\d{4}(?:[ -]?\d{4}){3}(?:[ -]?\d{1,3})?)(?![\dXx])|(?P<id>\d{17}[\dXx])"
+    r"|(?P<phone>(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}))(?!\d)"
+)
 
 
 def canonical_json(payload: Any) -> str:
@@ -183,11 +196,42 @@ def redact_text(hasher: PiiHasher, text: str) -> str:
         return text
 
     def replace(match: re.Match[str]) -> str:
-        kind = ID_NUMBER if match.group("id") else PHONE
+        card = match.group("card")
+        if card is not None:
+            number = normalize_account(card)
+            if len(number) == 18 and not (luhn_valid(number) and not _looks_like_id(number)):
+                kind = ID_NUMBER  # 18 digits: an ID number (a mistyped one too) unless it can only be a card
+            elif luhn_valid(number):
+                return f"[{CARD} {mask_account(number)} {_keyed_hash(hasher, CARD, number)}]"
+            else:
+                return card  # 16, 17 or 19 digits that are no card: an account or reference number of a business
+        else:
+            kind = ID_NUMBER if match.group("id") else PHONE
         stored = redact_value(hasher, kind, match.group(0))
         return f"[{kind} {stored['masked']} {stored['hash']}]"
 
     return _RUN.sub(replace, text)
+
+
+def luhn_valid(number: str) -> bool:
+    """Whether a run of digits passes the Luhn check that bank card numbers (16 to 19 digits) carry."""
+    if not number.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed(number)):
+        digit = int(char)
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def _looks_like_id(number: str) -> bool:
+    try:
+        validate_resident_id(number)
+    except InvalidIdentifier:
+        return False
+    return True
 
 
 def redact_payload(hasher: PiiHasher, payload: Any) -> Any:
@@ -304,6 +348,7 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 _ELEVEN_DIGITS = b"0" * 11
 _DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
 _ASCII_MOBILE = re.compile(r"1[3-9][0-9][\s-]?[0-9]{4}[\s-]?[0-9]{4}")
+_SPACED_CARD = re.compile(r"\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}")  # a card written in groups of four
 _OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")
 
 
@@ -322,6 +367,7 @@ def _may_hold_a_run(text: str, digests: list[str]) -> bool:
     return bool(
         _ELEVEN_DIGITS in text.encode().translate(_DIGITS_TO_ZERO)
         or _ASCII_MOBILE.search(text)
+        or _SPACED_CARD.search(text)
         or _OTHER_DIGIT.search(text)
     )
 
