@@ -180,8 +180,10 @@ def write_summary(engine: Engine, as_of: date, path: Path, *, home: Path, logs: 
         "",
         "Where things are",
         f"  warehouse (SQLite): {home / 'warehouse.db'}",
-        f"  Airflow home, metadata and task logs: {home / 'airflow'}",
-        f"  demo and sandbox logs: {logs}",
+        f"  Airflow home and metadata database: {home / 'airflow'}",
+        f"  each DAG run with its tasks' logs (airflow dags test runs the tasks in its own process): "
+        f"{logs}/dags-test-*.log",
+        f"  the sandbox's log: {logs / 'sandbox.log'}",
         f"  this summary: {path}",
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

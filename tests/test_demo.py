@@ -58,8 +58,11 @@ def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(tmp_
     visible = visible_contract_numbers(world, datetime(2025, 6, 30, 18, 0, tzinfo=BUSINESS_TZ))
     assert loaded <= visible
     assert visible - loaded <= quarantined, "every contract the network shows is loaded or quarantined"
-    assert (home / "airflow" / "logs").is_dir(), "Airflow task logs stay in the demo folder"
-    assert len(list((home / "logs").glob("dags-test-2*.log"))) == 3, "one trading-network run a day"
+    day_logs = sorted((home / "logs").glob("dags-test-2*.log"))
+    assert len(day_logs) == 3, "one trading-network run a day"
+    for log in day_logs:
+        assert "sync trading_network/contracts:" in log.read_text(encoding="utf-8"), f"{log.name} holds the task log"
+    assert f"{home / 'logs'}/dags-test-*.log" in summary, "the summary says where the task logs are"
     assert "Mortgage pipeline by bank and stage" in summary
     assert "Statement lines loaded" in summary
     assert "Ledger receipts (not voided)" in summary
