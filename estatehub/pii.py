@@ -49,6 +49,10 @@ class PiiHasher:
     def hash(self, kind: str, value: str) -> str:
         return hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for one purpose (e.g. sealing files at rest), derived from this key and not it."""
+        return hmac.new(self._key, f"estatehub-derived:{purpose}".encode(), hashlib.sha256).digest()
+
     def fingerprint(self) -> str:
         """A short value that identifies the key without revealing it (stored to detect a changed key)."""
         return hmac.new(self._key, b"estatehub-key-fingerprint", hashlib.sha256).hexdigest()[:16]

@@ -13,11 +13,15 @@ from sqlalchemy import create_engine, text
 
 from estatehub.settings import BUSINESS_TZ
 from tests.e2e.conftest import visible_contract_numbers
+from tests.support.pii_scan import files_under, scan, world_secrets
 
 pytestmark = pytest.mark.slow
 
 
-def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(tmp_path):
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One small demo run, shared by the tests of this module: (folder, the command's result)."""
+    tmp_path = tmp_path_factory.mktemp("demo-run")
     home = tmp_path / "demo"
     env = os.environ.copy()
     env["ESTATEHUB_HOME"] = str(tmp_path / "data")
@@ -32,7 +36,12 @@ def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(tmp_
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return tmp_path, result
 
+
+def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(demo):
+    tmp_path, result = demo
+    home = tmp_path / "demo"
     summary = (home / "summary.txt").read_text(encoding="utf-8")
     for heading in ("Contracts by type and state", "Filings overdue", "Quarantined records", "Where things are"):
         assert heading in summary
@@ -66,3 +75,20 @@ def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(tmp_
     assert "Mortgage pipeline by bank and stage" in summary
     assert "Statement lines loaded" in summary
     assert "Ledger receipts (not voided)" in summary
+
+
+def test_nothing_the_demo_leaves_holds_a_full_id_number_phone_or_card_number(demo):
+    """Every table of the warehouse, Airflow's database, every log, every downloaded file and every mail."""
+    tmp_path, _ = demo
+    sandbox = tmp_path / "data" / "sandbox"
+    secrets = world_secrets(sandbox)
+    kinds = {kind: sum(1 for k in secrets.values() if k == kind) for kind in ("id_number", "phone", "card")}
+    assert all(count >= 50 for count in kinds.values()), f"the world has people to look for: {kinds}"
+    files = files_under(tmp_path / "demo", tmp_path / "data", skip=(sandbox,))
+    names = {path.name for path in files}
+    assert {"warehouse.db", "airflow.db"} <= names, "the scan covers the warehouse and Airflow's database"
+    assert any(path.suffix in {".csv", ".xls", ".xlsx"} for path in files), "and the files the banks sent"
+    leaks = scan(files, secrets)
+    assert not leaks, "personal data in clear:\n" + "\n".join(
+        f"{leak.path}: {leak.kind} {leak.masked}" for leak in leaks[:30]
+    )
