@@ -114,6 +114,18 @@ def cmd_warehouse_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quality_check(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.quality.gates import check_sources
+
+    warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
+    as_of = args.as_of or settings.business_today()
+    report = check_sources(warehouse, as_of=as_of, purpose="command line")
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
 def cmd_contracts_in_state(args: argparse.Namespace) -> int:
     from estatehub.connections import resolve_warehouse
     from estatehub.warehouse.queries import MAIN_CONTRACT_TYPES, contracts_in_state_on
@@ -263,6 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
     in_state.add_argument("--limit", type=_positive_int, default=20, help="rows to print (default 20)")
     in_state.add_argument("--url", help="warehouse SQLAlchemy URL")
     in_state.set_defaults(func=cmd_contracts_in_state)
+
+    quality = commands.add_parser("quality", help="quality gates: is each source whole before reconciling?")
+    quality_cmds = quality.add_subparsers(dest="quality_command", required=True, metavar="SUBCOMMAND")
+    q_check = quality_cmds.add_parser(
+        "check", help="run every gate, keep the findings, print them; exit 1 when a gate found an error"
+    )
+    q_check.add_argument("--as-of", type=_iso_date, help="business day to check up to (default: today, Asia/Shanghai)")
+    q_check.add_argument("--url", help="warehouse SQLAlchemy URL")
+    q_check.set_defaults(func=cmd_quality_check)
 
     quarantine = commands.add_parser("quarantine", help="records the syncs could not accept")
     quarantine_cmds = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="SUBCOMMAND")

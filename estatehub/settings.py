@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def business_today() -> date:
+    """Today in the business time zone (Asia/Shanghai)."""
+    return datetime.now(BUSINESS_TZ).date()
 
 
 def data_dir() -> Path:
