@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from hashlib import blake2b
 from itertools import combinations
 
 import numpy as np
@@ -120,12 +121,18 @@ class _Side:
     category: dict[int, str] = field(default_factory=dict)  # ignore rules: position → category
 
     def __post_init__(self) -> None:
+        self._columns = {name: self.frame[name].to_numpy() for name in self.frame.columns}
+        self._present = {name: pd.notna(self._columns[name]) for name in OPTIONAL_COLUMNS}
         self.free = np.ones(len(self.frame), dtype=bool)
         self.reason = np.full(len(self.frame), None, dtype=object)
         self.rule = np.full(len(self.frame), None, dtype=object)
 
     def column(self, name: str) -> np.ndarray:
-        return self.frame[name].to_numpy()
+        return self._columns[name]
+
+    def present(self, name: str) -> np.ndarray:
+        """Rows where the optional column `name` has a value."""
+        return self._present[name]
 
 
 def match(
@@ -198,8 +205,7 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Side:
     amount = _amounts(frame["amount_fen"], name)
     days = _days(frame["on"])
     text = {
-        c: _text(frame[c]) if c in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
-        for c in OPTIONAL_COLUMNS
+        c: _text(frame[c]) if c in frame.columns else np.full(len(frame), None, dtype=object) for c in OPTIONAL_COLUMNS
     }
 
     problem = np.full(len(frame), None, dtype=object)
@@ -228,7 +234,7 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Side:
             "id": ids[~bad],
             "amount": amount[~bad].to_numpy(dtype=np.int64),
             "day": days[~bad].astype(np.int64),
-            **{c: text[c][~bad].reset_index(drop=True) for c in OPTIONAL_COLUMNS},
+            **{c: pd.Series(text[c][~bad], dtype=object) for c in OPTIONAL_COLUMNS},
         }
     )
     good = good.sort_values("id", kind="mergesort", ignore_index=True)
@@ -264,9 +270,14 @@ def _days(column: pd.Series) -> np.ndarray:
     return days
 
 
-def _text(column: pd.Series) -> pd.Series:
-    text = column.astype("string").str.strip().reset_index(drop=True)
-    return text.mask(text == "")
+def _text(column: pd.Series) -> np.ndarray:
+    """Text as an object array: stripped str, None where missing or empty."""
+    out = np.empty(len(column), dtype=object)
+    out[:] = [
+        (str(v).strip() or None) if v is not None and v is not pd.NA and v == v else None
+        for v in column.to_numpy(dtype=object)
+    ]
+    return out
 
 
 # --- candidates --------------------------------------------------------------------------------------
@@ -274,10 +285,10 @@ def _text(column: pd.Series) -> pd.Series:
 
 def _key_candidates(a: _Side, b: _Side, key: str, amount_tol: int, window: int | None) -> pd.DataFrame:
     """Pairs of free items with the same key, amount within the tolerance (and date within the window)."""
-    lsel = np.flatnonzero(a.free & a.frame[key].notna().to_numpy())
-    rsel = np.flatnonzero(b.free & b.frame[key].notna().to_numpy())
-    lf = pd.DataFrame({"key": a.frame[key].to_numpy()[lsel], "l": lsel})
-    rf = pd.DataFrame({"key": b.frame[key].to_numpy()[rsel], "r": rsel})
+    lsel = np.flatnonzero(a.free & a.present(key))
+    rsel = np.flatnonzero(b.free & b.present(key))
+    lf = pd.DataFrame({"key": a.column(key)[lsel], "l": lsel})
+    rf = pd.DataFrame({"key": b.column(key)[rsel], "r": rsel})
     cand = lf.merge(rf, on="key")[["l", "r"]]
     return _deltas(cand, a, b, amount_tol, window)
 
@@ -425,17 +436,17 @@ def _best_subset(
 
 def _split_tier(a: _Side, b: _Side, tol: Tolerances) -> pd.DataFrame:
     """One item against several of the other side with the same unit or reference (explicit groups)."""
-    frames = []
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("group", "left", "right", "da", "dd", "worst_dd")}
     group_base = 0
     for target_is_left in (True, False):
         t_side, p_side = (a, b) if target_is_left else (b, a)
         pieces = []
         for key in ("unit", "reference"):
-            tsel = np.flatnonzero(t_side.free & t_side.frame[key].notna().to_numpy())
-            psel = np.flatnonzero(p_side.free & p_side.frame[key].notna().to_numpy())
+            tsel = np.flatnonzero(t_side.free & t_side.present(key))
+            psel = np.flatnonzero(p_side.free & p_side.present(key))
             if len(tsel) and len(psel):
-                tf = pd.DataFrame({"key": t_side.frame[key].to_numpy()[tsel], "t": tsel})
-                pf = pd.DataFrame({"key": p_side.frame[key].to_numpy()[psel], "p": psel})
+                tf = pd.DataFrame({"key": t_side.column(key)[tsel], "t": tsel})
+                pf = pd.DataFrame({"key": p_side.column(key)[psel], "p": psel})
                 pieces.append(tf.merge(pf, on="key")[["t", "p"]])
         if not pieces:
             continue
@@ -449,11 +460,13 @@ def _split_tier(a: _Side, b: _Side, tol: Tolerances) -> pd.DataFrame:
             & (np.abs(pamount) <= np.abs(tamount) + tol.amount_tolerance_fen)
             & (abs_dd <= tol.split_date_window_days)
         )
-        cand = pd.DataFrame({"t": t[keep], "p": p[keep], "abs_dd": abs_dd[keep], "amount": pamount[keep]})
+        cand = pd.DataFrame(
+            {"t": t[keep], "p": p[keep], "abs_dd": abs_dd[keep], "amount": pamount[keep], "abs": np.abs(pamount[keep])}
+        )
         cand = cand.sort_values(["t", "abs_dd", "p"], kind="mergesort", ignore_index=True)
         cand = cand[cand.groupby("t").cumcount() < tol.split_max_candidates]
         size = cand.groupby("t")["p"].transform("size")
-        reach = cand.groupby("t")["amount"].transform(lambda s: s.abs().sum())
+        reach = cand.groupby("t")["abs"].transform("sum")
         tabs = np.abs(t_side.column("amount")[cand["t"].to_numpy()])
         cand = cand[(size >= 2).to_numpy() & (reach.to_numpy() >= tabs - tol.amount_tolerance_fen)]
         if cand.empty:
@@ -487,30 +500,38 @@ def _split_tier(a: _Side, b: _Side, tol: Tolerances) -> pd.DataFrame:
             total = int(p_side.column("amount")[members].sum())
             delta = (total - t_amount) if target_is_left else (t_amount - total)
             dd = p_side.column("day")[members] - t_side.column("day")[target]
-            dd = dd if target_is_left else -dd
-            confidence = _confidence(4, np.array([abs(delta)]), np.array([np.abs(dd).max()]), np.array([np.nan]), tol)
-            frames.append(
-                _links_frame(
-                    group=np.full(n, group_base),
-                    tier=np.full(n, 4),
-                    rule=np.full(n, None, dtype=object),
-                    left=np.full(n, target) if target_is_left else members,
-                    right=members if target_is_left else np.full(n, target),
-                    da=np.full(n, delta),
-                    dd=dd,
-                    score=np.full(n, np.nan),
-                    confidence=np.full(n, confidence[0]),
-                )
-            )
+            cols["group"].append(np.full(n, group_base))
+            cols["left"].append(np.full(n, target) if target_is_left else members)
+            cols["right"].append(members if target_is_left else np.full(n, target))
+            cols["da"].append(np.full(n, delta))
+            cols["dd"].append(dd if target_is_left else -dd)
+            cols["worst_dd"].append(np.full(n, np.abs(dd).max()))
             group_base += 1
-    if not frames:
+    if not cols["group"]:
         return _links_frame([], [], [], [], [], [], [], [], [])
-    return pd.concat(frames, ignore_index=True)
+    joined = {name: np.concatenate(parts) for name, parts in cols.items()}
+    n = len(joined["group"])
+    confidence = _confidence(4, np.abs(joined["da"]), joined["worst_dd"], np.full(n, np.nan), tol)
+    return _links_frame(
+        group=joined["group"],
+        tier=np.full(n, 4),
+        rule=np.full(n, None, dtype=object),
+        left=joined["left"],
+        right=joined["right"],
+        da=joined["da"],
+        dd=joined["dd"],
+        score=np.full(n, np.nan),
+        confidence=confidence,
+    )
 
 
 def _apply_rule(a: _Side, b: _Side, rule: Rule, tol: Tolerances) -> pd.DataFrame:
     side = a if rule.side == a.name else b
-    mask = side.free & rule.selects(side.frame["text"], side.frame["reference"], side.column("amount"))
+    mask = side.free & rule.selects(
+        pd.Series(side.column("text"), dtype=object),
+        pd.Series(side.column("reference"), dtype=object),
+        side.column("amount"),
+    )
     if rule.action == "ignore":
         side.free[mask] = False
         side.reason[mask] = _IGNORED
@@ -543,13 +564,19 @@ def _finish_matches(links: pd.DataFrame, a: _Side, b: _Side, scope: str) -> pd.D
     links = links.assign(left_id=lid, right_id=rid)
     pairs = links["group"].to_numpy() < 0
     match_id = np.empty(len(links), dtype=object)
-    match_id[pairs] = [stable_key("m", scope, (x,), (y,)) for x, y in zip(lid[pairs], rid[pairs], strict=True)]
+    # one-to-one: stable_key's text for one id a side, hashed inline (the same key, a million times faster to write)
+    match_id[pairs] = [
+        "m" + blake2b(f"{scope}\x1f{x}\x1f{y}".encode(), digest_size=8).hexdigest()
+        for x, y in zip(lid[pairs], rid[pairs], strict=True)
+    ]
     group_size = np.full(len(links), 2, dtype=np.int64)
-    grouped = links[~pairs]
-    for (_tier, _group), members in grouped.groupby(["tier", "group"], sort=True):
-        lefts, rights = sorted(set(members["left_id"])), sorted(set(members["right_id"]))
-        match_id[members.index.to_numpy()] = stable_key("m", scope, lefts, rights)
-        group_size[members.index.to_numpy()] = len(lefts) + len(rights)
+    rows = np.flatnonzero(~pairs)
+    rows = rows[np.argsort(links["group"].to_numpy()[rows], kind="stable")]
+    starts = np.flatnonzero(np.diff(links["group"].to_numpy()[rows], prepend=-2))
+    for members in np.split(rows, starts[1:]) if len(rows) else []:
+        lefts, rights = sorted(set(lid[members].tolist())), sorted(set(rid[members].tolist()))
+        match_id[members] = stable_key("m", scope, lefts, rights)
+        group_size[members] = len(lefts) + len(rights)
     out = pd.DataFrame(
         {
             "match_id": match_id,
@@ -576,8 +603,8 @@ def _leftover(side: _Side) -> Leftover:
         ids=side.column("id")[keep],
         amount=side.column("amount")[keep],
         day=side.column("day")[keep],
-        reference=side.frame["reference"][keep].reset_index(drop=True),
-        unit=side.frame["unit"][keep].reset_index(drop=True),
+        reference=pd.Series(side.column("reference")[keep], dtype=object),
+        unit=pd.Series(side.column("unit")[keep], dtype=object),
         reason=side.reason[keep],
         rule=side.rule[keep],
     )
