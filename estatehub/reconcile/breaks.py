@@ -305,6 +305,7 @@ def build_breaks(
             "detail",
         ],
     )
+    frame["rule"] = pd.Series([None if pd.isna(r) else r for r in frame["rule"]], dtype=object)
     frame["break_key"] = [
         stable_key("b", scope, lids, rids) for lids, rids in zip(frame["left_ids"], frame["right_ids"], strict=True)
     ]

@@ -582,7 +582,10 @@ def _finish_matches(links: pd.DataFrame, a: _Side, b: _Side, scope: str) -> pd.D
             "match_id": match_id,
             "tier": links["tier"].to_numpy(),
             "tier_name": [TIER_NAMES[t] for t in links["tier"].tolist()] if len(links) else [],
-            "rule": links["rule"].to_numpy(),
+            "rule": pd.Series(  # object, not str: None stays None where no rule made the match
+                np.where(pd.isna(links["rule"].to_numpy(dtype=object)), None, links["rule"].to_numpy(dtype=object)),
+                dtype=object,
+            ),
             "left_id": lid,
             "right_id": rid,
             "left_amount_fen": a.column("amount")[links["l"].to_numpy()],
