@@ -1,0 +1,285 @@
+"""Each tier of the matching engine on small hand-made cases: ties, tolerances at their edges, one-to-one."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from estatehub.reconcile import Tolerances, match
+from tests.reconcile.frames import AS_OF, links, reasons, side, tiers
+
+
+def run(left, right, **tolerances):  # noqa: ANN001, ANN201
+    return match(left, right, as_of=AS_OF, tolerances=Tolerances(**tolerances))
+
+
+# --- tier 1: reference ---------------------------------------------------------------------------------
+
+
+def test_reference_matches_whatever_the_date():
+    result = run(
+        side({"id": "L1", "amount": 500_00, "on": 0, "reference": "S-77"}),
+        side({"id": "B1", "amount": 500_00, "on": 25, "reference": "S-77"}),
+    )
+    row = result.matches.iloc[0]
+    assert (row.left_id, row.right_id, row.tier, row.tier_name) == ("L1", "B1", 1, "reference")
+    assert row.date_delta_days == 25
+    assert row.amount_delta_fen == 0
+    assert math.isnan(row.text_score)
+    assert result.breaks.empty
+
+
+def test_reference_with_another_amount_is_an_amount_mismatch_not_a_match():
+    result = run(
+        side({"id": "L1", "amount": 500_00, "on": 0, "reference": "S-77"}),
+        side({"id": "B1", "amount": 499_00, "on": 0, "reference": "S-77"}),
+    )
+    assert result.matches.empty
+    assert reasons(result) == {(("L1",), ("B1",)): "amount_mismatch"}
+    assert result.breaks.iloc[0].amount_fen == -100  # right - left
+
+
+def test_a_reference_shared_by_two_bank_lines_matches_one_of_them_the_nearer():
+    result = run(
+        side({"id": "L1", "amount": 100, "on": 5, "reference": "R"}),
+        side(
+            {"id": "B1", "amount": 100, "on": 1, "reference": "R"},
+            {"id": "B2", "amount": 100, "on": 6, "reference": "R"},
+        ),
+    )
+    assert links(result) == {("L1", "B2")}
+    assert reasons(result) == {((), ("B1",)): "unmatched_bank"}
+
+
+# --- tier 2: unit, amount, date window ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("window", "gap", "matched"),
+    [(3, 3, True), (3, 4, False), (5, 5, True), (5, 6, False), (0, 0, True), (0, 1, False)],
+)
+def test_unit_tier_date_window_is_inclusive_at_its_edge(window, gap, matched):  # noqa: ANN001
+    result = run(
+        side({"id": "L1", "amount": 800_00, "on": 10, "unit": "U1"}),
+        side({"id": "B1", "amount": 800_00, "on": 10 + gap, "unit": "U1"}),
+        date_window_days=window,
+    )
+    assert (tiers(result) == {("L1", "B1"): 2}) is matched
+    if not matched:  # same unit, same amount, outside the window: two unmatched items, not a mismatch
+        assert sorted(reasons(result).values()) == ["unmatched_bank", "unmatched_ledger"]
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "delta", "matched"),
+    [(0, 0, True), (0, 1, False), (100, 100, True), (100, -100, True), (100, 101, False)],
+)
+def test_amount_tolerance_is_inclusive_at_its_edge(tolerance, delta, matched):  # noqa: ANN001
+    result = run(
+        side({"id": "L1", "amount": 800_00, "on": 10, "unit": "U1"}),
+        side({"id": "B1", "amount": 800_00 + delta, "on": 10, "unit": "U1"}),
+        amount_tolerance_fen=tolerance,
+    )
+    assert bool(len(result.matches)) is matched
+    if matched:
+        assert result.matches.iloc[0].amount_delta_fen == delta
+    else:
+        assert reasons(result) == {(("L1",), ("B1",)): "amount_mismatch"}
+
+
+def test_unit_tier_prefers_the_nearer_date_then_the_smaller_id():
+    result = run(
+        side({"id": "L1", "amount": 100, "on": 10, "unit": "U"}),
+        side(
+            {"id": "B3", "amount": 100, "on": 12, "unit": "U"},
+            {"id": "B2", "amount": 100, "on": 9, "unit": "U"},
+            {"id": "B1", "amount": 100, "on": 11, "unit": "U"},
+        ),
+    )
+    # B2 and B1 are both one day away: the tie goes to the smaller id
+    assert links(result) == {("L1", "B1")}
+
+
+def test_two_ledger_lines_for_one_bank_line_match_once():
+    result = run(
+        side({"id": "L2", "amount": 100, "on": 10, "unit": "U"}, {"id": "L1", "amount": 100, "on": 10, "unit": "U"}),
+        side({"id": "B1", "amount": 100, "on": 10, "unit": "U"}),
+    )
+    assert links(result) == {("L1", "B1")}
+    assert reasons(result) == {(("L2",), ()): "unmatched_ledger"}
+
+
+def test_greedy_pairs_many_equal_lines_one_to_one():
+    left = side(*({"id": f"L{i}", "amount": 100, "on": 10 + i % 3, "unit": "U"} for i in range(6)))
+    right = side(*({"id": f"B{i}", "amount": 100, "on": 10 + i % 2, "unit": "U"} for i in range(5)))
+    result = run(left, right)
+    assert len(result.matches) == 5
+    assert result.matches["left_id"].is_unique and result.matches["right_id"].is_unique
+    assert len(result.breaks) == 1
+
+
+# --- tier 3: payer name / memo with the amount ---------------------------------------------------------------
+
+
+def test_payer_name_inside_a_memo_matches_with_the_amount():
+    result = run(
+        side({"id": "L1", "amount": 3000_00, "on": 3, "text": "张三"}),
+        side({"id": "B1", "amount": 3000_00, "on": 5, "text": "张三 购房款"}),
+    )
+    row = result.matches.iloc[0]
+    assert (row.tier, row.tier_name, row.text_score) == (3, "text_amount", 90.0)
+    # 0.90 × 0.90 − 0.10 × 2/8
+    assert row.confidence == pytest.approx(0.785)
+
+
+def test_another_payer_with_the_same_amount_does_not_match():
+    result = run(
+        side({"id": "L1", "amount": 3000_00, "on": 3, "text": "张三"}),
+        side({"id": "B1", "amount": 3000_00, "on": 3, "text": "李四"}),
+    )
+    assert result.matches.empty
+
+
+@pytest.mark.parametrize(("minimum", "matched"), [(90.0, True), (90.01, False)])
+def test_text_score_minimum_is_inclusive(minimum, matched):  # noqa: ANN001
+    result = run(
+        side({"id": "L1", "amount": 100, "on": 3, "text": "张三"}),
+        side({"id": "B1", "amount": 100, "on": 3, "text": "张三 购房款"}),
+        text_min_score=minimum,
+    )
+    assert bool(len(result.matches)) is matched
+
+
+@pytest.mark.parametrize(("gap", "matched"), [(7, True), (-7, True), (8, False), (-8, False)])
+def test_text_tier_date_window_is_inclusive_at_its_edge(gap, matched):  # noqa: ANN001
+    result = run(
+        side({"id": "L1", "amount": 100, "on": 10, "text": "Zhang San"}),
+        side({"id": "B1", "amount": 100, "on": 10 + gap, "text": "ZHANG SAN"}),
+        text_date_window_days=7,
+    )
+    assert bool(len(result.matches)) is matched
+
+
+def test_text_tier_with_a_tolerance_finds_amounts_across_bucket_edges():
+    # 1000 and 1099 sit in different buckets of width 100: the neighbouring bucket must be searched
+    result = run(
+        side({"id": "L1", "amount": 1099, "on": 1, "text": "王芳"}),
+        side({"id": "B1", "amount": 1000, "on": 1, "text": "王芳"}),
+        amount_tolerance_fen=99,
+    )
+    assert tiers(result) == {("L1", "B1"): 3}
+
+
+def test_text_tier_prefers_the_better_score():
+    result = run(
+        side({"id": "L1", "amount": 100, "on": 1, "text": "Zhang San"}),
+        side(
+            {"id": "B1", "amount": 100, "on": 1, "text": "Zhang San Trading Ltd"},
+            {"id": "B2", "amount": 100, "on": 1, "text": "zhang san"},
+        ),
+    )
+    assert links(result) == {("L1", "B2")}
+
+
+def test_a_later_tier_never_takes_what_an_earlier_one_matched():
+    # B1 matches L1 by reference; L2 would match B1 by unit: it must stay unmatched
+    result = run(
+        side(
+            {"id": "L1", "amount": 100, "on": 1, "reference": "S1"}, {"id": "L2", "amount": 100, "on": 1, "unit": "U"}
+        ),
+        side({"id": "B1", "amount": 100, "on": 1, "reference": "S1", "unit": "U"}),
+    )
+    assert tiers(result) == {("L1", "B1"): 1}
+    assert reasons(result) == {(("L2",), ()): "unmatched_ledger"}
+
+
+# --- tier 4: splits ------------------------------------------------------------------------------------
+
+
+def test_one_ledger_line_paid_by_two_bank_lines_is_one_group():
+    result = run(
+        side({"id": "L1", "amount": 900_00, "on": 1, "unit": "U"}),
+        side(
+            {"id": "B1", "amount": 400_00, "on": 1, "unit": "U"}, {"id": "B2", "amount": 500_00, "on": 3, "unit": "U"}
+        ),
+    )
+    assert links(result) == {("L1", "B1"), ("L1", "B2")}
+    assert result.matches["match_id"].nunique() == 1
+    assert set(result.matches["tier_name"]) == {"split"}
+    assert set(result.matches["group_size"]) == {3}
+    assert list(result.matches["date_delta_days"]) == [0, 2]
+    assert result.breaks.empty
+
+
+def test_two_ledger_lines_paid_by_one_bank_line_is_one_group():
+    result = run(
+        side(
+            {"id": "L1", "amount": 300_00, "on": 1, "unit": "U"}, {"id": "L2", "amount": 200_00, "on": 2, "unit": "U"}
+        ),
+        side({"id": "B1", "amount": 500_00, "on": 2, "unit": "U"}),
+    )
+    assert links(result) == {("L1", "B1"), ("L2", "B1")}
+    assert result.matches["match_id"].nunique() == 1
+
+
+@pytest.mark.parametrize(("max_group", "matched"), [(4, False), (5, True)])
+def test_split_group_size_is_bounded(max_group, matched):  # noqa: ANN001
+    parts = [{"id": f"B{i}", "amount": 100, "on": 1, "unit": "U"} for i in range(5)]
+    result = run(side({"id": "L1", "amount": 500, "on": 1, "unit": "U"}), side(*parts), split_max_group=max_group)
+    assert bool(len(result.matches)) is matched
+
+
+def test_split_draws_only_from_the_nearest_candidates():
+    # the only sum needs B3, the farthest of three candidates: with a cap of two it is not looked at
+    right = side(
+        {"id": "B1", "amount": 100, "on": 1, "unit": "U"},
+        {"id": "B2", "amount": 100, "on": 2, "unit": "U"},
+        {"id": "B3", "amount": 300, "on": 3, "unit": "U"},
+    )
+    left = side({"id": "L1", "amount": 400, "on": 1, "unit": "U"})
+    assert links(run(left, right, split_max_group=2, split_max_candidates=3)) == {("L1", "B1"), ("L1", "B3")}
+    assert run(left, right, split_max_group=2, split_max_candidates=2).matches.empty
+
+
+def test_split_prefers_fewer_parts_then_nearer_dates():
+    right = side(
+        {"id": "B1", "amount": 100, "on": 1, "unit": "U"},
+        {"id": "B2", "amount": 200, "on": 1, "unit": "U"},
+        {"id": "B3", "amount": 300, "on": 6, "unit": "U"},
+        {"id": "B4", "amount": 300, "on": 2, "unit": "U"},
+    )
+    result = run(side({"id": "L1", "amount": 600, "on": 1, "unit": "U"}), right)
+    # 100+200+300 needs three; 300+300 needs two: B3+B4
+    assert links(result) == {("L1", "B3"), ("L1", "B4")}
+    result = run(side({"id": "L1", "amount": 400, "on": 1, "unit": "U"}), right)
+    # 100+300 twice: B4 (1 day) before B3 (5 days)
+    assert links(result) == {("L1", "B1"), ("L1", "B4")}
+
+
+def test_split_respects_its_date_window():
+    left = side({"id": "L1", "amount": 900, "on": 1, "unit": "U"})
+    right = side({"id": "B1", "amount": 400, "on": 1, "unit": "U"}, {"id": "B2", "amount": 500, "on": 9, "unit": "U"})
+    assert run(left, right, split_date_window_days=8).matches["right_id"].tolist() == ["B1", "B2"]
+    assert run(left, right, split_date_window_days=7).matches.empty
+
+
+def test_a_bank_line_in_one_split_group_is_not_used_by_another():
+    left = side({"id": "L1", "amount": 500, "on": 1, "unit": "U"}, {"id": "L2", "amount": 500, "on": 1, "unit": "U"})
+    right = side(
+        {"id": "B1", "amount": 200, "on": 1, "unit": "U"},
+        {"id": "B2", "amount": 300, "on": 1, "unit": "U"},
+        {"id": "B3", "amount": 200, "on": 2, "unit": "U"},
+    )
+    result = run(left, right)
+    assert result.matches["right_id"].is_unique
+    assert links(result) == {("L1", "B1"), ("L1", "B2")}
+    assert sorted(reasons(result).values()) == ["amount_mismatch"]  # L2 500 against B3 200, same unit
+
+
+def test_tolerances_refuse_bad_values():
+    from estatehub.reconcile import MatchInputError
+
+    with pytest.raises(MatchInputError, match="date_window_days"):
+        Tolerances(date_window_days=-1)
+    with pytest.raises(MatchInputError, match="split_max_group"):
+        Tolerances(split_max_group=9)
