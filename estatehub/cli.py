@@ -21,6 +21,8 @@ from pathlib import Path
 from estatehub import settings
 from estatehub.errors import UsageError
 
+DEFAULT_RULES = settings.PROJECT_ROOT / "config" / "reconcile_rules.yaml"
+
 log = logging.getLogger(__name__)
 
 
@@ -124,6 +126,94 @@ def cmd_quality_check(args: argparse.Namespace) -> int:
     report = check_sources(warehouse, as_of=as_of, purpose="command line")
     print(report.summary())
     return 1 if report.failed else 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.quality.gates import GatesFailed
+    from estatehub.reconcile.city import load_city_rules
+    from estatehub.reconcile.errors import ReconcileError
+    from estatehub.reconcile.rules import load_rules
+    from estatehub.reconcile.run import RECONCILIATIONS, run_reconciliation
+
+    try:
+        city = load_city_rules(args.city_rules)
+        rules = load_rules(args.rules) if args.rules.exists() or args.rules != DEFAULT_RULES else None
+        warehouse = resolve_warehouse(args.url)
+        warehouse.prepare()
+        report = run_reconciliation(
+            warehouse,
+            date_from=args.date_from,
+            date_to=args.date_to,
+            as_of=args.as_of,
+            city=city,
+            rules=rules,
+            only=tuple(args.only or RECONCILIATIONS),
+        )
+    except GatesFailed as exc:
+        print(exc.report.summary())
+        print("estatehub: the reconciliation did not run: a quality gate found an error (above)", file=sys.stderr)
+        return 1
+    except ReconcileError as exc:
+        raise UsageError(str(exc)) from exc
+    print(report.summary())
+    return 0
+
+
+def cmd_breaks_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from estatehub.connections import resolve_warehouse
+    from estatehub.reconcile.tables import rec_break
+
+    warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
+    b = rec_break.c
+    query = select(rec_break).order_by(b.reconciliation, b.age_days.desc(), b.break_key)
+    if args.reconciliation:
+        query = query.where(b.reconciliation == args.reconciliation)
+    if not args.all:
+        query = query.where(b.status != "resolved")
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(query.limit(args.limit)).all()
+    print(f"{len(rows)} {'breaks' if args.all else 'open or acknowledged breaks'} (oldest first per reconciliation)")
+    for r in rows:
+        age = f"{r.age_days} days" if r.age_days is not None else "-"
+        status = r.status + (f" by {r.who}: {r.note}" if r.status == "acknowledged" else "")
+        status += f" ({r.how})" if r.status == "resolved" else ""
+        what = f"{r.reconciliation}/{r.reason}  {r.subject or ''}"
+        print(f"  {r.break_key}  {what}  {r.amount_fen / 100:,.2f}  {age}  {status}")
+        print(f"      {r.detail}")
+    return 0
+
+
+def cmd_breaks_change(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.reconcile.breaks import StatusError
+    from estatehub.reconcile.store import BreakNotFound, acknowledge_break, resolve_break
+
+    warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
+    who = args.by or _user_name()
+    on = settings.business_today()
+    try:
+        if args.breaks_command == "ack":
+            changed = acknowledge_break(warehouse.engine, args.key, who=who, note=args.note, on=on)
+        else:
+            changed = resolve_break(warehouse.engine, args.key, who=who, how=args.how, on=on)
+    except (BreakNotFound, StatusError) as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"break {changed.break_key}: {changed.status} by {changed.who} on {changed.changed_on}")
+    return 0
+
+
+def _user_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def cmd_contracts_in_state(args: argparse.Namespace) -> int:
@@ -275,6 +365,45 @@ def build_parser() -> argparse.ArgumentParser:
     in_state.add_argument("--limit", type=_positive_int, default=20, help="rows to print (default 20)")
     in_state.add_argument("--url", help="warehouse SQLAlchemy URL")
     in_state.set_defaults(func=cmd_contracts_in_state)
+
+    rec = commands.add_parser(
+        "reconcile", help="the quality gates, then every reconciliation over a period; breaks kept with their status"
+    )
+    rec.add_argument(
+        "--from", dest="date_from", type=_iso_date, required=True, help="first business day, e.g. 2026-01-01"
+    )
+    rec.add_argument("--to", dest="date_to", type=_iso_date, required=True, help="last business day")
+    rec.add_argument("--as-of", type=_iso_date, help="the day breaks are aged at (default: --to)")
+    rec.add_argument(
+        "--only", action="append", choices=("contracts", "receivables", "loans", "invoices"), help="this one only"
+    )
+    rec.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="finance's matching rules (YAML or CSV)")
+    rec.add_argument("--city-rules", type=Path, default=None, help="the city's rules (default config/city_rules.yaml)")
+    rec.add_argument("--url", help="warehouse SQLAlchemy URL")
+    rec.set_defaults(func=cmd_reconcile)
+
+    brk = commands.add_parser("breaks", help="what the reconciliations found: list, acknowledge, resolve")
+    brk_cmds = brk.add_subparsers(dest="breaks_command", required=True, metavar="SUBCOMMAND")
+    b_list = brk_cmds.add_parser("list", help="open and acknowledged breaks, oldest first")
+    b_list.add_argument(
+        "--reconciliation", choices=("contracts", "receivables", "loans", "invoices", "cash"), help="this one only"
+    )
+    b_list.add_argument("--all", action="store_true", help="resolved breaks too")
+    b_list.add_argument("--limit", type=_positive_int, default=50, help="breaks to print (default 50)")
+    b_list.add_argument("--url", help="warehouse SQLAlchemy URL")
+    b_list.set_defaults(func=cmd_breaks_list)
+    b_ack = brk_cmds.add_parser("ack", help="finance has seen a break and says why it stays (kept across runs)")
+    b_ack.add_argument("key", help="the break's key (breaks list)")
+    b_ack.add_argument("--note", required=True, help="why it stays")
+    b_ack.add_argument("--by", help="who (default: your user name)")
+    b_ack.add_argument("--url", help="warehouse SQLAlchemy URL")
+    b_ack.set_defaults(func=cmd_breaks_change)
+    b_res = brk_cmds.add_parser("resolve", help="close a break by hand; it opens again if the same items break again")
+    b_res.add_argument("key", help="the break's key (breaks list)")
+    b_res.add_argument("--how", required=True, help="what was done")
+    b_res.add_argument("--by", help="who (default: your user name)")
+    b_res.add_argument("--url", help="warehouse SQLAlchemy URL")
+    b_res.set_defaults(func=cmd_breaks_change)
 
     quality = commands.add_parser("quality", help="quality gates: is each source whole before reconciling?")
     quality_cmds = quality.add_subparsers(dest="quality_command", required=True, metavar="SUBCOMMAND")

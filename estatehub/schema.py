@@ -16,10 +16,19 @@ def all_metadata() -> tuple[MetaData, ...]:
     from estatehub.ledger import tables as ledger
     from estatehub.policy import tables as policy
     from estatehub.quality import tables as quality
+    from estatehub.reconcile import tables as reconcile
     from estatehub.trading_network import tables as trading_network
     from estatehub.warehouse import tables as shared
 
-    return (shared.metadata, trading_network.metadata, banks.metadata, ledger.metadata, policy.metadata, quality.metadata)
+    return (
+        shared.metadata,
+        trading_network.metadata,
+        banks.metadata,
+        ledger.metadata,
+        policy.metadata,
+        quality.metadata,
+        reconcile.metadata,
+    )
 
 
 def all_tables() -> dict[str, Table]:

@@ -20,6 +20,7 @@ branch_labels = None
 depends_on = None
 
 UTC_TIMESTAMP = sa.DateTime(timezone=True)
+SURROGATE_KEY = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -38,7 +39,7 @@ def upgrade() -> None:
     op.create_index("ix_etl_quality_run_checked_at", "etl_quality_run", ["checked_at"])
     op.create_table(
         "etl_quality_result",
-        sa.Column("result_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("result_id", SURROGATE_KEY, autoincrement=True, nullable=False),
         sa.Column("check_id", sa.String(), nullable=False),
         sa.Column("gate", sa.String(), nullable=False),
         sa.Column("source", sa.String(), nullable=False),

@@ -1,0 +1,454 @@
+"""The reconciliations, each a function from the warehouse to its breaks (and matches).
+
+Every break is a dict with the columns of `rec_break` (`store.BREAK_DATA` and `break_key`). Its key
+comes from the reconciliation and the items it concerns (`breaks.stable_key`), never from the reason
+or the amount: a refund that turns overdue, or an amount that changes, keeps the break and its status.
+
+- `contracts`: money received after the contract was cancelled; cancelled contracts with money still
+  held, due back by the contract's own refund term; signed contracts not filed in time (city rule).
+- `receivables`: plan lines overdue, deals overpaid, receipts tied to no contract (suspense); the
+  `rec_receivable` mart is written beside.
+- `loans`: the banks' disbursements against the ledger's loan receipts (matching engine); a
+  disbursement on a cancelled contract is an alarm.
+- `invoices`: receipts without an invoice (the list of invoices to issue), invoices without a receipt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from connectors.identity import mask_name
+from estatehub.reconcile.breaks import stable_key
+from estatehub.reconcile.city import CityRules
+from estatehub.reconcile.matching import Tolerances, match
+from estatehub.reconcile.receivables import CANCELLED_STATE, compute, final_contracts
+from estatehub.reconcile.rules import RuleSet
+from estatehub.warehouse import queries, sqlfiles
+
+# receipts that are sale proceeds and so need an invoice (诚意金 is refundable until it becomes 定金)
+PROCEEDS_KINDS = ("定金", "首付", "分期", "按揭", "公积金", "一次性", "补差")
+LOAN_SIDES = ("bank", "ledger")
+
+
+@dataclass
+class Outcome:
+    reconciliation: str
+    breaks: list[dict[str, Any]] = field(default_factory=list)
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    receivables: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    date_from: date
+    date_to: date
+    as_of: date
+
+    def params(self) -> dict[str, date]:
+        return {"from_on": self.date_from, "to_on": self.date_to}  # `*_on`: bound as dates
+
+
+def new_break(
+    reconciliation: str,
+    reason: str,
+    *,
+    items: Iterable[str],
+    other: Iterable[str] = (),
+    subject: str | None,
+    amount_fen: int,
+    first_on: date | None,
+    detail: str,
+    as_of: date,
+    due_on: date | None = None,
+    left_amount_fen: int | None = None,
+    right_amount_fen: int = 0,
+    rule: str | None = None,
+) -> dict[str, Any]:
+    left, right = tuple(items), tuple(other)
+    since = due_on or first_on
+    return {
+        "break_key": stable_key("b", reconciliation, left, right),
+        "reconciliation": reconciliation,
+        "reason": reason,
+        "rule": rule,
+        "subject": subject,
+        "left_ids": left,
+        "right_ids": right,
+        "amount_fen": int(amount_fen),
+        "left_amount_fen": int(amount_fen if left_amount_fen is None else left_amount_fen),
+        "right_amount_fen": int(right_amount_fen),
+        "first_on": first_on,
+        "due_on": due_on,
+        "age_days": None if since is None else (as_of - since).days,
+        "detail": detail,
+    }
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen / 100:,.2f}"
+
+
+# -- contracts -------------------------------------------------------------------------------------
+
+
+def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Outcome:
+    out = Outcome("contracts")
+    contracts = sqlfiles.execute(
+        conn,
+        "reconcile/contracts",
+        {},
+        columns=(
+            "contract_no",
+            "contract_type",
+            "state",
+            "house_id",
+            "subscription_no",
+            "previous_contract_no",
+            "signed_at",
+            "filed_at",
+            "cancelled_at",
+            "total_price_fen",
+        ),
+    ).all()
+    by_no = {c.contract_no: c for c in contracts}
+    final = final_contracts(contracts)
+    money = sqlfiles.execute(
+        conn,
+        "reconcile/receivable_money",
+        {"as_of_on": period.as_of},
+        columns=("source", "bill_no", "contract_no", "payment_kind", "money_on", "amount_fen"),
+    ).all()
+    held: dict[str, int] = {}
+    for m in money:
+        if m.contract_no is None:
+            continue
+        deal = final.get(m.contract_no, m.contract_no)
+        held[deal] = held.get(deal, 0) + m.amount_fen
+        contract = by_no.get(deal)
+        cancelled_on = _cancelled_on(contract)
+        after = m.source == "receipt" and cancelled_on is not None and m.money_on > cancelled_on
+        if after and period.date_from <= m.money_on <= period.date_to:
+            out.breaks.append(
+                new_break(
+                    "contracts",
+                    "money_after_cancellation",
+                    items=[f"receipt:{m.bill_no}"],
+                    subject=deal,
+                    amount_fen=m.amount_fen,
+                    first_on=m.money_on,
+                    as_of=period.as_of,
+                    detail=f"{_yuan(m.amount_fen)} yuan received on {m.money_on} for {deal}, "
+                    f"cancelled on {cancelled_on}",
+                )
+            )
+    for deal, amount in sorted(held.items()):
+        contract = by_no.get(deal)
+        cancelled_on = _cancelled_on(contract)
+        if cancelled_on is None or amount <= 0 or not period.date_from <= cancelled_on <= period.date_to:
+            continue
+        days, stated = _refund_days(contract, city)
+        due_on = cancelled_on + timedelta(days=days)
+        overdue = period.as_of > due_on
+        out.breaks.append(
+            new_break(
+                "contracts",
+                "refund_overdue" if overdue else "refund_due",
+                items=[f"contract:{deal}"],
+                subject=deal,
+                amount_fen=amount,
+                first_on=cancelled_on,
+                due_on=due_on,
+                as_of=period.as_of,
+                detail=f"cancelled on {cancelled_on}, {_yuan(amount)} yuan still held; refund due by {due_on} "
+                + (f"({days} days, the contract's term)" if stated else f"({days} days: the contract states no term)"),
+            )
+        )
+    rule = "filing at signing" if city.filing_mode == "at_signing" else f"{city.filing_days} days"
+    for late in queries.filings_overdue(conn, as_of=period.as_of, within_days=city.filing_within_days):
+        if not period.date_from <= late.signed_on <= period.date_to:
+            continue
+        out.breaks.append(
+            new_break(
+                "contracts",
+                "filing_overdue",
+                items=[f"contract:{late.contract_no}"],
+                other=["filing"],
+                subject=late.contract_no,
+                amount_fen=0,
+                first_on=late.signed_on,
+                due_on=late.filing_due_on,
+                as_of=period.as_of,
+                detail=f"{late.contract_type} signed on {late.signed_on}, not filed; due by {late.filing_due_on} "
+                f"({city.city}: {rule})",
+            )
+        )
+    out.counts = {"contracts": len(contracts), "money_items": len(money)}
+    return out
+
+
+def _cancelled_on(contract: Any) -> date | None:
+    if contract is None or contract.state != CANCELLED_STATE or contract.cancelled_at is None:
+        return None
+    return queries.business_date(contract.cancelled_at)
+
+
+def _refund_days(contract: Any, city: CityRules) -> tuple[int, bool]:
+    stated = getattr(contract, "refund_days", None)
+    return (int(stated), True) if stated is not None else (city.refund_default_days, False)
+
+
+# -- receivables -----------------------------------------------------------------------------------
+
+
+def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
+    out = Outcome("receivables")
+    result = compute(conn, as_of=period.as_of)
+    out.receivables = result.rows
+    for row in result.rows:
+        if row["state"] not in ("overdue", "payable_overdue") or row["due_on"] is None:
+            continue
+        if not period.date_from <= row["due_on"] <= period.date_to:
+            continue
+        owed = row["outstanding_fen"]
+        who = "the buyer owes" if owed > 0 else "owed to the buyer"
+        out.breaks.append(
+            new_break(
+                "receivables",
+                row["state"],
+                items=[f"plan:{row['contract_no']}:{row['seq']}"],
+                subject=row["contract_no"],
+                amount_fen=abs(owed),
+                left_amount_fen=row["amount_fen"],
+                right_amount_fen=row["received_fen"],
+                first_on=row["due_on"],
+                due_on=row["due_on"],
+                as_of=period.as_of,
+                detail=f"{row['kind']} due {row['due_on']}: {_yuan(row['amount_fen'])} yuan, received "
+                f"{_yuan(row['received_fen'])}; {who} {_yuan(abs(owed))} ({row['ageing']} days)",
+            )
+        )
+    live = {row["contract_no"] for row in result.rows if row["is_contract_live"]}
+    for deal, extra in sorted(result.overpaid.items()):
+        if deal not in live:  # money on a cancelled deal is a refund matter (contracts)
+            continue
+        out.breaks.append(
+            new_break(
+                "receivables",
+                "overpaid",
+                items=[f"deal:{deal}"],
+                subject=deal,
+                amount_fen=extra,
+                first_on=None,
+                as_of=period.as_of,
+                detail=f"{_yuan(extra)} yuan received over the payment plan of {deal}",
+            )
+        )
+    for receipt in result.suspense:
+        if not period.date_from <= receipt.money_on <= period.date_to:
+            continue
+        out.breaks.append(
+            new_break(
+                "receivables",
+                "suspense_receipt",
+                items=[f"receipt:{receipt.bill_no}"],
+                subject=receipt.bill_no,
+                amount_fen=receipt.amount_fen,
+                first_on=receipt.money_on,
+                as_of=period.as_of,
+                detail=f"{receipt.payment_kind or 'a receipt'} of {_yuan(receipt.amount_fen)} yuan on "
+                f"{receipt.money_on} tied to no contract (suspense)",
+            )
+        )
+    out.counts = {"plan_lines": len(result.rows), "suspense": len(result.suspense)}
+    return out
+
+
+# -- loans -----------------------------------------------------------------------------------------
+
+
+def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = None) -> Outcome:
+    out = Outcome("loans")
+    bank = _frame(
+        conn,
+        "reconcile/loans_bank",
+        period,
+        ("id", "amount_fen", "on", "reference", "unit", "loan_type", "contract_no", "stage"),
+    )
+    ledger = _frame(
+        conn,
+        "reconcile/loans_ledger",
+        period,
+        ("id", "amount_fen", "on", "reference", "unit", "payment_kind", "contract_no"),
+    )
+    result = match(
+        bank[["id", "amount_fen", "on", "reference", "unit"]],
+        ledger[["id", "amount_fen", "on", "reference", "unit"]],
+        as_of=period.as_of,
+        sides=LOAN_SIDES,
+        scope="loans",
+        tolerances=Tolerances(date_window_days=5),
+        rules=rules,
+    )
+    out.matches = _match_rows(result.matches)
+    subject = dict(zip(bank["id"], bank["contract_no"], strict=True)) | dict(
+        zip(ledger["id"], ledger["contract_no"], strict=True)
+    )
+    for row in result.breaks.itertuples(index=False):
+        items = tuple(row.left_ids) + tuple(row.right_ids)
+        detail = {
+            "unmatched_bank": "disbursed by the bank, no loan receipt in the ledger",
+            "unmatched_ledger": "a loan receipt in the ledger, no disbursement from the bank",
+            "amount_mismatch": "the bank disbursed another amount than the ledger booked",
+        }.get(row.reason, row.detail)
+        out.breaks.append(
+            {
+                "break_key": row.break_key,
+                "reconciliation": "loans",
+                "reason": row.reason,
+                "rule": row.rule,
+                "subject": next((subject.get(i) for i in items if subject.get(i)), None),
+                "left_ids": tuple(row.left_ids),
+                "right_ids": tuple(row.right_ids),
+                "amount_fen": int(row.amount_fen),
+                "left_amount_fen": int(row.left_amount_fen),
+                "right_amount_fen": int(row.right_amount_fen),
+                "first_on": row.first_on,
+                "due_on": None,
+                "age_days": None if pd.isna(row.age_days) else int(row.age_days),
+                "detail": f"{detail} ({_yuan(int(row.left_amount_fen))} / {_yuan(int(row.right_amount_fen))} yuan)",
+            }
+        )
+    states = {c.contract_no: c.state for c in sqlfiles.execute(conn, "reconcile/receivable_contracts", {}).all()}
+    for loan in bank.itertuples(index=False):
+        if loan.contract_no and states.get(loan.contract_no) == CANCELLED_STATE:
+            out.breaks.append(
+                new_break(
+                    "loans",
+                    "disbursed_on_cancelled",
+                    items=[loan.id],
+                    other=["cancelled"],
+                    subject=loan.contract_no,
+                    amount_fen=int(loan.amount_fen),
+                    first_on=loan.on,
+                    as_of=period.as_of,
+                    detail=f"ALARM: {loan.loan_type} of {_yuan(int(loan.amount_fen))} yuan disbursed on {loan.on} "
+                    f"for {loan.contract_no}, which the network shows cancelled",
+                )
+            )
+    out.counts = {"disbursements": len(bank), "loan_receipts": len(ledger), "matched": len(out.matches)}
+    return out
+
+
+def _frame(conn: Connection, model: str, period: Period, columns: tuple[str, ...]) -> pd.DataFrame:
+    rows = sqlfiles.execute(conn, model, period.params(), columns=columns).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+    for name in ("reference", "unit"):
+        if name in frame:
+            frame[name] = frame[name].astype(object)
+    frame["amount_fen"] = frame["amount_fen"].astype("int64")
+    # `on` is no `*_on` name, so the SQL layer hands it over as text on SQLite: make it a date everywhere
+    frame["on"] = pd.Series([date.fromisoformat(str(v)[:10]) for v in frame["on"]], dtype=object)
+    return frame
+
+
+def _match_rows(matches: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for m in matches.itertuples(index=False):
+        rows.append(
+            {
+                "match_id": m.match_id,
+                "tier": int(m.tier),
+                "tier_name": m.tier_name,
+                "rule": None if m.rule is None or pd.isna(m.rule) else m.rule,
+                "left_id": str(m.left_id),
+                "right_id": str(m.right_id),
+                "left_amount_fen": int(m.left_amount_fen),
+                "right_amount_fen": int(m.right_amount_fen),
+                "amount_delta_fen": int(m.amount_delta_fen),
+                "date_delta_days": int(m.date_delta_days),
+                "text_score": None if pd.isna(m.text_score) else float(m.text_score),
+                "confidence": float(m.confidence),
+            }
+        )
+    return rows
+
+
+# -- invoices --------------------------------------------------------------------------------------
+
+
+def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
+    out = Outcome("invoices")
+    receipts = sqlfiles.execute(
+        conn,
+        "reconcile/invoice_receipts",
+        period.params(),
+        columns=(
+            "bill_no",
+            "receipt_on",
+            "amount_fen",
+            "payment_kind",
+            "contract_no",
+            "customer_name",
+            "invoice_no",
+            "invoice_type",
+        ),
+    ).all()
+    to_issue = 0
+    for r in receipts:
+        if r.invoice_no is not None or r.payment_kind not in PROCEEDS_KINDS:
+            continue
+        to_issue += 1
+        buyer = mask_name(r.customer_name) if r.customer_name else "?"
+        out.breaks.append(
+            new_break(
+                "invoices",
+                "invoice_to_issue",
+                items=[f"receipt:{r.bill_no}"],
+                subject=r.contract_no or r.bill_no,
+                amount_fen=r.amount_fen,
+                first_on=r.receipt_on,
+                as_of=period.as_of,
+                detail=f"issue an invoice of {_yuan(r.amount_fen)} yuan to {buyer} for the {r.payment_kind} "
+                f"received on {r.receipt_on} ({r.contract_no or 'no contract'})",
+            )
+        )
+    unpaid = sqlfiles.execute(
+        conn,
+        "reconcile/invoices_unpaid",
+        period.params(),
+        columns=(
+            "invoice_no",
+            "invoice_type",
+            "invoice_on",
+            "amount_fen",
+            "source_bill_no",
+            "contract_no",
+            "customer_name",
+        ),
+    ).all()
+    for i in unpaid:
+        out.breaks.append(
+            new_break(
+                "invoices",
+                "invoice_without_receipt",
+                items=[],
+                other=[f"invoice:{i.invoice_no}"],
+                subject=i.contract_no or i.invoice_no,
+                amount_fen=i.amount_fen,
+                left_amount_fen=0,
+                right_amount_fen=i.amount_fen,
+                first_on=i.invoice_on,
+                as_of=period.as_of,
+                detail=f"{i.invoice_type} {i.invoice_no} of {_yuan(i.amount_fen)} yuan on {i.invoice_on}: "
+                f"the ledger holds no receipt {i.source_bill_no or '(none named)'}",
+            )
+        )
+    out.counts = {"receipts": len(receipts), "to_issue": to_issue, "invoices_without_receipt": len(unpaid)}
+    return out

@@ -1,0 +1,5 @@
+-- The contracts the contract checks judge: type, state and its moments, and the filing rule's inputs.
+select c.contract_no, c.contract_type, c.state, c.house_id, c.subscription_no, c.previous_contract_no,
+       c.signed_at, c.filed_at, c.cancelled_at, c.total_price_fen
+from core_contract c
+order by c.contract_no

@@ -1,0 +1,422 @@
+"""The reconciliations on hand-made warehouses (SQLite and PostgreSQL): each finds what was planted and
+nothing else; statuses survive re-runs and acknowledgements; a break the data no longer makes closes
+by itself; a quality gate's error blocks the run; the receivables allocation at its edges."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from estatehub.banks.tables import core_bank_loan
+from estatehub.cli import main
+from estatehub.ledger.tables import core_invoice, core_receipt, core_refund, core_voucher, core_voucher_line
+from estatehub.quality.gates import GatesFailed
+from estatehub.reconcile.city import CityRules
+from estatehub.reconcile.receivables import Line, _allocate, _bucket, _offset
+from estatehub.reconcile.run import run_reconciliation
+from estatehub.reconcile.store import acknowledge_break
+from estatehub.reconcile.tables import rec_break, rec_receivable, rec_run
+from estatehub.settings import BUSINESS_TZ
+from estatehub.trading_network.tables import core_contract, core_payment_plan, core_unit
+from tests.conftest import TEST_PII_KEY
+
+START, END = date(2026, 1, 1), date(2026, 6, 30)
+NOW = datetime(2026, 6, 30, 10, tzinfo=UTC)
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(10), tzinfo=BUSINESS_TZ).astimezone(UTC)
+
+
+def _unit(house_id: str) -> dict:
+    return {
+        "house_id": house_id,
+        "project_code": "P01",
+        "project_name": "云栖府",
+        "building": "3栋",
+        "unit": "2单元",
+        "floor": 15,
+        "room": "1502",
+        "building_area": 98.5,
+    }
+
+
+def _contract(no: str, house_id: str, *, kind="预售", state="已备案", signed=date(2026, 1, 10), **extra) -> dict:
+    return {
+        "contract_no": no,
+        "contract_type": kind,
+        "state": state,
+        "house_id": house_id,
+        "unit_price_fen": 3_000_000,
+        "total_price_fen": 300_000_000,
+        "signed_at": _at(signed),
+        "filed_at": _at(signed + timedelta(days=5)) if state in ("已备案",) else None,
+        "updated_at": NOW,
+        "subscription_no": None,
+        "cancelled_at": None,
+        **extra,
+    }
+
+
+def _receipt(no: int, contract: str | None, kind: str, amount: int, on: date, **extra) -> dict:
+    return {
+        "bill_id": no,
+        "bill_no": f"SKD{no:08d}",
+        "receipt_on": on,
+        "customer_name": "张三丰",
+        "amount_fen": amount,
+        "remark": "",
+        "is_audited": True,
+        "is_voided": False,
+        "created_at": NOW,
+        "modified_at": NOW,
+        "payment_kind": kind,
+        "contract_no": contract,
+        "house_id": None,
+        **extra,
+    }
+
+
+@pytest.fixture
+def world(warehouse):
+    """Two live contracts, one cancelled with money held, one signed and not filed; plans and receipts."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(insert(core_unit), [_unit(h) for h in ("H1", "H2", "H3", "H4")])
+        conn.execute(
+            insert(core_contract),
+            [
+                _contract("RG1", "H1", kind="认购", state="已签", signed=date(2026, 1, 2)),
+                _contract("YS1", "H1", subscription_no="RG1"),
+                _contract("YS2", "H2"),
+                _contract("YS3", "H3", state="撤销", cancelled_at=_at(date(2026, 5, 1))),
+                _contract("XS4", "H4", kind="现售", state="已签", signed=date(2026, 5, 1)),
+            ],
+        )
+        plan = [
+            ("RG1", 1, "定金", date(2026, 1, 2), 50_000_00),
+            ("YS1", 1, "定金", date(2026, 1, 2), 50_000_00),
+            ("YS1", 2, "首付", date(2026, 1, 20), 900_000_00),
+            ("YS1", 3, "按揭", date(2026, 3, 1), 2_050_000_00),
+            ("YS2", 1, "首付", date(2026, 2, 1), 600_000_00),
+            ("YS2", 2, "分期", date(2026, 5, 31), 100_000_00),  # 30 days overdue on 06-30
+            ("YS2", 3, "分期", date(2026, 5, 30), 100_000_00),  # 31 days overdue
+            ("YS3", 1, "首付", date(2026, 3, 1), 500_000_00),
+        ]
+        conn.execute(
+            insert(core_payment_plan),
+            [{"contract_no": c, "seq": s, "kind": k, "due_on": d, "amount_fen": a} for c, s, k, d, a in plan],
+        )
+        conn.execute(
+            insert(core_receipt),
+            [
+                _receipt(1, "RG1", "定金", 50_000_00, date(2026, 1, 2)),  # carried to YS1
+                _receipt(2, "YS1", "首付", 900_000_00, date(2026, 1, 18)),
+                _receipt(3, "YS1", "按揭", 2_050_000_00, date(2026, 3, 2)),
+                _receipt(4, "YS2", "首付", 600_000_00, date(2026, 2, 1)),
+                _receipt(5, "YS3", "首付", 500_000_00, date(2026, 3, 1)),
+                _receipt(6, None, "首付", 12_345_00, date(2026, 6, 1)),  # suspense
+                _receipt(7, "YS3", "分期", 10_000_00, date(2026, 5, 10)),  # after cancellation
+            ],
+        )
+        conn.execute(
+            insert(core_bank_loan),
+            [
+                {
+                    "bank": "icbc",
+                    "loan_no": "L1",
+                    "contract_no": "YS1",
+                    "house_id": "H1",
+                    "link_basis": "contract_no",
+                    "loan_type": "商贷",
+                    "stage": "已放款",
+                    "borrower_name": "张三丰",
+                    "borrower_id_type": "身份证",
+                    "borrower_id_hash": "h",
+                    "borrower_id_masked": "4403**********1234",
+                    "disbursed_fen": 2_050_000_00,
+                    "disbursed_on": date(2026, 3, 1),
+                    "updated_at": NOW,
+                }
+            ],
+        )
+        conn.execute(
+            insert(core_invoice),
+            [
+                {
+                    "invoice_id": i,
+                    "bill_no": f"XSFP{i:08d}",
+                    "invoice_type": "预收款发票",
+                    "invoice_no": f"0{i:07d}",
+                    "invoice_on": on,
+                    "tax_code": "602",
+                    "tax_rate": 0,
+                    "amount_fen": amount,
+                    "tax_fen": 0,
+                    "is_red": False,
+                    "source_bill_no": source,
+                    "remark": "",
+                    "is_audited": True,
+                    "is_voided": False,
+                    "created_at": NOW,
+                    "modified_at": NOW,
+                }
+                for i, source, amount, on in (
+                    (1, "SKD00000001", 50_000_00, date(2026, 1, 2)),
+                    (2, "SKD00000002", 900_000_00, date(2026, 1, 18)),
+                    (3, "SKD00000003", 2_050_000_00, date(2026, 3, 2)),
+                    (4, "SKD00000005", 500_000_00, date(2026, 3, 1)),
+                    (5, "SKD00000099", 70_000_00, date(2026, 4, 1)),  # names no receipt the ledger holds
+                )
+            ],
+        )
+    return warehouse
+
+
+CITY = CityRules(filing_days=30, refund_default_days=30)
+
+
+def _breaks(warehouse, **where) -> dict[tuple[str, str], dict]:
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(select(rec_break)).mappings().all()
+    return {
+        (r["reconciliation"], r["reason"] + ":" + (r["subject"] or "")): dict(r)
+        for r in rows
+        if all(r[k] == v for k, v in where.items())
+    }
+
+
+def test_each_reconciliation_finds_what_was_planted_and_nothing_else(world):
+    report = run_reconciliation(world, date_from=START, date_to=END, city=CITY)
+    by_reason = {}
+    for outcome in report.outcomes.values():
+        for b in outcome.breaks:
+            by_reason.setdefault((b["reconciliation"], b["reason"]), []).append(b)
+    assert {k: len(v) for k, v in by_reason.items()} == {
+        ("contracts", "money_after_cancellation"): 1,
+        ("contracts", "refund_overdue"): 1,
+        ("contracts", "filing_overdue"): 1,
+        ("receivables", "overdue"): 2,
+        ("receivables", "suspense_receipt"): 1,
+        ("invoices", "invoice_to_issue"): 2,  # YS2's 首付 and the suspense receipt: proceeds with no invoice
+        ("invoices", "invoice_without_receipt"): 1,
+    }
+    refund = by_reason[("contracts", "refund_overdue")][0]
+    assert refund["amount_fen"] == 510_000_00 and refund["due_on"] == date(2026, 5, 31) and refund["age_days"] == 30
+    assert "the contract states no term" in refund["detail"]
+    assert report.outcomes["loans"].breaks == [], "the disbursement matches the loan receipt a day later"
+    assert [m["tier_name"] for m in report.outcomes["loans"].matches] == ["reference"]
+    filing = by_reason[("contracts", "filing_overdue")][0]
+    assert filing["due_on"] == date(2026, 5, 31) and filing["subject"] == "XS4"
+
+
+def test_the_receivables_mart_ages_each_line_with_the_subscription_carried(world):
+    run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("receivables",))
+    with world.engine.connect() as conn:
+        rows = {(r.contract_no, r.seq): r for r in conn.execute(select(rec_receivable))}
+    assert ("RG1", 1) not in rows, "a subscription that became a contract is no receivable of its own"
+    assert rows[("YS1", 1)].state == "paid", "the 定金 paid under the subscription pays the contract's line"
+    assert (rows[("YS2", 2)].state, rows[("YS2", 2)].days_overdue, rows[("YS2", 2)].ageing) == ("overdue", 30, "1-30")
+    assert (rows[("YS2", 3)].days_overdue, rows[("YS2", 3)].ageing) == (31, "31-60")
+    assert rows[("YS3", 1)].state == "cancelled" and not rows[("YS3", 1)].is_contract_live
+
+
+def test_an_acknowledged_break_stays_acknowledged_and_a_break_the_data_no_longer_makes_closes(world):
+    run_reconciliation(world, date_from=START, date_to=END, city=CITY)
+    suspense = _breaks(world)[("receivables", "suspense_receipt:SKD00000006")]
+    acknowledge_break(world.engine, suspense["break_key"], who="li.finance", note="payer asked, linking", on=END)
+    run_reconciliation(world, date_from=START, date_to=END, city=CITY)
+    again = _breaks(world)[("receivables", "suspense_receipt:SKD00000006")]
+    assert (again["status"], again["who"], again["note"]) == ("acknowledged", "li.finance", "payer asked, linking")
+
+    with world.engine.begin() as conn:  # the ledger links the receipt: the break has no reason any more
+        conn.execute(update(core_receipt).where(core_receipt.c.bill_id == 6).values(contract_no="YS2"))
+    report = run_reconciliation(world, date_from=START, date_to=END, city=CITY)
+    closed = _breaks(world)[("receivables", "suspense_receipt:SKD00000006")]
+    assert (closed["status"], closed["how"], closed["who"]) == ("resolved", "data_changed", "estatehub")
+    assert report.carried["receivables"].closed == 1
+
+
+def test_a_refund_due_keeps_its_break_and_status_when_it_turns_overdue(world):
+    run_reconciliation(world, date_from=START, date_to=END, as_of=date(2026, 5, 20), city=CITY, only=("contracts",))
+    due = _breaks(world)[("contracts", "refund_due:YS3")]
+    acknowledge_break(world.engine, due["break_key"], who="wang", note="refund in approval", on=date(2026, 5, 20))
+    run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("contracts",))
+    overdue = _breaks(world)[("contracts", "refund_overdue:YS3")]
+    assert overdue["break_key"] == due["break_key"] and overdue["status"] == "acknowledged"
+
+
+def test_the_contract_s_own_refund_term_wins_over_the_city_default(world):
+    from estatehub.reconcile.checks import Period, reconcile_contracts
+    from estatehub.reconcile.receivables import CANCELLED_STATE
+
+    with world.engine.connect() as conn:
+        out = reconcile_contracts(conn, Period(START, END, date(2026, 5, 20)), CityRules(refund_default_days=15))
+    refund = next(b for b in out.breaks if b["reason"].startswith("refund"))
+    assert refund["reason"] == "refund_overdue" and refund["due_on"] == date(2026, 5, 16)
+    assert CANCELLED_STATE == "撤销"
+
+
+def test_filing_at_signing_makes_every_unfiled_signed_contract_late(world):
+    from estatehub.reconcile.checks import Period, reconcile_contracts
+
+    with world.engine.connect() as conn:
+        thirty = reconcile_contracts(conn, Period(START, END, date(2026, 5, 30)), CITY)
+        at_signing = reconcile_contracts(
+            conn, Period(START, END, date(2026, 5, 2)), CityRules(filing_mode="at_signing")
+        )
+    assert not [b for b in thirty.breaks if b["reason"] == "filing_overdue"], "30 days after 05-01 is 05-31"
+    late = [b for b in at_signing.breaks if b["reason"] == "filing_overdue"]
+    assert [b["subject"] for b in late] == ["XS4"] and late[0]["due_on"] == date(2026, 5, 1)
+
+
+def test_a_disbursement_of_another_amount_or_on_a_cancelled_contract_is_a_break(world):
+    with world.engine.begin() as conn:
+        conn.execute(update(core_receipt).where(core_receipt.c.bill_id == 3).values(amount_fen=205_000_00))
+        conn.execute(update(core_contract).where(core_contract.c.contract_no == "YS1").values(state="撤销"))
+    report = run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("loans",))
+    reasons = sorted(b["reason"] for b in report.outcomes["loans"].breaks)
+    assert reasons == ["amount_mismatch", "disbursed_on_cancelled"]
+
+
+def test_a_run_over_another_period_leaves_the_breaks_of_this_one_alone(world):
+    run_reconciliation(world, date_from=START, date_to=END, city=CITY)
+    before = {k: v["status"] for k, v in _breaks(world).items()}
+    run_reconciliation(world, date_from=date(2025, 1, 1), date_to=date(2025, 12, 31), city=CITY)
+    assert {k: v["status"] for k, v in _breaks(world).items()} == before
+
+
+def test_the_same_period_run_again_gives_the_same_breaks(world):
+    first = run_reconciliation(world, date_from=START, date_to=END, city=CITY)
+    second = run_reconciliation(world, date_from=START, date_to=END, city=CITY)
+    for name in first.outcomes:
+        assert first.outcomes[name].breaks == second.outcomes[name].breaks
+        assert first.outcomes[name].matches == second.outcomes[name].matches
+    assert second.carried["contracts"].new == 0
+
+
+def test_a_quality_gate_error_blocks_the_run_and_says_why(world):
+    with world.engine.begin() as conn:
+        conn.execute(
+            insert(core_voucher),
+            [
+                {
+                    "voucher_id": 1,
+                    "voucher_group": "记",
+                    "voucher_number": 1,
+                    "year": 2026,
+                    "period": 3,
+                    "voucher_on": date(2026, 3, 1),
+                    "is_audited": True,
+                    "is_voided": False,
+                    "is_reversal": False,
+                    "created_at": NOW,
+                    "modified_at": NOW,
+                }
+            ],
+        )
+        conn.execute(
+            insert(core_voucher_line),
+            [
+                {
+                    "entry_id": 1,
+                    "voucher_id": 1,
+                    "seq": 1,
+                    "voucher_on": date(2026, 3, 1),
+                    "memo": "x",
+                    "account_no": "1002",
+                    "debit_fen": 100,
+                    "credit_fen": 0,
+                    "is_voided": False,
+                }
+            ],
+        )
+    with pytest.raises(GatesFailed, match="voucher_balanced"):
+        run_reconciliation(world, date_from=START, date_to=END, city=CITY)
+    with world.engine.connect() as conn:
+        run = conn.execute(select(rec_run)).one()
+        assert conn.execute(select(rec_break)).first() is None, "nothing reconciled on broken inputs"
+    assert run.status == "blocked" and "voucher_balanced" in run.message
+
+
+def test_breaks_are_acknowledged_and_resolved_from_the_command_line(world, warehouse_url, capsys, monkeypatch):
+    key_only = {"conn_type": "sqlite", "host": "unused", "extra": {"pii_key": TEST_PII_KEY.decode()}}
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps(key_only))
+    run_reconciliation(world, date_from=START, date_to=END, city=CITY)
+    key = _breaks(world)[("invoices", "invoice_without_receipt:00000005")]["break_key"]
+    assert main(["breaks", "ack", key, "--note", "asked the tax office", "--by", "zhao", "--url", warehouse_url]) == 0
+    assert _breaks(world)[("invoices", "invoice_without_receipt:00000005")]["status"] == "acknowledged"
+    assert main(["breaks", "resolve", key, "--how", "receipt booked", "--by", "zhao", "--url", warehouse_url]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["breaks", "ack", key, "--note", "again", "--url", warehouse_url])
+    assert exit_.value.code == 2 and "is resolved" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["breaks", "ack", "bnosuchkey", "--note", "x", "--url", warehouse_url])
+    assert "no break 'bnosuchkey'" in capsys.readouterr().err
+    assert main(["breaks", "list", "--all", "--url", warehouse_url]) == 0
+    assert "resolved" in capsys.readouterr().out
+
+
+# -- the allocation, without a warehouse ------------------------------------------------------------
+
+
+def _lines(*specs) -> list[Line]:
+    return [Line("C", seq, kind, date(2026, 1, seq), amount) for seq, (kind, amount) in enumerate(specs, start=1)]
+
+
+def test_money_pays_its_own_kind_first_then_the_oldest_open_line_and_the_rest_is_overpaid():
+    lines = _lines(("首付", 100), ("分期", 50), ("分期", 50))
+    assert _allocate(lines, {"分期": 60, "首付": 120}) == 0
+    assert [x.received_fen for x in lines] == [100, 50, 30], "首付's extra 20 pays the next open line"
+    lines = _lines(("首付", 100))
+    assert _allocate(lines, {"首付": 130}) == 30
+
+
+def test_a_refund_pays_a_negative_true_up_and_is_otherwise_money_given_back():
+    lines = _lines(("首付", 100), ("补差", -10))
+    assert _allocate(lines, {"首付": 100, "退款": -10}) == 0
+    assert [x.received_fen for x in lines] == [100, -10]
+    lines = _lines(("首付", 100))
+    assert _allocate(lines, {"首付": 100, "退款": -40}) == 0
+    assert lines[0].received_fen == 60
+
+
+def test_what_the_developer_owes_is_set_off_against_what_the_buyer_owes():
+    lines = _lines(("首付", 100), ("补差", -10))
+    lines[0].received_fen = 90
+    _offset(lines)
+    assert [x.received_fen for x in lines] == [100, -10], "nothing left on either side"
+
+
+@pytest.mark.parametrize(
+    ("days", "bucket"),
+    [(1, "1-30"), (30, "1-30"), (31, "31-60"), (60, "31-60"), (61, "61-90"), (90, "61-90"), (91, "over_90")],
+)
+def test_ageing_buckets_at_their_edges(days, bucket):
+    assert _bucket(days) == bucket
+
+
+def test_refunds_reduce_what_a_cancelled_contract_holds(world):
+    with world.engine.begin() as conn:
+        conn.execute(
+            insert(core_refund),
+            [
+                {
+                    "bill_id": 1,
+                    "bill_no": "SKTKD1",
+                    "refund_on": date(2026, 5, 20),
+                    "amount_fen": 510_000_00,
+                    "remark": "",
+                    "is_audited": True,
+                    "is_voided": False,
+                    "created_at": NOW,
+                    "modified_at": NOW,
+                    "contract_no": "YS3",
+                }
+            ],
+        )
+    report = run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("contracts",))
+    assert not [b for b in report.outcomes["contracts"].breaks if b["reason"].startswith("refund")]
