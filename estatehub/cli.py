@@ -160,6 +160,30 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_finance(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.reports.finance import finance_reports, load_report_config, send_finance_report, write
+    from estatehub.reports.finance_data import NoReconciliation
+
+    config = load_report_config(args.config)
+    warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
+    try:
+        if args.send:
+            from estatehub.mail import command_line_sender
+
+            sent = send_finance_report(warehouse, args.date, config=config, send=command_line_sender(), out=args.out)
+            print(f"finance report of {args.date} sent to {', '.join(sent)}")
+        else:
+            reports = finance_reports(warehouse, args.date, tuple(lst.language for lst in config.finance))
+            for report in reports.values():
+                for path in write(report, args.out):
+                    print(path)
+    except NoReconciliation as exc:
+        raise UsageError(str(exc)) from exc
+    return 0
+
+
 def cmd_breaks_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
@@ -381,6 +405,18 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--city-rules", type=Path, default=None, help="the city's rules (default config/city_rules.yaml)")
     rec.add_argument("--url", help="warehouse SQLAlchemy URL")
     rec.set_defaults(func=cmd_reconcile)
+
+    report = commands.add_parser("report", help="the reports people receive")
+    report_cmds = report.add_subparsers(dest="report_command", required=True, metavar="REPORT")
+    r_fin = report_cmds.add_parser(
+        "finance", help="the daily reconciliation report: HTML email and workbook, per recipient list and language"
+    )
+    r_fin.add_argument("--date", type=_iso_date, required=True, help="the day reconciled (the run's as-of day)")
+    r_fin.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
+    r_fin.add_argument("--send", action="store_true", help="also send it through the smtp_default Connection")
+    r_fin.add_argument("--config", type=Path, default=None, help="recipient lists (default config/reports.yaml)")
+    r_fin.add_argument("--url", help="warehouse SQLAlchemy URL")
+    r_fin.set_defaults(func=cmd_report_finance)
 
     brk = commands.add_parser("breaks", help="what the reconciliations found: list, acknowledge, resolve")
     brk_cmds = brk.add_subparsers(dest="breaks_command", required=True, metavar="SUBCOMMAND")

@@ -185,3 +185,19 @@ class SmtpSender:
         send_message(message, self.hook())
 
     __call__ = send
+
+
+def command_line_sender() -> SmtpSender:
+    """A mail sender for the `smtp_default` Connection the command line finds (`AIRFLOW_CONN_SMTP_DEFAULT`,
+    or Airflow's lookup where it is configured); `ConnectionConfigError` when it is defined nowhere. The
+    Connection is read once and handed to the provider's hook."""
+    from estatehub.connections import ConnectionConfigError, get_connection
+
+    conn = get_connection(SMTP_CONN_ID)
+    if conn is None:
+        raise ConnectionConfigError(
+            "no 'smtp_default' Connection: set AIRFLOW_CONN_SMTP_DEFAULT, e.g. "
+            "'smtp://USER:PASSWORD@smtp.example.com:465?disable_tls=true' (SMTP over TLS), or for a local relay "
+            "'smtp://127.0.0.1:1025?disable_ssl=true&disable_tls=true'"
+        )
+    return SmtpSender(conn)

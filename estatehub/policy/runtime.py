@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from estatehub.connections import (
     BUREAU_SITE_CONN_ID,
-    SMTP_CONN_ID,
     ConnectionConfigError,
     ConnectionLike,
     get_connection,
@@ -55,18 +54,10 @@ def watch_config(path: str | Path | None = None) -> PolicyConfig:
 
 
 def smtp_sender() -> SmtpSender:
-    """A mail sender for the `smtp_default` Connection the command line finds; `ConnectionConfigError`
-    when it is defined nowhere. The Connection is read once and handed to the provider's hook."""
-    conn = get_connection(SMTP_CONN_ID)
-    if conn is None:
-        raise ConnectionConfigError(
-            "no 'smtp_default' Connection: set AIRFLOW_CONN_SMTP_DEFAULT, e.g. "
-            "'smtp://USER:PASSWORD@smtp.example.com:465?disable_tls=true' (SMTP over TLS), or for a local relay "
-            "'smtp://127.0.0.1:1025?disable_ssl=true&disable_tls=true'"
-        )
-    from estatehub.mail import SmtpSender
+    """A mail sender for the `smtp_default` Connection the command line finds (`estatehub.mail`)."""
+    from estatehub.mail import command_line_sender
 
-    return SmtpSender(conn)
+    return command_line_sender()
 
 
 def check_with(config: PolicyConfig, warehouse: Warehouse, send: SendMail) -> CheckResult:

@@ -98,6 +98,7 @@ def run_reconciliation(
                 started_at=utcnow(),
                 status="blocked" if gates.failed else "running",
                 quality_check_id=gates.check_id,
+                reconciliations=",".join(only),
                 message=gates.summary() if gates.failed else None,
                 finished_at=utcnow() if gates.failed else None,
             )

@@ -25,6 +25,8 @@ BREAK_DATA = (
     "reason",
     "rule",
     "subject",
+    "party_masked",
+    "kind",
     "left_ids",
     "right_ids",
     "amount_fen",

@@ -46,6 +46,7 @@ rec_run = Table(
     Column("finished_at", UtcDateTime),
     Column("status", String, nullable=False),
     Column("quality_check_id", String),
+    Column("reconciliations", String, nullable=False),  # which ran, comma-separated, in order
     Column("message", Text),
     CheckConstraint("status in ('running', 'succeeded', 'failed', 'blocked')", name="ck_rec_run_status"),
     Index("ix_rec_run_started_at", "started_at"),
@@ -81,6 +82,8 @@ rec_break = Table(
     Column("reason", String, nullable=False),
     Column("rule", String),
     Column("subject", String),  # what a person looks up: a contract, an account, a receipt
+    Column("party_masked", String),  # the buyer or payer, masked
+    Column("kind", String),  # the payment kind concerned (首付, 按揭, ...), where there is one
     Column("left_ids", Text, nullable=False),  # JSON list
     Column("right_ids", Text, nullable=False),
     Column("amount_fen", Money, nullable=False),

@@ -1,0 +1,1 @@
+"""What the department's people receive: the finance report now, the KPI email and work lists next."""
