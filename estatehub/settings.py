@@ -70,6 +70,7 @@ WAREHOUSE_POOL = "warehouse"
 # Who hears about failures and staleness (non-secret; the SMTP server is the `smtp_default` Connection).
 SUPERVISORS = ("cs-supervisor-1@estatehub.example", "cs-supervisor-2@estatehub.example")
 MAIL_FROM = "estatehub@estatehub.example"
+RECONCILE_SINCE = date(2015, 1, 1)  # the reconciliation DAG's period starts here: every sale still on the books
 
 # Every DAG's start_date: before any business day the sandbox or a backfill may ask for (catchup is off).
 DAG_START_DATE = datetime(2024, 1, 1, tzinfo=BUSINESS_TZ)

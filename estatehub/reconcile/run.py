@@ -15,10 +15,11 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, update
 
+from estatehub import settings
 from estatehub.quality.gates import GateReport, GatesFailed, check_sources
 from estatehub.reconcile.checks import (
     Outcome,
@@ -35,6 +36,7 @@ from estatehub.reconcile.store import Carried, save_breaks, save_matches
 from estatehub.reconcile.tables import rec_receivable, rec_run
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import utcnow
+from estatehub.warehouse.queries import business_date
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,23 @@ class RunReport:
                 + f": {by_reason}"
             )
         return "\n".join(lines)
+
+
+def period_for_run(
+    run_type: str, run_after: datetime, *, as_of: str | None = None, date_from: str | None = None
+) -> tuple[date, date]:
+    """(as_of, date_from) of a DAG run: the scheduled 07:00 run reconciles the business day just closed,
+    any other run (Assets, by hand) today so far; the params of a run by hand win."""
+    if as_of:
+        day = date.fromisoformat(as_of)
+    else:
+        day = business_date(run_after)
+        if run_type == "scheduled":
+            day -= timedelta(days=1)
+    start = date.fromisoformat(date_from) if date_from else settings.RECONCILE_SINCE
+    if start > day:
+        raise ReconcileError(f"the period starts after it ends: {start} > {day}")
+    return day, start
 
 
 def run_reconciliation(

@@ -5,7 +5,7 @@ by itself; a quality gate's error blocks the run; the receivables allocation at 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import insert, select, update
@@ -14,6 +14,7 @@ from estatehub.cli import main
 from estatehub.ledger.tables import core_receipt, core_refund, core_voucher, core_voucher_line
 from estatehub.quality.gates import GatesFailed
 from estatehub.reconcile.city import CityRules
+from estatehub.reconcile.errors import ReconcileError
 from estatehub.reconcile.receivables import Line, _allocate, _bucket, _offset
 from estatehub.reconcile.run import run_reconciliation
 from estatehub.reconcile.store import acknowledge_break
@@ -267,3 +268,24 @@ def test_refunds_reduce_what_a_cancelled_contract_holds(world):
         )
     report = run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("contracts",))
     assert not [b for b in report.outcomes["contracts"].breaks if b["reason"].startswith("refund")]
+
+
+@pytest.mark.parametrize(
+    ("run_type", "run_after", "as_of"),
+    [
+        ("scheduled", datetime(2026, 6, 30, 23, 0, tzinfo=UTC), date(2026, 6, 30)),  # 07:00 on 07-01 in Shanghai
+        ("asset_triggered", datetime(2026, 7, 1, 3, 20, tzinfo=UTC), date(2026, 7, 1)),
+        ("manual", datetime(2026, 7, 1, 3, 20, tzinfo=UTC), date(2026, 7, 1)),
+    ],
+)
+def test_the_07_00_run_reconciles_the_day_just_closed_and_other_runs_today(run_type, run_after, as_of):
+    from estatehub import settings
+    from estatehub.reconcile.run import period_for_run
+
+    assert period_for_run(run_type, run_after) == (as_of, settings.RECONCILE_SINCE)
+    assert period_for_run(run_type, run_after, as_of="2026-03-31", date_from="2026-01-01") == (
+        date(2026, 3, 31),
+        date(2026, 1, 1),
+    )
+    with pytest.raises(ReconcileError, match="starts after it ends"):
+        period_for_run(run_type, run_after, as_of="2026-01-01", date_from="2026-03-01")
