@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select, update
 
 from estatehub.reconcile.breaks import BreakStatus, Status, StatusError, acknowledge, carry_over, resolve
 from estatehub.reconcile.tables import rec_break, rec_match
@@ -76,15 +76,30 @@ def save_breaks(
         for row in conn.execute(select(rec_break).where(b.break_key.in_(sorted(outside)))):
             previous[row.break_key] = _status(row)
     carried = carry_over(previous, today, on=as_of)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    closed: list[dict[str, Any]] = []
     for key, status in carried.statuses.items():
         values = _status_values(status)
         if key in today:
             values |= {name: _stored(name, today[key][name]) for name in BREAK_DATA} | {"last_run_id": run_id}
-        if key in previous:
-            if key in today or key in carried.auto_closed:
-                conn.execute(update(rec_break).where(b.break_key == key).values(**values))
-        else:
-            conn.execute(insert(rec_break).values(break_key=key, first_run_id=run_id, **values))
+        if key not in previous:
+            inserts.append({"break_key": key, "first_run_id": run_id, **values})
+        elif key in today:
+            updates.append({"key": key, **values})
+        elif key in carried.auto_closed:
+            closed.append({"key": key, **values})
+    if inserts:
+        conn.execute(insert(rec_break), inserts)
+    for rows in (updates, closed):  # one statement each, executed for many rows
+        if rows:
+            names = [name for name in rows[0] if name != "key"]
+            statement = (
+                update(rec_break)
+                .where(b.break_key == bindparam("key"))
+                .values({name: bindparam(name) for name in names})
+            )
+            conn.execute(statement, rows)
     return Carried(len(carried.new), len(carried.kept), len(carried.reopened), len(carried.auto_closed))
 
 
