@@ -80,7 +80,8 @@ def build_client(config: PolicyConfig, *, sleep: Callable[[float], None] = time.
             backoff_initial=site.backoff_seconds,
             backoff_max=max(30.0, site.backoff_seconds),
         ),
-        max_bytes=site.max_attachment_bytes,
+        max_bytes=config.limits.download_bytes,
+        body_deadline=config.limits.download_seconds,
         sleep=sleep,
     )
 
