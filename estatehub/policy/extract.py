@@ -6,9 +6,10 @@ yields no lines and a note; the monitor then compares the file's bytes instead, 
 still seen. A file that cannot be read, or only by going past a limit, raises `ExtractionError`.
 
 Attachments come from outside and are read as hostile (`Limits`, estatehub.policy.config):
-- an Office file is a ZIP: the number of members, the decompressed size of each member and of all of
-  them are capped; the sizes in the ZIP's headers are checked first, then every member is read through
-  a counter that stops at the cap (a header can lie);
+- an Office file is a ZIP: the number of members (from the ZIP's end record, before `zipfile` reads
+  its directory), the decompressed size of each member and of all of them are capped; the sizes in
+  the ZIP's headers are checked first, then every member is read through a counter that stops at
+  the cap (a header can lie);
 - every XML member is parsed by defusedxml's parser with DTDs forbidden: an entity bomb ("billion
   laughs") or an external entity is refused before anything expands (OOXML never has a DTD). The DOCX
   text is read from that parser as a stream; openpyxl reads an XLSX only after every member passed;
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _CHUNK = 1 << 16
+_EOCD_SEARCH = 22 + 0xFFFF  # the end record, after a comment of at most 64 KB
+_MAX_DIRECTORY_ENTRY = 1024  # bytes of one directory entry, name and extra fields (OOXML's take ~100)
 
 
 class ExtractionError(Exception):
@@ -53,11 +56,42 @@ class Extracted:
     note: str | None = None
 
 
-def sniff_format(content: bytes, filename: str = "") -> str:
+def zip_directory(content: bytes) -> tuple[int, int] | None:
+    """(members, bytes of the central directory) as a ZIP's end record announces them, None without
+    one; read before `zipfile` builds an object per member of the directory."""
+    end = content.rfind(b"PK\x05\x06", max(0, len(content) - _EOCD_SEARCH))
+    if end < 0 or len(content) < end + 16:
+        return None
+    total = int.from_bytes(content[end + 10 : end + 12], "little")
+    size = int.from_bytes(content[end + 12 : end + 16], "little")
+    locator = end - 20
+    if (total == 0xFFFF or size == 0xFFFFFFFF) and locator >= 0 and content[locator : locator + 4] == b"PK\x06\x07":
+        record = int.from_bytes(content[locator + 8 : locator + 16], "little")
+        if content[record : record + 4] == b"PK\x06\x06":
+            total = int.from_bytes(content[record + 32 : record + 40], "little")
+            size = int.from_bytes(content[record + 40 : record + 48], "little")
+    return total, size
+
+
+def directory_problem(content: bytes, limits: Limits) -> str | None:
+    """Why the ZIP's directory is too big to read (too many members, or more directory than they
+    need: `zipfile` reads the whole directory whatever the member count says), or None."""
+    found = zip_directory(content)
+    if found is None:
+        return None
+    members, size = found
+    if members > limits.archive_members:
+        return f"expected at most {limits.archive_members} files inside, the ZIP announces {members}"
+    if size > limits.archive_members * _MAX_DIRECTORY_ENTRY:
+        return f"expected a ZIP directory of at most {limits.archive_members} entries, it takes {size} bytes"
+    return None
+
+
+def sniff_format(content: bytes, filename: str = "", limits: Limits | None = None) -> str:
     """pdf, docx, xlsx, or the file name's extension (`unknown` without one)."""
     if content.startswith(b"%PDF"):
         return "pdf"
-    if content.startswith(b"PK"):
+    if content.startswith(b"PK") and directory_problem(content, limits or Limits()) is None:
         try:
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
                 names = set(archive.namelist())
@@ -74,7 +108,7 @@ def sniff_format(content: bytes, filename: str = "") -> str:
 def extract_text(content: bytes, filename: str = "", limits: Limits | None = None) -> Extracted:
     """The lines of text of an attachment; see the module docstring."""
     limits = limits or Limits()
-    fmt = sniff_format(content, filename)
+    fmt = sniff_format(content, filename, limits)
     readers: dict[str, Callable[[bytes, Limits], list[str]]] = {
         "pdf": _pdf_lines,
         "docx": _docx_lines,
@@ -154,6 +188,9 @@ class OfficeZip:
 
     def __init__(self, content: bytes, limits: Limits) -> None:
         self.limits = limits
+        problem = directory_problem(content, limits)
+        if problem is not None:
+            raise LimitExceeded(problem)
         try:
             self.archive = zipfile.ZipFile(io.BytesIO(content))
         except zipfile.BadZipFile as exc:

@@ -133,3 +133,45 @@ def test_text_beyond_the_character_limit_is_refused():
 def test_good_office_files_read_the_same_under_the_limits(fmt):
     text = "\n".join(extract_text(build_file(fmt, "附件：收费标准", LINES), f"fees.{fmt}").lines)
     assert "住宅类不动产登记费" in text and "80" in text
+
+
+def _many_members(count: int) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("word/document.xml", f'<w:document xmlns:w="{W_NS}"><w:body/></w:document>')
+        for n in range(count):
+            archive.writestr(zipfile.ZipInfo(f"m/{n}"), b"")
+    return out.getvalue()
+
+
+def _peak_of(call) -> tuple[BaseException | None, int]:
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        call()
+        error = None
+    except Exception as exc:  # noqa: BLE001 - the test reports what was raised
+        error = exc
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return error, peak
+
+
+def test_a_zip_directory_of_a_hundred_thousand_members_is_refused_before_it_is_read():
+    data = _many_members(100_000)
+    error, peak = _peak_of(lambda: extract_text(data, "many.docx"))
+    assert peak < 5 * MB, f"peak {peak / MB:.0f} MB to refuse a directory of 100 001 members"
+    assert isinstance(error, LimitExceeded) and "announces 100001" in str(error), error
+
+
+def test_a_zip_end_record_that_understates_the_member_count_is_refused_by_the_directory_size():
+    raw = bytearray(_many_members(100_000))
+    end = raw.rfind(b"PK\x05\x06")
+    raw[end + 8 : end + 12] = (1).to_bytes(2, "little") * 2  # "one member" on this disk and in all
+    data = bytes(raw)
+    error, peak = _peak_of(lambda: extract_text(data, "many.docx"))
+    assert peak < 5 * MB, f"peak {peak / MB:.0f} MB to refuse a directory of 100 001 members"
+    assert isinstance(error, LimitExceeded) and "directory" in str(error), error
