@@ -6,8 +6,9 @@
     │   │                       broken connections, truncated or undecodable bodies
     │   └── RateLimited         429: the server asked us to slow down
     ├── FatalHTTPError          other 4xx, or a request that cannot be sent at all (bad URL, TLS)
-    └── UnexpectedResponse      a 2xx answer that is not what the API promises (envelope code, shape)
-        └── PaginationError     a listing that repeats a page token or stops advancing
+    ├── UnexpectedResponse      a 2xx answer that is not what the API promises (envelope code, shape)
+    │   └── PaginationError     a listing that repeats a page token or stops advancing
+    └── BodyTooLarge            a body above the byte cap (announced or counted while streaming): not retried
 
 Each connector subclasses the tree once under its own root (`TradingNetworkError`, ...), so a caller
 can catch "anything from the trading network" or "anything retriable from any connector".
@@ -87,6 +88,10 @@ class PaginationError(UnexpectedResponse):
     """A paginated listing that repeats a page token or stops advancing: following it would loop."""
 
 
+class BodyTooLarge(ConnectorError):
+    """A body above the session's byte cap: refused when announced, cut off while streaming; not retried."""
+
+
 @dataclass(frozen=True)
 class ErrorKinds:
     """The classes a connector's `HttpSession` raises: its own subclasses of the shared tree."""
@@ -96,3 +101,4 @@ class ErrorKinds:
     rate_limited: type[RateLimited] = RateLimited
     fatal: type[FatalHTTPError] = FatalHTTPError
     unexpected: type[UnexpectedResponse] = UnexpectedResponse
+    too_large: type[BodyTooLarge] = BodyTooLarge

@@ -5,6 +5,13 @@ timeouts, and bodies that arrive truncated or cannot be decoded. Other 4xx answe
 403 as `AuthError`). Waits grow exponentially with jitter up to a cap; a `Retry-After` header
 (seconds or an HTTP date) is honoured up to its own cap. The attempt budget covers every cause.
 
+Every body is read as a stream under a byte cap and a deadline (`max_body_bytes`, `body_deadline`;
+per call for `download`): a `Content-Length` above the cap is refused before the body is read, and a
+body without one (chunked, or a server that lies) is cut off as soon as the bytes counted pass the
+cap (`BodyTooLarge`, not retried); the count is of decoded bytes, so a gzip bomb stops there too. A
+body still arriving when the deadline passes is dropped and the attempt retried like a read timeout.
+The deadline is checked as each chunk arrives; the read timeout bounds the wait for one chunk.
+
 Logs name the method, the URL without query string, the status and the attempt; never headers,
 tokens or bodies.
 """
@@ -17,7 +24,7 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -34,6 +41,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_MAX_BODY_BYTES = 128 * 1024 * 1024
+DEFAULT_BODY_DEADLINE = 600.0
+ERROR_BODY_BYTES = 1024 * 1024  # of an error answer, read for its message only
+_CHUNK = 1 << 16
 
 # Failures of the transport that a later attempt may not meet. TLS errors are ConnectionErrors in
 # requests but are fatal here (a certificate does not fix itself); see `_send`.
@@ -49,6 +60,55 @@ ErrorDetail = Callable[[requests.Response], "tuple[int | str | None, str | None]
 
 class BrokenBody(Exception):
     """Raised by a body reader when a 2xx body is truncated or undecodable: the attempt is retried."""
+
+
+class _Oversized(Exception):
+    """The body passed the byte cap; `_send` turns it into the connector's `too_large` error."""
+
+    def __init__(self, limit: int, seen: int, *, announced: bool) -> None:
+        how = "the server announced" if announced else "the stream had already sent"
+        super().__init__(f"expected a body of at most {limit} bytes, {how} {seen}")
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """How much of one body is read (`max_bytes`, decoded) and for how long (`deadline`, seconds)."""
+
+    max_bytes: int = DEFAULT_MAX_BODY_BYTES
+    deadline: float = DEFAULT_BODY_DEADLINE
+
+    def __post_init__(self) -> None:
+        if self.max_bytes < 1 or self.deadline <= 0:
+            raise ValueError(f"expected a positive byte cap and deadline, got {self.max_bytes} and {self.deadline}")
+
+
+def iter_body(
+    response: requests.Response,
+    limits: BodyLimits,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    chunk_size: int = _CHUNK,
+) -> Iterator[bytes]:
+    """The chunks of a streamed body, refused or cut off at the byte cap and at the deadline."""
+    announced = response.headers.get("Content-Length", "").strip()
+    if announced.isdigit() and int(announced) > limits.max_bytes:
+        raise _Oversized(limits.max_bytes, int(announced), announced=True)
+    started = clock()
+    seen = 0
+    for chunk in response.iter_content(chunk_size=chunk_size):
+        seen += len(chunk)
+        if seen > limits.max_bytes:
+            raise _Oversized(limits.max_bytes, seen, announced=False)
+        if clock() - started > limits.deadline:
+            raise BrokenBody(f"was still arriving after the {limits.deadline:g} s body deadline ({seen} bytes)")
+        yield chunk
+
+
+def read_capped(
+    response: requests.Response, limits: BodyLimits, *, clock: Callable[[], float] = time.monotonic
+) -> bytes:
+    """The whole body of a streamed response, under `limits` (see `iter_body`)."""
+    return b"".join(iter_body(response, limits, clock=clock))
 
 
 @dataclass(frozen=True)
@@ -143,9 +203,10 @@ class _Failure:
 class HttpSession:
     """A `requests.Session` with a timeout on every call and one retry policy.
 
-    `timeout` is seconds for both connecting and reading, or a `(connect, read)` pair. `errors` are the
-    classes to raise (a connector passes its own subclasses); `error_detail` reads the API's own code
-    and message from an error response, for messages. `sleep`, `clock` and `rand` are for tests.
+    `timeout` is seconds for both connecting and reading, or a `(connect, read)` pair. `body` caps the
+    bytes and the time of every body read (see the module docstring). `errors` are the classes to
+    raise (a connector passes its own subclasses); `error_detail` reads the API's own code and message
+    from an error response, for messages. `sleep`, `clock` and `rand` are for tests.
     """
 
     def __init__(
@@ -153,6 +214,7 @@ class HttpSession:
         *,
         timeout: float | tuple[float, float] = 30.0,
         retry: RetryPolicy | None = None,
+        body: BodyLimits | None = None,
         session: requests.Session | None = None,
         errors: ErrorKinds | None = None,
         error_detail: ErrorDetail | None = None,
@@ -165,6 +227,7 @@ class HttpSession:
             raise ValueError(f"timeouts must be positive seconds, got connect={connect} read={read}")
         self.timeout = (float(connect), float(read))
         self.retry = retry or RetryPolicy()
+        self.body = body or BodyLimits()
         self.errors = errors or ErrorKinds()
         self._owns_session = session is None
         self._session = session or requests.Session()
@@ -198,7 +261,11 @@ class HttpSession:
         `auth` is applied to every attempt afresh (a signature with a new nonce and timestamp each time).
         """
         merged = {"Accept": "application/json", **(headers or {})}
-        return self._send(method, url, params, json_body, merged, stream=False, read_body=_decode_json, auth=auth)
+
+        def decode(response: requests.Response) -> Any:
+            return _decode_json(read_capped(response, self.body))
+
+        return self._send(method, url, params, json_body, merged, stream=True, read_body=decode, auth=auth)
 
     def download(
         self,
@@ -209,14 +276,17 @@ class HttpSession:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         check: Callable[[Path], None] | None = None,
-        chunk_size: int = 1 << 16,
+        chunk_size: int = _CHUNK,
         auth: requests.auth.AuthBase | None = None,
+        body: BodyLimits | None = None,
     ) -> Path:
         """Stream a 2xx body to `path` (through a temporary file beside it, renamed when complete).
 
-        `check(temp_path)` may raise `BrokenBody` for a file that arrived but is unusable; like a
-        broken stream, that attempt is retried from the start.
+        `body` replaces the session's byte cap and deadline for this download. `check(temp_path)` may
+        raise `BrokenBody` for a file that arrived but is unusable; like a broken stream, that attempt
+        is retried from the start.
         """
+        limits = body or self.body
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
 
@@ -225,7 +295,7 @@ class HttpSession:
             temp = Path(temp_name)
             try:
                 with os.fdopen(fd, "wb") as out:
-                    for chunk in response.iter_content(chunk_size=chunk_size):
+                    for chunk in iter_body(response, limits, chunk_size=chunk_size):
                         out.write(chunk)
                 if check is not None:
                     check(temp)
@@ -291,6 +361,13 @@ class HttpSession:
                     failure = self._judge(method, shown, response)
                     if failure is None:
                         return read_body(response)
+                except _Oversized as exc:
+                    raise self.errors.too_large(
+                        f"{exc}; the body was not read further: raise the byte cap if this answer must be read",
+                        method=method,
+                        url=shown,
+                        status=response.status_code,
+                    ) from None
                 except (*_TRANSIENT_EXCEPTIONS, BrokenBody) as exc:
                     failure = _Failure(
                         self.errors.retriable,
@@ -321,6 +398,7 @@ class HttpSession:
         status = response.status_code
         if 200 <= status < 300:
             return None
+        _preload_error_body(response, self.body)
         code, detail = self._detail(response)
         said = f"{_status_text(response)}" + (f" ({detail})" if detail else "")
         if self.retry.is_retriable_status(status):
@@ -378,8 +456,23 @@ class HttpSession:
         return error
 
 
-def _decode_json(response: requests.Response) -> Any:
-    body = response.content
+def _preload_error_body(response: requests.Response, limits: BodyLimits) -> None:
+    """Read at most `ERROR_BODY_BYTES` of an error answer, so that `response.content` (read by a
+    connector's `error_detail`) is never an unbounded read; the rest of the body is dropped."""
+    kept = bytearray()
+    cap = min(limits.max_bytes, ERROR_BODY_BYTES)
+    try:
+        for chunk in response.iter_content(chunk_size=_CHUNK):
+            kept += chunk[: cap - len(kept)]
+            if len(kept) >= cap:
+                break
+    except _TRANSIENT_EXCEPTIONS:
+        pass  # the error answer's body is only read for its message; the status decides what follows
+    response._content = bytes(kept)
+    response._content_consumed = True
+
+
+def _decode_json(body: bytes) -> Any:
     if not body:
         raise BrokenBody("is empty, expected JSON")
     try:

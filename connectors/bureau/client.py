@@ -8,7 +8,8 @@
 
 Polite means: a user agent that says who we are, at most one request per `min_interval` seconds to a
 host (retries included), conditional GETs (If-None-Match / If-Modified-Since), a timeout on every
-request, a size limit, and only the allowed hosts: a URL outside them is refused before any request,
+request, a size limit counted while the body streams and a deadline for the whole body (both of the
+shared session), and only the allowed hosts: a URL outside them is refused before any request,
 and redirects are followed by hand, each hop checked, never to another host. Retries and back-off
 are those of the shared `connectors.http.HttpSession`. Explicit arguments only: it never reads the
 environment (no proxy variables or .netrc either; pass `proxies` when the site is behind one).
@@ -31,16 +32,16 @@ from connectors.bureau.errors import (
     ERROR_KINDS,
     FatalHTTPError,
     HostNotAllowed,
-    TooLarge,
     UnexpectedResponse,
 )
 from connectors.bureau.records import Fetched
-from connectors.http import HttpSession, RetryPolicy, safe_url
+from connectors.http import BodyLimits, HttpSession, RetryPolicy, safe_url
 
 log = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_BODY_DEADLINE = 120.0
 DEFAULT_RETRY = RetryPolicy(max_attempts=3, backoff_initial=2.0, backoff_max=30.0)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -120,7 +121,8 @@ class Pacer:
 
 class _PoliteSession(requests.Session):
     """A `requests.Session` that never follows redirects by itself, refuses other hosts, paces each
-    request, refuses bodies announced above the size limit, and keeps the last answer's headers."""
+    request, and keeps the last answer's headers. (The size limit is the `HttpSession`'s: it refuses
+    a body announced above it and cuts off one that passes it while streaming.)"""
 
     def __init__(
         self,
@@ -128,7 +130,6 @@ class _PoliteSession(requests.Session):
         user_agent: str,
         hosts: HostPolicy,
         pacer: Pacer,
-        max_bytes: int,
         proxies: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
@@ -145,7 +146,6 @@ class _PoliteSession(requests.Session):
         )
         self.hosts = hosts
         self.pacer = pacer
-        self.max_bytes = max_bytes
         self.last_response: requests.Response | None = None
 
     def get_redirect_target(self, resp: requests.Response) -> str | None:
@@ -161,16 +161,6 @@ class _PoliteSession(requests.Session):
             )
         self.pacer.wait(text_url)
         response = super().request(method, url, *args, **kwargs)
-        length = response.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > self.max_bytes:
-            response.close()
-            raise TooLarge(
-                f"expected a body of at most {self.max_bytes} bytes, the server announced {length}; "
-                "raise max_bytes in the watch file if this file must be read",
-                method=str(method),
-                url=safe_url(text_url),
-                status=response.status_code,
-            )
         self.last_response = response
         return response
 
@@ -187,6 +177,7 @@ class BureauClient:
         timeout: float | tuple[float, float] = 20.0,
         retry: RetryPolicy | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        body_deadline: float = DEFAULT_BODY_DEADLINE,
         max_redirects: int = 3,
         proxies: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -201,11 +192,15 @@ class BureauClient:
             user_agent=user_agent,
             hosts=self.hosts,
             pacer=Pacer(min_interval, clock=clock, sleep=sleep),
-            max_bytes=max_bytes,
             proxies=proxies,
         )
         self._http = HttpSession(
-            timeout=timeout, retry=retry or DEFAULT_RETRY, session=self._session, errors=ERROR_KINDS, sleep=sleep
+            timeout=timeout,
+            retry=retry or DEFAULT_RETRY,
+            body=BodyLimits(max_bytes=max_bytes, deadline=body_deadline),
+            session=self._session,
+            errors=ERROR_KINDS,
+            sleep=sleep,
         )
         self._workdir = tempfile.TemporaryDirectory(prefix="estatehub-bureau-")
         self._body = Path(self._workdir.name) / "body"
@@ -239,7 +234,7 @@ class BureauClient:
             if hop == 0 and last_modified:
                 headers["If-Modified-Since"] = last_modified
             try:
-                path = self._http.download("GET", current, self._body, headers=headers, check=self._check_size)
+                path = self._http.download("GET", current, self._body, headers=headers)
             except FatalHTTPError as exc:
                 answer = exc.response
                 if exc.status == 304:
@@ -280,11 +275,6 @@ class BureauClient:
             )
         log.info("following a %d redirect from %s to %s", status, safe_url(current), safe_url(target))
         return target
-
-    def _check_size(self, path: Path) -> None:
-        size = path.stat().st_size
-        if size > self.max_bytes:
-            raise TooLarge(f"expected a body of at most {self.max_bytes} bytes, got {size}; raise max_bytes if needed")
 
     def _answer(
         self,

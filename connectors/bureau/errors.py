@@ -46,8 +46,8 @@ class HostNotAllowed(BureauError):
     """A URL or a redirect to a host outside `allowed_hosts`: never fetched."""
 
 
-class TooLarge(BureauError):
-    """A body above the configured size limit: not downloaded."""
+class TooLarge(BureauError, base.BodyTooLarge):
+    """A body above the configured size limit: not downloaded (or cut off once the limit was passed)."""
 
 
 ERROR_KINDS = base.ErrorKinds(
@@ -56,4 +56,5 @@ ERROR_KINDS = base.ErrorKinds(
     rate_limited=RateLimited,
     fatal=FatalHTTPError,
     unexpected=UnexpectedResponse,
+    too_large=TooLarge,
 )

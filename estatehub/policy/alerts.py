@@ -5,7 +5,9 @@
   changed characters of a replaced line are highlighted);
 - `failure_alert`: watches whose checks failed `failures_before_alert` times in a row;
 - `selector_alert`: watches whose pages no longer match their selectors (the site was redesigned);
-- `recovery`: watches that work again after one of the alerts above.
+- `recovery`: watches that work again after one of the alerts above;
+- `attachment_failure_alert`: attachments that could not be read (too large, a decompression or
+  entity bomb, a file its parser fails on), each told once.
 
 Times are shown in Beijing time. No personal data is in policy notices, and the texts shown are the
 bureau's public texts.
@@ -21,7 +23,7 @@ from html import escape
 
 from estatehub.policy.config import URGENCY_LABELS, URGENCY_LEVELS, PolicyConfig, Watch
 from estatehub.policy.diff import inline_diff, pair_lines
-from estatehub.policy.store import StoredChange, WatchState
+from estatehub.policy.store import StoredChange, StoredFailure, WatchState
 from estatehub.settings import BUSINESS_TZ
 
 KIND_LABELS = {"new": "新发布", "changed": "修改", "attachment_changed": "附件更换", "withdrawn": "撤销"}
@@ -283,3 +285,36 @@ def recovery(
     lines.extend(["", "期间发生的政策变化（如有）会在变化摘要中单独发送。"])
     html = "".join(f"<p>{escape(line)}</p>" for line in lines if line)
     return _message(config, subject, "\n".join(lines), html)
+
+
+_FAILURE_KINDS = {"too_large": "文件过大，未下载", "unreadable": "文件无法读取"}
+
+
+def attachment_failure_alert(config: PolicyConfig, failures: Sequence[StoredFailure], now: datetime) -> EmailMessage:
+    """The attachments that could not be read (not empty): which, on which notice, and why."""
+    if not failures:
+        raise ValueError("expected at least one attachment failure for the alert, got none")
+    watch_names = {w.id: w.name for w in config.watches}
+    labels = "、".join(dict.fromkeys(f.label for f in failures))
+    subject = f"{config.alerts.subject_prefix} 附件无法读取 {len(failures)} 个：{labels}"
+    intro = f"{config.site.name} 网站上的下列附件无法读取（{local(now)}），其内容变化无法按文字比对："
+    text = [intro, ""]
+    html = [f"<h2>{escape(intro)}</h2><ul>"]
+    for failure in failures:
+        notice = failure.notice_title or "（通知标题未知）"
+        size = f"；大小 {failure.byte_size} 字节" if failure.byte_size is not None else ""
+        line = (
+            f"{failure.label}（{_FAILURE_KINDS.get(failure.kind, failure.kind)}）— 通知：{notice}；"
+            f"栏目：{watch_names.get(failure.watch_id, failure.watch_id)}；链接：{failure.url}{size}；"
+            f"发现时间：{local(failure.detected_at)}；原因：{failure.reason}"
+        )
+        text.append(f"- {line}")
+        html.append(f"<li>{escape(line)}</li>")
+    advice = [
+        "同一通知的其他附件和其他通知照常检查；无法读取的附件按文件内容比对，文件更换时仍会报告。",
+        "请用浏览器下载该附件确认内容。文件确实很大时，可在 config/policy_watches.yaml 的 limits 中调高对应限制；"
+        "若文件异常（如压缩炸弹、含 DTD 的 XML），无需处理，本提醒每个文件只发送一次。",
+    ]
+    text.extend(["", *advice])
+    html.append("</ul>" + "".join(f"<p>{escape(a)}</p>" for a in advice))
+    return _message(config, subject, "\n".join(text), "".join(html))

@@ -2,7 +2,8 @@
 
     result = run_check(config, engine, SmtpSender(settings).send)
 
-The digest goes out when there are changes not yet reported; the failure alert when a watch's checks
+The digest goes out when there are changes not yet reported; the attachment alert when attachments
+could not be read (too large, a bomb, broken) and nobody was told yet; the failure alert when a watch's checks
 failed `failures_before_alert` times in a row; the selector alert when a page's markup stopped
 matching; a recovery note when either is over. Each alert is sent once: what was sent is written
 down only after the mail server took it, so a mail failure (which raises) leaves it due for the
@@ -80,7 +81,8 @@ def build_client(config: PolicyConfig, *, sleep: Callable[[float], None] = time.
             backoff_initial=site.backoff_seconds,
             backoff_max=max(30.0, site.backoff_seconds),
         ),
-        max_bytes=site.max_attachment_bytes,
+        max_bytes=config.limits.download_bytes,
+        body_deadline=config.limits.download_seconds,
         sleep=sleep,
     )
 
@@ -130,13 +132,19 @@ def send_due_alerts(
     now: datetime,
     results: Iterable[WatchResult] = (),
 ) -> list[str]:
-    """Send the digest of unreported changes, then the failure, selector and recovery alerts due."""
+    """Send the digest of unreported changes, then the attachment, failure, selector and recovery alerts due."""
     sent: list[str] = []
     pending = store.pending_changes()
     if pending:
         message = alerts.digest(config, pending, now)
         send_mail(message)
         store.mark_alerted([c.change_id for c in pending], now)
+        sent.append(message["Subject"])
+    failures = store.pending_failures()
+    if failures:
+        message = alerts.attachment_failure_alert(config, failures, now)
+        send_mail(message)
+        store.mark_failures_alerted([f.failure_id for f in failures], now)
         sent.append(message["Subject"])
     states = {w.id: store.load_state(w.id) for w in config.watches}
     last_errors = {r.watch_id: r.error for r in results}

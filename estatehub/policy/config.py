@@ -43,7 +43,32 @@ class SiteConfig:
     timeout_seconds: float = 20.0
     retries: int = 3
     backoff_seconds: float = 2.0
-    max_attachment_bytes: int = 20 * 1024 * 1024
+
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of an attachment from outside the monitor will read: every cap in one place.
+
+    Set in the watch file's `limits:` section (sizes in MB); these defaults fit the bureau's notices
+    (fee tables, forms, a few pages of text) with a wide margin. A file over a limit is one recorded,
+    alerted failure of that attachment; the rest of the check goes on.
+    """
+
+    download_bytes: int = 20 * MB  # a body, counted while it streams (chunked or not)
+    download_seconds: float = 120.0  # the whole body, however slowly it trickles
+    archive_members: int = 300  # files inside a DOCX / XLSX (a real one has a few dozen)
+    member_bytes: int = 32 * MB  # decompressed size of one member, counted while reading, not trusted
+    archive_bytes: int = 96 * MB  # decompressed size of all members together
+    pdf_pages: int = 300
+    text_chars: int = 5_000_000  # characters of text kept from one attachment
+
+    def __post_init__(self) -> None:
+        for name, value in self.__dict__.items():
+            if value <= 0:
+                raise ValueError(f"limits.{name}: expected a positive value, got {value}")
 
 
 @dataclass(frozen=True)
@@ -109,6 +134,7 @@ class PolicyConfig:
     retention: Retention
     error_pages: tuple[str, ...]
     gone_pages: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
     schedule_cron: str = "0 8-20/2 * * *"
     schedule_timezone: str = "Asia/Shanghai"
     source: str = ""
@@ -143,7 +169,9 @@ def parse_config(raw: Any, *, base_url: str | None = None, source: str = "") -> 
     version = doc.get("version", 1)
     if version != 1:
         raise PolicyConfigError(f"version: expected 1, got {version!r}; this estatehub reads version 1 files")
-    site = _site(_mapping(doc.get("site"), "site"), base_url)
+    site_doc = _mapping(doc.get("site"), "site")
+    site = _site(site_doc, base_url)
+    limits = _limits(_mapping(doc.get("limits", {}), "limits"), site_doc)
     ignore = _mapping(doc.get("ignore", {}), "ignore")
     common_ignore = tuple(_selectors(ignore.get("selectors", []), "ignore.selectors"))
     common_regexes = tuple(_regexes(ignore.get("regexes", []), "ignore.regexes"))
@@ -168,6 +196,7 @@ def parse_config(raw: Any, *, base_url: str | None = None, source: str = "") -> 
         retention=_retention(_mapping(doc.get("retention", {}), "retention")),
         error_pages=tuple(_regexes(doc.get("error_pages", []), "error_pages")),
         gone_pages=tuple(_regexes(doc.get("gone_pages", []), "gone_pages")),
+        limits=limits,
         schedule_cron=_text(schedule.get("cron", "0 8-20/2 * * *"), "schedule.cron"),
         schedule_timezone=_text(schedule.get("timezone", "Asia/Shanghai"), "schedule.timezone"),
         source=source,
@@ -197,9 +226,43 @@ def _site(doc: Mapping[str, Any], base_url: str | None) -> SiteConfig:
         timeout_seconds=_number(doc.get("timeout_seconds", 20), "site.timeout_seconds", 0.1),
         retries=int(_number(doc.get("retries", 3), "site.retries", 1, integer=True)),
         backoff_seconds=_number(doc.get("backoff_seconds", 2.0), "site.backoff_seconds", 0),
-        max_attachment_bytes=int(
-            _number(doc.get("max_attachment_mb", 20), "site.max_attachment_mb", 0.001) * 1024 * 1024
-        ),
+    )
+
+
+def _limits(doc: Mapping[str, Any], site_doc: Mapping[str, Any]) -> Limits:
+    """The `limits:` section; `site.max_attachment_mb` (the older place of the download limit) is still read."""
+    known = {
+        "download_mb",
+        "download_seconds",
+        "archive_members",
+        "member_mb",
+        "archive_mb",
+        "pdf_pages",
+        "text_chars",
+    }
+    for name in doc:
+        if name not in known:
+            raise PolicyConfigError(f"limits.{name}: expected one of {', '.join(sorted(known))}")
+    if "max_attachment_mb" in site_doc and "download_mb" in doc:
+        raise PolicyConfigError("site.max_attachment_mb and limits.download_mb: expected one of them, got both")
+    default = Limits()
+    download_mb = doc.get("download_mb", site_doc.get("max_attachment_mb", default.download_bytes / MB))
+    where = "limits.download_mb" if "download_mb" in doc else "site.max_attachment_mb"
+
+    def size(value: Any, name: str) -> int:
+        return int(_number(value, name, 0.001) * MB)
+
+    def count(name: str, fallback: int) -> int:
+        return int(_number(doc.get(name, fallback), f"limits.{name}", 1, integer=True))
+
+    return Limits(
+        download_bytes=size(download_mb, where),
+        download_seconds=_number(doc.get("download_seconds", default.download_seconds), "limits.download_seconds", 1),
+        archive_members=count("archive_members", default.archive_members),
+        member_bytes=size(doc.get("member_mb", default.member_bytes / MB), "limits.member_mb"),
+        archive_bytes=size(doc.get("archive_mb", default.archive_bytes / MB), "limits.archive_mb"),
+        pdf_pages=count("pdf_pages", default.pdf_pages),
+        text_chars=count("text_chars", default.text_chars),
     )
 
 

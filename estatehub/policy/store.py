@@ -24,6 +24,7 @@ from estatehub.policy.tables import (
     core_policy_change,
     core_policy_document,
     core_policy_snapshot,
+    etl_policy_attachment_failure,
     etl_policy_fetch_log,
     etl_policy_watch_state,
 )
@@ -106,6 +107,37 @@ class ChangeRow:
     attachment_label: str | None = None
     old_snapshot_id: int | None = None
     new_snapshot_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AttachmentFailure:
+    """An attachment that could not be read in this run: what it is and why."""
+
+    watch_id: str
+    document_key: str
+    notice_key: str
+    notice_title: str | None
+    label: str
+    url: str
+    kind: str  # too_large | unreadable
+    reason: str
+    content_hash: str | None = None
+    byte_size: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredFailure:
+    """An attachment failure as the alert reads it back."""
+
+    failure_id: int
+    watch_id: str
+    notice_title: str | None
+    label: str
+    url: str
+    kind: str
+    reason: str
+    byte_size: int | None
+    detected_at: datetime
 
 
 @dataclass(frozen=True)
@@ -292,9 +324,13 @@ class PolicyStore:
         now: datetime,
         fetches: Sequence[Mapping[str, Any]] = (),
         touches: Sequence[tuple[str, str | None, str | None]] = (),
+        failures: Sequence[AttachmentFailure] = (),
+        read_again: Iterable[str] = (),
+        run_id: str = "",
     ) -> None:
-        """The watch's state, the run's fetch log rows and the documents seen unchanged
-        (`(key, etag, last_modified)`: validators refreshed), in one transaction."""
+        """The watch's state, the run's fetch log rows, the documents seen unchanged
+        (`(key, etag, last_modified)`: validators refreshed), the attachments that failed and those
+        that `read_again` (their open failure is resolved), in one transaction."""
         table = etl_policy_watch_state
         values = {
             "baselined_at": state.baselined_at,
@@ -332,6 +368,7 @@ class PolicyStore:
                         for key, etag, last_modified in touches
                     ],
                 )
+            _record_failures(conn, failures, set(read_again), run_id, now)
 
     # -- changes -----------------------------------------------------------------------------------
 
@@ -360,6 +397,25 @@ class PolicyStore:
         with self.engine.begin() as conn:
             conn.execute(update(table).where(table.c.change_id.in_(ids)).values(alerted_at=at))
 
+    # -- attachment failures -----------------------------------------------------------------------
+
+    def pending_failures(self) -> list[StoredFailure]:
+        """Attachment failures the supervisors were not told about yet, oldest first."""
+        table = etl_policy_attachment_failure
+        query = select(table).where(table.c.alerted_at.is_(None)).order_by(table.c.detected_at, table.c.failure_id)
+        with self.engine.connect() as conn:
+            return [
+                StoredFailure(**{name: row._mapping[name] for name in StoredFailure.__dataclass_fields__})
+                for row in conn.execute(query)
+            ]
+
+    def mark_failures_alerted(self, failure_ids: Iterable[int], at: datetime) -> None:
+        ids = list(failure_ids)
+        if ids:
+            table = etl_policy_attachment_failure
+            with self.engine.begin() as conn:
+                conn.execute(update(table).where(table.c.failure_id.in_(ids)).values(alerted_at=at))
+
     # -- retention ---------------------------------------------------------------------------------
 
     def purge(self, retention: Retention, now: datetime) -> dict[str, int]:
@@ -382,10 +438,60 @@ class PolicyStore:
             fetches = conn.execute(
                 delete(etl_policy_fetch_log).where(etl_policy_fetch_log.c.fetched_at < log_cutoff)
             ).rowcount
-        purged = {"snapshots": snapshots, "changes": changes, "fetch_log": fetches}
+            failure = etl_policy_attachment_failure
+            failures = conn.execute(
+                delete(failure).where(
+                    and_(
+                        failure.c.resolved_at < change_cutoff,
+                        failure.c.alerted_at.is_not(None),
+                    )
+                )
+            ).rowcount
+        purged = {"snapshots": snapshots, "changes": changes, "fetch_log": fetches, "attachment_failures": failures}
         if any(purged.values()):
             log.info("policy retention: deleted %s", purged)
         return purged
+
+
+def _record_failures(
+    conn: Connection, failures: Sequence[AttachmentFailure], read_again: set[str], run_id: str, now: datetime
+) -> None:
+    """A failure seen again the same way (same bytes, or again too large) only refreshes its row; a new
+    one (or the same attachment failing with other bytes) is a new row, due for the next alert. An
+    attachment read again closes its open failure."""
+    table = etl_policy_attachment_failure
+    open_rows = table.c.resolved_at.is_(None)
+    for failure in failures:
+        current = conn.execute(
+            select(table.c.failure_id, table.c.kind, table.c.content_hash).where(
+                and_(table.c.document_key == failure.document_key, open_rows)
+            )
+        ).first()
+        if current is not None and (current.kind, current.content_hash) == (failure.kind, failure.content_hash):
+            conn.execute(update(table).where(table.c.failure_id == current.failure_id).values(last_seen_at=now))
+            continue
+        if current is not None:
+            conn.execute(update(table).where(table.c.failure_id == current.failure_id).values(resolved_at=now))
+        conn.execute(
+            insert(table).values(
+                run_id=run_id,
+                watch_id=failure.watch_id,
+                document_key=failure.document_key,
+                notice_key=failure.notice_key,
+                notice_title=failure.notice_title,
+                label=failure.label,
+                url=failure.url,
+                kind=failure.kind,
+                reason=failure.reason,
+                content_hash=failure.content_hash,
+                byte_size=failure.byte_size,
+                detected_at=now,
+                last_seen_at=now,
+            )
+        )
+    failed = {f.document_key for f in failures}
+    for key in read_again - failed:
+        conn.execute(update(table).where(and_(table.c.document_key == key, open_rows)).values(resolved_at=now))
 
 
 def _document_columns() -> list[Any]:

@@ -5,6 +5,9 @@
     core_policy_document     one row per notice and per attachment: where it is, its current state
     core_policy_snapshot     the history: normalised text and hashes of each version seen
     core_policy_change       what was detected: kind, added/removed lines, topics, urgency, alerted_at
+    etl_policy_attachment_failure   an attachment that could not be read (too large, a bomb, broken):
+                             why, when first and last seen, when alerted, when it read again
+                             (migration 0013_policy_attachment_failures)
 
 Keys are text: a notice is `<watch id>:<path of its page>`, an attachment `<notice key>#<label>`.
 Snapshots and changes reference documents by key, not by foreign key, so that retention can delete
@@ -21,6 +24,7 @@ metadata = MetaData()
 
 CHANGE_KINDS = ("new", "changed", "attachment_changed", "withdrawn")
 DOCUMENT_STATUSES = ("active", "unlisted", "withdrawn", "removed")
+FAILURE_KINDS = ("too_large", "unreadable")
 FETCH_OUTCOMES = ("ok", "not_modified", "gone", "error", "error_page", "refused", "unreadable")
 
 etl_policy_watch_state = Table(
@@ -141,4 +145,28 @@ core_policy_change = Table(
     Index("ix_core_policy_change_alerted_at", "alerted_at"),
     Index("ix_core_policy_change_notice_key_detected_at", "notice_key", "detected_at"),
     Index("ix_core_policy_change_detected_at", "detected_at"),
+)
+
+etl_policy_attachment_failure = Table(
+    "etl_policy_attachment_failure",
+    metadata,
+    Column("failure_id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("watch_id", String(64), nullable=False),
+    Column("document_key", String(512), nullable=False),
+    Column("notice_key", String(512), nullable=False),
+    Column("notice_title", Text),
+    Column("label", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("content_hash", String(64)),
+    Column("byte_size", BigInteger),
+    Column("detected_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("alerted_at", UtcDateTime),
+    Column("resolved_at", UtcDateTime),
+    CheckConstraint("kind in ('too_large', 'unreadable')", name="ck_etl_policy_attachment_failure_kind"),
+    Index("ix_etl_policy_attachment_failure_document_key", "document_key", "resolved_at"),
+    Index("ix_etl_policy_attachment_failure_alerted_at", "alerted_at"),
 )

@@ -45,9 +45,17 @@ from connectors.http import safe_url
 from estatehub.policy.classify import Classification, classify
 from estatehub.policy.config import PolicyConfig, Watch
 from estatehub.policy.diff import diff_lines
-from estatehub.policy.extract import ExtractionError, extract_text
+from estatehub.policy.extract import ExtractionError, LimitExceeded, extract_text
 from estatehub.policy.normalise import TextSnapshot, bytes_hash, compile_patterns, normalise_lines
-from estatehub.policy.store import ChangeRow, Document, NoticeWriter, PolicyStore, SnapshotRow, WatchState
+from estatehub.policy.store import (
+    AttachmentFailure,
+    ChangeRow,
+    Document,
+    NoticeWriter,
+    PolicyStore,
+    SnapshotRow,
+    WatchState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,7 @@ class WatchResult:
     notices_checked: int = 0
     not_modified: int = 0
     attachments_checked: int = 0
+    attachment_failures: int = 0
     fetch_errors: int = 0
     refused: int = 0
     error: str | None = None
@@ -165,6 +174,8 @@ class WatchCheck:
         self.touches: list[tuple[str, str | None, str | None]] = []
         self.first_error: str | None = None
         self.attachments: dict[str, list[Document]] = {}  # active attachments by notice key
+        self.failures: list[AttachmentFailure] = []  # attachments that could not be read this run
+        self.read_ok: set[str] = set()  # attachments read this run (their open failure is over)
 
     # -- the watch ---------------------------------------------------------------------------------
 
@@ -203,7 +214,15 @@ class WatchCheck:
                 result.status = "degraded"
         if state.baselined_at is None and listing.failure is None and listing.complete and not failed:
             state.baselined_at = self.now
-        self.store.save_state(state, self.now, self.fetches, self.touches)
+        self.store.save_state(
+            state,
+            self.now,
+            self.fetches,
+            self.touches,
+            failures=self.failures,
+            read_again=self.read_ok,
+            run_id=self.run_id,
+        )
         if failed:
             log.warning(
                 "watch %s: check failed (%d in a row, %d fetch errors): %s",
@@ -250,6 +269,11 @@ class WatchCheck:
             self.result.refused += 1
             self._log(url, purpose, "refused", error=str(exc))
             log.info("watch %s: not following %s: %s", self.watch.id, safe_url(url), exc.message)
+            return None
+        except TooLarge as exc:
+            if purpose == "attachment":
+                raise  # a failure of that attachment only: `_read_attachments` records it
+            self._failed(url, purpose, describe_failure(exc))
             return None
         except BureauError as exc:
             self._failed(url, purpose, describe_failure(exc))
@@ -403,7 +427,7 @@ class WatchCheck:
         )
         known = doc is not None and doc.status in ("active", "unlisted")
         status = _status(item, listing)
-        reads, linked = self._read_attachments(key, page.attachments)
+        reads, linked = self._read_attachments(key, page.attachments, title)
         text_changed = not known or doc is None or doc.text_hash != row.text_hash
         old_lines = self.store.snapshot_lines(doc.snapshot_id) if known and text_changed and doc else ()
         with self.store.writer(self.run_id, self.now) as writer:
@@ -462,9 +486,13 @@ class WatchCheck:
 
     # -- attachments -------------------------------------------------------------------------------
 
-    def _read_attachments(self, key: str, links: Iterable[AttachmentLink]) -> tuple[list[_AttachmentRead], set[str]]:
+    def _read_attachments(
+        self, key: str, links: Iterable[AttachmentLink], title: str | None
+    ) -> tuple[list[_AttachmentRead], set[str]]:
         """The attachments read (200 or 304), and the keys of every attachment the page links to
-        (read or not: one that failed to download is still there)."""
+        (read or not: one that failed to download is still there). An attachment too large to
+        download, or that cannot be read, is one recorded failure of that attachment (alerted once),
+        not a failure of the watch: the other attachments and notices are read as usual."""
         known = {doc.document_key: doc for doc in self.attachments.get(key, [])}
         reads = []
         linked = set()
@@ -476,8 +504,12 @@ class WatchCheck:
             read = _AttachmentRead(attachment_key(key, link.label, link.url), link)
             linked.add(read.key)
             doc = known.get(read.key)
-            read.fetched = self._fetch(link.url, "attachment", doc)
             self.result.attachments_checked += 1
+            try:
+                read.fetched = self._fetch(link.url, "attachment", doc)
+            except TooLarge as exc:
+                self._attachment_failed(read, key, title, "too_large", describe_failure(exc))
+                continue
             if read.fetched is None:
                 continue
             if read.fetched.gone:
@@ -485,7 +517,7 @@ class WatchCheck:
                 log.warning("watch %s: attachment %s is gone", self.watch.id, safe_url(link.url))
                 continue
             if not read.fetched.not_modified:
-                read.row = self._attachment_row(read)
+                read.row = self._attachment_row(read, key, title)
                 if read.row is None:
                     continue
                 if doc is not None and doc.text_hash != read.row.text_hash:
@@ -493,19 +525,23 @@ class WatchCheck:
             reads.append(read)
         return reads, linked
 
-    def _attachment_row(self, read: _AttachmentRead) -> SnapshotRow | None:
+    def _attachment_row(self, read: _AttachmentRead, notice: str, title: str | None) -> SnapshotRow | None:
+        """The snapshot of an attachment that arrived; one that cannot be read is kept by its bytes
+        (so a replacement is still seen) and recorded as a failure of that attachment."""
         fetched = read.fetched
         assert fetched is not None
         filename = fetched.final_url.rsplit("/", 1)[-1]
         try:
-            extracted = extract_text(fetched.content, filename)
+            extracted = extract_text(fetched.content, filename, self.config.limits)
         except ExtractionError as exc:
+            summary = "文件超过读取限制" if isinstance(exc, LimitExceeded) else "文件无法读取"
             self._log(read.link.url, "attachment", "unreadable", fetched, error=str(exc))
-            log.warning("watch %s: attachment %s: %s", self.watch.id, safe_url(read.link.url), exc)
+            self._attachment_failed(read, notice, title, "unreadable", f"{summary}（{exc}）", fetched)
             lines: tuple[str, ...] = ()
-            note = f"文件无法读取（{exc}），按文件内容比对"
+            note = f"{summary}（{exc}），按文件内容比对"
         else:
             self._log(read.link.url, "attachment", "ok", fetched)
+            self.read_ok.add(read.key)
             lines, note = extracted.lines, extracted.note
         return SnapshotRow(
             document_key=read.key,
@@ -520,6 +556,34 @@ class WatchCheck:
             extract_note=note,
         )
 
+    def _attachment_failed(
+        self,
+        read: _AttachmentRead,
+        notice: str,
+        title: str | None,
+        kind: str,
+        reason: str,
+        fetched: Fetched | None = None,
+    ) -> None:
+        self.result.attachment_failures += 1
+        if fetched is None:
+            self._log(read.link.url, "attachment", "error", error=reason)
+        log.warning("watch %s: attachment %s: %s", self.watch.id, safe_url(read.link.url), reason)
+        self.failures.append(
+            AttachmentFailure(
+                watch_id=self.watch.id,
+                document_key=read.key,
+                notice_key=notice,
+                notice_title=title,
+                label=read.link.label,
+                url=read.link.url,
+                kind=kind,
+                reason=reason,
+                content_hash=bytes_hash(fetched.content) if fetched else None,
+                byte_size=len(fetched.content) if fetched else None,
+            )
+        )
+
     def _recheck_attachments(
         self, key: str, doc: Document | None, fetched: Fetched, *, status: str | None = None
     ) -> None:
@@ -528,7 +592,7 @@ class WatchCheck:
         `status` is the notice's new status, if it changes (a notice that slid past the pages read).
         """
         links = [AttachmentLink(a.url, a.title or a.url) for a in self.attachments.get(key, [])]
-        reads, _ = self._read_attachments(key, links)
+        reads, _ = self._read_attachments(key, links, doc.title if doc else None)
         if status is None and all(read.row is None for read in reads):  # nothing new: batch the refresh
             self.touches.append((key, fetched.etag, fetched.last_modified))
             self.touches.extend((r.key, r.fetched.etag, r.fetched.last_modified) for r in reads if r.fetched)

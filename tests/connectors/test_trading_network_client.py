@@ -442,6 +442,7 @@ class _GeneratedGateway(requests.adapters.BaseAdapter):
                 items.append(make_contract(f"YS{n:08d}", at))
             body = page(items, str(stop) if stop < self.total else None, self.page_size)
         response._content = json.dumps(body).encode()
+        response._content_consumed = True  # a body already read, as requests marks it (the session streams)
         return response
 
     def close(self):

@@ -94,3 +94,41 @@ def test_a_missing_or_broken_file_says_so(tmp_path):
     bad.write_text("watches: [\n", encoding="utf-8")
     with pytest.raises(PolicyConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_the_limits_are_read_from_their_section_with_defaults_for_the_rest(raw):
+    from estatehub.policy.config import MB, Limits
+
+    assert load_config().limits == Limits(), "the shipped file states the defaults"
+    raw = copy.deepcopy(raw)
+    raw["limits"] = {"download_mb": 5, "member_mb": 8, "pdf_pages": 40}
+    limits = parse_config(raw).limits
+    assert (limits.download_bytes, limits.member_bytes, limits.pdf_pages) == (5 * MB, 8 * MB, 40)
+    assert limits.archive_members == Limits().archive_members
+
+
+def test_the_older_site_max_attachment_mb_still_sets_the_download_limit(raw):
+    from estatehub.policy.config import MB
+
+    raw = copy.deepcopy(raw)
+    del raw["limits"]
+    raw["site"]["max_attachment_mb"] = 7
+    assert parse_config(raw).limits.download_bytes == 7 * MB
+    raw["limits"] = {"download_mb": 3}
+    with pytest.raises(PolicyConfigError, match="got both"):
+        parse_config(raw)
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ({"member_bytes": 3}, "limits.member_bytes: expected one of"),
+        ({"pdf_pages": 0}, "limits.pdf_pages: expected at least 1"),
+        ({"archive_mb": "lots"}, "limits.archive_mb: expected a number"),
+    ],
+)
+def test_a_mistake_in_the_limits_is_named_with_its_place(raw, limits, message):
+    raw = copy.deepcopy(raw)
+    raw["limits"] = limits
+    with pytest.raises(PolicyConfigError, match=message):
+        parse_config(raw)
