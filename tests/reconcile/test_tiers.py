@@ -33,7 +33,7 @@ def test_reference_matches_whatever_the_date():
 def test_reference_with_another_amount_is_an_amount_mismatch_not_a_match():
     result = run(
         side({"id": "L1", "amount": 500_00, "on": 0, "reference": "S-77"}),
-        side({"id": "B1", "amount": 499_00, "on": 0, "reference": "S-77"}),
+        side({"id": "B1", "amount": 499_00, "on": 20, "reference": "S-77"}),  # a reference pairs at any date
     )
     assert result.matches.empty
     assert reasons(result) == {(("L1",), ("B1",)): "amount_mismatch"}
@@ -160,11 +160,12 @@ def test_text_tier_date_window_is_inclusive_at_its_edge(gap, matched):  # noqa: 
     assert bool(len(result.matches)) is matched
 
 
-def test_text_tier_with_a_tolerance_finds_amounts_across_bucket_edges():
-    # 1000 and 1099 sit in different buckets of width 100: the neighbouring bucket must be searched
+@pytest.mark.parametrize(("left", "right"), [(1050, 1149), (1149, 1050), (1000, 999), (999, 1098)])
+def test_text_tier_with_a_tolerance_finds_amounts_across_bucket_edges(left: int, right: int):
+    # with a tolerance of 99 fen the join buckets amounts by 100: these pairs sit in neighbouring buckets
     result = run(
-        side({"id": "L1", "amount": 1099, "on": 1, "text": "王芳"}),
-        side({"id": "B1", "amount": 1000, "on": 1, "text": "王芳"}),
+        side({"id": "L1", "amount": left, "on": 1, "text": "王芳"}),
+        side({"id": "B1", "amount": right, "on": 1, "text": "王芳"}),
         amount_tolerance_fen=99,
     )
     assert tiers(result) == {("L1", "B1"): 3}
