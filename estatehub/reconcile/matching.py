@@ -26,6 +26,8 @@ links). Ties break on the ids, so the same input in any row order gives the same
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +43,8 @@ from estatehub.reconcile.assign import assign_one_to_one
 from estatehub.reconcile.breaks import EPOCH, Leftover, build_breaks, stable_key
 from estatehub.reconcile.errors import MatchInputError
 from estatehub.reconcile.rules import Rule, RuleSet
+
+log = logging.getLogger(__name__)
 
 TIER_NAMES = {1: "reference", 2: "unit_amount_date", 3: "text_amount", 4: "split", 5: "rule"}
 TIER_BASE_CONFIDENCE = {1: 1.00, 2: 0.95, 3: 0.90, 4: 0.85, 5: 0.80}
@@ -105,7 +109,8 @@ class MatchResult:
     matches: pd.DataFrame  # MATCH_COLUMNS, one row per link
     breaks: pd.DataFrame  # breaks.BREAK_COLUMNS
     ignored: pd.DataFrame  # IGNORED_COLUMNS: lines an ignore rule took
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # matches per tier, ignored, breaks per reason
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)  # wall time per phase
 
 
 @dataclass
@@ -153,7 +158,9 @@ def match(
     scope = scope or f"{names[0]}~{names[1]}"
     rules = rules or RuleSet()
     rules.check_sides(names)
+    clock = _Clock()
     a, b = _prepare(left, names[0]), _prepare(right, names[1])
+    clock.lap("prepare")
 
     links: list[pd.DataFrame] = []
     for tier, pairs in (
@@ -163,10 +170,14 @@ def match(
     ):
         chosen = assign_one_to_one(pairs(), ["neg_score", "abs_da", "abs_dd"])
         links.append(_take_pairs(a, b, chosen, tier, None, tol))
+        clock.lap(f"tier_{tier}")
     links.append(_split_tier(a, b, tol))
+    clock.lap("tier_4")
     for rule in rules.rules:
         links.append(_apply_rule(a, b, rule, tol))
+    clock.lap("tier_5")
     matches = _finish_matches(pd.concat(links, ignore_index=True), a, b, scope)
+    clock.lap("matches")
 
     ignored = _ignored_frame(a, b)
     breaks = build_breaks(
@@ -178,13 +189,28 @@ def match(
         window_days=tol.date_window_days,
         as_of=as_of,
     )
+    clock.lap("breaks")
     counts = {
         f"tier_{t}_{n}": int((matches.drop_duplicates("match_id")["tier"] == t).sum()) for t, n in TIER_NAMES.items()
     }
     counts["ignored"] = len(ignored)
     for reason, n in breaks["reason"].value_counts().sort_index().items():
         counts[f"break_{reason}"] = int(n)
-    return MatchResult(scope, names, as_of, matches, breaks, ignored, counts)
+    log.info("matched %s: %s in %.1f s", scope, counts, sum(clock.seconds.values()))
+    return MatchResult(scope, names, as_of, matches, breaks, ignored, counts, clock.seconds)
+
+
+class _Clock:
+    """Seconds per phase of one match (for the benchmark and the run's log; not part of the result's identity)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = round(now - self._last, 3)
+        self._last = now
 
 
 # --- input -----------------------------------------------------------------------------------------
@@ -272,11 +298,11 @@ def _days(column: pd.Series) -> np.ndarray:
 
 def _text(column: pd.Series) -> np.ndarray:
     """Text as an object array: stripped str, None where missing or empty."""
-    out = np.empty(len(column), dtype=object)
-    out[:] = [
-        (str(v).strip() or None) if v is not None and v is not pd.NA and v == v else None
-        for v in column.to_numpy(dtype=object)
-    ]
+    values = column.to_numpy(dtype=object)
+    present = ~pd.isna(values)
+    out = np.full(len(values), None, dtype=object)
+    out[present] = [v.strip() if type(v) is str else str(v).strip() for v in values[present]]
+    out[out == ""] = None
     return out
 
 
