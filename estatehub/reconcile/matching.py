@@ -553,10 +553,10 @@ def _split_tier(a: _Side, b: _Side, tol: Tolerances) -> pd.DataFrame:
 
 def _apply_rule(a: _Side, b: _Side, rule: Rule, tol: Tolerances) -> pd.DataFrame:
     side = a if rule.side == a.name else b
-    mask = side.free & rule.selects(
-        pd.Series(side.column("text"), dtype=object),
-        pd.Series(side.column("reference"), dtype=object),
-        side.column("amount"),
+    free = np.flatnonzero(side.free)  # a rule reads only the lines still unmatched
+    mask = np.zeros(len(side.free), dtype=bool)
+    mask[free[rule.selects(side.column("text")[free], side.column("reference")[free], side.column("amount")[free])]] = (
+        True
     )
     if rule.action == "ignore":
         side.free[mask] = False

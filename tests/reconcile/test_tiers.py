@@ -284,3 +284,16 @@ def test_tolerances_refuse_bad_values():
         Tolerances(date_window_days=-1)
     with pytest.raises(MatchInputError, match="split_max_group"):
         Tolerances(split_max_group=9)
+
+
+def test_keys_and_texts_are_read_without_surrounding_blanks():
+    result = run(
+        side(
+            {"id": "L1", "amount": 100, "on": 1, "reference": " S-1 "},
+            {"id": "L2", "amount": 100, "on": 1, "unit": "  "},
+        ),
+        side(
+            {"id": "B1", "amount": 100, "on": 1, "reference": "S-1"}, {"id": "B2", "amount": 100, "on": 1, "unit": ""}
+        ),
+    )
+    assert tiers(result) == {("L1", "B1"): 1}  # a blank unit is no unit: L2 and B2 do not match by it
