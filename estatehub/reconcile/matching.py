@@ -190,9 +190,9 @@ def match(
         as_of=as_of,
     )
     clock.lap("breaks")
-    counts = {
-        f"tier_{t}_{n}": int((matches.drop_duplicates("match_id")["tier"] == t).sum()) for t, n in TIER_NAMES.items()
-    }
+    first_of_match = ~matches["match_id"].duplicated().to_numpy()
+    per_tier = np.bincount(matches["tier"].to_numpy()[first_of_match], minlength=6)
+    counts = {f"tier_{t}_{n}": int(per_tier[t]) for t, n in TIER_NAMES.items()}
     counts["ignored"] = len(ignored)
     for reason, n in breaks["reason"].value_counts().sort_index().items():
         counts[f"break_{reason}"] = int(n)
@@ -231,7 +231,8 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Side:
     amount = _amounts(frame["amount_fen"], name)
     days = _days(frame["on"])
     text = {
-        c: _text(frame[c]) if c in frame.columns else np.full(len(frame), None, dtype=object) for c in OPTIONAL_COLUMNS
+        c: _text(frame[c], strip=c != "text") if c in frame.columns else np.full(len(frame), None, dtype=object)
+        for c in OPTIONAL_COLUMNS
     }
 
     problem = np.full(len(frame), None, dtype=object)
@@ -263,7 +264,7 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Side:
             **{c: pd.Series(text[c][~bad], dtype=object) for c in OPTIONAL_COLUMNS},
         }
     )
-    good = good.sort_values("id", kind="mergesort", ignore_index=True)
+    good = good.iloc[_id_order(good["id"].to_numpy(dtype=object))].reset_index(drop=True)
     return _Side(name, good, invalid)
 
 
@@ -296,14 +297,31 @@ def _days(column: pd.Series) -> np.ndarray:
     return days
 
 
-def _text(column: pd.Series) -> np.ndarray:
-    """Text as an object array: stripped str, None where missing or empty."""
-    values = column.to_numpy(dtype=object)
-    present = ~pd.isna(values)
-    out = np.full(len(values), None, dtype=object)
-    out[present] = [v.strip() if type(v) is str else str(v).strip() for v in values[present]]
+def _text(column: pd.Series, *, strip: bool) -> np.ndarray:
+    """An optional column as an object array of str, None where missing or empty (keys also stripped:
+    a reference or unit must compare equal; free text goes through rapidfuzz's own processor)."""
+    present = ~column.isna().to_numpy()
+    values = column.to_numpy(dtype=object)[present]
+    if strip and len(values):
+        width = max(map(len, map(str, values)))
+        if width <= 64:  # fixed-width unicode: numpy strips in C
+            values = np.strings.strip(values.astype(f"U{width}")).astype(object)
+        else:
+            values = np.array([str(v).strip() for v in values], dtype=object)
+    elif len(values):
+        values = np.array([v if type(v) is str else str(v) for v in values], dtype=object)
+    out = np.full(len(present), None, dtype=object)
+    out[present] = values
     out[out == ""] = None
     return out
+
+
+def _id_order(ids: np.ndarray) -> np.ndarray:
+    """Positions that sort the ids (str); through fixed-width unicode when short (C compare, no objects)."""
+    width = max(map(len, ids), default=0)
+    if width <= 64:
+        return np.argsort(ids.astype(f"U{max(width, 1)}"), kind="stable")
+    return np.argsort(ids, kind="stable")
 
 
 # --- candidates --------------------------------------------------------------------------------------
@@ -623,7 +641,9 @@ def _finish_matches(links: pd.DataFrame, a: _Side, b: _Side, scope: str) -> pd.D
             "group_size": group_size,
         }
     )
-    return out.sort_values(["tier", "left_id", "right_id"], kind="mergesort", ignore_index=True)
+    # ranks sort as the ids do (the sides are sorted by id), and integers sort fast
+    order = np.lexsort((links["r"].to_numpy(), links["l"].to_numpy(), links["tier"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def _leftover(side: _Side) -> Leftover:
