@@ -228,17 +228,22 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Side:
     if frame["id"].isna().any():
         raise MatchInputError(f"the {name} side has rows without an id; every line needs its warehouse key")
     ids = frame["id"].astype("str").to_numpy(dtype=object)
-    amount = _amounts(frame["amount_fen"], name)
-    days = _days(frame["on"])
+    order = _id_order(ids)  # every column in id order: a row's position becomes the rank of its id
+    ids = ids[order]
+    amount = _amounts(frame["amount_fen"], name).iloc[order].reset_index(drop=True)
+    days = _days(frame["on"])[order]
     text = {
-        c: _text(frame[c], strip=c != "text") if c in frame.columns else np.full(len(frame), None, dtype=object)
+        c: _text(frame[c], strip=c != "text")[order] if c in frame.columns else np.full(len(frame), None, dtype=object)
         for c in OPTIONAL_COLUMNS
     }
 
     problem = np.full(len(frame), None, dtype=object)
     problem[pd.isna(days)] = "no readable date"
     problem[amount.isna().to_numpy()] = "no amount"
-    duplicated = pd.Series(ids).duplicated(keep=False).to_numpy()
+    same_as_next = np.zeros(len(ids), dtype=bool)
+    same_as_next[:-1] = ids[1:] == ids[:-1] if len(ids) > 1 else False
+    duplicated = same_as_next.copy()  # sorted: equal ids are neighbours
+    duplicated[1:] |= same_as_next[:-1]
     problem[duplicated] = "its id occurs more than once on this side"
     bad = pd.notna(problem)
     invalid = pd.DataFrame(
@@ -264,7 +269,6 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Side:
             **{c: pd.Series(text[c][~bad], dtype=object) for c in OPTIONAL_COLUMNS},
         }
     )
-    good = good.iloc[_id_order(good["id"].to_numpy(dtype=object))].reset_index(drop=True)
     return _Side(name, good, invalid)
 
 
@@ -308,7 +312,7 @@ def _text(column: pd.Series, *, strip: bool) -> np.ndarray:
             values = np.strings.strip(values.astype(f"U{width}")).astype(object)
         else:
             values = np.array([str(v).strip() for v in values], dtype=object)
-    elif len(values):
+    elif len(values) and not isinstance(column.dtype, pd.StringDtype):  # str columns hold str already
         values = np.array([v if type(v) is str else str(v) for v in values], dtype=object)
     out = np.full(len(present), None, dtype=object)
     out[present] = values

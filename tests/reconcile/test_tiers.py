@@ -297,3 +297,13 @@ def test_keys_and_texts_are_read_without_surrounding_blanks():
         ),
     )
     assert tiers(result) == {("L1", "B1"): 1}  # a blank unit is no unit: L2 and B2 do not match by it
+
+
+def test_numbers_given_as_keys_or_texts_are_read_as_text():
+    left = side({"id": 1, "amount": 100, "on": 1, "reference": 20260301, "text": 12345})
+    right = side(
+        {"id": 2, "amount": 100, "on": 1, "reference": "20260301"}, {"id": 3, "amount": 100, "on": 1, "text": "12345"}
+    )
+    assert tiers(run(left, right)) == {("1", "2"): 1}
+    left = left.assign(reference=[None])
+    assert tiers(run(left, right)) == {("1", "3"): 3}
