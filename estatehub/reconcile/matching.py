@@ -335,9 +335,21 @@ def _key_candidates(a: _Side, b: _Side, key: str, amount_tol: int, window: int |
     """Pairs of free items with the same key, amount within the tolerance (and date within the window)."""
     lsel = np.flatnonzero(a.free & a.present(key))
     rsel = np.flatnonzero(b.free & b.present(key))
-    lf = pd.DataFrame({"key": a.column(key)[lsel], "l": lsel})
-    rf = pd.DataFrame({"key": b.column(key)[rsel], "r": rsel})
-    cand = lf.merge(rf, on="key")[["l", "r"]]
+    if window is None:
+        lf = pd.DataFrame({"key": a.column(key)[lsel], "l": lsel})
+        rf = pd.DataFrame({"key": b.column(key)[rsel], "r": rsel})
+        cand = lf.merge(rf, on="key")[["l", "r"]]
+    else:  # join on (key, day) with the left spread over the window: a busy unit never forms all its pairs
+        offsets = np.arange(-window, window + 1)
+        lf = pd.DataFrame(
+            {
+                "key": np.repeat(a.column(key)[lsel], len(offsets)),
+                "day": np.repeat(a.column("day")[lsel], len(offsets)) + np.tile(offsets, len(lsel)),
+                "l": np.repeat(lsel, len(offsets)),
+            }
+        )
+        rf = pd.DataFrame({"key": b.column(key)[rsel], "day": b.column("day")[rsel], "r": rsel})
+        cand = lf.merge(rf, on=["key", "day"])[["l", "r"]]
     return _deltas(cand, a, b, amount_tol, window)
 
 

@@ -307,3 +307,12 @@ def test_numbers_given_as_keys_or_texts_are_read_as_text():
     assert tiers(run(left, right)) == {("1", "2"): 1}
     left = left.assign(reference=[None])
     assert tiers(run(left, right)) == {("1", "3"): 3}
+
+
+def test_a_busy_unit_pairs_each_line_with_its_own_day():
+    # fifty payments of one amount to one unit, a week apart: each bank line is the one of its week
+    left = side(*({"id": f"L{i:02d}", "amount": 100, "on": 7 * i, "unit": "U"} for i in range(50)))
+    right = side(*({"id": f"B{i:02d}", "amount": 100, "on": 7 * i + 2, "unit": "U"} for i in range(50)))
+    result = run(left, right)
+    assert links(result) == {(f"L{i:02d}", f"B{i:02d}") for i in range(50)}
+    assert set(result.matches["date_delta_days"]) == {2}
