@@ -181,12 +181,14 @@ def main(argv: list[str]) -> int:
         "matches_by_tier": result.matches.drop_duplicates("match_id")["tier_name"].value_counts().to_dict(),
         "breaks_by_reason": {str(k): int(v) for k, v in reasons.items()},
         "ignored": len(result.ignored),
+        "seconds_by_phase": result.seconds,
         "link_precision": round(precision, 5),
         "link_recall_by_kind": {k: (round(v, 5) if v is not None else None) for k, v in recall.items()},
     }
     print(f"ledger {len(ledger):,} lines × bank {len(bank):,} lines")
     print(f"generate {generated_s:.1f} s; match {match_s:.1f} s (CPU {cpu_s:.1f} s)")
     print(f"memory: {rss_before:.0f} MiB before matching, peak {peak:.0f} MiB (budget {BUDGET_MB} MiB)")
+    print(f"seconds by phase: {result.seconds}")
     print(f"matches by tier: {payload['matches_by_tier']}")
     print(f"breaks by reason: {payload['breaks_by_reason']}; ignored {len(result.ignored)}")
     print(f"planted links: precision {precision:.4f}; recall by kind {payload['link_recall_by_kind']}")

@@ -26,6 +26,8 @@ links). Ties break on the ids, so the same input in any row order gives the same
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +43,8 @@ from estatehub.reconcile.assign import assign_one_to_one
 from estatehub.reconcile.breaks import EPOCH, Leftover, build_breaks, stable_key
 from estatehub.reconcile.errors import MatchInputError
 from estatehub.reconcile.rules import Rule, RuleSet
+
+log = logging.getLogger(__name__)
 
 TIER_NAMES = {1: "reference", 2: "unit_amount_date", 3: "text_amount", 4: "split", 5: "rule"}
 TIER_BASE_CONFIDENCE = {1: 1.00, 2: 0.95, 3: 0.90, 4: 0.85, 5: 0.80}
@@ -105,7 +109,8 @@ class MatchResult:
     matches: pd.DataFrame  # MATCH_COLUMNS, one row per link
     breaks: pd.DataFrame  # breaks.BREAK_COLUMNS
     ignored: pd.DataFrame  # IGNORED_COLUMNS: lines an ignore rule took
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # matches per tier, ignored, breaks per reason
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)  # wall time per phase
 
 
 @dataclass
@@ -153,7 +158,9 @@ def match(
     scope = scope or f"{names[0]}~{names[1]}"
     rules = rules or RuleSet()
     rules.check_sides(names)
+    clock = _Clock()
     a, b = _prepare(left, names[0]), _prepare(right, names[1])
+    clock.lap("prepare")
 
     links: list[pd.DataFrame] = []
     for tier, pairs in (
@@ -163,10 +170,14 @@ def match(
     ):
         chosen = assign_one_to_one(pairs(), ["neg_score", "abs_da", "abs_dd"])
         links.append(_take_pairs(a, b, chosen, tier, None, tol))
+        clock.lap(f"tier_{tier}")
     links.append(_split_tier(a, b, tol))
+    clock.lap("tier_4")
     for rule in rules.rules:
         links.append(_apply_rule(a, b, rule, tol))
+    clock.lap("tier_5")
     matches = _finish_matches(pd.concat(links, ignore_index=True), a, b, scope)
+    clock.lap("matches")
 
     ignored = _ignored_frame(a, b)
     breaks = build_breaks(
@@ -178,13 +189,28 @@ def match(
         window_days=tol.date_window_days,
         as_of=as_of,
     )
-    counts = {
-        f"tier_{t}_{n}": int((matches.drop_duplicates("match_id")["tier"] == t).sum()) for t, n in TIER_NAMES.items()
-    }
+    clock.lap("breaks")
+    first_of_match = ~matches["match_id"].duplicated().to_numpy()
+    per_tier = np.bincount(matches["tier"].to_numpy()[first_of_match], minlength=6)
+    counts = {f"tier_{t}_{n}": int(per_tier[t]) for t, n in TIER_NAMES.items()}
     counts["ignored"] = len(ignored)
     for reason, n in breaks["reason"].value_counts().sort_index().items():
         counts[f"break_{reason}"] = int(n)
-    return MatchResult(scope, names, as_of, matches, breaks, ignored, counts)
+    log.info("matched %s: %s in %.1f s", scope, counts, sum(clock.seconds.values()))
+    return MatchResult(scope, names, as_of, matches, breaks, ignored, counts, clock.seconds)
+
+
+class _Clock:
+    """Seconds per phase of one match (for the benchmark and the run's log; not part of the result's identity)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.seconds[phase] = round(now - self._last, 3)
+        self._last = now
 
 
 # --- input -----------------------------------------------------------------------------------------
@@ -202,16 +228,22 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Side:
     if frame["id"].isna().any():
         raise MatchInputError(f"the {name} side has rows without an id; every line needs its warehouse key")
     ids = frame["id"].astype("str").to_numpy(dtype=object)
-    amount = _amounts(frame["amount_fen"], name)
-    days = _days(frame["on"])
+    order = _id_order(ids)  # every column in id order: a row's position becomes the rank of its id
+    ids = ids[order]
+    amount = _amounts(frame["amount_fen"], name).iloc[order].reset_index(drop=True)
+    days = _days(frame["on"])[order]
     text = {
-        c: _text(frame[c]) if c in frame.columns else np.full(len(frame), None, dtype=object) for c in OPTIONAL_COLUMNS
+        c: _text(frame[c], strip=c != "text")[order] if c in frame.columns else np.full(len(frame), None, dtype=object)
+        for c in OPTIONAL_COLUMNS
     }
 
     problem = np.full(len(frame), None, dtype=object)
     problem[pd.isna(days)] = "no readable date"
     problem[amount.isna().to_numpy()] = "no amount"
-    duplicated = pd.Series(ids).duplicated(keep=False).to_numpy()
+    same_as_next = np.zeros(len(ids), dtype=bool)
+    same_as_next[:-1] = ids[1:] == ids[:-1] if len(ids) > 1 else False
+    duplicated = same_as_next.copy()  # sorted: equal ids are neighbours
+    duplicated[1:] |= same_as_next[:-1]
     problem[duplicated] = "its id occurs more than once on this side"
     bad = pd.notna(problem)
     invalid = pd.DataFrame(
@@ -237,7 +269,6 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Side:
             **{c: pd.Series(text[c][~bad], dtype=object) for c in OPTIONAL_COLUMNS},
         }
     )
-    good = good.sort_values("id", kind="mergesort", ignore_index=True)
     return _Side(name, good, invalid)
 
 
@@ -270,14 +301,31 @@ def _days(column: pd.Series) -> np.ndarray:
     return days
 
 
-def _text(column: pd.Series) -> np.ndarray:
-    """Text as an object array: stripped str, None where missing or empty."""
-    out = np.empty(len(column), dtype=object)
-    out[:] = [
-        (str(v).strip() or None) if v is not None and v is not pd.NA and v == v else None
-        for v in column.to_numpy(dtype=object)
-    ]
+def _text(column: pd.Series, *, strip: bool) -> np.ndarray:
+    """An optional column as an object array of str, None where missing or empty (keys also stripped:
+    a reference or unit must compare equal; free text goes through rapidfuzz's own processor)."""
+    present = ~column.isna().to_numpy()
+    values = column.to_numpy(dtype=object)[present]
+    if strip and len(values):
+        width = max(map(len, map(str, values)))
+        if width <= 64:  # fixed-width unicode: numpy strips in C
+            values = np.strings.strip(values.astype(f"U{width}")).astype(object)
+        else:
+            values = np.array([str(v).strip() for v in values], dtype=object)
+    elif len(values) and not isinstance(column.dtype, pd.StringDtype):  # str columns hold str already
+        values = np.array([v if type(v) is str else str(v) for v in values], dtype=object)
+    out = np.full(len(present), None, dtype=object)
+    out[present] = values
+    out[out == ""] = None
     return out
+
+
+def _id_order(ids: np.ndarray) -> np.ndarray:
+    """Positions that sort the ids (str); through fixed-width unicode when short (C compare, no objects)."""
+    width = max(map(len, ids), default=0)
+    if width <= 64:
+        return np.argsort(ids.astype(f"U{max(width, 1)}"), kind="stable")
+    return np.argsort(ids, kind="stable")
 
 
 # --- candidates --------------------------------------------------------------------------------------
@@ -287,9 +335,21 @@ def _key_candidates(a: _Side, b: _Side, key: str, amount_tol: int, window: int |
     """Pairs of free items with the same key, amount within the tolerance (and date within the window)."""
     lsel = np.flatnonzero(a.free & a.present(key))
     rsel = np.flatnonzero(b.free & b.present(key))
-    lf = pd.DataFrame({"key": a.column(key)[lsel], "l": lsel})
-    rf = pd.DataFrame({"key": b.column(key)[rsel], "r": rsel})
-    cand = lf.merge(rf, on="key")[["l", "r"]]
+    if window is None:
+        lf = pd.DataFrame({"key": a.column(key)[lsel], "l": lsel})
+        rf = pd.DataFrame({"key": b.column(key)[rsel], "r": rsel})
+        cand = lf.merge(rf, on="key")[["l", "r"]]
+    else:  # join on (key, day) with the left spread over the window: a busy unit never forms all its pairs
+        offsets = np.arange(-window, window + 1)
+        lf = pd.DataFrame(
+            {
+                "key": np.repeat(a.column(key)[lsel], len(offsets)),
+                "day": np.repeat(a.column("day")[lsel], len(offsets)) + np.tile(offsets, len(lsel)),
+                "l": np.repeat(lsel, len(offsets)),
+            }
+        )
+        rf = pd.DataFrame({"key": b.column(key)[rsel], "day": b.column("day")[rsel], "r": rsel})
+        cand = lf.merge(rf, on=["key", "day"])[["l", "r"]]
     return _deltas(cand, a, b, amount_tol, window)
 
 
@@ -527,10 +587,10 @@ def _split_tier(a: _Side, b: _Side, tol: Tolerances) -> pd.DataFrame:
 
 def _apply_rule(a: _Side, b: _Side, rule: Rule, tol: Tolerances) -> pd.DataFrame:
     side = a if rule.side == a.name else b
-    mask = side.free & rule.selects(
-        pd.Series(side.column("text"), dtype=object),
-        pd.Series(side.column("reference"), dtype=object),
-        side.column("amount"),
+    free = np.flatnonzero(side.free)  # a rule reads only the lines still unmatched
+    mask = np.zeros(len(side.free), dtype=bool)
+    mask[free[rule.selects(side.column("text")[free], side.column("reference")[free], side.column("amount")[free])]] = (
+        True
     )
     if rule.action == "ignore":
         side.free[mask] = False
@@ -597,7 +657,9 @@ def _finish_matches(links: pd.DataFrame, a: _Side, b: _Side, scope: str) -> pd.D
             "group_size": group_size,
         }
     )
-    return out.sort_values(["tier", "left_id", "right_id"], kind="mergesort", ignore_index=True)
+    # ranks sort as the ids do (the sides are sorted by id), and integers sort fast
+    order = np.lexsort((links["r"].to_numpy(), links["l"].to_numpy(), links["tier"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def _leftover(side: _Side) -> Leftover:

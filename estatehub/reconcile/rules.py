@@ -33,12 +33,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from estatehub.reconcile.errors import RuleFileError
@@ -68,26 +67,26 @@ class Rule:
     reason: str | None = None  # classify: the break's reason code
     alias: str | None = None  # alias: the payer name to read instead
 
-    def selects(self, text: pd.Series, reference: pd.Series, amount: np.ndarray) -> np.ndarray:
-        """Boolean mask of the lines (columns of one side) this rule's condition holds for."""
+    def selects(self, text: np.ndarray, reference: np.ndarray, amount: np.ndarray) -> np.ndarray:
+        """Boolean mask of the lines (object arrays of str or None, int64 fen) this rule's condition holds for."""
         mask = np.ones(len(amount), dtype=bool)
-        if self.text_contains:
-            lowered = text.fillna("").str.lower()
-            any_word = np.zeros(len(amount), dtype=bool)
-            for word in self.text_contains:
-                any_word |= lowered.str.contains(word.lower(), regex=False).to_numpy(dtype=bool)
-            mask &= any_word
-        if self.text_regex is not None:
-            mask &= text.fillna("").str.contains(self.text_regex, regex=True).to_numpy(dtype=bool)
-            mask &= text.notna().to_numpy()
-        if self.reference_regex is not None:
-            mask &= reference.fillna("").str.contains(self.reference_regex, regex=True).to_numpy(dtype=bool)
-            mask &= reference.notna().to_numpy()
         if self.amount_min_fen is not None:
             mask &= amount >= self.amount_min_fen
         if self.amount_max_fen is not None:
             mask &= amount <= self.amount_max_fen
+        if self.text_contains:
+            words = [word.lower() for word in self.text_contains]
+            mask &= _each(text, lambda value: any(word in value.lower() for word in words))
+        if self.text_regex is not None:
+            mask &= _each(text, re.compile(self.text_regex).search)
+        if self.reference_regex is not None:
+            mask &= _each(reference, re.compile(self.reference_regex).search)
         return mask
+
+
+def _each(values: np.ndarray, test: Callable[[str], object]) -> np.ndarray:
+    """test(value) for each present value; False where the value is missing."""
+    return np.fromiter((value is not None and bool(test(value)) for value in values), dtype=bool, count=len(values))
 
 
 @dataclass(frozen=True)

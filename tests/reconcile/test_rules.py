@@ -194,3 +194,13 @@ def test_a_rule_for_a_side_the_reconciliation_lacks_is_refused():
 
 def test_an_empty_rules_file_is_no_rules():
     assert parse_yaml_rules("", "empty.yaml") == RuleSet((), "empty.yaml")
+
+
+def test_the_shipped_rules_file_loads_and_ignores_a_fee():
+    rules = load_rules(Path(__file__).resolve().parents[2] / "config" / "reconcile_rules.yaml")
+    assert [r.name for r in rules.rules] == ["bank-fees", "interest", "cross-bank-transfers"]
+    result = match(
+        side(), side({"id": "B1", "amount": 1500, "on": 1, "text": "跨行汇款手续费"}), as_of=AS_OF, rules=rules
+    )
+    assert result.ignored["category"].tolist() == ["bank_fee"]
+    assert result.breaks.empty

@@ -33,7 +33,7 @@ def test_reference_matches_whatever_the_date():
 def test_reference_with_another_amount_is_an_amount_mismatch_not_a_match():
     result = run(
         side({"id": "L1", "amount": 500_00, "on": 0, "reference": "S-77"}),
-        side({"id": "B1", "amount": 499_00, "on": 0, "reference": "S-77"}),
+        side({"id": "B1", "amount": 499_00, "on": 20, "reference": "S-77"}),  # a reference pairs at any date
     )
     assert result.matches.empty
     assert reasons(result) == {(("L1",), ("B1",)): "amount_mismatch"}
@@ -160,11 +160,12 @@ def test_text_tier_date_window_is_inclusive_at_its_edge(gap, matched):  # noqa: 
     assert bool(len(result.matches)) is matched
 
 
-def test_text_tier_with_a_tolerance_finds_amounts_across_bucket_edges():
-    # 1000 and 1099 sit in different buckets of width 100: the neighbouring bucket must be searched
+@pytest.mark.parametrize(("left", "right"), [(1050, 1149), (1149, 1050), (1000, 999), (999, 1098)])
+def test_text_tier_with_a_tolerance_finds_amounts_across_bucket_edges(left: int, right: int):
+    # with a tolerance of 99 fen the join buckets amounts by 100: these pairs sit in neighbouring buckets
     result = run(
-        side({"id": "L1", "amount": 1099, "on": 1, "text": "王芳"}),
-        side({"id": "B1", "amount": 1000, "on": 1, "text": "王芳"}),
+        side({"id": "L1", "amount": left, "on": 1, "text": "王芳"}),
+        side({"id": "B1", "amount": right, "on": 1, "text": "王芳"}),
         amount_tolerance_fen=99,
     )
     assert tiers(result) == {("L1", "B1"): 3}
@@ -283,3 +284,35 @@ def test_tolerances_refuse_bad_values():
         Tolerances(date_window_days=-1)
     with pytest.raises(MatchInputError, match="split_max_group"):
         Tolerances(split_max_group=9)
+
+
+def test_keys_and_texts_are_read_without_surrounding_blanks():
+    result = run(
+        side(
+            {"id": "L1", "amount": 100, "on": 1, "reference": " S-1 "},
+            {"id": "L2", "amount": 100, "on": 1, "unit": "  "},
+        ),
+        side(
+            {"id": "B1", "amount": 100, "on": 1, "reference": "S-1"}, {"id": "B2", "amount": 100, "on": 1, "unit": ""}
+        ),
+    )
+    assert tiers(result) == {("L1", "B1"): 1}  # a blank unit is no unit: L2 and B2 do not match by it
+
+
+def test_numbers_given_as_keys_or_texts_are_read_as_text():
+    left = side({"id": 1, "amount": 100, "on": 1, "reference": 20260301, "text": 12345})
+    right = side(
+        {"id": 2, "amount": 100, "on": 1, "reference": "20260301"}, {"id": 3, "amount": 100, "on": 1, "text": "12345"}
+    )
+    assert tiers(run(left, right)) == {("1", "2"): 1}
+    left = left.assign(reference=[None])
+    assert tiers(run(left, right)) == {("1", "3"): 3}
+
+
+def test_a_busy_unit_pairs_each_line_with_its_own_day():
+    # fifty payments of one amount to one unit, a week apart: each bank line is the one of its week
+    left = side(*({"id": f"L{i:02d}", "amount": 100, "on": 7 * i, "unit": "U"} for i in range(50)))
+    right = side(*({"id": f"B{i:02d}", "amount": 100, "on": 7 * i + 2, "unit": "U"} for i in range(50)))
+    result = run(left, right)
+    assert links(result) == {(f"L{i:02d}", f"B{i:02d}") for i in range(50)}
+    assert set(result.matches["date_delta_days"]) == {2}
