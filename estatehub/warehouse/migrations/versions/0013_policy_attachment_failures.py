@@ -2,7 +2,7 @@
 a decompression or entity bomb, a file its parser fails on), kept until the supervisors were told.
 
 Revision ID: 0013_policy_attachment_failures
-Revises: 0007_sync_locks
+Revises: 0012_reconciliation
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_policy_attachment_failures"
-down_revision = "0007_sync_locks"
+down_revision = "0012_reconciliation"
 branch_labels = None
 depends_on = None
 
