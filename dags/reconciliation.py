@@ -65,7 +65,10 @@ REPORT_LATE = DeadlineAlert(
     max_active_runs=1,
     tags=["reconciliation", "finance", "report"],
     default_args=default_args(),
-    deadline=REPORT_LATE,
+    # `airflow dags test` of Airflow 3.3.2 fails at the end of a run whose DAG has a Deadline Alert (it
+    # looks the alert up by its serialized form instead of its id): the demo, which runs DAGs that way,
+    # turns the alert off with ESTATEHUB_DEADLINE_ALERTS=0; the scheduler path keeps it
+    deadline=REPORT_LATE if settings.deadline_alerts_enabled() else None,
     params={
         "as_of": Param(None, type=["null", "string"], format="date", description="Business day to reconcile up to"),
         "date_from": Param(None, type=["null", "string"], format="date", description="First day (default: all)"),

@@ -88,16 +88,25 @@ def cmd_sandbox_serve(args: argparse.Namespace) -> int:
         faults=faults,
         clock=clock,
     )
+    mail = None
+    if args.mail_dir:
+        from sandbox.smtp import MailSink
+
+        mail = MailSink(args.mail_dir).start()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     try:
         for line in world_lines(running, world):
             print(line, flush=True)
+        if mail is not None:
+            print(f"smtp={mail.url}", flush=True)
         print("READY", flush=True)
         stop.wait()
     finally:
         running.stop()
+        if mail is not None:
+            mail.stop()
     return 0
 
 
@@ -369,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--password", help="password the trading network and the ledger accept (default: the sandbox's)")
     serve.add_argument("--faults", help="fault rules, JSON or @file (sandbox/faults.py)")
     serve.add_argument("--clock", help="simulated time to start at, ISO 8601 (default: world end)")
+    serve.add_argument("--mail-dir", type=Path, help="also run the mail relay, keeping each message as .eml here")
     serve.set_defaults(func=cmd_sandbox_serve)
 
     warehouse = commands.add_parser("warehouse", help="the warehouse")

@@ -49,8 +49,11 @@ DEMO_FAULTS = {
 }
 DEMO_PAGE_SIZE = 50
 BANK_CODES = ("icbc", "ccb", "cmb", "hpf")
-# run once, on the last day, after the trading network: loans and receipts need contracts to link to
+# on the last days, after the trading network (loans and receipts need contracts to link to): the
+# banks, the fund centre and the ledger, then the reconciliation and its finance report
 LAST_DAY_DAGS = ("bank_loans_sync", "bank_statements_sync", "ledger_sync")
+RECONCILE_DAG = "reconciliation"
+RECONCILE_DAYS = 2  # so that breaks are new on the first, aged or closed on the second
 # every task that writes the warehouse runs in this pool (the bank tasks too: they write what they fetch)
 POOLS = {settings.WAREHOUSE_POOL: "serialises warehouse writes"}
 
@@ -88,12 +91,12 @@ class SandboxProcess:
     URLs, the world it serves and the banks' credentials read from what it prints (the hub never
     imports the sandbox: it talks to it as to the real systems)."""
 
-    def __init__(self, units: int, seed: int, log_path: Path) -> None:
+    def __init__(self, units: int, seed: int, log_path: Path, mail_dir: Path) -> None:
         self.log_path = log_path
         self.account, self.password = "estatehub-demo", secrets.token_urlsafe(16)
         self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
         command = ["sandbox", "serve", "--units", str(units), "--seed", str(seed)]
-        command += ["--account", self.account, "--password", self.password]
+        command += ["--account", self.account, "--password", self.password, "--mail-dir", str(mail_dir)]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "estatehub", *command],
             stdout=subprocess.PIPE,
@@ -107,6 +110,7 @@ class SandboxProcess:
         except RuntimeError as exc:
             raise DemoError(f"{exc}; see {log_path}") from exc
         self.urls = {name: value for name, value in ready.items() if value.startswith("http")}
+        self.smtp = ready.get("smtp", "")  # smtp://127.0.0.1:PORT, the mail relay keeping .eml files
         self.world_path = ready.get("world", "?")
         self.world = {name.removeprefix("world."): value for name, value in ready.items() if name.startswith("world.")}
         self.credentials = {
@@ -178,9 +182,11 @@ def airflow_env(home: Path, sandbox: SandboxProcess, warehouse_path: Path, pii_k
             "AIRFLOW_CONN_WAREHOUSE": json.dumps(
                 {"conn_type": "sqlite", "host": str(warehouse_path), "extra": {"pii_key": pii_key}}
             ),
-            # failure mails: a plain local relay, read by the SMTP provider (no TLS; nothing listens in the demo)
-            "AIRFLOW_CONN_SMTP_DEFAULT": "smtp://127.0.0.1:1025?disable_ssl=true&disable_tls=true",
+            # the sandbox's mail relay (plain SMTP on loopback): failure mails and the finance report
+            "AIRFLOW_CONN_SMTP_DEFAULT": f"{sandbox.smtp}?disable_ssl=true&disable_tls=true",
             "ESTATEHUB_HOME": str(home),
+            # `airflow dags test` (3.3.2) cannot finish a run of a DAG with a Deadline Alert (dags/reconciliation.py)
+            "ESTATEHUB_DEADLINE_ALERTS": "0",
             "AIRFLOW_CONN_FINANCE_LEDGER": json.dumps(
                 {"conn_type": "http", "host": urls["ledger"], "login": sandbox.account, "password": sandbox.password}
             ),
@@ -203,7 +209,13 @@ def airflow_command(*args: str) -> list[str]:
 
 def run_demo(options: DemoOptions) -> int:
     from estatehub.connections import embedded_pii_key
-    from estatehub.demo_summary import count_runs, print_bank_lines, print_run_line, write_summary
+    from estatehub.demo_summary import (
+        count_runs,
+        print_bank_lines,
+        print_reconciliation_line,
+        print_run_line,
+        write_summary,
+    )
 
     started = time.monotonic()
     home = (options.home or settings.data_dir() / "demo").resolve()
@@ -215,7 +227,8 @@ def run_demo(options: DemoOptions) -> int:
     pii_key = embedded_pii_key(home / "pii.key").decode()
 
     print(f"estatehub demo: {options.units} units, seed {options.seed}, {options.days} simulated days")
-    sandbox = SandboxProcess(options.units, options.seed, logs / "sandbox.log")
+    mail_dir, reports_dir = home / "mail", home / "reports"
+    sandbox = SandboxProcess(options.units, options.seed, logs / "sandbox.log", mail_dir)
     try:
         world = sandbox.world
         last_day = options.last_day or min(DEFAULT_LAST_DAY, date.fromisoformat(world["end_on"]))
@@ -249,14 +262,23 @@ def run_demo(options: DemoOptions) -> int:
             if count_runs(engine) != runs_before + 1:
                 raise DemoError(f"the DAG run of {day} did not record a sync run; see {log_path}")
             print_run_line(engine, day, faults=sorted({rule["kind"] for rule in faults}))
+            if index >= len(days) - RECONCILE_DAYS:
+                sandbox.set_faults({"rules": []})
+                for dag_id in (*LAST_DAY_DAGS, RECONCILE_DAG):
+                    log_path = logs / f"dags-test-{dag_id}-{day.isoformat()}.log"
+                    run_logged(airflow_command("dags", "test", dag_id, when.isoformat()), env, log_path, dag_id)
+                run_logged(
+                    [sys.executable, "-m", "estatehub", "report", "finance", "--date", day.isoformat()]
+                    + ["--out", str(reports_dir)],
+                    env,
+                    logs / f"report-finance-{day.isoformat()}.log",
+                    "estatehub report finance",
+                )
+                print_reconciliation_line(engine, day)
         sandbox.set_faults({"rules": []})
-        print(f"  {last_day}  banks, the provident-fund centre and the finance ledger:")
-        for dag_id in LAST_DAY_DAGS:
-            log_path = logs / f"dags-test-{dag_id}-{last_day.isoformat()}.log"
-            run_logged(airflow_command("dags", "test", dag_id, when.isoformat()), env, log_path, f"{dag_id}")
         print_bank_lines(engine)
         summary_path = home / "summary.txt"
-        write_summary(engine, last_day, summary_path, home=home, logs=logs)
+        write_summary(engine, last_day, summary_path, home=home, logs=logs, mail=mail_dir, reports=reports_dir)
         print(summary_path.read_text(encoding="utf-8"))
     finally:
         sandbox.stop()

@@ -174,7 +174,27 @@ def summary_lines(engine: Engine, as_of: date) -> list[str]:
     return lines
 
 
-def write_summary(engine: Engine, as_of: date, path: Path, *, home: Path, logs: Path) -> None:
+def print_reconciliation_line(engine: Engine, day: date) -> None:
+    """One line per reconciliation run of the day: breaks open, new, closed by the data."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "select reconciliation, sum(case when status != 'resolved' then 1 else 0 end),"
+                " sum(case when status != 'resolved' and opened_on = :day then 1 else 0 end),"
+                " sum(case when status = 'resolved' and changed_on = :day then 1 else 0 end)"
+                " from rec_break group by reconciliation order by reconciliation"
+            ),
+            {"day": day.isoformat()},
+        ).all()
+    parts = [f"{name} {open_} open ({new} new, {closed} closed)" for name, open_, new, closed in rows]
+    print(f"  {day}  reconciliation: {'; '.join(parts) or 'nothing to report'}")
+
+
+def write_summary(
+    engine: Engine, as_of: date, path: Path, *, home: Path, logs: Path, mail: Path, reports: Path
+) -> None:
     lines = summary_lines(engine, as_of)
     lines += [
         "",
@@ -184,6 +204,8 @@ def write_summary(engine: Engine, as_of: date, path: Path, *, home: Path, logs: 
         f"  each DAG run with its tasks' logs (airflow dags test runs the tasks in its own process): "
         f"{logs}/dags-test-*.log",
         f"  the sandbox's log: {logs / 'sandbox.log'}",
+        f"  the finance report as sent (one .eml per recipient list, the workbook attached): {mail}",
+        f"  the same report as files (HTML, text, workbook, per language): {reports}",
         f"  this summary: {path}",
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -21,6 +21,11 @@ def business_today() -> date:
     return datetime.now(BUSINESS_TZ).date()
 
 
+def deadline_alerts_enabled() -> bool:
+    """Whether DAGs carry their Deadline Alerts (`ESTATEHUB_DEADLINE_ALERTS`, default on); read at parse time."""
+    return os.environ.get("ESTATEHUB_DEADLINE_ALERTS", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def data_dir() -> Path:
     """The working data folder: `$ESTATEHUB_HOME`, else `var/` in the project."""
     return Path(os.environ.get("ESTATEHUB_HOME") or PROJECT_ROOT / "var")

@@ -118,3 +118,29 @@ def test_each_bank_has_its_own_task_so_a_bank_that_is_down_fails_only_its_own(da
     for dag in (loans, statements):
         for task in dag.tasks:
             assert not task.upstream_task_ids, f"{dag.dag_id}.{task.task_id} waits for another task"
+
+
+def test_the_reconciliation_runs_daily_and_on_new_data_and_alerts_when_the_report_is_late(dagbag):
+    from datetime import timedelta
+
+    from airflow.sdk import AssetOrTimeSchedule
+
+    dag = dagbag.dags["reconciliation"]
+    assert dag.max_active_runs == 1
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    cron = dag.timetable.timetable
+    assert (cron.expression, str(cron.timezone)) == ("0 7 * * *", "Asia/Shanghai")
+
+    def names(condition) -> set[str]:
+        inner = getattr(condition, "objects", None)
+        return {condition.name} if inner is None else set().union(*(names(o) for o in inner))
+
+    assert names(dag.timetable.asset_condition) == {
+        "core_contract",
+        "core_bank_loan",
+        "core_bank_statement_line",
+        "core_receipt",
+    }
+    (alert,) = dag.deadline
+    assert alert.interval == timedelta(hours=1) and "QueuedAt" in type(alert.reference).__name__
+    assert [t.task_id for t in dag.topological_sort()] == ["reconcile", "send_finance_report"]
