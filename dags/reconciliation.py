@@ -85,7 +85,7 @@ def reconciliation():
         params = params or {}
         as_of, date_from = period_for_run(
             getattr(dag_run.run_type, "value", dag_run.run_type),
-            dag_run.run_after,
+            dag_run.logical_date or dag_run.run_after,  # logical date: the moment the run stands for
             as_of=params.get("as_of"),
             date_from=params.get("date_from"),
         )

@@ -72,14 +72,14 @@ class RunReport:
 
 
 def period_for_run(
-    run_type: str, run_after: datetime, *, as_of: str | None = None, date_from: str | None = None
+    run_type: str, moment: datetime, *, as_of: str | None = None, date_from: str | None = None
 ) -> tuple[date, date]:
     """(as_of, date_from) of a DAG run: the scheduled 07:00 run reconciles the business day just closed,
     any other run (Assets, by hand) today so far; the params of a run by hand win."""
     if as_of:
         day = date.fromisoformat(as_of)
     else:
-        day = business_date(run_after)
+        day = business_date(moment)
         if run_type == "scheduled":
             day -= timedelta(days=1)
     start = date.fromisoformat(date_from) if date_from else settings.RECONCILE_SINCE
