@@ -13,12 +13,20 @@ from sqlalchemy import MetaData, Table
 
 def all_metadata() -> tuple[MetaData, ...]:
     from estatehub.banks import tables as banks
+    from estatehub.health import tables as health
     from estatehub.ledger import tables as ledger
     from estatehub.policy import tables as policy
     from estatehub.trading_network import tables as trading_network
     from estatehub.warehouse import tables as shared
 
-    return (shared.metadata, trading_network.metadata, banks.metadata, ledger.metadata, policy.metadata)
+    return (
+        shared.metadata,
+        trading_network.metadata,
+        banks.metadata,
+        ledger.metadata,
+        policy.metadata,
+        health.metadata,
+    )
 
 
 def all_tables() -> dict[str, Table]:
