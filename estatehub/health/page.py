@@ -93,7 +93,10 @@ def failed_runs(conn: Connection, warehouse: Warehouse, now: datetime) -> list[d
     """Runs failed or abandoned in the last days, newest first; messages redacted and shortened."""
     rows = conn.execute(
         select(etl_run)
-        .where(etl_run.c.status.in_(("failed", "abandoned")), etl_run.c.started_at >= now - timedelta(days=RECENT_RUNS_DAYS))
+        .where(
+            etl_run.c.status.in_(("failed", "abandoned")),
+            etl_run.c.started_at >= now - timedelta(days=RECENT_RUNS_DAYS),
+        )
         .order_by(etl_run.c.started_at.desc())
         .limit(RECENT_ROWS)
     ).all()
