@@ -190,7 +190,8 @@ def _statement_days(conn: Connection, rule: DailyFileRule, now: datetime) -> lis
             if row_bank == bank and newest is not None and newest >= known_from
         ]
         if not accounts:  # no account of this bank delivered anything lately: the bank is the subject
-            result.append(FileFreshness(rule, f"bank_{bank}", f"{bank}", None, expected))
+            subject = f"{bank} ({rule.known_days} 天内无文件 no file in {rule.known_days} days)"
+            result.append(FileFreshness(rule, f"bank_{bank}", subject, None, expected))
         for account, newest in sorted(accounts, key=lambda item: item[0] or ""):
             masked = mask_account(account) if account else "?"
             result.append(FileFreshness(rule, f"bank_{bank}", f"{bank} {masked}", newest, expected))

@@ -13,6 +13,7 @@ account numbers are masked, quarantine is shown as counts only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,9 +25,11 @@ from estatehub.health.rules import FreshnessRules
 from estatehub.health.tables import etl_health_finding, etl_report_sent
 from estatehub.policy.tables import core_policy_change, etl_policy_watch_state
 from estatehub.warehouse.engine import Warehouse
-from estatehub.warehouse.redact import redact_text
+from estatehub.warehouse.redact import CARD, ID_NUMBER, PHONE, redact_text
 from estatehub.warehouse.tables import etl_quarantine, etl_run
 
+# what the PII redaction leaves in free text: "[phone 138****5678 <keyed hash>]"; a page needs the masked form only
+_REDACTED = re.compile(rf"\[(?:{ID_NUMBER}|{PHONE}|{CARD}) (\S+) [0-9a-f]{{16,}}\]")
 RECENT_RUNS_DAYS = 7
 RECENT_ROWS = 15
 MESSAGE_CHARS = 240
@@ -102,7 +105,7 @@ def failed_runs(conn: Connection, warehouse: Warehouse, now: datetime) -> list[d
     ).all()
     result = []
     for row in rows:
-        message = redact_text(warehouse.hasher, row.message or "")
+        message = _REDACTED.sub(r"\1", redact_text(warehouse.hasher, row.message or ""))
         if len(message) > MESSAGE_CHARS:
             message = message[: MESSAGE_CHARS - 1] + "…"
         result.append({**row._asdict(), "message": message})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,10 +32,13 @@ def page_warehouse(warehouse, warehouse_url, monkeypatch):
     return warehouse
 
 
-def seed(warehouse) -> None:
-    statement(warehouse, date(2026, 12, 1))  # the statement of 12-02 is late
-    fund_list(warehouse, date(2026, 12, 2))
-    synced(warehouse, NOW - timedelta(hours=2), run_id="run-ok")
+def seed(warehouse, now: datetime = NOW) -> None:
+    """A warehouse a supervisor must act on at `now`: the trading network 2 h behind, the ICBC statement
+    of the day before yesterday the newest, a failed ledger run, three quarantined contracts, a policy alert."""
+    today = now.astimezone(BUSINESS_TZ).date()
+    statement(warehouse, today - timedelta(days=2))  # yesterday's statement is late (after 08:00)
+    fund_list(warehouse, today - timedelta(days=1))
+    synced(warehouse, now - timedelta(hours=2), run_id="run-ok")
     with warehouse.begin() as conn:
         conn.execute(
             etl_run.insert().values(
@@ -43,8 +46,8 @@ def seed(warehouse) -> None:
                 source="finance_ledger",
                 stream="receipts",
                 mode="incremental",
-                started_at=NOW - timedelta(hours=1),
-                finished_at=NOW - timedelta(minutes=50),
+                started_at=now - timedelta(hours=1),
+                finished_at=now - timedelta(minutes=50),
                 status="failed",
                 fetched=0,
                 loaded=0,
@@ -62,8 +65,8 @@ def seed(warehouse) -> None:
                     payload_hash=f"q{n}",
                     first_run_id="r",
                     last_run_id="r",
-                    first_seen_at=NOW - timedelta(days=n),
-                    last_seen_at=NOW,
+                    first_seen_at=now - timedelta(days=n),
+                    last_seen_at=now,
                     seen_count=1,
                 )
             )
@@ -82,8 +85,8 @@ def seed(warehouse) -> None:
                 topics=["预售资金"],
                 urgency="high",
                 urgency_reasons=[],
-                detected_at=NOW - timedelta(hours=3),
-                alerted_at=NOW - timedelta(hours=3),
+                detected_at=now - timedelta(hours=3),
+                alerted_at=now - timedelta(hours=3),
             )
         )
 
@@ -97,8 +100,9 @@ def test_the_page_shows_freshness_quarantine_failures_and_alerts_with_personal_d
     assert "截至 2026-12-03 10:36 北京时间" in html
     assert "过期 stale" in html and "2026-12-03 08:36" in html  # the trading network, 2 h since its last success
     assert "icbc 6222**********5678" in html and "未到 late" in html
+    assert "ccb (30 天内无文件 no file in 30 days)" in html
     assert ACCOUNT not in html
-    assert "finance_ledger/receipts" in html and "138****5678" in html and PHONE not in html
+    assert "finance_ledger/receipts" in html and "user 138****5678</td>" in html and PHONE not in html
     assert '<td class="num">3</td>' in html  # three open quarantined contracts
     assert "关于进一步规范商品房预售资金监管的通知" in html and "房管〔2026〕12号" in html
     assert "none recorded yet" in html
