@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from estatehub.health.tables import etl_report_sent
+from estatehub.health.reports import record_report_sent
 from estatehub.policy.tables import core_policy_change
 from estatehub.settings import BUSINESS_TZ
 from estatehub.warehouse.tables import etl_quarantine, etl_run
@@ -113,16 +113,14 @@ def test_the_page_shows_freshness_quarantine_failures_and_alerts_with_personal_d
 def test_the_last_reports_sent_are_listed_newest_first(page_warehouse):
     import supervisors_page
 
-    with page_warehouse.begin() as conn:
-        for report, hours in (("kpi_weekly", 30), ("finance_daily", 3)):
-            conn.execute(
-                etl_report_sent.insert().values(
-                    report=report,
-                    sent_at=NOW - timedelta(hours=hours),
-                    recipients_count=2,
-                    path=f"var/reports/{report}.html",
-                )
-            )
+    for report, hours in (("kpi_weekly", 30), ("finance_daily", 3)):
+        record_report_sent(
+            page_warehouse,
+            report,
+            recipients=2,
+            path=f"var/reports/{report}.html",
+            sent_at=NOW - timedelta(hours=hours),
+        )
     html = supervisors_page.build_page(now=NOW)
     assert "none recorded yet" not in html
     assert html.index("finance_daily") < html.index("kpi_weekly")
