@@ -135,3 +135,28 @@ def test_the_projects_rules_file_loads_and_covers_every_source_and_daily_file():
         ("bank_statement", "07:30:00"),
         ("fund_loan_list", "07:30:00"),
     }
+
+
+def test_a_source_that_brought_nothing_new_is_quiet_only_past_its_quiet_limit_in_business_hours():
+    rule = parse_rules(
+        {
+            "syncs": [
+                {
+                    "source": "trading_network",
+                    "streams": ["contracts"],
+                    "every": "1h",
+                    "hours": "09:00-19:00",
+                    "quiet": "10h",
+                }
+            ]
+        }
+    ).syncs[0]
+    newest = bj(2026, 12, 2, 9, 0)
+
+    def status(now):
+        return StreamFreshness(rule, "contracts", now, newest, timedelta(0), rule.window.elapsed(newest, now))
+
+    assert not status(bj(2026, 12, 3, 8, 0)).quiet, "a whole business day (10 h) without news: at the limit"
+    assert status(bj(2026, 12, 3, 9, 1)).quiet
+    [finding] = status(bj(2026, 12, 3, 9, 1)).findings()
+    assert (finding.key, finding.kind) == ("no_new_data:trading_network", "no_new_data")
