@@ -106,7 +106,7 @@ def test_the_page_shows_freshness_quarantine_failures_and_alerts_with_personal_d
     assert '<td class="num">3</td>' in html  # three open quarantined contracts
     assert "关于进一步规范商品房预售资金监管的通知" in html and "房管〔2026〕12号" in html
     assert "none recorded yet" in html
-    for table in ("etl_quality_gate", "mart_recon_break", "mart_work_item"):
+    for table in ("etl_quality_result", "rec_break", "mart_work_item"):
         assert f"read from the table {table}, which this warehouse does not have yet" in html
 
 
