@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: help demo up test lint format bench clean
+.PHONY: help demo up test browser lint format bench clean
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
@@ -28,8 +28,12 @@ demo: $(RUNTIME)  ## run the main job on the embedded default (SQLite) against t
 up: $(RUNTIME)  ## run the sandbox's simulated systems in the foreground
 	$(BIN)/python -m estatehub sandbox serve
 
-test: $(DEV)  ## run the whole test suite (PostgreSQL tests must run when CI=true)
+test: $(DEV) browser  ## run the whole test suite (PostgreSQL tests must run when CI=true)
 	$(BIN)/python -m pytest
+
+browser:  ## headless Chromium and a CJK font (Debian packages) for the screenshot tests, when missing
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	@fc-list :lang=zh family | grep -q . || (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei)
 
 lint: $(DEV)  ## ruff check and format check
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ from sqlalchemy import MetaData, Table
 
 def all_metadata() -> tuple[MetaData, ...]:
     from estatehub.banks import tables as banks
+    from estatehub.health import tables as health
     from estatehub.ledger import tables as ledger
     from estatehub.policy import tables as policy
     from estatehub.quality import tables as quality
@@ -28,6 +29,7 @@ def all_metadata() -> tuple[MetaData, ...]:
         policy.metadata,
         quality.metadata,
         reconcile.metadata,
+        health.metadata,
     )
 
 

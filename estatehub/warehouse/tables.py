@@ -85,6 +85,7 @@ raw_record = Table(
     Column("is_quarantined", Boolean, nullable=False),
     UniqueConstraint("source", "entity", "payload_hash", name="uq_raw_record_payload_hash"),
     Index("ix_raw_record_record_key", "source", "entity", "record_key"),
+    Index("ix_raw_record_source_fetched_at", "source", "fetched_at"),  # 0014: a source's newest record
 )
 
 etl_quarantine = Table(
