@@ -5,10 +5,11 @@
 Sections: each source's last successful sync and freshness, the expected daily files, the open
 staleness findings and when they were told, open quarantine per source, recent failed and abandoned
 runs, recent policy alerts and failing watches, the last reports sent. Sections whose tables come
-with later work (quality gates and reconciliation breaks of issue 11, the work lists of issue 12 §4)
-say so: when their table does not exist yet the page says which table will feed them; nothing is
-made up. Personal data: run messages pass through the PII redaction (ID numbers and phones masked),
-account numbers are masked, quarantine is shown as counts only.
+with later work (the work lists of issue 12 §4) say so: when their table does not exist yet the page
+says which table will feed them; nothing is made up. The latest quality check with its errors and
+warnings, and the open breaks per reconciliation by age, come from the reconciliation's tables.
+Personal data: run messages pass through the PII redaction (ID numbers and phones masked), account
+numbers are masked, quarantine is shown as counts only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from estatehub.health.freshness import Freshness, freshness
 from estatehub.health.rules import FreshnessRules
 from estatehub.health.tables import etl_health_finding, etl_report_sent
 from estatehub.policy.tables import core_policy_change, etl_policy_watch_state
+from estatehub.quality.tables import etl_quality_result, etl_quality_run
+from estatehub.reconcile.tables import rec_break
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.redact import CARD, ID_NUMBER, PHONE, redact_text
 from estatehub.warehouse.tables import etl_quarantine, etl_run
@@ -49,11 +52,8 @@ class PendingSection:
 # (issue 11, on main since this branch began: `estatehub.quality.tables`, `estatehub.reconcile.tables`),
 # the work lists (issue 12 §4, not yet written). Until a section is written for a table that exists,
 # the page shows how many rows it holds.
-PENDING_SECTIONS = (
-    ("Quality gates 质量门禁", "etl_quality_result", "the reconciliation (issue 11 §4)"),
-    ("Open breaks by reconciliation and age 未结差异", "rec_break", "the reconciliation (issue 11 §3)"),
-    ("Work list sizes 工作清单", "mart_work_item", "the work lists (issue 12 §4)"),
-)
+PENDING_SECTIONS = (("Work list sizes 工作清单", "mart_work_item", "the work lists (issue 12 §4)"),)
+AGE_BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
 
 
 @dataclass
@@ -68,6 +68,9 @@ class SupervisorView:
     failing_watches: list[Any] = field(default_factory=list)
     reports: list[Any] = field(default_factory=list)
     pending: list[PendingSection] = field(default_factory=list)
+    quality: Any = None  # the latest quality check (etl_quality_run), None before the first
+    quality_findings: list[Any] = field(default_factory=list)  # its errors and warnings
+    breaks: list[dict[str, Any]] = field(default_factory=list)  # per reconciliation: open, acknowledged, by age
 
 
 def open_findings(conn: Connection) -> list[Any]:
@@ -149,6 +152,41 @@ def pending_sections(conn: Connection) -> list[PendingSection]:
     return result
 
 
+def latest_quality(conn: Connection) -> tuple[Any, list[Any]]:
+    """The latest quality check and its errors and warnings (errors first)."""
+    run = conn.execute(select(etl_quality_run).order_by(etl_quality_run.c.checked_at.desc()).limit(1)).one_or_none()
+    if run is None:
+        return None, []
+    r = etl_quality_result.c
+    findings = conn.execute(
+        select(etl_quality_result)
+        .where(r.check_id == run.check_id, r.severity != "ok")
+        .order_by(r.severity, r.gate, r.subject)
+        .limit(RECENT_ROWS * 2)
+    ).all()
+    return run, findings
+
+
+def breaks_by_age(conn: Connection) -> list[dict[str, Any]]:
+    """Open and acknowledged breaks per reconciliation, with their amount and their ages in buckets."""
+    b = rec_break.c
+    rows = conn.execute(
+        select(b.reconciliation, b.status, b.age_days, b.amount_fen).where(b.status != "resolved")
+    ).all()
+    result: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = result.setdefault(
+            row.reconciliation,
+            {"reconciliation": row.reconciliation, "open": 0, "acknowledged": 0, "amount_fen": 0}
+            | {name: 0 for name, _, _ in AGE_BUCKETS},
+        )
+        entry[row.status] += 1
+        entry["amount_fen"] += abs(row.amount_fen)
+        age = max(row.age_days or 0, 0)
+        entry[next(name for name, low, high in AGE_BUCKETS if age >= low and (high is None or age <= high))] += 1
+    return [result[name] for name in sorted(result)]
+
+
 class SchemaBehind(Exception):  # noqa: N818 - says what it is
     """The warehouse has not been brought to the revision this page reads (the page never migrates)."""
 
@@ -163,6 +201,7 @@ def supervisor_view(warehouse: Warehouse, rules: FreshnessRules, now: datetime) 
                 f"the warehouse has no {', '.join(sorted(missing))} yet: it is brought to the head revision by the "
                 "next sync or the pipeline_health DAG (or `python -m estatehub warehouse upgrade`)"
             )
+        quality = latest_quality(conn)
         return SupervisorView(
             now=now,
             dialect=warehouse.dialect,
@@ -174,4 +213,7 @@ def supervisor_view(warehouse: Warehouse, rules: FreshnessRules, now: datetime) 
             failing_watches=failing_watches(conn),
             reports=reports_sent(conn),
             pending=pending_sections(conn),
+            quality=quality[0],
+            quality_findings=quality[1],
+            breaks=breaks_by_age(conn),
         )

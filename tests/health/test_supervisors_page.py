@@ -106,8 +106,86 @@ def test_the_page_shows_freshness_quarantine_failures_and_alerts_with_personal_d
     assert '<td class="num">3</td>' in html  # three open quarantined contracts
     assert "关于进一步规范商品房预售资金监管的通知" in html and "房管〔2026〕12号" in html
     assert "none recorded yet" in html
-    for table in ("etl_quality_result", "rec_break", "mart_work_item"):
-        assert f"read from the table {table}, which this warehouse does not have yet" in html
+    assert "no quality check has run yet" in html and "no open break" in html
+    assert "read from the table mart_work_item, which this warehouse does not have yet" in html
+
+
+def test_the_page_shows_the_latest_quality_check_and_open_breaks_by_age(page_warehouse):
+    from datetime import date
+
+    import supervisors_page
+    from sqlalchemy import insert
+
+    from estatehub.ledger.tables import core_voucher, core_voucher_line
+    from estatehub.quality.gates import check_sources
+    from estatehub.reconcile.tables import rec_break
+
+    seed(page_warehouse)
+    with page_warehouse.engine.begin() as conn:
+        conn.execute(
+            insert(core_voucher),
+            [
+                {
+                    "voucher_id": 1,
+                    "voucher_group": "记",
+                    "voucher_number": 7,
+                    "year": 2026,
+                    "period": 11,
+                    "voucher_on": date(2026, 11, 30),
+                    "is_audited": True,
+                    "is_voided": False,
+                    "is_reversal": False,
+                    "created_at": NOW,
+                    "modified_at": NOW,
+                }
+            ],
+        )
+        conn.execute(
+            insert(core_voucher_line),
+            [
+                {
+                    "entry_id": 1,
+                    "voucher_id": 1,
+                    "seq": 1,
+                    "voucher_on": date(2026, 11, 30),
+                    "memo": "x",
+                    "account_no": "1002",
+                    "debit_fen": 100,
+                    "credit_fen": 0,
+                    "is_voided": False,
+                }
+            ],
+        )
+        breaks = [("b1", "open", 5, 1_000_00), ("b2", "acknowledged", 45, -2_000_00), ("b3", "resolved", 200, 9)]
+        conn.execute(
+            insert(rec_break),
+            [
+                {
+                    "break_key": key,
+                    "reconciliation": "receivables",
+                    "reason": "overdue",
+                    "left_ids": "[]",
+                    "right_ids": "[]",
+                    "amount_fen": amount,
+                    "left_amount_fen": 0,
+                    "right_amount_fen": 0,
+                    "age_days": age,
+                    "detail": "x",
+                    "status": status,
+                    "opened_on": date(2026, 11, 1),
+                    "changed_on": date(2026, 11, 1),
+                    "first_run_id": "r",
+                    "last_run_id": "r",
+                }
+                for key, status, age, amount in breaks
+            ],
+        )
+    check_sources(page_warehouse, as_of=date(2026, 12, 2), purpose="reconcile")
+    html = supervisors_page.build_page(now=NOW)
+    assert "failed</span>" in html and "voucher_balanced" in html and "debits 1.00 against credits 0.00" in html
+    row = html[html.index("<td>receivables</td>") :].split("</tr>")[0]
+    cells = [c.split(">")[-1] for c in row.split("</td>")[:-1]]
+    assert cells[1:] == ["1", "1", "3,000.00", "1", "1", "0", "0"], "resolved breaks are not counted"
 
 
 def test_the_last_reports_sent_are_listed_newest_first(page_warehouse):
