@@ -24,6 +24,7 @@ import jinja2
 import yaml
 
 from estatehub.errors import UsageError
+from estatehub.health.reports import record_report_sent
 from estatehub.reports import i18n
 from estatehub.reports.finance_data import AGE_BUCKETS, RECONCILIATIONS, FinanceData, read
 from estatehub.reports.workbook import add_sheet, new_workbook, to_bytes
@@ -356,5 +357,11 @@ def send_finance_report(
         if out is not None:
             write(report, out)
         send(message(report, sender=config.sender, recipients=lst.recipients))
+        record_report_sent(
+            warehouse,
+            f"finance {day} {lst.name} ({lst.language})",
+            recipients=len(lst.recipients),
+            path=str(out / f"finance_{day}_{lst.language}.html") if out is not None else None,
+        )
         sent.append(lst.name)
     return sent

@@ -53,6 +53,14 @@ def test_each_list_gets_its_language_and_the_workbook_holds_the_warehouse_s_tota
             world, END, config=CONFIG, send=SmtpSender(SmtpSettings("127.0.0.1", sink.port)).send, out=tmp_path / "out"
         )
     assert sent == ["finance-team", "controller"]
+    from estatehub.health.tables import etl_report_sent
+
+    with world.engine.connect() as conn:
+        recorded = conn.execute(select(etl_report_sent.c.report, etl_report_sent.c.recipients_count)).all()
+    assert sorted(recorded) == [
+        ("finance 2026-06-30 controller (en)", 1),
+        ("finance 2026-06-30 finance-team (zh-CN)", 2),
+    ]
     zh, en = sorted(_received(tmp_path / "mail"), key=lambda m: "controller" in m["To"])
     assert zh["To"] == "finance@dev.example, cashier@dev.example" and en["To"] == "controller@dev.example"
     assert zh["Subject"].startswith("【对账】2026-06-30") and en["Subject"].startswith("[Reconciliation] 2026-06-30")
