@@ -1,0 +1,167 @@
+"""Syncing a bank's published statement files, and loading a landing folder.
+
+    result = sync_bank_statements(client, warehouse, folder)          # what the bank published since
+    result = load_folder(warehouse, folder, bank="icbc")               # every file dropped into a folder
+
+A sync lists the files of the days since the last loaded period (less the look-back of
+`estatehub.settings.BANK_STATEMENTS`), skips names already registered and loads each of the others
+as its own transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, func, select
+
+from connectors.banks.records import StatementFile
+from estatehub.banks.statements.lines import ensure_keyed_line_keys
+from estatehub.banks.statements.load import load_statement_file
+from estatehub.banks.statements.registry import DUPLICATE, LOADED, QUARANTINED, SUPERSEDED, FileResult
+from estatehub.banks.tables import etl_bank_statement_file
+from estatehub.settings import BANK_STATEMENTS, StatementSettings
+from estatehub.sync.runs import new_run_id
+from estatehub.warehouse.engine import Warehouse
+from estatehub.warehouse.etl import FAILED, FULL, INCREMENTAL, SUCCEEDED, finish_run, start_run
+
+STREAM = "statements"
+
+
+class StatementSource(Protocol):
+    code: str
+    has_statements: bool
+
+    def list_statement_files(self, date_from: date, date_to: date) -> list[StatementFile]: ...
+
+    def download_statement(self, file: StatementFile, folder: Path) -> Path: ...
+
+
+@dataclass
+class StatementsResult:
+    bank: str
+    run_id: str
+    listed: int = 0
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for result in self.files if result.status == status)
+
+    @property
+    def lines_inserted(self) -> int:
+        return sum(result.inserted for result in self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "bank": self.bank,
+            "run_id": self.run_id,
+            "listed": self.listed,
+            "loaded": self.count(LOADED),
+            "duplicates": self.count(DUPLICATE),
+            "quarantined": self.count(QUARANTINED),
+            "superseded": self.count(SUPERSEDED),
+            "replaced": sum(len(result.replaced_file_ids) for result in self.files),
+            "lines_inserted": self.lines_inserted,
+            "rows_quarantined": sum(result.quarantined_rows for result in self.files),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def summary(self) -> str:
+        counts = self.as_dict()
+        return (
+            f"{self.bank}: {counts['listed']} files listed, {counts['loaded']} loaded ({counts['lines_inserted']} "
+            f"new lines), {counts['duplicates']} duplicates, {counts['replaced']} replaced, {counts['quarantined']} "
+            f"quarantined, {counts['superseded']} superseded"
+        )
+
+
+def _window(conn: Connection, bank: str, first_day: date, look_back: timedelta) -> date:
+    last = conn.execute(
+        select(func.max(etl_bank_statement_file.c.period_end_on)).where(
+            etl_bank_statement_file.c.bank == bank, etl_bank_statement_file.c.status != QUARANTINED
+        )
+    ).scalar_one_or_none()
+    return max(first_day, last - look_back) if last else first_day
+
+
+def _registered_names(conn: Connection, bank: str) -> set[str]:
+    files = etl_bank_statement_file
+    rows = conn.execute(select(files.c.file_name).where(files.c.bank == bank, files.c.status != QUARANTINED))
+    return set(rows.scalars())
+
+
+def sync_bank_statements(
+    client: StatementSource,
+    warehouse: Warehouse,
+    folder: str | Path,
+    *,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    run_id: str | None = None,
+    settings: StatementSettings = BANK_STATEMENTS,
+) -> StatementsResult:
+    """Download and load the statement files `client`'s bank published since the last loaded period
+    (less the look-back), skipping names already registered. Each file is its own transaction."""
+    bank = client.code
+    first_day = first_day or settings.first_day
+    run_id = run_id or new_run_id(f"bank_{bank}")
+    result = StatementsResult(bank, run_id)
+    if not client.has_statements:
+        return result
+    started = time.monotonic()
+    warehouse.prepare()
+    with warehouse.begin() as conn:
+        ensure_keyed_line_keys(conn, warehouse.hasher)
+    engine = warehouse.engine
+    with engine.connect() as conn:
+        since = _window(conn, bank, first_day, settings.look_back)
+        registered = _registered_names(conn, bank)
+    mode = FULL if since == first_day else INCREMENTAL
+    start_run(
+        engine,
+        run_id=run_id,
+        source=f"bank_{bank}",
+        stream=STREAM,
+        mode=mode,
+        since_at=datetime.combine(since, datetime.min.time()).replace(tzinfo=UTC),
+    )
+    try:
+        listed = client.list_statement_files(since, last_day or date.today() + timedelta(days=1))
+        result.listed = len(listed)
+        target = Path(folder) / bank
+        for file in sorted(listed, key=lambda f: (f.period_start, f.version, f.file_name)):
+            if file.file_name in registered:
+                continue
+            path = client.download_statement(file, target)
+            result.files.append(
+                load_statement_file(
+                    warehouse,
+                    path,
+                    bank=bank,
+                    account_no=file.account_no,
+                    origin="api",
+                    version=file.version,
+                    run_id=run_id,
+                )
+            )
+        result.seconds = time.monotonic() - started
+        finish_run(engine, run_id, status=SUCCEEDED, message=result.summary())
+    except BaseException as exc:
+        finish_run(engine, run_id, status=FAILED, message=f"{type(exc).__name__}: {exc}")
+        raise
+    return result
+
+
+def load_folder(warehouse: Warehouse, folder: str | Path, *, bank: str, origin: str = "landing") -> StatementsResult:
+    """Load every file dropped into `folder` (a landing folder), oldest name first; duplicates load nothing."""
+    run_id = new_run_id(f"bank_{bank}")
+    result = StatementsResult(bank, run_id)
+    paths = sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith("."))
+    result.listed = len(paths)
+    for path in paths:
+        result.files.append(load_statement_file(warehouse, path, bank=bank, origin=origin, run_id=run_id))
+    return result
