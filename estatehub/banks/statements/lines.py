@@ -115,7 +115,4 @@ def upsert_lines(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def new_line_count(conn: Connection, file_id: int) -> int:
     """How many of the stored lines file `file_id` was the first to carry."""
     lines = core_bank_statement_line
-    return conn.execute(
-        select(func.count()).select_from(lines).where(lines.c.first_file_id == file_id)
-    ).scalar_one()
-
+    return conn.execute(select(func.count()).select_from(lines).where(lines.c.first_file_id == file_id)).scalar_one()
