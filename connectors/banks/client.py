@@ -30,6 +30,7 @@ import requests
 from connectors.banks import errors
 from connectors.banks.records import Loan, QuarantineItem, StatementFile
 from connectors.banks.signing import HEADER_SERVER_TIME, RequestSigner
+from connectors.files import UnsafeName, check_outside_name, inside, local_name, name_by_content, suffix_of
 from connectors.http import HttpSession, RetryPolicy, safe_url
 
 log = logging.getLogger(__name__)
@@ -179,9 +180,36 @@ class BankClient(ABC):
     def list_statement_files(self, date_from: date, date_to: date) -> list[StatementFile]:
         """The daily statement files published for days in the range (corrected ones as version 2+)."""
 
-    @abstractmethod
+    def statement_request(self, file: StatementFile) -> tuple[str, dict[str, str] | None]:
+        """The API path and query that download one listed file (adapters with statements override it)."""
+        raise errors.FatalHTTPError(f"{self.code} publishes no statement files")
+
     def download_statement(self, file: StatementFile, folder: Path) -> Path:
-        """Download one listed file into `folder`; returns its path."""
+        """Download one listed file into `folder`, under a name this side makes (bank, account, period,
+        version, content hash: `connectors.files`); returns its path. A listed name that would be a path
+        (`../x`, `a/b`, `/x`, `C:x`) is refused with `UnexpectedResponse`, nothing saved."""
+        try:
+            check_outside_name(file.file_name)
+        except UnsafeName as exc:
+            raise errors.UnexpectedResponse(
+                f"expected the bank to list plain file names, got one that is a path: {exc}",
+                url=safe_url(self.api.base_url),
+            ) from exc
+        path, params = self.statement_request(file)
+        account = "".join(char for char in file.account_no if char.isalnum())[-4:]
+        stem = local_name(
+            self.code,
+            account,
+            f"{file.period_start:%Y%m%d}",
+            f"{file.period_end:%Y%m%d}",
+            f"v{file.version}",
+            suffix=suffix_of(file.file_name),
+        )
+        return self.save(path, folder, stem, params=params)
+
+    def save(self, path: str, folder: str | Path, name: str, *, params: Mapping[str, Any] | None = None) -> Path:
+        """Download API `path` into `folder` as `name` (a local name) plus its content hash."""
+        return name_by_content(self.api.download(path, inside(folder, name), params=params))
 
     @abstractmethod
     def download_period(self, date_from: date, date_to: date, folder: Path) -> Path:

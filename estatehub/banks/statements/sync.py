@@ -10,6 +10,7 @@ as its own transaction.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -18,15 +19,19 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, select
 
-from connectors.banks.records import StatementFile
+from connectors.banks.records import QuarantineItem, StatementFile
+from connectors.files import UnsafeName, check_outside_name
 from estatehub.banks.statements.lines import ensure_keyed_line_keys
 from estatehub.banks.statements.load import load_statement_file
+from estatehub.banks.statements.quarantine import quarantine_items
 from estatehub.banks.statements.registry import DUPLICATE, LOADED, QUARANTINED, SUPERSEDED, FileResult
 from estatehub.banks.tables import etl_bank_statement_file
 from estatehub.settings import BANK_STATEMENTS, StatementSettings
 from estatehub.sync.runs import new_run_id
 from estatehub.warehouse.engine import Warehouse
-from estatehub.warehouse.etl import FAILED, FULL, INCREMENTAL, SUCCEEDED, finish_run, start_run
+from estatehub.warehouse.etl import FAILED, FULL, INCREMENTAL, SUCCEEDED, finish_run, quarantine, start_run
+
+log = logging.getLogger(__name__)
 
 STREAM = "statements"
 
@@ -136,6 +141,10 @@ def sync_bank_statements(
         for file in sorted(listed, key=lambda f: (f.period_start, f.version, f.file_name)):
             if file.file_name in registered:
                 continue
+            refused = _refuse_unsafe_name(warehouse, file, run_id)
+            if refused is not None:
+                result.files.append(refused)
+                continue
             path = client.download_statement(file, target)
             result.files.append(
                 load_statement_file(
@@ -145,6 +154,7 @@ def sync_bank_statements(
                     account_no=file.account_no,
                     origin="api",
                     version=file.version,
+                    file_name=file.file_name,
                     run_id=run_id,
                 )
             )
@@ -154,6 +164,28 @@ def sync_bank_statements(
         finish_run(engine, run_id, status=FAILED, message=f"{type(exc).__name__}: {exc}")
         raise
     return result
+
+
+def _refuse_unsafe_name(warehouse: Warehouse, file: StatementFile, run_id: str) -> FileResult | None:
+    """A listed file whose name would be a path (`../x`, `a/b`, `/x`, `C:x`) is quarantined, not
+    downloaded; None for a plain name. (The download saves under a local name anyway.)"""
+    try:
+        check_outside_name(file.file_name)
+    except UnsafeName as exc:
+        reason = f"the bank listed a file whose name is a path: {exc}"
+        item = QuarantineItem(
+            f"bank_{file.bank}",
+            "statement_listing",
+            str(file.file_name),
+            reason,
+            {"account_no": file.account_no, "date": file.period_start.isoformat(), "version": file.version},
+            file_name=str(file.file_name),
+        )
+        with warehouse.begin() as conn:
+            quarantine(conn, quarantine_items(warehouse.hasher, file.bank, [item], run_id))
+        log.warning("bank %s: %s", file.bank, reason)
+        return FileResult(str(file.file_name), QUARANTINED, reason=reason)
+    return None
 
 
 def load_folder(warehouse: Warehouse, folder: str | Path, *, bank: str, origin: str = "landing") -> StatementsResult:
