@@ -29,6 +29,7 @@ from estatehub.banks.statements.registry import (
     record_event,
     register_loading,
     register_only,
+    resolve_file_quarantine,
     version_of,
 )
 from estatehub.banks.statements.versions import Superseded, check_not_older, previous_versions, replace
@@ -60,7 +61,7 @@ def load_statement_file(
     with warehouse.begin() as conn:
         ensure_keyed_line_keys(conn, warehouse.hasher)
         known = known_file(conn, sha)
-        if known is not None:
+        if known is not None and known.status != QUARANTINED:
             record_event(
                 conn,
                 file_id=known.file_id,
@@ -80,9 +81,12 @@ def load_statement_file(
         "origin": origin,
         "version": version,
         "run_id": run_id,
+        "retry_of": known.file_id if known is not None else None,
     }
+    if known is not None:
+        log.info("statement %s (%s): quarantined before as file %s, read again", name, bank, known.file_id)
     try:
-        return _load(warehouse, reader, **registration)
+        return _load(warehouse, reader, quarantined_as=(known.bank, known.file_name) if known else None, **registration)
     except StatementError as exc:
         return register_only(warehouse, reader, status=QUARANTINED, reason=str(exc), **registration)
     except Superseded as exc:
@@ -100,12 +104,23 @@ def _load(
     origin: str,
     version: int | None,
     run_id: str,
+    retry_of: int | None,
+    quarantined_as: tuple[str, str] | None,
 ) -> FileResult:
     at = utcnow()
     bad: list[QuarantineItem] = []
     with warehouse.begin() as conn:
         file_id = register_loading(
-            conn, reader, bank=bank, name=name, sha=sha, origin=origin, version=version, run_id=run_id, at=at
+            conn,
+            reader,
+            bank=bank,
+            name=name,
+            sha=sha,
+            origin=origin,
+            version=version,
+            run_id=run_id,
+            at=at,
+            retry_of=retry_of,
         )
         rows: list[dict[str, Any]] = []
         for item in reader:
@@ -126,6 +141,8 @@ def _load(
         detail = f"{reader.lines} lines ({inserted} new), {reader.quarantined} rows quarantined"
         record_event(conn, file_id=file_id, bank=bank, name=name, sha=sha, event=LOADED, run_id=run_id, detail=detail)
         dropped = sum(replace(conn, old.file_id, file_id, name, bank, run_id) for old in previous)
+        if quarantined_as is not None:  # read again and loaded: its file-level quarantine entry is resolved
+            resolve_file_quarantine(conn, *quarantined_as, at)
     log.info(
         "statement %s (%s): %d lines, %d new, %d rows quarantined, %d replaced files",
         name,

@@ -2,8 +2,10 @@
 (`etl_bank_statement_event`).
 
 A file is known by its SHA-256: delivered again (by the API, a landing folder or by hand), it is a
-`duplicate` and nothing is loaded twice. A file that loads no line (`quarantined`, `superseded`) is
-registered with its reason.
+`duplicate` and nothing is loaded twice — unless it was `quarantined`: then it is read again (imported
+with the right `--bank`, or of a layout added since) and, when it loads, takes over its registry row and
+its file-level quarantine entry is resolved. A file that loads no line (`quarantined`, `superseded`)
+is registered with its reason.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from estatehub.banks.statements.quarantine import masked_reason, quarantine_item
 from estatehub.banks.tables import etl_bank_statement_event, etl_bank_statement_file
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import quarantine, utcnow
+from estatehub.warehouse.tables import etl_quarantine
 from estatehub.warehouse.types import to_fen
 
 log = logging.getLogger(__name__)
@@ -91,9 +94,26 @@ def record_event(
 
 
 def known_file(conn: Connection, sha: str) -> Any:
-    """The registered file with this content (`file_id`, `status`), or None."""
+    """The registered file with this content (`file_id`, `status`, `bank`, `file_name`), or None."""
     files = etl_bank_statement_file
-    return conn.execute(select(files.c.file_id, files.c.status).where(files.c.sha256 == sha)).first()
+    return conn.execute(
+        select(files.c.file_id, files.c.status, files.c.bank, files.c.file_name).where(files.c.sha256 == sha)
+    ).first()
+
+
+def resolve_file_quarantine(conn: Connection, bank: str, name: str, at: datetime) -> int:
+    """Mark resolved the open quarantine entry of a whole file that has now loaded; how many were."""
+    q = etl_quarantine
+    return conn.execute(
+        update(q)
+        .where(
+            q.c.source == f"bank_{bank}",
+            q.c.entity == "statement_file",
+            q.c.record_key == name,
+            q.c.resolved_at.is_(None),
+        )
+        .values(resolved_at=at)
+    ).rowcount
 
 
 def register_loading(
@@ -107,30 +127,36 @@ def register_loading(
     version: int | None,
     run_id: str,
     at: datetime,
+    retry_of: int | None = None,
 ) -> int:
-    """Register a file about to be loaded (its counts come with `complete_registration`); its id."""
+    """Register a file about to be loaded (its counts come with `complete_registration`); its id.
+    `retry_of`: the id of the same content quarantined before, whose row is taken over."""
     files = etl_bank_statement_file
-    return conn.execute(
-        insert(files)
-        .values(
-            bank=bank,
-            account_no=reader.given_account,
-            file_name=name,
-            sha256=sha,
-            version=version,
-            line_count=0,
-            quarantined_count=0,
-            credit_count=0,
-            debit_count=0,
-            credit_fen=0,
-            debit_fen=0,
-            status=LOADED,
-            origin=origin,
-            run_id=run_id,
-            loaded_at=at,
-        )
-        .returning(files.c.file_id)
-    ).scalar_one()
+    values = {
+        "bank": bank,
+        "account_no": reader.given_account,
+        "file_name": name,
+        "sha256": sha,
+        "layout": None,
+        "period_start_on": None,
+        "period_end_on": None,
+        "version": version,
+        "line_count": 0,
+        "quarantined_count": 0,
+        "credit_count": 0,
+        "debit_count": 0,
+        "credit_fen": 0,
+        "debit_fen": 0,
+        "status": LOADED,
+        "origin": origin,
+        "reason": None,
+        "run_id": run_id,
+        "loaded_at": at,
+    }
+    if retry_of is not None:
+        conn.execute(update(files).where(files.c.file_id == retry_of).values(**values))
+        return retry_of
+    return conn.execute(insert(files).values(**values).returning(files.c.file_id)).scalar_one()
 
 
 def _counts(reader: StatementReader, period: tuple | None) -> dict[str, Any]:
@@ -166,29 +192,32 @@ def register_only(
     run_id: str,
     status: str,
     reason: str,
+    retry_of: int | None = None,
 ) -> FileResult:
     """Record a file that loads no line (quarantined or superseded), with the reason (which may quote a
-    cell: account-like runs masked, ID numbers and phones redacted)."""
+    cell: account-like runs masked, ID numbers and phones redacted). `retry_of`: as for
+    `register_loading` (a file quarantined again keeps its row)."""
     received_reason, reason = reason, masked_reason(warehouse.hasher, reason)
     files = etl_bank_statement_file
     period = reader.period if reader.finished or reader.stated_period else None
+    values = {
+        "bank": bank,
+        "file_name": name,
+        "sha256": sha,
+        "version": version,
+        "status": status,
+        "origin": origin,
+        "reason": reason,
+        "run_id": run_id,
+        "loaded_at": utcnow(),
+        **_counts(reader, period),
+    }
     with warehouse.begin() as conn:
-        file_id = conn.execute(
-            insert(files)
-            .values(
-                bank=bank,
-                file_name=name,
-                sha256=sha,
-                version=version,
-                status=status,
-                origin=origin,
-                reason=reason,
-                run_id=run_id,
-                loaded_at=utcnow(),
-                **_counts(reader, period),
-            )
-            .returning(files.c.file_id)
-        ).scalar_one()
+        if retry_of is not None:
+            conn.execute(update(files).where(files.c.file_id == retry_of).values(**values))
+            file_id = retry_of
+        else:
+            file_id = conn.execute(insert(files).values(**values).returning(files.c.file_id)).scalar_one()
         record_event(conn, file_id=file_id, bank=bank, name=name, sha=sha, event=status, run_id=run_id, detail=reason)
         if status == QUARANTINED:
             item = QuarantineItem(
