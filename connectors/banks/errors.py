@@ -76,6 +76,10 @@ class UnknownLayout(StatementError):
     """No known layout's header row among the first lines of the file."""
 
 
+class AccountMismatch(StatementError):
+    """The account the caller gave (`--account`, a listing) is not the account the file states."""
+
+
 class TotalsMismatch(StatementError):
     """The parsed rows do not add up to the file's totals line.
 
