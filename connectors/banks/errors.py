@@ -80,6 +80,10 @@ class AccountMismatch(StatementError):
     """The account the caller gave (`--account`, a listing) is not the account the file states."""
 
 
+class MissingTotals(StatementError):
+    """A file of a layout that always ends with a totals line ends without one: cut short."""
+
+
 class TotalsMismatch(StatementError):
     """The parsed rows do not add up to the file's totals line.
 

@@ -21,7 +21,7 @@ from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 
-from connectors.banks.errors import AccountMismatch, TotalsMismatch, UnknownLayout
+from connectors.banks.errors import AccountMismatch, MissingTotals, TotalsMismatch, UnknownLayout
 from connectors.banks.records import CREDIT, DEBIT, QuarantineItem, StatementLine, StatementTotals
 from connectors.banks.statements.cells import (
     PAD,
@@ -135,6 +135,7 @@ class StatementReader:
         self.encoding: str | None = None
         self.kind: str | None = None
         self.totals: StatementTotals | None = None
+        self._totals_seen: set[str] = set()  # the totals fields whose cell or text the file has
         self.lines = 0
         self.quarantined = 0
         self.blank_lines = 0
@@ -162,10 +163,23 @@ class StatementReader:
 
     def check_totals(self) -> None:
         """Raise `TotalsMismatch` (naming the file and each difference) when the rows read do not add
-        up to the totals line; nothing when the file has none. Call after iterating."""
+        up to the totals line; `MissingTotals` when a layout that always ends with one (`totals_always`)
+        has none (a file cut short). Call after iterating."""
         if not self.finished:
             raise RuntimeError("check_totals() needs the whole file: iterate the reader first")
         totals = self.totals
+        layout = self.layout
+        if layout is not None and layout.totals is not None and layout.totals_always:
+            declared = set(layout.totals.aligned) | set(layout.totals.pairs)
+            missing = sorted(declared - self._totals_seen) if totals is not None else []
+            if totals is None or missing:
+                what = "got none" if totals is None else f"got one without {', '.join(missing)}"
+                raise MissingTotals(
+                    f"{self.file_name}: expected the totals line that ends every {layout.description} file, "
+                    f"{what} after {self.lines} lines ({self.quarantined} quarantined): the file is cut short "
+                    "(an interrupted download or export); ask the bank for it again",
+                    file_name=self.file_name,
+                )
         if totals is None:
             return
         pairs = {
@@ -310,6 +324,8 @@ class StatementReader:
         assert layout.totals is not None
         values: dict[str, Decimal | int | None] = {}
         for name, indexes in columns.totals.items():
+            if any(position < len(cells) for position in indexes):
+                self._totals_seen.add(name)
             text = first(cells, indexes)
             if text is not None:
                 values[name] = _parse_total(text, self.file_name, line_no)
@@ -317,6 +333,7 @@ class StatementReader:
         for name, pattern in layout.totals.pairs.items():
             found = re.search(pattern, joined)
             if found:
+                self._totals_seen.add(name)
                 text = found[1]
                 values[name] = int(text) if name.endswith("count") else _parse_total(text, self.file_name, line_no)
         previous = self.totals
