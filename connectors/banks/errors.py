@@ -76,6 +76,11 @@ class UnknownLayout(StatementError):
     """No known layout's header row among the first lines of the file."""
 
 
+class UnreadableFile(StatementError):
+    """A file whose container cannot be read: a CSV field over the csv module's limit, a broken
+    `.xls`/`.xlsx`, bytes that are no table at all."""
+
+
 class AccountMismatch(StatementError):
     """The account the caller gave (`--account`, a listing) is not the account the file states."""
 

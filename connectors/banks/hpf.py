@@ -62,7 +62,7 @@ def read_loan_list(path: str | Path, *, file_name: str | None = None) -> Iterato
     """The loans of one daily list; a row that cannot be read comes out as a quarantine item."""
     path = Path(path)
     name = file_name or path.name
-    source = open_rows(path)
+    source = open_rows(path, file_name=name)
     try:
         rows = iter(source)
         header: list[str] | None = None

@@ -211,7 +211,7 @@ class StatementReader:
     # -- reading ----------------------------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[StatementLine | QuarantineItem]:
-        source = open_rows(self.path)
+        source = open_rows(self.path, file_name=self.file_name)
         self.encoding, self.kind = source.encoding, source.kind
         try:
             yield from self._read(source)
