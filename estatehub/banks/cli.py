@@ -80,20 +80,32 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
 
 
 def _print_quarantined_rows(warehouse, bank: str, file_name: str, limit: int = 20) -> None:  # noqa: ANN001
+    """The quarantined rows of file `file_name` exactly (keys `<file name>:<line>`): `%` and `_` in a
+    name are plain characters, and a longer name with the same start is another file."""
     from sqlalchemy import select
 
     from estatehub.warehouse.tables import etl_quarantine
 
     q = etl_quarantine
+    prefix = f"{file_name}:"
     with warehouse.engine.connect() as conn:
         rows = conn.execute(
-            select(q.c.reason)
-            .where(q.c.source == f"bank_{bank}", q.c.record_key.like(f"{file_name}:%"))
+            select(q.c.record_key, q.c.reason)
+            .where(
+                q.c.source == f"bank_{bank}",
+                q.c.entity == "statement_line",
+                q.c.record_key.startswith(prefix, autoescape=True),
+            )
             .order_by(q.c.quarantine_id)
-            .limit(limit)
-        ).scalars()
-        for reason in rows:
+        )
+        shown = 0
+        for key, reason in rows:
+            if not key[len(prefix) :].isdigit():  # `a.csv:1.csv:7` is a line of `a.csv:1.csv`
+                continue
             print(f"  quarantined: {reason}")
+            shown += 1
+            if shown >= limit:
+                break
 
 
 def _subparsers_of(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:
