@@ -8,6 +8,12 @@ makes is a plain digest of the line's fields, the full number among them, so it 
 (`hasher.hash("statement_line", key)`): nothing can be tried against it. Lines stored before, under
 the plain key, are re-keyed in place by the first load or sync after the upgrade
 (`ensure_keyed_line_keys`).
+
+The free text of a line (`FREE_TEXT`: memo, summary, the counterparty's name and bank, the channel)
+is what a payer or a clerk typed: an ID number, a phone or a card number written in it is stored
+redacted by shape, as the ledger's memos are (`estatehub.warehouse.redact.redact_text`: the masked form
+and the keyed hash, so a line can still be matched to a person; the room and the words around it stay
+for the memo parser).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from estatehub.banks.tables import core_bank_statement_line
 from estatehub.pii import PiiHasher
 from estatehub.settings import BANK_STATEMENTS
 from estatehub.warehouse.etl import bulk_execute, insert_ignore_statement, upsert_statement, utcnow
+from estatehub.warehouse.redact import redact_text
 from estatehub.warehouse.tables import etl_meta
 from estatehub.warehouse.types import to_fen
 
@@ -38,7 +45,10 @@ _PLAIN_KEY_LENGTH = 32  # the reader's key: a 16-byte BLAKE2b digest in hex (a k
 
 def ensure_keyed_line_keys(conn: Connection, hasher: PiiHasher) -> int:
     """Re-key the lines stored under the reader's plain key (before migration 0006), once per
-    warehouse; returns how many were re-keyed. A migration cannot do it: it has no PII key."""
+    warehouse, and redact the free text of lines stored before that was done on load
+    (`ensure_redacted_free_text`); returns how many were re-keyed. A migration cannot do it: it has
+    no PII key."""
+    ensure_redacted_free_text(conn, hasher)
     meta = etl_meta
     if conn.execute(select(meta.c.value).where(meta.c.meta_key == LINE_KEYS_KEYED)).scalar_one_or_none():
         return 0
@@ -61,11 +71,56 @@ def ensure_keyed_line_keys(conn: Connection, hasher: PiiHasher) -> int:
     return len(plain)
 
 
+# what a payer or a clerk types: any of it may hold an ID number, a phone or a card number
+FREE_TEXT = ("memo", "summary", "counterparty_name", "counterparty_bank", "channel")
+
+
+FREE_TEXT_REDACTED = "statement_line_free_text_redacted"  # `etl_meta` flag: lines stored before were redacted
+
+
+def ensure_redacted_free_text(conn: Connection, hasher: PiiHasher) -> int:
+    """Redact the free text of the lines stored before it was redacted on load, once per warehouse;
+    returns how many lines changed. A migration cannot do it: it has no PII key."""
+    meta = etl_meta
+    if conn.execute(select(meta.c.value).where(meta.c.meta_key == FREE_TEXT_REDACTED)).scalar_one_or_none():
+        return 0
+    table = core_bank_statement_line
+    columns = [table.c[name] for name in FREE_TEXT]
+    changed: list[dict[str, Any]] = []
+    for row in conn.execute(select(table.c.line_key, *columns)).mappings():
+        redacted = {name: redact_text(hasher, row[name]) if row[name] else row[name] for name in FREE_TEXT}
+        if any(redacted[name] != row[name] for name in FREE_TEXT):
+            changed.append({"key": row["line_key"], **{f"new_{name}": redacted[name] for name in FREE_TEXT}})
+    batch = BANK_STATEMENTS.line_batch
+    statement = (
+        update(table)
+        .where(table.c.line_key == bindparam("key"))
+        .values({name: bindparam(f"new_{name}") for name in FREE_TEXT})
+    )
+    for start in range(0, len(changed), batch):
+        conn.execute(statement, changed[start : start + batch])
+    conn.execute(
+        insert_ignore_statement(conn, meta, ["meta_key"]),
+        {"meta_key": FREE_TEXT_REDACTED, "value": f"{len(changed)} redacted", "updated_at": utcnow()},
+    )
+    if changed:
+        log.info("statement lines: the free text of %d lines stored before was redacted", len(changed))
+    return len(changed)
+
+
 def line_row(hasher: PiiHasher, line: StatementLine, file_id: int, at: datetime) -> dict[str, Any]:
     """The `core_bank_statement_line` row of `line`, carried by file `file_id`."""
     account = line.counterparty_account
     if account is not None and not normalize_account(account):
         account = None
+    row = _row(hasher, line, account, file_id, at)
+    for column in FREE_TEXT:
+        if row[column]:
+            row[column] = redact_text(hasher, row[column])
+    return row
+
+
+def _row(hasher: PiiHasher, line: StatementLine, account: str | None, file_id: int, at: datetime) -> dict[str, Any]:
     return {
         "line_key": hasher.hash(LINE_KEY, line.line_key),
         "bank": line.bank,
