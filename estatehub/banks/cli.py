@@ -29,6 +29,7 @@ def cmd_sync_banks(args: argparse.Namespace) -> int:
     from connectors.errors import ConnectorError
     from estatehub.banks.sync import sync_loans, sync_statements
     from estatehub.connections import ConnectionConfigError
+    from estatehub.sync.errors import SyncAlreadyRunning
 
     warehouse = _warehouse(args.warehouse_url)
     codes = [args.bank] if args.bank else list(BANK_CODES)
@@ -51,6 +52,9 @@ def cmd_sync_banks(args: argparse.Namespace) -> int:
         except (ConnectorError, ConnectionConfigError) as exc:
             failed += 1
             print(f"{code} FAILED: {exc}")
+        except SyncAlreadyRunning as exc:  # this bank is being synced by another run: the others go on
+            failed += 1
+            print(f"{code} NOT RUN: {exc}")
     return 1 if failed else 0
 
 

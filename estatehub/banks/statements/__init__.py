@@ -30,11 +30,12 @@ from estatehub.banks.statements.registry import (
     LOADED,
     QUARANTINED,
     REPLACED,
+    STREAM,
     SUPERSEDED,
     FileResult,
     file_sha256,
 )
-from estatehub.banks.statements.sync import STREAM, StatementSource, StatementsResult, load_folder, sync_bank_statements
+from estatehub.banks.statements.sync import StatementSource, StatementsResult, load_folder, sync_bank_statements
 
 __all__ = [
     "ACCOUNT",

@@ -21,6 +21,7 @@ from estatehub.banks.statements.registry import (
     DUPLICATE,
     LOADED,
     QUARANTINED,
+    STREAM,
     SUPERSEDED,
     FileResult,
     complete_registration,
@@ -34,6 +35,7 @@ from estatehub.banks.statements.registry import (
 )
 from estatehub.banks.statements.versions import Superseded, check_not_older, previous_versions, replace
 from estatehub.settings import BANK_STATEMENTS
+from estatehub.sync.lock import stream_lock
 from estatehub.sync.runs import new_run_id
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import quarantine, utcnow
@@ -52,10 +54,26 @@ def load_statement_file(
     file_name: str | None = None,
     run_id: str | None = None,
 ) -> FileResult:
-    """Load one statement file; the outcome is in the registry and returned."""
+    """Load one statement file; the outcome is in the registry and returned. Holds the bank's statement
+    lock (already held when a sync calls it): a sync of the bank running meanwhile is waited for up
+    to `lock_wait`, then `SyncAlreadyRunning`."""
     path = Path(path)
     name = file_name or path.name
     run_id = run_id or new_run_id(f"bank_{bank}")
+    with stream_lock(warehouse, f"bank_{bank}", STREAM, run_id, wait=BANK_STATEMENTS.lock_wait):
+        return _load_file(warehouse, path, bank, account_no, origin, version, name, run_id)
+
+
+def _load_file(
+    warehouse: Warehouse,
+    path: Path,
+    bank: str,
+    account_no: str | None,
+    origin: str,
+    version: int | None,
+    name: str,
+    run_id: str,
+) -> FileResult:
     version = version if version is not None else version_of(name)
     sha = file_sha256(path)
     with warehouse.begin() as conn:

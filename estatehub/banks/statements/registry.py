@@ -31,6 +31,7 @@ from estatehub.warehouse.types import to_fen
 
 log = logging.getLogger(__name__)
 
+STREAM = "statements"  # the stream of `etl_run` and of the lock, per source `bank_<code>`
 LOADED, DUPLICATE, REPLACED, QUARANTINED, SUPERSEDED = "loaded", "duplicate", "replaced", "quarantined", "superseded"
 _VERSION_RE = re.compile(r"_v(\d+)\.\w+$")
 

@@ -5,7 +5,9 @@
 
 A sync lists the files of the days since the last loaded period (less the look-back of
 `estatehub.settings.BANK_STATEMENTS`), skips names already registered and loads each of the others
-as its own transaction.
+as its own transaction. It holds its bank's statement lock (`estatehub.sync.lock.stream_lock`, source
+`bank_<code>`, stream `statements`) throughout: a second sync of the same bank, or an import of a file
+for it, waits up to `lock_wait`, then stops with `SyncAlreadyRunning` naming the run that holds it.
 """
 
 from __future__ import annotations
@@ -24,16 +26,15 @@ from connectors.files import UnsafeName, check_outside_name
 from estatehub.banks.statements.lines import ensure_keyed_line_keys
 from estatehub.banks.statements.load import load_statement_file
 from estatehub.banks.statements.quarantine import quarantine_items
-from estatehub.banks.statements.registry import DUPLICATE, LOADED, QUARANTINED, SUPERSEDED, FileResult
+from estatehub.banks.statements.registry import DUPLICATE, LOADED, QUARANTINED, STREAM, SUPERSEDED, FileResult
 from estatehub.banks.tables import etl_bank_statement_file
 from estatehub.settings import BANK_STATEMENTS, StatementSettings
+from estatehub.sync.lock import abandon_stale_runs, stream_lock
 from estatehub.sync.runs import new_run_id
 from estatehub.warehouse.engine import Warehouse
-from estatehub.warehouse.etl import FAILED, FULL, INCREMENTAL, SUCCEEDED, finish_run, quarantine, start_run
+from estatehub.warehouse.etl import FAILED, FULL, INCREMENTAL, SUCCEEDED, finish_run, quarantine, start_run, utcnow
 
 log = logging.getLogger(__name__)
-
-STREAM = "statements"
 
 
 class StatementSource(Protocol):
@@ -119,8 +120,28 @@ def sync_bank_statements(
         return result
     started = time.monotonic()
     warehouse.prepare()
-    with warehouse.begin() as conn:
-        ensure_keyed_line_keys(conn, warehouse.hasher)
+    source = f"bank_{bank}"
+    with stream_lock(warehouse, source, STREAM, run_id, wait=settings.lock_wait):
+        with warehouse.begin() as conn:
+            ensure_keyed_line_keys(conn, warehouse.hasher)
+            abandoned = abandon_stale_runs(conn, source, STREAM, run_id, utcnow())
+        if abandoned:
+            log.warning("bank %s statements: runs %s were left running by a stopped sync: abandoned", bank, abandoned)
+        _sync(client, warehouse, folder, result, first_day, last_day, settings, started)
+    return result
+
+
+def _sync(
+    client: StatementSource,
+    warehouse: Warehouse,
+    folder: str | Path,
+    result: StatementsResult,
+    first_day: date,
+    last_day: date | None,
+    settings: StatementSettings,
+    started: float,
+) -> None:
+    bank, run_id = result.bank, result.run_id
     engine = warehouse.engine
     with engine.connect() as conn:
         since = _window(conn, bank, first_day, settings.look_back)
@@ -163,7 +184,6 @@ def sync_bank_statements(
     except BaseException as exc:
         finish_run(engine, run_id, status=FAILED, message=f"{type(exc).__name__}: {exc}")
         raise
-    return result
 
 
 def _refuse_unsafe_name(warehouse: Warehouse, file: StatementFile, run_id: str) -> FileResult | None:
