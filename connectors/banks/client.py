@@ -73,9 +73,10 @@ class SignedApi:
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        verify_responses: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.signer = RequestSigner(app_id, secret, clock=clock)
+        self.signer = RequestSigner(app_id, secret, clock=clock, verify_responses=verify_responses)
         session = requests.Session()
         session.auth = self.signer
         session.trust_env = False  # no proxies or .netrc credentials from the environment
@@ -103,7 +104,8 @@ class SignedApi:
         return self._signed(lambda: self.http.request_json(method, self.url(path), params=params, json_body=json_body))
 
     def download(self, path: str, target: Path, *, params: Mapping[str, Any] | None = None) -> Path:
-        return self._signed(lambda: self.http.download("GET", self.url(path), target, params=params))
+        check = self.signer.check_download if self.signer.verify_responses else None
+        return self._signed(lambda: self.http.download("GET", self.url(path), target, params=params, check=check))
 
     def _signed(self, call: Callable[[], Any]) -> Any:
         """Make `call`; after a clock-skew or reused-nonce refusal, once more with a fresh signature."""
@@ -122,7 +124,12 @@ class SignedApi:
             raise self._rejected(exc) from exc
 
     def _learn_clock(self, exc: errors.AuthError) -> bool:
+        """Follow the bank's clock from a 40105 answer (signed: checked with every answer), within
+        `MAX_CLOCK_OFFSET_SECONDS`; False when the answer names no usable time or one too far off."""
         response = exc.response
+        if response is not None and getattr(response, "signature_verified", None) is False:
+            log.error("%s: the bank's time came in an answer whose signature does not match: not followed", exc.url)
+            return False
         text = response.headers.get(HEADER_SERVER_TIME) if response is not None else None
         try:
             server_time = float(text) if text else None
@@ -130,7 +137,11 @@ class SignedApi:
             server_time = None
         if server_time is None:
             return False
-        self.signer.learn_server_time(server_time)
+        try:
+            self.signer.learn_server_time(server_time)
+        except ValueError as refused:
+            log.error("%s: %s: not followed; check the machine's clock (NTP)", exc.url, refused)
+            return False
         return True
 
     @staticmethod
@@ -141,7 +152,7 @@ class SignedApi:
             errors.SIGNATURE_MISMATCH: "the signature does not match: check the secret of the Connection",
             errors.NONCE_REUSED: "a nonce was refused as reused twice in a row: check that one client signs each call",
             errors.TIMESTAMP_OUT_OF_WINDOW: "the timestamp is outside the bank's 5-minute window even after "
-            "aligning with the bank's clock: check the machine's clock (NTP)",
+            "aligning with the bank's clock (followed up to 30 minutes off ours): check the machine's clock (NTP)",
             errors.UNKNOWN_APP_ID: "the bank does not know the app id: check the login of the Connection",
         }[exc.api_code]
         return errors.SignatureRejected(

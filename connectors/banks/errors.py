@@ -60,6 +60,10 @@ class UnexpectedResponse(BankError, base.UnexpectedResponse):
     """A successful answer whose envelope or shape is not what the bank's API promises."""
 
 
+class ResponseSignatureInvalid(UnexpectedResponse):
+    """An answer of the bank whose signature is missing or wrong: altered on the way, or not the bank's."""
+
+
 class PaginationError(UnexpectedResponse, base.PaginationError):
     """A loan listing that handed back a page twice, or stopped advancing."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from connectors.banks import signing
 from sandbox.banks import accounts, files
 
 DAY = date(2025, 3, 3)
@@ -67,10 +69,16 @@ Route = Callable[[str, dict[str, str]], tuple[int, dict[str, str], bytes]]
 
 class FakeBank:
     """`with FakeBank({"/path": route_or_body}) as bank: bank.url`. A route is bytes, a JSON-able object
-    or a function (path, query) → (status, headers, body)."""
+    or a function (path, query) → (status, headers, body). Every answer is signed with `SECRET` as the
+    sandbox banks sign theirs, unless the route's headers already carry a signature (or `sign=False`);
+    `tamper(body)`, when given, changes the body after it was signed (a man in the middle)."""
 
-    def __init__(self, routes: dict[str, Any]) -> None:
+    def __init__(
+        self, routes: dict[str, Any], *, sign: bool = True, tamper: Callable[[bytes], bytes] | None = None
+    ) -> None:
         self.routes = routes
+        self.sign = sign
+        self.tamper = tamper
         self.requests: list[str] = []
         outer = self
 
@@ -81,6 +89,14 @@ class FakeBank:
                 outer.requests.append(path)
                 query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
                 status, headers, body = outer.answer(path, query)
+                if outer.sign and signing.HEADER_RESPONSE_SIGNATURE not in headers:
+                    nonce = self.headers.get(signing.HEADER_NONCE) or ""
+                    headers = {
+                        **headers,
+                        **signing.response_signature_headers(SECRET, status, nonce, body, timestamp=int(time.time())),
+                    }
+                if outer.tamper is not None:
+                    body = outer.tamper(body)
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
