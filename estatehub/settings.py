@@ -79,3 +79,20 @@ RECONCILE_SINCE = date(2015, 1, 1)  # the reconciliation DAG's period starts her
 
 # Every DAG's start_date: before any business day the sandbox or a backfill may ask for (catchup is off).
 DAG_START_DATE = datetime(2024, 1, 1, tzinfo=BUSINESS_TZ)
+
+
+@dataclass(frozen=True)
+class StatementSettings:
+    """How the bank statement files are loaded and synced (every bank alike)."""
+
+    # statement lines upserted per statement (one file is one transaction, written in batches of these)
+    line_batch: int = 2000
+    # a sync lists the files of the days since the last loaded period less this much
+    look_back: timedelta = timedelta(days=7)
+    # the first day a full sync asks for
+    first_day: date = date(2000, 1, 1)
+    # how long a second statement sync of the same bank waits for the first to finish before it gives up
+    lock_wait: timedelta = timedelta(0)
+
+
+BANK_STATEMENTS = StatementSettings()

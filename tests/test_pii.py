@@ -85,3 +85,64 @@ def test_keyed_hash_is_stable_per_key_and_differs_across_keys_and_kinds():
 def test_a_short_key_is_refused():
     with pytest.raises(ValueError):
         PiiHasher(b"short")
+
+
+# Keyed-hash vectors computed outside the code under test, with OpenSSL:
+#   printf %s 'id_number:11010519491231002X' | openssl dgst -sha256 -hmac 'vector-key-Q7m2Zx9LpW4Rt8Nc3Vb6Hd'
+# (the message is `<kind>:<normalised value>`). A plain SHA-256, another kind prefix or a normalisation
+# that changed would all give other values.
+VECTOR_KEY = b"vector-key-Q7m2Zx9LpW4Rt8Nc3Vb6Hd"
+ID_VECTOR = "a0c74fb545a7e18dbf0b5fe9083b3486c2b8f72ce77a2f5b9cbb2ae4e3dadc43"
+PHONE_VECTOR = "10db947ddc1add7cf9520c2c414a468e939e82b733192963f13519589bd30d4f"
+ACCOUNT_VECTOR = "8633c23f574f54924989268f81cdaf14e8a4803d303cb985a84f35973e1413e2"
+
+
+def test_the_keyed_hash_of_an_id_number_matches_an_independent_hmac():
+    from estatehub.warehouse.redact import hash_id_number
+
+    hasher = PiiHasher(VECTOR_KEY)
+    assert hash_id_number(hasher, "11010519491231002X") == ID_VECTOR
+    assert hash_id_number(hasher, "11010519491231002x") == ID_VECTOR, "a lower-case x is the same person"
+
+
+def test_the_keyed_hash_of_a_phone_matches_an_independent_hmac():
+    from estatehub.warehouse.redact import hash_phone
+
+    hasher = PiiHasher(VECTOR_KEY)
+    assert hash_phone(hasher, "13800138000") == PHONE_VECTOR
+    assert hash_phone(hasher, "+86 138-0013-8000") == PHONE_VECTOR, "prefix and separators are dropped"
+
+
+def test_the_keyed_hash_of_a_counterparty_account_matches_an_independent_hmac():
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from connectors.banks.records import StatementLine
+    from estatehub.banks.statements.lines import line_row
+
+    line = StatementLine(
+        bank="icbc",
+        layout="icbc_csv",
+        account_no="4000021209200123456",
+        file_name="f.csv",
+        line_no=3,
+        booked_on=date(2026, 3, 2),
+        value_on=None,
+        booked_time=None,
+        direction="in",
+        amount=Decimal("100.00"),
+        currency="CNY",
+        balance=None,
+        counterparty_name="张三",
+        counterparty_account="6222 0212 3456 7890 128",
+        counterparty_bank=None,
+        summary=None,
+        memo=None,
+        serial=None,
+        channel=None,
+        line_key="0123456789abcdef0123456789abcdef",
+        raw=(),
+    )
+    row = line_row(PiiHasher(VECTOR_KEY), line, 1, datetime(2026, 3, 2, tzinfo=UTC))
+    assert row["counterparty_account_hash"] == ACCOUNT_VECTOR
+    assert row["counterparty_account"] == "6222***********0128"

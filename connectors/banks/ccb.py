@@ -126,12 +126,10 @@ class CcbClient(BankClient):
                 ) from exc
         return out
 
-    def download_statement(self, file: StatementFile, folder: Path) -> Path:
-        return self.api.download(
-            "/ccb/statement/download", Path(folder) / file.file_name, params={"fileName": file.file_name}
-        )
+    def statement_request(self, file: StatementFile) -> tuple[str, dict[str, str] | None]:
+        return "/ccb/statement/download", {"fileName": file.file_name}
 
     def download_period(self, date_from: date, date_to: date, folder: Path) -> Path:
         name = f"CCB_period_{date_from:%Y%m%d}_{date_to:%Y%m%d}.xls"
         params = {"startDate": f"{date_from:%Y%m%d}", "endDate": f"{date_to:%Y%m%d}"}
-        return self.api.download("/ccb/statement/export", Path(folder) / name, params=params)
+        return self.save("/ccb/statement/export", folder, name, params=params)

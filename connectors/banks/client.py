@@ -30,6 +30,7 @@ import requests
 from connectors.banks import errors
 from connectors.banks.records import Loan, QuarantineItem, StatementFile
 from connectors.banks.signing import HEADER_SERVER_TIME, RequestSigner
+from connectors.files import UnsafeName, check_outside_name, inside, local_name, name_by_content, suffix_of
 from connectors.http import HttpSession, RetryPolicy, safe_url
 
 log = logging.getLogger(__name__)
@@ -72,9 +73,10 @@ class SignedApi:
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        verify_responses: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.signer = RequestSigner(app_id, secret, clock=clock)
+        self.signer = RequestSigner(app_id, secret, clock=clock, verify_responses=verify_responses)
         session = requests.Session()
         session.auth = self.signer
         session.trust_env = False  # no proxies or .netrc credentials from the environment
@@ -102,7 +104,8 @@ class SignedApi:
         return self._signed(lambda: self.http.request_json(method, self.url(path), params=params, json_body=json_body))
 
     def download(self, path: str, target: Path, *, params: Mapping[str, Any] | None = None) -> Path:
-        return self._signed(lambda: self.http.download("GET", self.url(path), target, params=params))
+        check = self.signer.check_download if self.signer.verify_responses else None
+        return self._signed(lambda: self.http.download("GET", self.url(path), target, params=params, check=check))
 
     def _signed(self, call: Callable[[], Any]) -> Any:
         """Make `call`; after a clock-skew or reused-nonce refusal, once more with a fresh signature."""
@@ -121,7 +124,12 @@ class SignedApi:
             raise self._rejected(exc) from exc
 
     def _learn_clock(self, exc: errors.AuthError) -> bool:
+        """Follow the bank's clock from a 40105 answer (signed: checked with every answer), within
+        `MAX_CLOCK_OFFSET_SECONDS`; False when the answer names no usable time or one too far off."""
         response = exc.response
+        if response is not None and getattr(response, "signature_verified", None) is False:
+            log.error("%s: the bank's time came in an answer whose signature does not match: not followed", exc.url)
+            return False
         text = response.headers.get(HEADER_SERVER_TIME) if response is not None else None
         try:
             server_time = float(text) if text else None
@@ -129,7 +137,11 @@ class SignedApi:
             server_time = None
         if server_time is None:
             return False
-        self.signer.learn_server_time(server_time)
+        try:
+            self.signer.learn_server_time(server_time)
+        except ValueError as refused:
+            log.error("%s: %s: not followed; check the machine's clock (NTP)", exc.url, refused)
+            return False
         return True
 
     @staticmethod
@@ -140,7 +152,7 @@ class SignedApi:
             errors.SIGNATURE_MISMATCH: "the signature does not match: check the secret of the Connection",
             errors.NONCE_REUSED: "a nonce was refused as reused twice in a row: check that one client signs each call",
             errors.TIMESTAMP_OUT_OF_WINDOW: "the timestamp is outside the bank's 5-minute window even after "
-            "aligning with the bank's clock: check the machine's clock (NTP)",
+            "aligning with the bank's clock (followed up to 30 minutes off ours): check the machine's clock (NTP)",
             errors.UNKNOWN_APP_ID: "the bank does not know the app id: check the login of the Connection",
         }[exc.api_code]
         return errors.SignatureRejected(
@@ -179,9 +191,36 @@ class BankClient(ABC):
     def list_statement_files(self, date_from: date, date_to: date) -> list[StatementFile]:
         """The daily statement files published for days in the range (corrected ones as version 2+)."""
 
-    @abstractmethod
+    def statement_request(self, file: StatementFile) -> tuple[str, dict[str, str] | None]:
+        """The API path and query that download one listed file (adapters with statements override it)."""
+        raise errors.FatalHTTPError(f"{self.code} publishes no statement files")
+
     def download_statement(self, file: StatementFile, folder: Path) -> Path:
-        """Download one listed file into `folder`; returns its path."""
+        """Download one listed file into `folder`, under a name this side makes (bank, account, period,
+        version, content hash: `connectors.files`); returns its path. A listed name that would be a path
+        (`../x`, `a/b`, `/x`, `C:x`) is refused with `UnexpectedResponse`, nothing saved."""
+        try:
+            check_outside_name(file.file_name)
+        except UnsafeName as exc:
+            raise errors.UnexpectedResponse(
+                f"expected the bank to list plain file names, got one that is a path: {exc}",
+                url=safe_url(self.api.base_url),
+            ) from exc
+        path, params = self.statement_request(file)
+        account = "".join(char for char in file.account_no if char.isalnum())[-4:]
+        stem = local_name(
+            self.code,
+            account,
+            f"{file.period_start:%Y%m%d}",
+            f"{file.period_end:%Y%m%d}",
+            f"v{file.version}",
+            suffix=suffix_of(file.file_name),
+        )
+        return self.save(path, folder, stem, params=params)
+
+    def save(self, path: str, folder: str | Path, name: str, *, params: Mapping[str, Any] | None = None) -> Path:
+        """Download API `path` into `folder` as `name` (a local name) plus its content hash."""
+        return name_by_content(self.api.download(path, inside(folder, name), params=params))
 
     @abstractmethod
     def download_period(self, date_from: date, date_to: date, folder: Path) -> Path:

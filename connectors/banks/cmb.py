@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from connectors.banks import errors
 from connectors.banks.client import BankClient, LoanItem, SignedApi, check_envelope, envelope_detail, shape_error
@@ -137,10 +138,10 @@ class CmbClient(BankClient):
                 ) from exc
         return out
 
-    def download_statement(self, file: StatementFile, folder: Path) -> Path:
-        return self.api.download(f"/cmb/api/statement/v1/files/{file.file_name}", Path(folder) / file.file_name)
+    def statement_request(self, file: StatementFile) -> tuple[str, dict[str, str] | None]:
+        return f"/cmb/api/statement/v1/files/{quote(file.file_name, safe='')}", None
 
     def download_period(self, date_from: date, date_to: date, folder: Path) -> Path:
         name = f"CMB_period_{date_from:%Y%m%d}_{date_to:%Y%m%d}.csv"
         params = {"from": date_from.isoformat(), "to": date_to.isoformat()}
-        return self.api.download("/cmb/api/statement/v1/export", Path(folder) / name, params=params)
+        return self.save("/cmb/api/statement/v1/export", folder, name, params=params)

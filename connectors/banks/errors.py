@@ -60,6 +60,10 @@ class UnexpectedResponse(BankError, base.UnexpectedResponse):
     """A successful answer whose envelope or shape is not what the bank's API promises."""
 
 
+class ResponseSignatureInvalid(UnexpectedResponse):
+    """An answer of the bank whose signature is missing or wrong: altered on the way, or not the bank's."""
+
+
 class PaginationError(UnexpectedResponse, base.PaginationError):
     """A loan listing that handed back a page twice, or stopped advancing."""
 
@@ -74,6 +78,19 @@ class StatementError(BankError):
 
 class UnknownLayout(StatementError):
     """No known layout's header row among the first lines of the file."""
+
+
+class UnreadableFile(StatementError):
+    """A file whose container cannot be read: a CSV field over the csv module's limit, a broken
+    `.xls`/`.xlsx`, bytes that are no table at all."""
+
+
+class AccountMismatch(StatementError):
+    """The account the caller gave (`--account`, a listing) is not the account the file states."""
+
+
+class MissingTotals(StatementError):
+    """A file of a layout that always ends with a totals line ends without one: cut short."""
 
 
 class TotalsMismatch(StatementError):

@@ -26,6 +26,8 @@ from connectors.banks.parsing import BEIJING, LoanReader
 from connectors.banks.records import LOAN_FUND, QuarantineItem, StatementFile
 from connectors.banks.statements.cells import clean, header_name
 from connectors.banks.statements.tabular import open_rows
+from connectors.files import UnsafeName, check_outside_name, local_name, suffix_of
+from connectors.http import safe_url
 
 ERROR_DETAIL = envelope_detail("code", "message")
 REQUIRED = ("贷款编号", "借款人姓名", "证件号码", "业务状态")
@@ -60,7 +62,7 @@ def read_loan_list(path: str | Path, *, file_name: str | None = None) -> Iterato
     """The loans of one daily list; a row that cannot be read comes out as a quarantine item."""
     path = Path(path)
     name = file_name or path.name
-    source = open_rows(path)
+    source = open_rows(path, file_name=name)
     try:
         rows = iter(source)
         header: list[str] | None = None
@@ -186,8 +188,18 @@ class HpfClient(BankClient):
         except (KeyError, TypeError, ValueError) as exc:
             raise shape_error("file_name, date and published_at for each list", url) from exc
 
-    def download_loan_list(self, file_name: str, folder: str | Path) -> Path:
-        return self.api.download(f"{self.PREFIX}/{quote(file_name)}", Path(folder) / file_name)
+    def download_loan_list(self, file_name: str, folder: str | Path, day: date | None = None) -> Path:
+        """Download a listed loan list into `folder` under a local name (day, content hash); a listed name
+        that would be a path is refused (`UnexpectedResponse`), nothing saved."""
+        try:
+            check_outside_name(file_name)
+        except UnsafeName as exc:
+            raise errors.UnexpectedResponse(
+                f"expected the fund centre to list plain file names, got one that is a path: {exc}",
+                url=safe_url(self.api.base_url),
+            ) from exc
+        name = local_name("hpf", "loan-list", f"{day:%Y%m%d}" if day else None, suffix=suffix_of(file_name))
+        return self.save(f"{self.PREFIX}/{quote(file_name, safe='')}", folder, name)
 
     def iter_loans(self, updated_since: datetime | None = None) -> Iterator[LoanItem]:
         """The loans of the latest published list, updated at or after `updated_since`."""
@@ -197,8 +209,8 @@ class HpfClient(BankClient):
         lists = self.list_loan_lists(first, date.today() + timedelta(days=1))
         if not lists:
             return
-        name, _, _ = max(lists, key=lambda item: item[1])
-        path = self.download_loan_list(name, self.folder)
+        name, day, _ = max(lists, key=lambda item: item[1])
+        path = self.download_loan_list(name, self.folder, day)
         for item in read_loan_list(path):
             if updated_since is None or isinstance(item, QuarantineItem) or item.updated_at >= updated_since:
                 yield item

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from connectors.banks import errors
 from connectors.banks.client import BankClient, LoanItem, SignedApi, check_envelope, envelope_detail, shape_error
@@ -141,10 +142,10 @@ class IcbcClient(BankClient):
                 ) from exc
         return out
 
-    def download_statement(self, file: StatementFile, folder: Path) -> Path:
-        return self.api.download(f"{PREFIX}/statements/{file.file_name}", Path(folder) / file.file_name)
+    def statement_request(self, file: StatementFile) -> tuple[str, dict[str, str] | None]:
+        return f"{PREFIX}/statements/{quote(file.file_name, safe='')}", None
 
     def download_period(self, date_from: date, date_to: date, folder: Path) -> Path:
         name = f"ICBC_period_{date_from:%Y%m%d}_{date_to:%Y%m%d}.csv"
         params = {"date_from": f"{date_from:%Y%m%d}", "date_to": f"{date_to:%Y%m%d}"}
-        return self.api.download(f"{PREFIX}/statements/export", Path(folder) / name, params=params)
+        return self.save(f"{PREFIX}/statements/export", folder, name, params=params)

@@ -1,6 +1,6 @@
 """The housing trading network (网签备案系统), developer side: client, records, parsing, errors."""
 
-from connectors.trading_network.client import Page, TradingNetworkClient, since_with_look_back
+from connectors.trading_network.client import Page, TradingNetworkClient
 from connectors.trading_network.errors import (
     AuthError,
     BadRecord,
@@ -53,5 +53,4 @@ __all__ = [
     "UnexpectedResponse",
     "parse_contract",
     "read_contract_export",
-    "since_with_look_back",
 ]

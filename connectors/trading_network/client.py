@@ -4,8 +4,7 @@ Speaks the API of `docs/trading_network_api.md` through the shared `HttpSession`
 retries, back-off). Explicit arguments only: it never reads the environment or Airflow.
 
     client = TradingNetworkClient("https://gateway.example", "dev01", "secret")
-    since = since_with_look_back(cursor, timedelta(hours=1))
-    for record in client.iter_contracts(since):   # Contract | QuarantineItem
+    for record in client.iter_contracts(updated_since):   # Contract | QuarantineItem
         ...
 """
 
@@ -17,7 +16,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -61,19 +60,6 @@ ContractKey = tuple[datetime, str]
 def _monotonic() -> float:
     """The clock of token lifetimes (a function, so tests can move it)."""
     return time.monotonic()
-
-
-def since_with_look_back(cursor: datetime | None, look_back: timedelta) -> datetime | None:
-    """The `updated_since` to ask for: the inclusive cursor moved back by the look-back window.
-
-    None (no cursor yet: a full sync) stays None. The cursor must be timezone-aware.
-    """
-    if look_back < timedelta(0):
-        raise ValueError(f"look_back must be zero or more, got {look_back}")
-    if cursor is None:
-        return None
-    _require_aware(cursor, "cursor")
-    return cursor - look_back
 
 
 @dataclass(frozen=True, slots=True)

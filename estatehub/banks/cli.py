@@ -29,6 +29,7 @@ def cmd_sync_banks(args: argparse.Namespace) -> int:
     from connectors.errors import ConnectorError
     from estatehub.banks.sync import sync_loans, sync_statements
     from estatehub.connections import ConnectionConfigError
+    from estatehub.sync.errors import SyncAlreadyRunning
 
     warehouse = _warehouse(args.warehouse_url)
     codes = [args.bank] if args.bank else list(BANK_CODES)
@@ -51,6 +52,9 @@ def cmd_sync_banks(args: argparse.Namespace) -> int:
         except (ConnectorError, ConnectionConfigError) as exc:
             failed += 1
             print(f"{code} FAILED: {exc}")
+        except SyncAlreadyRunning as exc:  # this bank is being synced by another run: the others go on
+            failed += 1
+            print(f"{code} NOT RUN: {exc}")
     return 1 if failed else 0
 
 
@@ -80,20 +84,32 @@ def cmd_import_statement(args: argparse.Namespace) -> int:
 
 
 def _print_quarantined_rows(warehouse, bank: str, file_name: str, limit: int = 20) -> None:  # noqa: ANN001
+    """The quarantined rows of file `file_name` exactly (keys `<file name>:<line>`): `%` and `_` in a
+    name are plain characters, and a longer name with the same start is another file."""
     from sqlalchemy import select
 
     from estatehub.warehouse.tables import etl_quarantine
 
     q = etl_quarantine
+    prefix = f"{file_name}:"
     with warehouse.engine.connect() as conn:
         rows = conn.execute(
-            select(q.c.reason)
-            .where(q.c.source == f"bank_{bank}", q.c.record_key.like(f"{file_name}:%"))
+            select(q.c.record_key, q.c.reason)
+            .where(
+                q.c.source == f"bank_{bank}",
+                q.c.entity == "statement_line",
+                q.c.record_key.startswith(prefix, autoescape=True),
+            )
             .order_by(q.c.quarantine_id)
-            .limit(limit)
-        ).scalars()
-        for reason in rows:
+        )
+        shown = 0
+        for key, reason in rows:
+            if not key[len(prefix) :].isdigit():  # `a.csv:1.csv:7` is a line of `a.csv:1.csv`
+                continue
             print(f"  quarantined: {reason}")
+            shown += 1
+            if shown >= limit:
+                break
 
 
 def _subparsers_of(parser: argparse.ArgumentParser) -> argparse._SubParsersAction | None:

@@ -37,6 +37,8 @@ def bank_client_from(conn: ConnectionLike, code: str, *, folder: Path | None = N
     options: dict = {"timeout": float(extra.get("timeout", 30))}
     if extra.get("page_size"):
         options["page_size"] = int(extra["page_size"])
+    if "verify_responses" in extra:  # a bank whose API signs no answers: "verify_responses": false
+        options["verify_responses"] = str(extra["verify_responses"]).lower() not in ("false", "0", "no")
     if code == "hpf":
         options["folder"] = folder or download_folder(code)
     return make_client(code, http_base_url(conn), app_id=conn.login, secret=conn.password, **options)

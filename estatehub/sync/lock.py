@@ -11,6 +11,11 @@ sync killed with SIGKILL), or older than `stale_after`, is taken over.
 A second sync of the same stream waits up to `wait` for the lock, then raises `SyncAlreadyRunning`,
 whose message names the run that holds it and what to do. Once the lock is held, every other run of
 the stream still marked `running` cannot be alive: `abandon_stale_runs` marks it `abandoned`.
+
+The lock is re-entrant for its run: code holding it may call code that takes it again under the same
+`run_id` in the same thread (a statement sync holds its bank's lock and loads each file through
+`load_statement_file`, which takes the same lock when called on its own, from `import-statement`);
+the inner call just runs. Another run id is another run, refused or waited for as above.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import hashlib
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +40,8 @@ from estatehub.warehouse.tables import etl_lock, etl_run
 log = logging.getLogger(__name__)
 
 POLL_S = 0.5
+
+_held = threading.local()  # the locks this thread holds: {(database, source, stream, run id): depth}
 
 
 def _advisory_key(source: str, stream: str) -> int:
@@ -73,6 +81,27 @@ def stream_lock(
     stale_after: timedelta = timedelta(hours=6),
 ) -> Iterator[None]:
     """Hold the lock of one stream for the body; see the module doc."""
+    held: dict[tuple[str, str, str, str], int] = _held.__dict__.setdefault("locks", {})
+    key = (warehouse.engine.url.render_as_string(hide_password=True), source, stream, run_id)
+    if held.get(key):
+        held[key] += 1
+        try:
+            yield
+        finally:
+            held[key] -= 1
+        return
+    with _acquire(warehouse, source, stream, run_id, wait=wait, stale_after=stale_after):
+        held[key] = 1
+        try:
+            yield
+        finally:
+            held.pop(key, None)
+
+
+@contextmanager
+def _acquire(
+    warehouse: Warehouse, source: str, stream: str, run_id: str, *, wait: timedelta, stale_after: timedelta
+) -> Iterator[None]:
     engine = warehouse.engine
     deadline = time.monotonic() + wait.total_seconds()
     if engine.dialect.name == "postgresql":

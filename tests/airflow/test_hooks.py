@@ -140,8 +140,14 @@ def test_bank_hook_builds_the_client_of_its_bank_that_signs_with_the_connections
     client = BankHook("icbc").get_conn()
     assert type(client).__name__ == "IcbcClient"
     assert client.page_size == 40
+
+    def signed_answer(request):  # the bank signs its answer to this request with the same secret
+        body = b"{}"
+        nonce = request.headers["X-Nonce"]
+        return 200, signing.response_signature_headers("secret-icbc", 200, nonce, body, timestamp=1_700_000_000), body
+
     with responses.RequestsMock() as mock:
-        mock.get("https://api.icbc.example/probe", json={})
+        mock.add_callback(responses.GET, "https://api.icbc.example/probe", callback=signed_answer)
         client.api.request_json("GET", "/probe")
         [call] = mock.calls
     headers = call.request.headers

@@ -18,7 +18,11 @@ NO_WAIT = RetryPolicy(max_attempts=2, backoff_initial=0.0, jitter=0.0)
 
 
 def icbc(**options):
-    return make_client("icbc", BASE, app_id="estatehub-icbc", secret="s3cret", retry=NO_WAIT, **options)
+    # these mocks answer unsigned: response signatures are tested against servers that sign
+    # (tests/hostile/test_bank_response_signatures.py and the sandbox banks)
+    return make_client(
+        "icbc", BASE, app_id="estatehub-icbc", secret="s3cret", retry=NO_WAIT, verify_responses=False, **options
+    )
 
 
 def icbc_record(loan_no: str, update_time: str) -> dict:
@@ -130,7 +134,7 @@ def test_ccb_follows_cursors_until_there_is_none():
     }
     responses.post(url, json={"code": "000000", "result": {"items": [item], "nextCursor": "c2"}})
     responses.post(url, json={"code": "000000", "result": {"items": [dict(item, loanNo="C2")], "nextCursor": None}})
-    with make_client("ccb", BASE, app_id="a", secret="s", retry=NO_WAIT) as client:
+    with make_client("ccb", BASE, app_id="a", secret="s", retry=NO_WAIT, verify_responses=False) as client:
         loans = list(client.iter_loans())
     assert [loan.loan_no for loan in loans] == ["C1", "C2"]
     assert loans[0].contract_no is None and loans[0].applied_amount == Decimal("100000.00")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from connectors.trading_network.client import TradingNetworkClient
 from estatehub.banks.loans import sync_bank_loans
-from estatehub.banks.statements import load_folder, load_statement_file, sync_bank_statements
+from estatehub.banks.statements import file_sha256, load_folder, load_statement_file, sync_bank_statements
 from estatehub.banks.tables import (
     core_bank_loan,
     core_bank_loan_stage,
@@ -179,7 +179,12 @@ def test_statement_lines_are_each_loaded_once_and_match_the_banks(synced, bank_w
 def test_the_same_file_twice_loads_once(synced, tmp_path):
     warehouse, results = synced
     loaded = next(r for r in results["statements"]["icbc"].files if r.status == "loaded" and r.lines)
-    path = next((tmp_path / "files" / "icbc").glob(loaded.file_name))
+    # saved under a name the hub makes (bank, account, period, version, content hash): found by content
+    sha = rows(
+        warehouse, select(etl_bank_statement_file.c.sha256).where(etl_bank_statement_file.c.file_id == loaded.file_id)
+    )
+    path = next(p for p in (tmp_path / "files" / "icbc").iterdir() if file_sha256(p) == sha[0][0])
+    assert path.name.startswith("icbc_") and path.name.endswith(f"_{sha[0][0][:16]}.csv")
     before = count(warehouse, core_bank_statement_line)
     again = load_statement_file(warehouse, path, bank="icbc", origin="landing")
     assert again.status == "duplicate" and again.file_id == loaded.file_id

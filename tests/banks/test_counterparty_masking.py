@@ -86,7 +86,7 @@ def test_the_migration_masks_the_numbers_an_older_warehouse_stored(engine):
 
 def test_a_quarantined_statement_row_keeps_no_account_number_id_number_or_phone_in_full(warehouse):
     from connectors.banks.records import QuarantineItem
-    from estatehub.banks.statements import _quarantine_rows
+    from estatehub.banks.statements.quarantine import quarantine_items
 
     row = (
         "2025-02-30,张三6217000011112222333,6217 0000 1111 2222,6217-0000-1111-2222,ACC44201234567890123456,"
@@ -94,7 +94,7 @@ def test_a_quarantined_statement_row_keeps_no_account_number_id_number_or_phone_
     )
     reason = "amount: expected a number, got '44201234567890123456'"
     item = QuarantineItem("bank_icbc", "statement_line", None, reason, row, "f.csv", 7)
-    (stored,) = _quarantine_rows(warehouse, "icbc", [item], "run-1")
+    (stored,) = quarantine_items(warehouse.hasher, "icbc", [item], "run-1")
     text = str(stored["payload"])
     for full in (
         "6217000011112222333",

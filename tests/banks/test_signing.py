@@ -164,8 +164,10 @@ def test_request_signer_never_shows_the_secret():
 @responses.activate
 def test_every_attempt_of_a_retried_call_is_signed_with_a_new_nonce():
     url = "https://bank.example/api/icbc/v1/loans"
-    responses.get(url, status=503)
-    responses.get(url, json={"return_code": "0", "data": {}})
+    responses.get(url, status=503)  # retried: not signed (a proxy may answer it), not checked
+    body = b'{"return_code": "0", "data": {}}'
+    signed = signing.response_signature_headers("icbc-test-secret", 200, f"{2:032x}", body, timestamp=1_700_000_000)
+    responses.get(url, body=body, headers=signed, content_type="application/json")
     counter = itertools.count(1)
     api = SignedApi(
         "https://bank.example",

@@ -40,7 +40,6 @@ from connectors.trading_network import (
     RetriableError,
     TradingNetworkClient,
     TradingNetworkError,
-    since_with_look_back,
 )
 from connectors.trading_network import client as client_module
 
@@ -381,17 +380,6 @@ def test_download_export_streams_to_disk_and_retries_a_cut_off_file(mocked, make
 
     assert path.read_bytes() == data.getvalue()
     assert sleeps == [0.5]
-
-
-def test_since_with_look_back_moves_the_cursor_back_and_keeps_a_full_sync_full():
-    cursor = datetime(2026, 3, 31, 2, 0, tzinfo=UTC)
-
-    assert since_with_look_back(cursor, timedelta(hours=1)) == datetime(2026, 3, 31, 1, 0, tzinfo=UTC)
-    assert since_with_look_back(None, timedelta(hours=1)) is None
-    with pytest.raises(ValueError, match="timezone-aware"):
-        since_with_look_back(datetime(2026, 3, 31), timedelta(hours=1))
-    with pytest.raises(ValueError, match="zero or more"):
-        since_with_look_back(cursor, timedelta(hours=-1))
 
 
 def test_naive_updated_since_is_refused_before_any_request(make_client):

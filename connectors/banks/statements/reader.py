@@ -21,7 +21,7 @@ from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 
-from connectors.banks.errors import TotalsMismatch, UnknownLayout
+from connectors.banks.errors import AccountMismatch, MissingTotals, TotalsMismatch, UnknownLayout
 from connectors.banks.records import CREDIT, DEBIT, QuarantineItem, StatementLine, StatementTotals
 from connectors.banks.statements.cells import (
     PAD,
@@ -108,8 +108,9 @@ class StatementReader:
 
     `bank`: the code of the bank the file should come from (only its layouts are tried; a file that
     matches another bank's layout is an `UnknownLayout` that says which). `account_no`: the account
-    the file belongs to, when the caller knows it better than the file (a masked number in the
-    preamble, none at all). `file_name`: the name to report (default: the path's name).
+    the file belongs to, for a file that states none or only a masked number it fits; the account a
+    file states (in its preamble or its rows) always wins, and one that differs from `account_no` is
+    an `AccountMismatch` naming both. `file_name`: the name to report (default: the path's name).
     """
 
     def __init__(
@@ -129,11 +130,12 @@ class StatementReader:
         self.layout: Layout | None = None
         self.header_line: int | None = None
         self.preamble: list[str] = []
-        self.account_no: str | None = account_no
+        self.account_no: str | None = None  # the file's own, else the given one (after the header)
         self.stated_period: tuple[date, date] | None = None
         self.encoding: str | None = None
         self.kind: str | None = None
         self.totals: StatementTotals | None = None
+        self._totals_seen: set[str] = set()  # the totals fields whose cell or text the file has
         self.lines = 0
         self.quarantined = 0
         self.blank_lines = 0
@@ -161,10 +163,23 @@ class StatementReader:
 
     def check_totals(self) -> None:
         """Raise `TotalsMismatch` (naming the file and each difference) when the rows read do not add
-        up to the totals line; nothing when the file has none. Call after iterating."""
+        up to the totals line; `MissingTotals` when a layout that always ends with one (`totals_always`)
+        has none (a file cut short). Call after iterating."""
         if not self.finished:
             raise RuntimeError("check_totals() needs the whole file: iterate the reader first")
         totals = self.totals
+        layout = self.layout
+        if layout is not None and layout.totals is not None and layout.totals_always:
+            declared = set(layout.totals.aligned) | set(layout.totals.pairs)
+            missing = sorted(declared - self._totals_seen) if totals is not None else []
+            if totals is None or missing:
+                what = "got none" if totals is None else f"got one without {', '.join(missing)}"
+                raise MissingTotals(
+                    f"{self.file_name}: expected the totals line that ends every {layout.description} file, "
+                    f"{what} after {self.lines} lines ({self.quarantined} quarantined): the file is cut short "
+                    "(an interrupted download or export); ask the bank for it again",
+                    file_name=self.file_name,
+                )
         if totals is None:
             return
         pairs = {
@@ -196,7 +211,7 @@ class StatementReader:
     # -- reading ----------------------------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[StatementLine | QuarantineItem]:
-        source = open_rows(self.path)
+        source = open_rows(self.path, file_name=self.file_name)
         self.encoding, self.kind = source.encoding, source.kind
         try:
             yield from self._read(source)
@@ -257,6 +272,8 @@ class StatementReader:
             if layout is not None:
                 self.header_line = line_no
                 self._read_preamble(source.sheet_name)
+                if self.account_no is None:
+                    self.account_no = self.given_account
                 return layout, _Columns(layout, cells)
             other = match_layout(cells, self.layouts) if self.bank is not None else None
             if other is not None:
@@ -278,12 +295,26 @@ class StatementReader:
             file_name=self.file_name,
         )
 
+    def _own_account(self, stated: str | None, where: str) -> str | None:
+        """The account of the file: `stated` (what the file says), checked against the given one."""
+        given = self.given_account
+        if stated is None or given is None:
+            return stated or given
+        if not same_account(given, stated):
+            raise AccountMismatch(
+                f"{self.file_name}: the file states account {stated} ({where}), but account {given} was given "
+                "(--account or the bank's listing); a file's own account wins: import it without --account, "
+                "or with the account it states",
+                file_name=self.file_name,
+            )
+        return given if "*" in stated else stated  # a masked number the given one fits: the full one
+
     def _read_preamble(self, sheet_name: str | None) -> None:
         for text in self.preamble:
             if self.account_no is None:
                 found = _ACCOUNT_RE.search(text)
                 if found:
-                    self.account_no = found[1]
+                    self.account_no = self._own_account(found[1], "in its heading")
             if self.stated_period is None and "日期" in text:
                 self.stated_period = _period(text)
         if self.stated_period is None and sheet_name:
@@ -293,6 +324,8 @@ class StatementReader:
         assert layout.totals is not None
         values: dict[str, Decimal | int | None] = {}
         for name, indexes in columns.totals.items():
+            if any(position < len(cells) for position in indexes):
+                self._totals_seen.add(name)
             text = first(cells, indexes)
             if text is not None:
                 values[name] = _parse_total(text, self.file_name, line_no)
@@ -300,6 +333,7 @@ class StatementReader:
         for name, pattern in layout.totals.pairs.items():
             found = re.search(pattern, joined)
             if found:
+                self._totals_seen.add(name)
                 text = found[1]
                 values[name] = int(text) if name.endswith("count") else _parse_total(text, self.file_name, line_no)
         previous = self.totals
@@ -339,7 +373,11 @@ class StatementReader:
         name, account = get(cells, "counterparty_name"), get(cells, "counterparty_account")
         if layout.combined_counterparty and name is not None and account is None:
             name, account = split_counterparty(name)
-        own_account = self.given_account or get(cells, "account_no") or self.account_no
+        row_account = get(cells, "account_no")
+        if row_account is not None and row_account != self.account_no:
+            own_account = self._own_account(row_account, f"on line {line_no}")
+        else:
+            own_account = self.account_no
         serial = get(cells, "serial")
         summary, memo = get(cells, "summary"), get(cells, "memo")
         if layout.serial_is_unique and serial:
@@ -449,6 +487,19 @@ class StatementReader:
             file_name=self.file_name,
             line_no=line_no,
         )
+
+
+def same_account(given: str, stated: str) -> bool:
+    """Whether account `given` is the account a file states (`stated` may be masked: `6217****3333`)."""
+    given, stated = _plain(given), _plain(stated)
+    if "*" not in stated:
+        return given == stated
+    head, tail = stated.split("*", 1)[0], stated.rsplit("*", 1)[1]
+    return len(given) >= len(head) + len(tail) and given.startswith(head) and given.endswith(tail)
+
+
+def _plain(account: str) -> str:
+    return "".join(char for char in account if char.isalnum() or char == "*").upper()
 
 
 def file_quarantine(file_name: str, reason: str, payload: str | None = None) -> QuarantineItem:

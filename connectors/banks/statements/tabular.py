@@ -10,6 +10,11 @@ carry on.
 
 `.xls` files (BIFF, at most 65,536 rows by the format) are read whole with xlrd; `.xlsx` with
 openpyxl in read-only mode, row by row.
+
+Whatever the container's library raises while opening or reading (a CSV field over the csv module's
+limit of 128 KiB, which is kept: no cell of a statement is that long; a broken workbook; a zip that is
+not one) becomes `UnreadableFile`, a `StatementError` naming the file and the line: the file is
+quarantined, the other files and banks go on.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from connectors.banks.errors import UnreadableFile
 from connectors.banks.statements.cells import BadCell, parse_number_cell
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -158,9 +164,56 @@ def _number(value: float) -> str:
         return repr(value)
 
 
-def open_rows(path: str | Path) -> RowSource:
-    """The rows of the file at `path`, by its first bytes: `.xls`, `.xlsx`, else CSV text."""
+class GuardedRows(RowSource):
+    """A `RowSource` whose container errors become `UnreadableFile` naming the file and the line."""
+
+    def __init__(self, inner: RowSource, file_name: str) -> None:
+        self._inner = inner
+        self.file_name = file_name
+        self.kind, self.encoding, self.sheet_name = inner.kind, inner.encoding, inner.sheet_name
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        rows = iter(self._inner)
+        line_no = 0
+        while True:
+            try:
+                line_no, cells = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:  # whatever the csv module, xlrd or openpyxl raise on a broken file
+                raise _unreadable(self.file_name, self.kind, exc, after=line_no) from exc
+            yield line_no, cells
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _unreadable(file_name: str, kind: str | None, exc: BaseException, *, after: int | None = None) -> UnreadableFile:
+    where = f" after line {after}" if after else ""
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, csv.Error) and "field limit" in detail:
+        detail = f"a field longer than the {csv.field_size_limit() // 1024} KiB any statement cell fits in ({detail})"
+    return UnreadableFile(
+        f"{file_name}: expected a readable {kind or 'statement'} file, got an error{where}: {detail}; "
+        "the file is damaged or not a statement: ask the bank for it again",
+        file_name=file_name,
+    )
+
+
+def open_rows(path: str | Path, *, file_name: str | None = None) -> RowSource:
+    """The rows of the file at `path`, by its first bytes: `.xls`, `.xlsx`, else CSV text; a file that
+    cannot be opened or read raises `UnreadableFile` (see the module docstring)."""
     path = Path(path)
+    name = file_name or path.name
+    try:
+        return GuardedRows(_open_rows(path), name)
+    except (OSError, UnreadableFile):
+        raise
+    except Exception as exc:
+        raise _unreadable(name, None, exc) from exc
+
+
+def _open_rows(path: Path) -> RowSource:
     handle = path.open("rb")
     try:
         head = handle.read(SNIFF_BYTES)
