@@ -259,25 +259,29 @@ class BankServer(SandboxServer):
 
     def statement_bytes(self, name: str) -> bytes:
         parsed = files.parse_file_name(name)
-        if parsed is None or parsed[0] != self.bank or parsed[1] != accounts.ACCOUNTS[self.bank]:
+        held = {account["account_no"] for account in self.world.bank_accounts(self.bank)}
+        if parsed is None or parsed[0] != self.bank or parsed[1] not in held:
             raise HttpError(404, 40400, "文件不存在")
         _, account, first, last, version = parsed
         if first != last:
             raise HttpError(404, 40400, "文件不存在")
-        published = {(f.day, f.version): f for f in self.listing(first, first)}
+        published = {(f.day, f.version): f for f in self.listing(first, first) if f.account_no == account}
         found = published.get((first, version))
         if found is None:
             raise HttpError(404, 40400, "文件不存在或尚未生成")
         lines = self.world.statement_lines(account, first, first, found.omitted_seq if version == 1 else None)
         return files.write_statement(self.bank, account, lines, first, first)
 
-    def export_bytes(self, date_from: date, date_to: date) -> tuple[str, bytes]:
-        """A period statement (the file a clerk downloads by hand), up to the last published day."""
+    def export_bytes(self, date_from: date, date_to: date, account_no: str | None = None) -> tuple[str, bytes]:
+        """A period statement of one account (the general one unless named: the file a clerk downloads
+        by hand), up to the last published day."""
         last_published = self.world.now_bj.date() - timedelta(days=1 if self.world.now_bj.hour >= 6 else 2)
         date_to = min(date_to, last_published, self.world.end_on)
         if date_to < date_from:
             raise HttpError(400, 40000, "参数错误：所选期间尚无对账单")
-        account = accounts.ACCOUNTS[self.bank]
+        account = account_no or accounts.ACCOUNTS[self.bank]
+        if account not in {held["account_no"] for held in self.world.bank_accounts(self.bank)}:
+            raise HttpError(404, 40400, "账户不存在")
         lines = self.world.statement_lines(account, date_from, date_to)
         name = files.file_name(self.bank, account, date_from, date_to)
         return name, files.write_statement(self.bank, account, lines, date_from, date_to)
@@ -295,7 +299,10 @@ class BankServer(SandboxServer):
 
     def landing_files(self, date_from: date, date_to: date, *, period: bool = False) -> list[tuple[str, bytes]]:
         if period:
-            return [self.export_bytes(date_from, date_to)]
+            return [
+                self.export_bytes(date_from, date_to, account["account_no"])
+                for account in self.world.bank_accounts(self.bank)
+            ]
         out = []
         for version in self.listing(date_from, date_to):
             name = files.file_name(self.bank, version.account_no, version.day, version.day, version.version)
@@ -467,7 +474,7 @@ class IcbcServer(BankServer):
         self.authenticate(request)
         first = _parse_day(request.query.get("date_from"), "date_from")
         last = _parse_day(request.query.get("date_to"), "date_to")
-        return self.file_response(*self.export_bytes(first, last))
+        return self.file_response(*self.export_bytes(first, last, request.query.get("account_no") or None))
 
 
 class CcbServer(BankServer):
@@ -555,7 +562,7 @@ class CcbServer(BankServer):
         self.authenticate(request)
         first = _parse_day(request.query.get("startDate"), "startDate")
         last = _parse_day(request.query.get("endDate"), "endDate")
-        return self.file_response(*self.export_bytes(first, last))
+        return self.file_response(*self.export_bytes(first, last, request.query.get("account_no") or None))
 
 
 class CmbServer(BankServer):
@@ -638,7 +645,7 @@ class CmbServer(BankServer):
         self.authenticate(request)
         first = _parse_day(request.query.get("from"), "from")
         last = _parse_day(request.query.get("to"), "to")
-        return self.file_response(*self.export_bytes(first, last))
+        return self.file_response(*self.export_bytes(first, last, request.query.get("account_no") or None))
 
 
 class HpfServer(BankServer):

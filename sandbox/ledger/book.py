@@ -51,10 +51,17 @@ from sandbox.ledger.cash import (
 )
 from sandbox.ledger.memos import Address, Memo, write_memo
 from sandbox.world.clock import at_office_hours, next_workday
+from sandbox.world.collection import (
+    REFUND_FEE_FEN,
+    CollectionAccount,
+    general_account,
+    house_permit,
+    supervised_account,
+)
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 2  # 2: no disbursement for a contract cancelled over a refused loan
+LEDGER_VERSION = 3  # 3: the banks' chart of collection accounts; fees, interest and releases as the banks show
 
 # rates of planted irregularities and clerk errors (per receipt unless said otherwise)
 WRONG_CUSTOMER_RATE = 0.008
@@ -141,7 +148,8 @@ class ContractSource(Protocol):
 class DocList:
     """A `ContractSource` over documents in memory (tests, small examples)."""
 
-    def __init__(self, docs: Iterable[dict], end: datetime) -> None:
+    def __init__(self, docs: Iterable[dict], end: datetime, *, clean: bool = False) -> None:
+        self.clean = clean
         self._docs = {doc["contract_no"]: doc for doc in docs}
         self._successors = {
             doc["previous_contract_no"]: doc["contract_no"]
@@ -181,6 +189,7 @@ class WorldContracts:
         self._db.executemany("insert or replace into scratch.successors values (?, ?)", rows)
         meta = dict(self._db.execute("select key, value from meta").fetchall())
         self._meta = meta
+        self.clean = meta.get("clean") == "1"
 
     def iter_docs(self) -> Iterator[dict]:
         cursor = self._db.execute("select doc from contracts order by first_at, contract_no")
@@ -212,6 +221,11 @@ class WorldContracts:
 
 def _text(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
+
+
+def _is_clean(source: ContractSource) -> bool:
+    """A world generated with `--clean`: plant nothing (`DocList(clean=True)` in tests)."""
+    return bool(getattr(source, "clean", False))
 
 
 def _customer(source: ContractSource, doc: dict) -> tuple[str, str]:
@@ -253,7 +267,7 @@ def _received(source: ContractSource, doc: dict, seed: int, end: datetime, depth
         before = source.get(previous)
         if before is not None:
             carried = _received(source, before, seed, end, depth + 1)
-    return cash_flows(doc, seed=seed, end=end, carried_fen=carried).received_fen
+    return cash_flows(doc, seed=seed, end=end, carried_fen=carried, clean=_is_clean(source)).received_fen
 
 
 def _events_of(source: ContractSource, doc: dict, seed: int, end: datetime) -> Iterator[tuple[datetime, str, dict]]:
@@ -269,12 +283,16 @@ def _events_of(source: ContractSource, doc: dict, seed: int, end: datetime) -> I
     cancellation = doc.get("cancellation") or {}
     if successor_no:
         successor = (successor_no, cancellation.get("reason_code") or "")
-    cash = cash_flows(doc, seed=seed, end=end, carried_fen=carried, successor=successor)
+    cash = cash_flows(doc, seed=seed, end=end, carried_fen=carried, successor=successor, clean=_is_clean(source))
     code, name = _customer(source, doc)
     base = {"contract_no": no, "house": _house(doc), "customer": [code, name], "type": doc["contract_type"]}
     first_deposit = None
+    supervised = supervised_account(house_permit(doc["house"]))
     for flow in cash.flows:
         payload = {**base, **_flow_payload(flow)}
+        if flow.account_no:
+            account = supervised if flow.account_no == supervised.account_no else general_account(supervised.bank)
+            payload["account"] = _account_payload(account)
         if flow.kind == TRANSFER and flow.other_contract_no:
             other = source.get(flow.other_contract_no)
             if other is None:
@@ -284,7 +302,7 @@ def _events_of(source: ContractSource, doc: dict, seed: int, end: datetime) -> I
                 "house": _house(other),
                 "customer": list(_customer(source, other)),
             }
-        batch = f"loan/{flow.bank}/{base['house']['project_code']}" if flow.kind in LOAN_KINDS else ""
+        batch = f"loan/{flow.bank}/{flow.account_no}" if flow.kind in LOAN_KINDS else ""
         if flow.kind == DEPOSIT and first_deposit is None:
             first_deposit = flow
         yield flow.at, batch, payload
@@ -298,6 +316,22 @@ def _events_of(source: ContractSource, doc: dict, seed: int, end: datetime) -> I
         settle_at = at_office_hours(rng, next_workday(handed.date() + timedelta(days=rng.randint(0, 20))), 9, 17)
         if settle_at <= end:
             yield settle_at, "", {**base, "kind": "settle", "amount": cash.received_fen}
+
+
+def _account_payload(account: CollectionAccount) -> dict:
+    return {
+        "account_no": account.account_no,
+        "bank": account.bank,
+        "kind": account.kind,
+        "permit_no": account.permit_no,
+        "ledger_code": account.ledger_code,
+        "ledger_name": account.ledger_name,
+    }
+
+
+def _bank_account(event: dict) -> chart.BankAccount:
+    """The 银行存款 sub-account of the collection account the money of `event` went through."""
+    return chart.bank_account(CollectionAccount(**event["account"]))
 
 
 def _flow_payload(flow: CashFlow) -> dict:
@@ -600,7 +634,8 @@ _SETTLE = {
 class _Booker:
     """Books the events of pass 2."""
 
-    def __init__(self, books: _Books, seed: int) -> None:
+    def __init__(self, books: _Books, seed: int, clean: bool = False) -> None:
+        self.plant = 0.0 if clean else 1.0  # rates of planted irregularities are multiplied by it
         self.books = books
         self.seed = seed
 
@@ -629,14 +664,14 @@ class _Booker:
         house = event["house"]
         project = house["project_code"]
         phase = _phase(house)
-        account = chart.loan_account(event["bank"]) if kind in LOAN_KINDS else chart.buyer_account(rng)
+        account = _bank_account(event)
         credit_account = chart.SINCERITY if kind == SINCERITY else chart.advance_account(self.seed, project)
         booked = _booking_time(rng, moment)
         voucher_day = moment.date()
         if (
             kind in LOAN_KINDS
             and (moment.date() + timedelta(days=2)).month != moment.month
-            and rng.random() < CUTOFF_RATE
+            and rng.random() < CUTOFF_RATE * self.plant
         ):
             voucher_day = next_workday(moment.date() + timedelta(days=2 + rng.randint(0, 2)))
             booked = at_office_hours(rng, voucher_day, 9, 17)
@@ -655,6 +690,7 @@ class _Booker:
         draw = rng.random()
         error = None
         if len(items) == 1:
+            draw = draw if self.plant else 1.0  # a clean world: no clerk error
             if draw < DUPLICATE_RATE:
                 error = "duplicate"
             elif draw < DUPLICATE_RATE + VOID_REBOOK_RATE:
@@ -668,7 +704,12 @@ class _Booker:
             customer = tuple(item["customer"])
             previous = books.last_customer.get(project)
             books.last_customer[project] = customer  # type: ignore[assignment]
-            if previous and previous != customer and item_rng.random() < WRONG_CUSTOMER_RATE and error != "red":
+            if (
+                previous
+                and previous != customer
+                and item_rng.random() < WRONG_CUSTOMER_RATE * self.plant
+                and error != "red"
+            ):
                 books.truth(
                     "wrong_customer",
                     item,
@@ -800,7 +841,7 @@ class _Booker:
     def _memo(self, rng: random.Random, event: dict, on: date) -> tuple[Memo, list[str]]:
         address = _address(event["house"])
         houses = [event["house"]["house_id"]]
-        if rng.random() < WRONG_UNIT_RATE:
+        if rng.random() < WRONG_UNIT_RATE * self.plant:
             wrong = address.neighbour(rng)
             self.books.truth("wrong_unit_memo", event, on, written_room=wrong.room, room=address.room)
             address = wrong
@@ -915,7 +956,7 @@ class _Booker:
                     source_bill=bill,
                 )
             return None
-        if rng.random() < NOT_INVOICED_RATE:
+        if rng.random() < NOT_INVOICED_RATE * self.plant:
             books.truth("not_invoiced", event, after.date(), bill_no=bill, amount_fen=amount)
             return None
         at = at_office_hours(rng, next_workday(after.date() + timedelta(days=rng.randint(0, 10))), 9, 17)
@@ -930,7 +971,7 @@ class _Booker:
             event["contract_no"],
             source_bill=bill,
         )
-        if rng.random() < EXTRA_INVOICE_RATE:
+        if rng.random() < EXTRA_INVOICE_RATE * self.plant:
             again = at + timedelta(days=rng.randint(1, 5))
             extra = books.invoice(
                 chart.PRESALE_INVOICE,
@@ -953,12 +994,12 @@ class _Booker:
         rng = self.rng(event, seq)
         house = event["house"]
         phase = _phase(house)
-        if event.get("reason") != TRUE_UP and rng.random() < REFUND_NOT_BOOKED_RATE:
+        if event.get("reason") != TRUE_UP and rng.random() < REFUND_NOT_BOOKED_RATE * self.plant:
             books.truth(
                 "refund_not_booked", event, moment.date(), amount_fen=event["amount"], refunded_on=moment.date()
             )
             return
-        account = chart.buyer_account(rng)
+        account = _bank_account(event)
         address = _address(house)
         customer = tuple(event["customer"])
         what = (
@@ -1002,14 +1043,15 @@ class _Booker:
         books.memo(f"{chart.REFUND}/{bill}", memo, [house["house_id"]], house["project_code"])
         books.link(chart.REFUND, bill, event["contract_no"], house["house_id"], REFUND)
         books.count("refunds")
-        fee = rng.randint(5, 50) * 100
+        fee = REFUND_FEE_FEN  # the bank charges it to the general account of the paying bank
+        fee_account = chart.bank_account(general_account(event["account"]["bank"]))
         fee_memo = rng.choice(("手续费", f"转账手续费 {memo.text}", "网银汇款手续费"))
         _, fee_ids = books.voucher(
             moment.date(),
             booked + timedelta(minutes=3),
             [
                 (fee_memo, chart.BANK_FEES.number, fee, 0, None, None),
-                (fee_memo, account.account.number, 0, fee, None, None),
+                (fee_memo, fee_account.account.number, 0, fee, None, None),
             ],
             rng=rng,
         )
@@ -1085,7 +1127,7 @@ class _Booker:
         books = self.books
         rng = self.rng(event, seq)
         house = event["house"]
-        if rng.random() < NOT_CONVERTED_RATE:
+        if rng.random() < NOT_CONVERTED_RATE * self.plant:
             books.truth("deposit_not_converted", event, moment.date(), amount_fen=event["amount"])
             return
         customer = tuple(event["customer"])
@@ -1172,25 +1214,38 @@ class _Booker:
             )
         books.count("settlements")
 
-    def bank_fees(self, month: date) -> None:
-        """Monthly account fees of every collection account (memos without a unit)."""
-        rng = random.Random(f"{self.seed}/ledger/fees/{month.isoformat()}")
-        day = next_workday(month.replace(day=25))
-        for account in chart.BANK_ACCOUNTS:
-            fee = rng.randint(30, 300) * 100
-            text = rng.choice((f"{account.bank}账户管理费", "网银服务费", f"{month.month}月银行手续费"))
-            memo = Memo(text, "no-unit", (), ())
-            _, ids = self.books.voucher(
-                day,
-                at_office_hours(rng, day, 9, 17),
-                [
-                    (text, chart.BANK_FEES.number, fee, 0, None, None),
-                    (text, account.account.number, 0, fee, None, None),
-                ],
-                rng=rng,
-            )
-            for entry_id in ids:
-                self.books.memo(f"{chart.VOUCHER}/{entry_id}", memo, [], None)  # type: ignore[arg-type]
+    def bank_line(self, seq: int, moment: datetime, event: dict) -> None:
+        """What the bank did on its own and the statement shows: a release (拨付) from a supervised account
+        to the general account, quarterly interest, the monthly account fee. The clerk books each."""
+        books = self.books
+        rng = random.Random(f"{self.seed}/ledger/bank/{event['account']['account_no']}/{seq}")
+        account = chart.bank_account(CollectionAccount(**event["account"]))
+        amount = event["amount"]
+        line = event["line"]
+        if line == "release":
+            general = chart.bank_account(general_account(event["account"]["bank"]))
+            text = event["memo"]
+            entries = [
+                (text, general.account.number, amount, 0, None, None),
+                (text, account.account.number, 0, amount, None, None),
+            ]
+        elif line == "interest":
+            text = rng.choice(("活期存款利息", f"{moment.month}月结息", "银行存款利息收入"))
+            entries = [
+                (text, account.account.number, amount, 0, None, None),
+                (text, chart.INTEREST_INCOME.number, 0, amount, None, None),
+            ]
+        else:
+            text = rng.choice((f"{account.bank}账户管理费", "网银服务费", f"{moment.month}月银行手续费"))
+            entries = [
+                (text, chart.BANK_FEES.number, amount, 0, None, None),
+                (text, account.account.number, 0, amount, None, None),
+            ]
+        booked = at_office_hours(rng, next_workday(moment.date() + timedelta(days=1 if moment.hour >= 17 else 0)))
+        _, ids = books.voucher(moment.date(), booked, entries, rng=rng)
+        for entry_id in ids:
+            books.memo(f"{chart.VOUCHER}/{entry_id}", Memo(text, "no-unit", (), ()), [], None)  # type: ignore[arg-type]
+        books.count(f"bank_{line}s")
 
 
 def _mistyped(rng: random.Random, amount: int) -> int:
@@ -1207,8 +1262,13 @@ def _mistyped(rng: random.Random, amount: int) -> int:
 # -- the whole build --------------------------------------------------------------------------------
 
 
-def build_ledger(source: ContractSource, out_path: str | Path, *, seed: int) -> dict[str, int]:
-    """Write the ledger store of `source`'s world to `out_path` (replaced); return counts of what it holds."""
+def build_ledger(
+    source: ContractSource, out_path: str | Path, *, seed: int, bank_world: str | Path | None = None
+) -> dict[str, int]:
+    """Write the ledger store of `source`'s world to `out_path` (replaced); return counts of what it holds.
+
+    `bank_world`: the banks' face of the same world (`sandbox.banks.world`); the clerk books what its
+    statements show besides the buyers' money: releases, interest, account fees."""
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     temp = out.with_name(out.name + ".part")
@@ -1224,6 +1284,7 @@ def build_ledger(source: ContractSource, out_path: str | Path, *, seed: int) -> 
             "insert into accounts values (?, ?, ?, ?)",
             [(a.number, a.name, a.full_name, banks.get(a.number)) for a in chart.ACCOUNTS.values()],
         )
+        seen: dict[str, CollectionAccount] = {}
         end = source.end()
         first: date | None = None
         contracts = 0
@@ -1232,6 +1293,8 @@ def build_ledger(source: ContractSource, out_path: str | Path, *, seed: int) -> 
             contracts += 1
             for moment, batch, payload in _events_of(source, doc, seed, end):
                 first = min(first, moment.date()) if first else moment.date()
+                if "account" in payload:
+                    seen.setdefault(payload["account"]["account_no"], CollectionAccount(**payload["account"]))
                 rows.append(
                     (
                         moment.date().isoformat(),
@@ -1245,9 +1308,20 @@ def build_ledger(source: ContractSource, out_path: str | Path, *, seed: int) -> 
                 db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
                 rows.clear()
         db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
+        if bank_world is not None:
+            _bank_events(db, Path(bank_world), seen)
+        general = {a.account.number for a in chart.BANK_ACCOUNTS}
+        db.executemany(
+            "insert into accounts values (?, ?, ?, ?)",
+            [
+                (a.ledger_code, a.ledger_name, f"银行存款_{a.ledger_name}", a.account_no)
+                for a in sorted(seen.values(), key=lambda a: a.ledger_code)
+                if a.ledger_code not in general
+            ],
+        )
         db.execute("create index events_order on events(day, batch, at, contract_no, seq)")
         books = _Books(db, seed)
-        booker = _Booker(books, seed)
+        booker = _Booker(books, seed, _is_clean(source))
         _book_events(db, booker, first, end.date())
         books.flush()
         db.execute("drop table events")
@@ -1270,10 +1344,39 @@ def build_ledger(source: ContractSource, out_path: str | Path, *, seed: int) -> 
     return counts
 
 
+_BANK_LINES = {"release": "release", "interest": "interest", "fee": "fee"}
+
+
+def _bank_events(db: sqlite3.Connection, bank_world: Path, seen: dict[str, CollectionAccount]) -> None:
+    """Events for the lines the banks booked on their own: releases, interest, account fees (refund fees
+    are booked with their refunds)."""
+    bank = sqlite3.connect(f"file:{bank_world}?mode=ro", uri=True)
+    try:
+        chart_rows = bank.execute("select account_no, bank, kind, permit_no from accounts").fetchall()
+        by_number = {
+            number: supervised_account(permit) if kind == "supervised" else general_account(code)
+            for number, code, kind, permit in chart_rows
+        }
+        lines = bank.execute(
+            "select account_no, booked_at, kind, amount_fen, memo from statement_lines"
+            " where kind in ('release', 'interest') or (kind = 'fee' and contract_no is null)"
+            " order by account_no, seq"
+        ).fetchall()
+    finally:
+        bank.close()
+    rows = []
+    for number, booked_at, kind, amount, memo in lines:
+        account = by_number[number]
+        seen.setdefault(number, account)
+        payload = {"kind": "bank_line", "line": _BANK_LINES[kind], "account": _account_payload(account)}
+        payload |= {"amount": amount, "memo": memo, "contract_no": ""}
+        rows.append((booked_at[:10], "", booked_at, "", json.dumps(payload, ensure_ascii=False)))
+    db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
+
+
 def _book_events(db: sqlite3.Connection, booker: _Booker, first: date | None, last: date) -> None:
     cursor = db.cursor()
     cursor.execute("select seq, day, batch, at, payload from events order by day, batch, at, contract_no, seq")
-    month = date(first.year, first.month, 1) if first else None
     group: list[tuple[int, datetime, dict]] = []
     group_key: tuple[str, str] | None = None
 
@@ -1283,9 +1386,6 @@ def _book_events(db: sqlite3.Connection, booker: _Booker, first: date | None, la
             group.clear()
 
     for seq, day, batch, at, payload in cursor:
-        while month is not None and month.isoformat()[:7] < day[:7]:
-            booker.bank_fees(month)
-            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
         event = json.loads(payload)
         moment = datetime.fromisoformat(at)
         kind = event["kind"]
@@ -1306,13 +1406,11 @@ def _book_events(db: sqlite3.Connection, booker: _Booker, first: date | None, la
             booker.convert(seq, moment, event)
         elif kind == "settle":
             booker.settle(seq, moment, event)
+        elif kind == "bank_line":
+            booker.bank_line(seq, moment, event)
         else:
             booker.receipt([(seq, moment, event)])
     flush_group()
-    while month is not None and month <= last.replace(day=1):
-        if next_workday(month.replace(day=25)) <= last:
-            booker.bank_fees(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def ensure_ledger(world_path: str | Path, *, seed: int, cache_dir: str | Path | None = None) -> Path:
@@ -1322,9 +1420,12 @@ def ensure_ledger(world_path: str | Path, *, seed: int, cache_dir: str | Path | 
     stat = world.stat()
     out = folder / f"{world.stem}.ledger-s{seed}-v{LEDGER_VERSION}-{stat.st_size}-{int(stat.st_mtime)}.db"
     if not out.exists():
+        from sandbox.banks.world import ensure_bank_world  # the banks' face imports the ledger's cash flows
+
+        bank_world = ensure_bank_world(world, seed=seed)
         source = WorldContracts(world)
         try:
-            build_ledger(source, out, seed=seed)
+            build_ledger(source, out, seed=seed, bank_world=bank_world)
         finally:
             source.close()
     return out
