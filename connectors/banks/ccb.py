@@ -80,6 +80,11 @@ class CcbClient(BankClient):
             raise shape_error("an object in result", url)
         return result
 
+    accounts_path = "/ccb/account/list"
+
+    def unwrap(self, body: Any, url: str) -> Any:
+        return self._result(body, url)
+
     def iter_loans(self, updated_since: datetime | None = None) -> Iterator[LoanItem]:
         path = "/ccb/loan/progress/query"
         url = self.api.url(path)

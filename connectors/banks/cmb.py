@@ -92,6 +92,11 @@ class CmbClient(BankClient):
         check_envelope(body.get("success") is True, body, body.get("errorCode"), body.get("errorMsg"), url)
         return body
 
+    accounts_path = "/cmb/api/account/v1/accounts"
+
+    def unwrap(self, body: Any, url: str) -> Any:
+        return self._data(body, url).get("data")
+
     def iter_loans(self, updated_since: datetime | None = None) -> Iterator[LoanItem]:
         path = "/cmb/api/mortgage/v2/applications"
         url = self.api.url(path)

@@ -79,6 +79,7 @@ def parse_loan(record: Any) -> LoanItem:
 
 class IcbcClient(BankClient):
     code = "icbc"
+    accounts_path = f"{PREFIX}/accounts"
 
     def __init__(self, base_url: str, *, app_id: str, secret: str, page_size: int = 100, **options: Any) -> None:
         super().__init__(SignedApi(base_url, app_id=app_id, secret=secret, error_detail=ERROR_DETAIL, **options))
@@ -92,6 +93,9 @@ class IcbcClient(BankClient):
         if not isinstance(data, dict):
             raise shape_error("an object in data", url)
         return data
+
+    def unwrap(self, body: Any, url: str) -> Any:
+        return self._data(body, url)
 
     def iter_loans(self, updated_since: datetime | None = None) -> Iterator[LoanItem]:
         url = self.api.url(f"{PREFIX}/loans")

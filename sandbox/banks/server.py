@@ -386,6 +386,57 @@ class BankServer(SandboxServer):
             written.append(folder / name)
         return written
 
+    # -- collection accounts and supervision (docs/bank_accounts_api.md) ---------------------------------
+
+    accounts_path = ""  # the bank's path of its account list; supervision records under `+ "/supervision"`
+
+    def add_account_routes(self, router: Router) -> None:
+        if self.accounts_path:
+            router.add("GET", self.accounts_path, self.account_list)
+            router.add("GET", self.accounts_path + "/supervision", self.supervision_list)
+
+    def wrap(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The bank's success envelope around `data` (each bank has its own)."""
+        raise NotImplementedError
+
+    def account_list(self, request: Request) -> Response:
+        self.authenticate(request)
+        items = [
+            {
+                "account_no": account["account_no"],
+                "account_name": accounts.DEVELOPER_NAME,
+                "account_type": "监管户" if account["kind"] == "supervised" else "一般户",
+                "permit_no": account["permit_no"],
+                "project_name": account["project_name"],
+                "building": account["building"],
+                "key_supervision_amount": _yuan(account["key_supervision_fen"]),
+            }
+            for account in self.world.bank_accounts(self.bank)
+        ]
+        return json_response(self.wrap({"accounts": items}), records=items)
+
+    def supervision_list(self, request: Request) -> Response:
+        self.authenticate(request)
+        first = _parse_day(request.query.get("date_from"), "date_from")
+        last = _parse_day(request.query.get("date_to"), "date_to")
+        items = [
+            {
+                "record_no": record["record_no"],
+                "record_type": "退款审批" if record["record_type"] == "refund_approval" else "监管资金拨付",
+                "account_no": record["account_no"],
+                "counter_account_no": record["counter_account_no"],
+                "permit_no": record["permit_no"],
+                "contract_no": record["contract_no"],
+                "milestone": record["milestone"],
+                "amount": _yuan(record["amount_fen"]),
+                "allowed_amount": _yuan(record["allowed_fen"]),
+                "retained_amount": _yuan(record["required_fen"]),
+                "approved_at": _compact(record["at"] + "+08:00"),
+            }
+            for record in self.world.supervision_records(self.bank, first, last)
+        ]
+        return json_response(self.wrap({"records": items}), records=items)
+
     def truth(self, request: Request) -> Response:
         kind = request.query.get("kind") or None
         rows = [row for row in self.world.ground_truth(kind) if row["bank"] == self.bank]
@@ -402,6 +453,12 @@ class IcbcServer(BankServer):
         router.add("GET", f"{self.prefix}/statements", self.statements)
         router.add("GET", f"{self.prefix}/statements/export", self.export)
         router.add("GET", f"{self.prefix}/statements/{{file_name}}", self.download)
+        self.add_account_routes(router)
+
+    accounts_path = "/api/icbc/v1/accounts"
+
+    def wrap(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self.ok(data)
 
     def error_payload(self, code: int, message: str) -> Any:
         return {"return_code": str(code), "return_msg": message, "data": None}
@@ -486,6 +543,12 @@ class CcbServer(BankServer):
         router.add("POST", "/ccb/statement/list", self.statements)
         router.add("GET", "/ccb/statement/download", self.download)
         router.add("GET", "/ccb/statement/export", self.export)
+        self.add_account_routes(router)
+
+    accounts_path = "/ccb/account/list"
+
+    def wrap(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self.ok(data)
 
     def error_payload(self, code: int, message: str) -> Any:
         return {"code": str(code), "msg": message, "result": None}
@@ -574,6 +637,12 @@ class CmbServer(BankServer):
         router.add("GET", "/cmb/api/statement/v1/files", self.statements)
         router.add("GET", "/cmb/api/statement/v1/export", self.export)
         router.add("GET", "/cmb/api/statement/v1/files/{name}", self.download)
+        self.add_account_routes(router)
+
+    accounts_path = "/cmb/api/account/v1/accounts"
+
+    def wrap(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"success": True, "errorCode": None, "errorMsg": None, "data": data}
 
     def error_payload(self, code: int, message: str) -> Any:
         return {"success": False, "errorCode": str(code), "errorMsg": message, "data": None}

@@ -1413,16 +1413,27 @@ def _book_events(db: sqlite3.Connection, booker: _Booker, first: date | None, la
     flush_group()
 
 
-def ensure_ledger(world_path: str | Path, *, seed: int, cache_dir: str | Path | None = None) -> Path:
-    """The ledger store of a world file, built once and cached beside it (or in `cache_dir`)."""
+def ensure_ledger(
+    world_path: str | Path,
+    *,
+    seed: int,
+    cache_dir: str | Path | None = None,
+    bank_world: str | Path | None = None,
+) -> Path:
+    """The ledger store of a world file, built once and cached beside it (or in `cache_dir`).
+
+    `bank_world`: the banks' face of the same world (`sandbox.banks.world.ensure_bank_world`), whose
+    releases, interest and account fees the clerk books; without it the ledger has only the buyers' money.
+    """
     world = Path(world_path)
     folder = Path(cache_dir) if cache_dir else world.parent
     stat = world.stat()
-    out = folder / f"{world.stem}.ledger-s{seed}-v{LEDGER_VERSION}-{stat.st_size}-{int(stat.st_mtime)}.db"
+    banks = ""
+    if bank_world is not None:
+        bank_stat = Path(bank_world).stat()
+        banks = f"-b{bank_stat.st_size}-{int(bank_stat.st_mtime)}"
+    out = folder / f"{world.stem}.ledger-s{seed}-v{LEDGER_VERSION}-{stat.st_size}-{int(stat.st_mtime)}{banks}.db"
     if not out.exists():
-        from sandbox.banks.world import ensure_bank_world  # the banks' face imports the ledger's cash flows
-
-        bank_world = ensure_bank_world(world, seed=seed)
         source = WorldContracts(world)
         try:
             build_ledger(source, out, seed=seed, bank_world=bank_world)

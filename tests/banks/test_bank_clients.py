@@ -179,7 +179,9 @@ def test_statements_of_a_month_download_and_add_up(banks, bank_world, code, tmp_
             reader.check_totals()
             assert reader.account_no == file.account_no
             assert reader.period == (file.period_start, file.period_end)
-            same = [f.version for f in listed if f.period_start == file.period_start and f.account_no == file.account_no]
+            same = [
+                f.version for f in listed if f.period_start == file.period_start and f.account_no == file.account_no
+            ]
             if file.version == max(same):
                 lines[file.account_no] += items
         period = client.download_period(first, last, tmp_path)

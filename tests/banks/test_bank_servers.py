@@ -13,7 +13,7 @@ import requests
 from connectors.banks import signing
 from connectors.banks.statements import StatementReader
 from estatehub.settings import BUSINESS_TZ
-from sandbox.banks import accounts, files
+from sandbox.banks import files
 
 
 def signed_get(

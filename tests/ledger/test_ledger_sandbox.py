@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from estatehub.memo import parse_memo
+from sandbox.banks.world import ensure_bank_world
 from sandbox.ledger.book import DocList, WorldContracts, build_ledger
 from sandbox.ledger.memos import STYLES, Address, chinese_number
 
@@ -44,7 +45,7 @@ def test_build_ledger_gives_the_same_books_for_the_same_world_and_seed(
     again = tmp_path / "again.db"
     source = WorldContracts(world_path)
     try:
-        build_ledger(source, again, seed=7)
+        build_ledger(source, again, seed=7, bank_world=ensure_bank_world(world_path))
     finally:
         source.close()
     assert _digest(again) == _digest(ledger_path)
