@@ -322,8 +322,8 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False)
             continue
         if kind in LOAN_KINDS:
             at = disbursed_at(rng, doc, line)  # drawn even when refused: the RNG stays in step
-            if refused:
-                continue
+            if refused or (clean and doc.get("cancellation")):
+                continue  # a clean world disburses no loan of a contract that is cancelled later
             bank = line.get("bank")
             if at is not None and at <= stop:
                 add(CashFlow(no, kind, at, amount, bank or "", bank=bank, plan_seq=line["seq"]))

@@ -151,3 +151,35 @@ def test_releases_keep_what_the_milestone_requires_unless_planted(planted, clean
         assert releases
         assert {number for number, amount, allowed in releases if amount > allowed} == over
     assert not over  # the clean world's: none
+
+
+def _paths(faces):
+    world, bank, ledger = faces
+    return {"world": world, "banks": bank, "ledger": ledger}
+
+
+def test_the_ground_truth_lists_a_planted_kind_for_every_check_at_a_few_per_cent(planted):
+    from sandbox.truth import EVENT, summary
+
+    rows = summary(_paths(planted))
+    checks = {check for _, _, check, count, _ in rows if count and check != EVENT}
+    assert checks >= {"contracts", "receivables", "loans", "cash", "invoices"}
+    rates = {kind: count / population for kind, _, check, count, population in rows if population and count}
+    assert rates and all(rate < 0.12 for rate in rates.values()), rates  # a few per cent (loans stuck: ~10%)
+
+
+def test_a_clean_world_plants_no_difference_in_any_face(clean):
+    from sandbox.truth import EVENT, summary
+
+    planted = {kind: count for kind, _, check, count, _ in summary(_paths(clean)) if count and check != EVENT}
+    assert planted == {}
+
+
+def test_the_truth_command_prints_counts_and_rates(planted, capsys):
+    from sandbox.truth import main
+
+    world, bank, ledger = planted
+    assert main([str(world)]) == 0
+    out = capsys.readouterr().out
+    assert "money_outside_supervised" in out and "%" in out and "planted differences" in out
+    assert main([str(world.with_name("missing.sqlite"))]) == 2
