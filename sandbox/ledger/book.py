@@ -47,6 +47,7 @@ from sandbox.ledger.cash import (
     CashFlow,
     bj,
     cash_flows,
+    fen,
     primary_name,
 )
 from sandbox.ledger.memos import Address, Memo, write_memo
@@ -61,7 +62,7 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 3  # 3: the banks' chart of collection accounts; fees, interest and releases as the banks show
+LEDGER_VERSION = 4  # 4: full invoices (501) for the final price, output VAT, no 602 after handover, bank chart
 
 # rates of planted irregularities and clerk errors (per receipt unless said otherwise)
 WRONG_CUSTOMER_RATE = 0.008
@@ -74,6 +75,8 @@ NOT_CONVERTED_RATE = 0.10  # of 诚意金
 REFUND_NOT_BOOKED_RATE = 0.08  # of refunds
 NOT_INVOICED_RATE = 0.08  # of receipts that take a 602 invoice
 EXTRA_INVOICE_RATE = 0.003
+NOT_REVERSED_RATE = 0.03  # of handovers: a 602 invoice left unreversed
+WRONG_FINAL_RATE = 0.02  # of final invoices: issued for what was received, not the final price
 BATCH_RATE = 0.5  # of loan disbursements that share a transfer with others of the same bank and day
 
 SCHEMA = """
@@ -288,6 +291,9 @@ def _events_of(source: ContractSource, doc: dict, seed: int, end: datetime) -> I
     base = {"contract_no": no, "house": _house(doc), "customer": [code, name], "type": doc["contract_type"]}
     first_deposit = None
     supervised = supervised_account(house_permit(doc["house"]))
+    settle_at = _settle_at(doc, seed)
+    if settle_at is not None:
+        base["settle_at"] = _text(settle_at)  # no 602 invoice from then on: the full invoice covers the price
     for flow in cash.flows:
         payload = {**base, **_flow_payload(flow)}
         if flow.account_no:
@@ -309,13 +315,22 @@ def _events_of(source: ContractSource, doc: dict, seed: int, end: datetime) -> I
     sincerity = next((f for f in cash.flows if f.kind == SINCERITY), None)
     if sincerity is not None and first_deposit is not None:
         yield first_deposit.at + timedelta(minutes=5), "", {**base, "kind": "convert", "amount": sincerity.amount_fen}
-    handover = doc.get("handover")
-    if handover and not doc.get("cancellation") and cash.received_fen > 0:
-        handed = bj(handover.get("at")) or datetime.fromisoformat(handover["handed_over_on"] + "T10:00:00")
-        rng = random.Random(f"{seed}/ledger/settle/{no}")
-        settle_at = at_office_hours(rng, next_workday(handed.date() + timedelta(days=rng.randint(0, 20))), 9, 17)
+    settle_at = _settle_at(doc, seed)
+    if settle_at is not None and cash.received_fen > 0:
+        handover = doc["handover"]
         if settle_at <= end:
-            yield settle_at, "", {**base, "kind": "settle", "amount": cash.received_fen}
+            price = fen(doc["price"]["total_price"]) + fen(handover.get("area_diff_amount") or "0")
+            yield settle_at, "", {**base, "kind": "settle", "amount": cash.received_fen, "final_price": price}
+
+
+def _settle_at(doc: dict, seed: int) -> datetime | None:
+    """When finance settles a handed-over contract (revenue, full invoice): 0–20 days after handover."""
+    handover = doc.get("handover")
+    if not handover or doc.get("cancellation"):
+        return None
+    handed = bj(handover.get("at")) or datetime.fromisoformat(handover["handed_over_on"] + "T10:00:00")
+    rng = random.Random(f"{seed}/ledger/settle/{doc['contract_no']}")
+    return at_office_hours(rng, next_workday(handed.date() + timedelta(days=rng.randint(0, 20))), 9, 17)
 
 
 def _account_payload(account: CollectionAccount) -> dict:
@@ -372,6 +387,7 @@ class _Books:
         self.numbers: dict[tuple[int, int], int] = {}
         self.buffers: dict[str, list[tuple]] = {}
         self.last_customer: dict[str, tuple[str, str]] = {}
+        self.settled: set[str] = set()  # contracts handed over (their revenue and full invoice booked)
         self.counts: dict[str, int] = {}
 
     # -- rows ------------------------------------------------------------------------------------
@@ -548,7 +564,7 @@ class _Books:
                 chart.FINAL_TAX_CODE,
                 chart.FINAL_TAX_RATE_BP,
             )
-        tax = round(amount * rate / (10_000 + rate)) if rate else 0
+        tax = output_vat(amount, rate) if rate else 0
         audited = created + timedelta(hours=1)
         self._put(
             "invoices",
@@ -956,10 +972,14 @@ class _Booker:
                     source_bill=bill,
                 )
             return None
+        if event["contract_no"] in books.settled:
+            return None  # after handover the full invoice covers the whole price: no 602 invoice any more
         if rng.random() < NOT_INVOICED_RATE * self.plant:
             books.truth("not_invoiced", event, after.date(), bill_no=bill, amount_fen=amount)
             return None
         at = at_office_hours(rng, next_workday(after.date() + timedelta(days=rng.randint(0, 10))), 9, 17)
+        if event.get("settle_at") and _text(at) >= event["settle_at"]:
+            return None  # it would come after the handover's full invoice, which covers the whole price
         number = books.invoice(
             chart.PRESALE_INVOICE,
             at.date(),
@@ -1153,8 +1173,11 @@ class _Booker:
             books.memo(f"{chart.VOUCHER}/{entry_id}", memo, [house["house_id"]], house["project_code"])
 
     def settle(self, seq: int, moment: datetime, event: dict) -> None:
-        """At handover: the advance receipts become revenue; the 602 invoices are red-reversed and one
-        final invoice (9%) issued for what was received."""
+        """At handover: the advance receipts become revenue, with the output VAT (销项税额) of the sale;
+        every pre-sale 602 invoice is red-reversed and one full invoice issued (tax classification code
+        of 销售不动产, 501…, 9%) for the whole final price, area true-up included. After it no 602
+        invoice is issued for this contract. Planted (in the truth): a 602 invoice left unreversed, a
+        full invoice for what was received instead of the final price."""
         books = self.books
         rng = self.rng(event, seq)
         house = event["house"]
@@ -1168,17 +1191,21 @@ class _Booker:
             template=rng.choice(("{units} 交房结转收入", "结转{buyer}{units}房款收入")),
         )
         credit = chart.advance_account(self.seed, house["project_code"])
+        amount = event["amount"]
+        tax = output_vat(amount)
         _, ids = books.voucher(
             moment.date(),
             moment,
             [
-                (memo.text, credit.number, event["amount"], 0, customer, phase),
-                (memo.text, chart.REVENUE.number, 0, event["amount"], None, None),
+                (memo.text, credit.number, amount, 0, customer, phase),
+                (memo.text, chart.REVENUE.number, 0, amount - tax, None, None),
+                (memo.text, chart.OUTPUT_VAT.number, 0, tax, None, None),
             ],
             rng=rng,
         )
         for entry_id in ids:
             books.memo(f"{chart.VOUCHER}/{entry_id}", memo, [house["house_id"]], house["project_code"])
+        books.settled.add(event["contract_no"])
         books.flush("invoices")
         blues = books.db.execute(
             "select invoice_no, amount_fen, source_bill_no from invoices where contract_no = ? and invoice_type = ?"
@@ -1187,31 +1214,37 @@ class _Booker:
         ).fetchall()
         remark = f"{house['project_name']}{house['building']}{house['unit']}{house['room']}"
         at = moment + timedelta(hours=1)
-        for number, amount, bill in blues:
+        for number, blue_amount, bill in blues:
+            if rng.random() < NOT_REVERSED_RATE * self.plant:
+                books.truth("presale_invoice_not_reversed", event, at.date(), invoice_no=number, amount_fen=blue_amount)
+                continue
             books.invoice(
                 chart.PRESALE_INVOICE,
                 at.date(),
                 at,
                 customer,
                 phase,
-                -amount,
+                -blue_amount,
                 remark,
                 event["contract_no"],
                 source_bill=bill,
                 red_of=number,
             )
-        if blues or rng.random() < 0.9:
-            books.invoice(
-                chart.FINAL_INVOICE,
-                at.date(),
-                at + timedelta(minutes=30),
-                customer,
-                phase,
-                sum(a for _, a, _ in blues) or event["amount"],
-                remark,
-                event["contract_no"],
-                source_bill=None,
-            )
+        final = event.get("final_price") or amount
+        if rng.random() < WRONG_FINAL_RATE * self.plant and final != amount:
+            books.truth("final_invoice_wrong_amount", event, at.date(), amount_fen=amount, final_price_fen=final)
+            final = amount
+        books.invoice(
+            chart.FINAL_INVOICE,
+            at.date(),
+            at + timedelta(minutes=30),
+            customer,
+            phase,
+            final,
+            remark,
+            event["contract_no"],
+            source_bill=None,
+        )
         books.count("settlements")
 
     def bank_line(self, seq: int, moment: datetime, event: dict) -> None:
@@ -1246,6 +1279,11 @@ class _Booker:
         for entry_id in ids:
             books.memo(f"{chart.VOUCHER}/{entry_id}", Memo(text, "no-unit", (), ()), [], None)  # type: ignore[arg-type]
         books.count(f"bank_{line}s")
+
+
+def output_vat(amount_fen: int, rate_bp: int = chart.FINAL_TAX_RATE_BP) -> int:
+    """The VAT inside a tax-inclusive amount (价税合计): amount × rate / (1 + rate), to the fen."""
+    return (amount_fen * rate_bp * 2 + 10_000 + rate_bp) // (2 * (10_000 + rate_bp))
 
 
 def _mistyped(rng: random.Random, amount: int) -> int:

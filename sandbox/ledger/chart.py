@@ -44,6 +44,7 @@ CONTRACT_LIABILITY = _account("2204.01", "合同负债", "房款")
 SINCERITY = _account("2241.03", "其他应付款", "诚意金")
 INTEREST_INCOME = _account("6603.01", "财务费用", "利息收入")
 REVENUE = _account("6001", "主营业务收入")
+OUTPUT_VAT = _account("2221.01.02", "应交税费", "应交增值税", "销项税额")
 OTHER_INCOME = _account("6301", "营业外收入")
 BANK_FEES = _account("6603.02", "财务费用", "手续费")
 
@@ -55,6 +56,7 @@ ACCOUNTS = {
         CONTRACT_LIABILITY,
         SINCERITY,
         REVENUE,
+        OUTPUT_VAT,
         OTHER_INCOME,
         BANK_FEES,
         INTEREST_INCOME,
@@ -73,7 +75,7 @@ RECEIPT_SLIP = "收据"
 PRESALE_INVOICE = "预收款发票"
 FINAL_INVOICE = "增值税普通发票"
 PRESALE_TAX_CODE = "602"  # 销售自行开发的房地产项目预收款: 不征税
-FINAL_TAX_CODE = "3010303"  # 销售不动产 (住宅), 9%
+FINAL_TAX_CODE = "5010101000000000000"  # 销售不动产 > 住宅 (the 501 branch of the tax classification codes), 9%
 FINAL_TAX_RATE_BP = 900
 
 

@@ -183,3 +183,39 @@ def test_the_truth_command_prints_counts_and_rates(planted, capsys):
     out = capsys.readouterr().out
     assert "money_outside_supervised" in out and "%" in out and "planted differences" in out
     assert main([str(world.with_name("missing.sqlite"))]) == 2
+
+
+def test_handover_issues_one_full_invoice_for_the_final_price_and_reverses_every_602(planted):
+    world, _, ledger = planted
+    db = sqlite3.connect(ledger)
+    db.execute(f"attach '{world}' as w")
+    finals = db.execute(
+        "select i.contract_no, i.tax_code, i.tax_rate_bp, i.amount_fen, i.tax_fen, i.created_at,"
+        " json_extract(c.doc, '$.price.total_price'), json_extract(c.doc, '$.handover.area_diff_amount')"
+        " from invoices i join w.contracts c using (contract_no) where i.invoice_type = '增值税普通发票'"
+    ).fetchall()
+    wrong = {row[0] for row in db.execute("select contract_no from truth where kind = 'final_invoice_wrong_amount'")}
+    assert finals
+    for contract, code, rate, amount, tax, _, total, diff in finals:
+        assert code.startswith("501") and rate == 900
+        assert tax == (amount * 9 * 2 + 109) // (2 * 109)  # 9% inside the tax-inclusive amount, to the fen
+        price = round((float(total) + float(diff or 0)) * 100)
+        assert (amount == price) != (contract in wrong), contract
+    unreversed = {row[0] for row in db.execute("select detail from truth where kind = 'presale_invoice_not_reversed'")}
+    blues = db.execute(
+        "select b.invoice_no, b.created_at, f.created_at,"
+        " exists (select 1 from invoices r where r.blue_invoice_no = b.invoice_no and r.is_red = 1)"
+        " from invoices b join invoices f on f.contract_no = b.contract_no and f.invoice_type = '增值税普通发票'"
+        " where b.invoice_type = '预收款发票' and b.is_red = 0"
+    ).fetchall()
+    left = {number for number, _, _, reversed_ in blues if not reversed_}
+    assert left == {json.loads(detail)["invoice_no"] for detail in unreversed}
+    created_after = [number for number, created, final_at, _ in blues if created > final_at]
+    assert created_after == []  # no 602 invoice after handover
+    revenue = db.execute(
+        "select v.voucher_id, sum(case when e.account_no = '2221.01.02' then e.credit_fen end),"
+        " sum(case when e.account_no = '6001' then e.credit_fen end) from vouchers v join entries e using (voucher_id)"
+        " where v.voucher_id in (select voucher_id from entries where account_no = '6001') group by 1"
+    ).fetchall()
+    # each revenue voucher carries its output VAT: 9% inside what it moves out of the advance account
+    assert revenue and all(vat == ((net + vat) * 900 * 2 + 10_900) // (2 * 10_900) for _, vat, net in revenue)
