@@ -225,11 +225,12 @@ def cash_flows(
                     )
                 )
         elif cash.received_fen > 0:
-            cash.refund_due_on = cancelled.date() + timedelta(days=REFUND_DAYS)
+            term = doc.get("refund_days") or REFUND_DAYS  # the contract's own refund term
+            cash.refund_due_on = cancelled.date() + timedelta(days=term)
             forfeit = doc["contract_type"] == SUBSCRIPTION and doc["cancellation"]["reason_code"] == "其他"
             forfeit = forfeit and rng.random() < 0.5
             late = rng.random() >= 1 - LATE_REFUND_RATE and not clean
-            day = cancelled.date() + timedelta(days=rng.randint(16, 40) if late else rng.randint(2, 13))
+            day = cancelled.date() + timedelta(days=rng.randint(term + 1, term + 25) if late else rng.randint(2, 13))
             kind = FORFEIT if forfeit else REFUND
             if late and kind == REFUND and _moment(rng, day) <= end:
                 detail = {"refund_due_on": cash.refund_due_on.isoformat(), "amount_fen": cash.received_fen}

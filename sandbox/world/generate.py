@@ -36,7 +36,7 @@ from sandbox.world.truth import KINDS, pair_ground_truth
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "2"  # 2: `clean` worlds (meta key `clean`)
+GENERATOR_VERSION = "2"  # 2: `clean` worlds (meta key `clean`), contracts carry `refund_days`
 DEFAULT_START_ON = date(2025, 1, 1)
 DEFAULT_MONTHS = 18
 PAIRS_PER_BATCH = 250

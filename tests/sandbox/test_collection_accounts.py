@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import json
 import sqlite3
+from datetime import date
 
 import pytest
 
@@ -219,3 +220,18 @@ def test_handover_issues_one_full_invoice_for_the_final_price_and_reverses_every
     ).fetchall()
     # each revenue voucher carries its output VAT: 9% inside what it moves out of the advance account
     assert revenue and all(vat == ((net + vat) * 900 * 2 + 10_900) // (2 * 10_900) for _, vat, net in revenue)
+
+
+def test_contracts_carry_their_refund_term_and_the_truth_counts_from_it(planted):
+    world, _, _ = planted
+    db = sqlite3.connect(world)
+    terms = {row[0] for row in db.execute("select json_extract(doc, '$.refund_days') from contracts")}
+    assert terms <= {15, 30} and len(terms) >= 1
+    returns = db.execute(
+        "select g.on_date, json_extract(g.detail, '$.refund_due_on'), json_extract(c.doc, '$.refund_days')"
+        " from ground_truth g join contracts c using (contract_no)"
+        " where g.kind = 'cancelled_contract' and json_extract(g.detail, '$.is_return')"
+    ).fetchall()
+    assert returns
+    for cancelled_on, due_on, days in returns:
+        assert (date.fromisoformat(due_on) - date.fromisoformat(cancelled_on)).days == days

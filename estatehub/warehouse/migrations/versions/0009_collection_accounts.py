@@ -6,7 +6,8 @@ voucher line (issue 11, section 1).
 - `core_bank_supervision`: the banks' refund approvals and releases (拨付) with the amounts the rule
   allowed and required to stay;
 - `stg_fl_voucher_line.bank_account_no`, `core_voucher_line.bank_account_no`: the bank account number
-  of a 银行存款 line, as the ledger's account carries it, to put ledger and statements side by side.
+  of a 银行存款 line, as the ledger's account carries it, to put ledger and statements side by side;
+- `stg_tn_contract.refund_days`, `core_contract.refund_days`: the contract's refund term (15 or 30 days).
 
 Revision ID: 0009_collection_accounts
 Revises: 0007_sync_locks
@@ -79,9 +80,15 @@ def upgrade() -> None:
     for table in ("stg_fl_voucher_line", "core_voucher_line"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("bank_account_no", sa.String(), nullable=True))
+    for table in ("stg_tn_contract", "core_contract"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("refund_days", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    for table in ("core_contract", "stg_tn_contract"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("refund_days")
     for table in ("core_voucher_line", "stg_fl_voucher_line"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("bank_account_no")
