@@ -60,6 +60,8 @@ def parse_loan(item: Any) -> LoanItem:
         applied=reader.yuan("applyAmount", get("applyAmount")),
         approved=reader.yuan("approveAmount", get("approveAmount")),
         disbursed=reader.yuan("lendAmount", get("lendAmount")),
+        guarantee=reader.yuan("guaranteeAmount", get("guaranteeAmount")),
+        linked_loan_no=reader.text("relatedLoanNo", get("relatedLoanNo"), required=False),
         updated_at=reader.moment("updateTime", get("updateTime")),
     )
 

@@ -74,6 +74,8 @@ def parse_loan(application: Any) -> LoanItem:
         applied=reader.yuan("amounts.applied", amounts.get("applied")),
         approved=reader.yuan("amounts.approved", amounts.get("approved")),
         disbursed=reader.yuan("amounts.disbursed", amounts.get("disbursed")),
+        guarantee=reader.yuan("amounts.guarantee", amounts.get("guarantee")),
+        linked_loan_no=reader.text("relatedApplicationId", get("relatedApplicationId"), required=False),
         updated_at=reader.moment("updatedAt", get("updatedAt")),
     )
 

@@ -73,6 +73,8 @@ def parse_loan(record: Any) -> LoanItem:
         applied=reader.fen("apply_amt", get("apply_amt")),
         approved=reader.fen("approve_amt", get("approve_amt")),
         disbursed=reader.fen("loan_amt", get("loan_amt")),
+        guarantee=reader.fen("guarantee_amt", get("guarantee_amt")),
+        linked_loan_no=reader.text("related_loan_no", get("related_loan_no"), required=False),
         updated_at=reader.moment("update_time", get("update_time")),
     )
 

@@ -103,6 +103,10 @@ class Loan:
     disbursed_on: date | None
     updated_at: datetime
     payload: dict[str, Any] = field(repr=False, compare=False)
+    # 按揭保证金: what the bank held back from the disbursement until the mortgage is registered (the
+    # developer received `disbursed_amount - guarantee_amount` first, the rest on the release)
+    guarantee_amount: Decimal | None = None
+    linked_loan_no: str | None = None  # 组合贷: the other part of the same mortgage (commercial ↔ fund)
 
     @property
     def is_final(self) -> bool:

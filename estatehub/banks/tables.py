@@ -60,6 +60,8 @@ def _loan_columns() -> list[Column]:
         Column("applied_fen", Money),
         Column("approved_fen", Money),
         Column("disbursed_fen", Money),
+        Column("guarantee_fen", Money),  # 按揭保证金 held back from the disbursement (0009)
+        Column("linked_loan_no", String),  # 组合贷: the other part of the same mortgage (0009)
         Column("applied_on", Date),
         Column("approved_on", Date),
         Column("disbursed_on", Date),

@@ -72,6 +72,9 @@ class LoanLife:
     shows_contract_no: bool
     events: list[tuple[str, datetime]] = field(default_factory=list)  # (stage, naive Beijing time)
     received: bool = True  # False: the disbursement never reached the developer's account
+    guarantee_fen: int = 0  # 按揭保证金 held back from the disbursement
+    guarantee_released_at: datetime | None = None
+    linked_loan_no: str | None = None  # 组合贷: the other part (commercial ↔ provident fund) of one mortgage
 
     def add(self, stage: str, at: datetime) -> None:
         self.events.append((stage, at))
@@ -151,7 +154,7 @@ def contract_loans(
         bank = "hpf" if line["kind"] == "公积金" else bank_code_for_name(line.get("bank"))
         if bank is None:
             continue  # a bank outside the sandbox
-        flow = next((f for f in flows if f.plan_seq == line["seq"] and f.kind in LOAN_KINDS), None)
+        flow = next((f for f in flows if f.plan_seq == line["seq"] and f.kind in LOAN_KINDS and not f.guarantee), None)
         loan = LoanLife(
             bank=bank,
             loan_no=loan_number(bank, doc["contract_no"], line["seq"]),
@@ -170,9 +173,14 @@ def contract_loans(
         refuse = loan_refused and not refused_done
         refused_done = refused_done or refuse
         found = _live(loan, rng, signed, filed, cancelled, flow, refuse, world_end, 0.0 if clean else 1.0)
+        release = next((f for f in flows if f.plan_seq == line["seq"] and f.guarantee), None)
+        if release is not None and loan.disbursed_at is not None and release.at <= world_end:
+            loan.guarantee_released_at = release.at
         if loan.events:  # a contract cancelled before the buyer handed in the papers has no loan
             truths += found
             loans.append(loan)
+    if doc.get("payment_method") == "组合" and len(loans) == 2:
+        loans[0].linked_loan_no, loans[1].linked_loan_no = loans[1].loan_no, loans[0].loan_no
     return loans, truths
 
 
@@ -231,7 +239,8 @@ def _live(
         loan.add(STAGE_LOAN_SIGNED, contract_signed)
         loan.add(STAGE_MORTGAGE_REGISTERED, registered)
         loan.add(STAGE_DISBURSED, disbursed)
-        loan.disbursed_fen = flow.amount_fen
+        loan.disbursed_fen = flow.amount_fen + flow.held_fen  # the whole loan; the deposit is held back
+        loan.guarantee_fen = flow.held_fen
         loan.events.sort(key=lambda event: event[1])
         if disbursed <= world_end and rng.random() < NOT_RECEIVED_RATE * plant:
             loan.received = False

@@ -497,6 +497,11 @@ class IcbcServer(BankServer):
             "apply_amt": loan["applied_fen"],
             "approve_amt": loan["approved_fen"],
             "loan_amt": loan["disbursed_fen"],
+            "guarantee_amt": loan.get("guarantee_fen") or None,
+            "guarantee_release_time": _compact(loan["guarantee_released_at"])
+            if loan.get("guarantee_released_at")
+            else None,
+            "related_loan_no": loan.get("linked_loan_no") or "",
             "stage_code": ICBC_STAGE_CODES[loan["stage"]],
             "stage_name": loan["stage"],
             "stage_list": [
@@ -594,6 +599,8 @@ class CcbServer(BankServer):
             "applyAmount": _yuan(loan["applied_fen"]),
             "approveAmount": _yuan(loan["approved_fen"]),
             "lendAmount": _yuan(loan["disbursed_fen"]),
+            "guaranteeAmount": _yuan(loan.get("guarantee_fen") or None),
+            "relatedLoanNo": loan.get("linked_loan_no"),
             "status": loan["stage"],
             "history": [{"status": e["stage"], "time": _spaced(e["at"])} for e in loan["events"]],
             "updateTime": _spaced(loan["updated_at"]),
@@ -670,6 +677,7 @@ class CmbServer(BankServer):
     def application(loan: dict) -> dict[str, Any]:
         return {
             "applicationId": loan["loan_no"],
+            "relatedApplicationId": loan.get("linked_loan_no"),
             "houseContractNo": loan["contract_no"] if loan["shows_contract_no"] else None,
             "applicant": {
                 "name": loan["borrower_name"],
@@ -683,6 +691,7 @@ class CmbServer(BankServer):
                 "applied": _yuan(loan["applied_fen"]),
                 "approved": _yuan(loan["approved_fen"]),
                 "disbursed": _yuan(loan["disbursed_fen"]),
+                "guarantee": _yuan(loan.get("guarantee_fen") or None),
             },
             "stage": CMB_STAGE_CODES[loan["stage"]],
             "timeline": [{"stage": CMB_STAGE_CODES[e["stage"]], "at": e["at"]} for e in loan["events"]],

@@ -62,7 +62,7 @@ from sandbox.world.supervision import Permit, read_permits, releases
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "3"  # 3: one supervised account per permit, releases, refund approvals, planted breaks
+BANK_WORLD_VERSION = "4"  # 4: guarantee deposits, linked combined loans, supervised accounts per permit
 BEIJING = timedelta(hours=8)
 BATCH = 500
 OTHER_PAYER_RATE = 0.04
@@ -140,6 +140,9 @@ def loan_document(loan: LoanLife) -> dict[str, Any]:
         "approved_fen": loan.approved_fen,
         "disbursed_fen": loan.disbursed_fen,
         "received": loan.received,
+        "guarantee_fen": loan.guarantee_fen,
+        "guarantee_released_at": _bj_iso(loan.guarantee_released_at) if loan.guarantee_released_at else None,
+        "linked_loan_no": loan.linked_loan_no,
         "events": [{"stage": stage, "at": _bj_iso(at)} for stage, at in sorted(loan.events, key=lambda e: e[1])],
     }
 
@@ -262,7 +265,9 @@ class _Builder:
                 return  # never received, or refused by the bank (the world's `loan_refused`)
             name, lender_account = accounts.LENDER_ACCOUNTS[loan.bank]
             shown = f" {number}" if loan.shows_contract_no else ""
-            if loan.bank == "hpf":
+            if flow.guarantee:
+                summary, memo = "保证金释放", f"按揭保证金释放 {loan.borrower['name']}{shown} {loan.loan_no}"
+            elif loan.bank == "hpf":
                 summary, memo = "公积金贷款发放", f"公积金贷款发放 {loan.borrower['name']}{shown} {loan.loan_no}"
             else:
                 summary, memo = "贷款发放", f"个人住房贷款放款 {loan.borrower['name']}{shown} {loan.loan_no}"
@@ -279,7 +284,7 @@ class _Builder:
                 summary,
                 memo,
                 "批量代发",
-                "loan_disbursement",
+                "guarantee_release" if flow.guarantee else "loan_disbursement",
                 number,
                 loan.loan_no,
             )
@@ -861,6 +866,9 @@ def cut_loan(doc: dict, moment: datetime) -> dict:
         cut["approved_fen"] = None
     if "已放款" not in stages:
         cut["disbursed_fen"] = None
+        cut["guarantee_fen"] = None
+    if (cut.get("guarantee_released_at") or "") > limit:
+        cut["guarantee_released_at"] = None
     cut["updated_at"] = events[-1]["at"] if events else None
     return cut
 

@@ -359,6 +359,8 @@ def _flow_payload(flow: CashFlow) -> dict:
         "parts": flow.parts,
         "reason": flow.reason,
         "plan_seq": flow.plan_seq,
+        "held": flow.held_fen,
+        "guarantee": flow.guarantee,
     }
 
 

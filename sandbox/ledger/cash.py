@@ -49,6 +49,9 @@ SUBSCRIPTION = "认购"
 REFUND_DAYS = 15
 BUYER_KINDS = (SINCERITY, DEPOSIT, DOWN, INSTALMENT, LUMP_SUM, TRUE_UP)
 # planted where money lands or fails to come (none in a clean world)
+# 按揭保证金: the share of a commercial loan a bank holds back from the disbursement until the mortgage
+# is registered (basis points; banks not named hold none)
+GUARANTEE_BP = {"建设银行": 500, "招商银行": 1000}
 MISPLACED_RATE = 0.02  # buyer payments and loan disbursements paid into the general account
 UNPAID_INSTALMENT_RATE = 0.03
 LATE_REFUND_RATE = 0.10
@@ -74,6 +77,8 @@ class CashFlow:
     reason: str | None = None
     other_contract_no: str | None = None
     plan_seq: int | None = None
+    held_fen: int = 0  # a loan disbursement: the guarantee deposit (按揭保证金) the bank held back from it
+    guarantee: bool = False  # a loan flow that is the release of a guarantee deposit, not the disbursement
     account_no: str | None = None  # the collection account the money went into (or, for 退款, out of)
     misplaced: bool = False  # planted: sale proceeds outside the supervised account of the unit's permit
 
@@ -327,7 +332,11 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False)
                 continue  # a clean world disburses no loan of a contract that is cancelled later
             bank = line.get("bank")
             if at is not None and at <= stop:
-                add(CashFlow(no, kind, at, amount, bank or "", bank=bank, plan_seq=line["seq"]))
+                held = amount * GUARANTEE_BP.get(bank or "", 0) // 10_000 // 100 * 100 if kind == MORTGAGE else 0
+                add(CashFlow(no, kind, at, amount - held, bank or "", bank=bank, plan_seq=line["seq"], held_fen=held))
+                released = _guarantee_released_at(doc, seed_rng(rng, no), at) if held else None
+                if released is not None and released <= stop:
+                    add(CashFlow(no, kind, released, held, bank or "", bank=bank, plan_seq=line["seq"], guarantee=True))
             continue
         at = (signed or bj(doc["history"][0]["at"])) if kind == DEPOSIT else paid_at(rng, line, clean)
         if at is None or at > stop:
@@ -352,6 +361,25 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False)
             )
     _number_parts(cash)
     return held
+
+
+def seed_rng(rng: random.Random, contract_no: str) -> random.Random:
+    """An RNG for the guarantee release, drawn from the contract's without moving it (the same seed)."""
+    state = rng.getstate()
+    child = random.Random(f"{contract_no}/guarantee/{rng.random()}")
+    rng.setstate(state)
+    return child
+
+
+def _guarantee_released_at(doc: dict, rng: random.Random, disbursed: datetime) -> datetime | None:
+    """When the bank releases a guarantee deposit: 5–20 days after the mortgage is registered (with the
+    property certificate), never before the disbursement; None while not registered."""
+    registration = doc.get("registration") or {}
+    registered = registration.get("registered_on")
+    if not registered:
+        return None
+    day = max(date.fromisoformat(registered), disbursed.date()) + timedelta(days=rng.randint(5, 20))
+    return _moment(rng, day)
 
 
 def _number_parts(cash: ContractCash) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -94,3 +95,26 @@ def test_the_warehouse_learns_every_account_and_supervision_record(warehouse, ru
     assert len(over) == len(planted)
     assert quarantined == 0
     assert all(isinstance(r.approved_on, date) for r in supervision)
+
+
+def test_guarantee_deposits_and_combined_loans_reach_the_warehouse(warehouse, running_banks, bank_world, tmp_path):
+    from estatehub.banks.loans import sync_bank_loans
+    from estatehub.banks.tables import core_bank_loan
+
+    for code in ("icbc", "ccb", "cmb", "hpf"):
+        with client_for(running_banks, code, tmp_path / "lists") as bank:
+            sync_bank_loans(bank, warehouse)
+    with warehouse.engine.connect() as conn:
+        stored = {(r.bank, r.loan_no): r for r in conn.execute(select(core_bank_loan))}
+    docs = [json.loads(doc) for (doc,) in bank_world._query("select doc from loans")]
+    held = [d for d in docs if d.get("guarantee_fen") and d["bank"] != "hpf"]
+    assert held  # CCB and CMB hold a deposit back from their disbursements
+    for doc in held:
+        row = stored[(doc["bank"], doc["loan_no"])]
+        assert (row.guarantee_fen, row.disbursed_fen) == (doc["guarantee_fen"], doc["disbursed_fen"])
+        assert row.disbursed_fen > row.guarantee_fen > 0
+    linked = [d for d in docs if d.get("linked_loan_no") and d["bank"] != "hpf"]
+    assert linked  # the commercial part of a 组合贷 names its fund part
+    for doc in linked:
+        assert stored[(doc["bank"], doc["loan_no"])].linked_loan_no == doc["linked_loan_no"]
+        assert doc["linked_loan_no"].startswith("GJJ")

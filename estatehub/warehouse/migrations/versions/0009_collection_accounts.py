@@ -7,6 +7,8 @@ voucher line (issue 11, section 1).
   allowed and required to stay;
 - `stg_fl_voucher_line.bank_account_no`, `core_voucher_line.bank_account_no`: the bank account number
   of a 银行存款 line, as the ledger's account carries it, to put ledger and statements side by side;
+- `stg_bank_loan`, `core_bank_loan`: `guarantee_fen` (按揭保证金 held back from the disbursement) and
+  `linked_loan_no` (组合贷: the other part of the same mortgage);
 - `stg_tn_contract.refund_days`, `core_contract.refund_days`: the contract's refund term (15 or 30 days).
 
 Revision ID: 0009_collection_accounts
@@ -83,9 +85,17 @@ def upgrade() -> None:
     for table in ("stg_tn_contract", "core_contract"):
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("refund_days", sa.Integer(), nullable=True))
+    for table in ("stg_bank_loan", "core_bank_loan"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("guarantee_fen", MONEY, nullable=True))
+            batch.add_column(sa.Column("linked_loan_no", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
+    for table in ("core_bank_loan", "stg_bank_loan"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("linked_loan_no")
+            batch.drop_column("guarantee_fen")
     for table in ("core_contract", "stg_tn_contract"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("refund_days")
