@@ -47,7 +47,6 @@ SINCERITY, REFUND, FORFEIT, TRANSFER = "诚意金", "退款", "没收定金", "�
 LOAN_KINDS = (MORTGAGE, FUND)
 SUBSCRIPTION = "认购"
 REFUND_DAYS = 15
-BUYER_KINDS = (SINCERITY, DEPOSIT, DOWN, INSTALMENT, LUMP_SUM, TRUE_UP)
 # planted where money lands or fails to come (none in a clean world)
 # 按揭保证金: the share of a commercial loan a bank holds back from the disbursement until the mortgage
 # is registered (basis points; banks not named hold none)

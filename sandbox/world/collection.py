@@ -88,10 +88,3 @@ def house_permit(house: dict) -> str:
     """The permit of a unit as the contract document names it (a unit without one: its building)."""
     return house.get("permit_no") or f"无证{house.get('building', '')}"
 
-
-def by_number(account_no: str, permits: list[str]) -> CollectionAccount | None:
-    """The account of that number among the general accounts and the supervised ones of `permits`."""
-    for account in (*map(general_account, STATEMENT_BANKS), *map(supervised_account, permits)):
-        if account.account_no == account_no:
-            return account
-    return None
