@@ -87,4 +87,3 @@ def supervised_account(permit_no: str) -> CollectionAccount:
 def house_permit(house: dict) -> str:
     """The permit of a unit as the contract document names it (a unit without one: its building)."""
     return house.get("permit_no") or f"无证{house.get('building', '')}"
-
