@@ -104,12 +104,13 @@ def child_sync(url: str, page_size: int, warehouse_url: str, world: str) -> dict
 
 
 def prepare(units: int) -> tuple[Path, Path, float]:
+    from sandbox.banks.world import ensure_bank_world
     from sandbox.ledger.book import ensure_ledger
     from sandbox.world import ensure_world
 
     world = ensure_world(CACHE, units=units, seed=SEED)
     started = time.perf_counter()
-    ledger = ensure_ledger(world, seed=SEED, cache_dir=CACHE)
+    ledger = ensure_ledger(world, seed=SEED, cache_dir=CACHE, bank_world=ensure_bank_world(world))
     return world, ledger, time.perf_counter() - started
 
 

@@ -196,13 +196,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON only")
     args = parser.parse_args(argv)
 
+    from sandbox.banks.world import ensure_bank_world
     from sandbox.ledger.book import ensure_ledger
     from sandbox.world import ensure_world
 
     with tempfile.TemporaryDirectory(prefix="estatehub-memo-score-") as temp:
         cache = args.cache or Path(temp)
         world = args.world or ensure_world(cache, units=args.units, seed=args.seed)
-        ledger = ensure_ledger(world, seed=args.seed, cache_dir=cache)
+        ledger = ensure_ledger(world, seed=args.seed, cache_dir=cache, bank_world=ensure_bank_world(world))
         score = score_ledger(ledger, world)
     if args.json:
         print(json.dumps(score.as_dict()))

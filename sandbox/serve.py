@@ -26,6 +26,7 @@ from typing import Any
 
 from sandbox.banks.accounts import LOAN_BANKS as BANK_CODES
 from sandbox.banks.server import start_bank_servers
+from sandbox.banks.world import ensure_bank_world
 from sandbox.bureau.server import start_bureau_server
 from sandbox.faults import FaultRuleError, load_rules
 from sandbox.http_base import SandboxServer
@@ -136,6 +137,7 @@ def serve(
             servers["ledger"] = start_ledger_server(
                 world_path,
                 seed=seed,
+                bank_world=ensure_bank_world(world_path),  # the clerk books what the statements show
                 host=host,
                 port=ports.get("ledger", 0),
                 clock=clock,

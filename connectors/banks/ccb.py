@@ -60,6 +60,8 @@ def parse_loan(item: Any) -> LoanItem:
         applied=reader.yuan("applyAmount", get("applyAmount")),
         approved=reader.yuan("approveAmount", get("approveAmount")),
         disbursed=reader.yuan("lendAmount", get("lendAmount")),
+        guarantee=reader.yuan("guaranteeAmount", get("guaranteeAmount")),
+        linked_loan_no=reader.text("relatedLoanNo", get("relatedLoanNo"), required=False),
         updated_at=reader.moment("updateTime", get("updateTime")),
     )
 
@@ -79,6 +81,11 @@ class CcbClient(BankClient):
         if not isinstance(result, dict):
             raise shape_error("an object in result", url)
         return result
+
+    accounts_path = "/ccb/account/list"
+
+    def unwrap(self, body: Any, url: str) -> Any:
+        return self._result(body, url)
 
     def iter_loans(self, updated_since: datetime | None = None) -> Iterator[LoanItem]:
         path = "/ccb/loan/progress/query"

@@ -28,14 +28,17 @@ from typing import Any
 import requests
 
 from connectors.banks import errors
-from connectors.banks.records import Loan, QuarantineItem, StatementFile
+from connectors.banks.records import CollectionAccount, Loan, QuarantineItem, StatementFile, SupervisionRecord
 from connectors.banks.signing import HEADER_SERVER_TIME, RequestSigner
+from connectors.banks.supervision import parse_account, parse_supervision
 from connectors.files import UnsafeName, check_outside_name, inside, local_name, name_by_content, suffix_of
 from connectors.http import HttpSession, RetryPolicy, safe_url
 
 log = logging.getLogger(__name__)
 
 LoanItem = Loan | QuarantineItem
+AccountItem = CollectionAccount | QuarantineItem
+SupervisionItem = SupervisionRecord | QuarantineItem
 # reads (api_code, message) from an error body of the bank's own envelope
 EnvelopeReader = Callable[[Any], "tuple[int | str | None, str | None]"]
 
@@ -225,6 +228,38 @@ class BankClient(ABC):
     @abstractmethod
     def download_period(self, date_from: date, date_to: date, folder: Path) -> Path:
         """Download one statement covering the whole period (as a clerk exports by hand)."""
+
+    # -- collection accounts and supervision (docs/bank_accounts_api.md) ---------------------------------
+
+    accounts_path: str | None = None  # None: the bank holds no collection account (the fund centre)
+
+    def unwrap(self, body: Any, url: str) -> Any:
+        """The data inside the bank's success envelope (each adapter knows its own)."""
+        raise NotImplementedError
+
+    def _listed(self, path: str, key: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        url = self.api.url(path)
+        data = self.unwrap(self.api.request_json("GET", path, params=params), url)
+        items = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise shape_error(f"a list in data.{key}", url)
+        return items
+
+    def iter_accounts(self) -> Iterator[AccountItem]:
+        """The developer's collection accounts at this bank: which is supervised, for which pre-sale
+        permit, with its key-supervision amount; a record that does not parse as a quarantine item."""
+        if self.accounts_path is None:
+            return
+        for record in self._listed(self.accounts_path, "accounts"):
+            yield parse_account(self.code, record)
+
+    def iter_supervision(self, date_from: date, date_to: date) -> Iterator[SupervisionItem]:
+        """The bank's supervision records dated in the range: refund approvals and releases (拨付)."""
+        if self.accounts_path is None:
+            return
+        params = {"date_from": f"{date_from:%Y%m%d}", "date_to": f"{date_to:%Y%m%d}"}
+        for record in self._listed(self.accounts_path + "/supervision", "records", params):
+            yield parse_supervision(self.code, record)
 
     def describe(self) -> str:
         return f"{self.code} at {safe_url(self.api.base_url)}"

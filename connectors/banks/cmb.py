@@ -75,6 +75,8 @@ def parse_loan(application: Any) -> LoanItem:
         applied=reader.yuan("amounts.applied", amounts.get("applied")),
         approved=reader.yuan("amounts.approved", amounts.get("approved")),
         disbursed=reader.yuan("amounts.disbursed", amounts.get("disbursed")),
+        guarantee=reader.yuan("amounts.guarantee", amounts.get("guarantee")),
+        linked_loan_no=reader.text("relatedApplicationId", get("relatedApplicationId"), required=False),
         updated_at=reader.moment("updatedAt", get("updatedAt")),
     )
 
@@ -92,6 +94,11 @@ class CmbClient(BankClient):
             raise shape_error("a JSON object", url)
         check_envelope(body.get("success") is True, body, body.get("errorCode"), body.get("errorMsg"), url)
         return body
+
+    accounts_path = "/cmb/api/account/v1/accounts"
+
+    def unwrap(self, body: Any, url: str) -> Any:
+        return self._data(body, url).get("data")
 
     def iter_loans(self, updated_since: datetime | None = None) -> Iterator[LoanItem]:
         path = "/cmb/api/mortgage/v2/applications"

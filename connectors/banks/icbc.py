@@ -74,12 +74,15 @@ def parse_loan(record: Any) -> LoanItem:
         applied=reader.fen("apply_amt", get("apply_amt")),
         approved=reader.fen("approve_amt", get("approve_amt")),
         disbursed=reader.fen("loan_amt", get("loan_amt")),
+        guarantee=reader.fen("guarantee_amt", get("guarantee_amt")),
+        linked_loan_no=reader.text("related_loan_no", get("related_loan_no"), required=False),
         updated_at=reader.moment("update_time", get("update_time")),
     )
 
 
 class IcbcClient(BankClient):
     code = "icbc"
+    accounts_path = f"{PREFIX}/accounts"
 
     def __init__(self, base_url: str, *, app_id: str, secret: str, page_size: int = 100, **options: Any) -> None:
         super().__init__(SignedApi(base_url, app_id=app_id, secret=secret, error_detail=ERROR_DETAIL, **options))
@@ -93,6 +96,9 @@ class IcbcClient(BankClient):
         if not isinstance(data, dict):
             raise shape_error("an object in data", url)
         return data
+
+    def unwrap(self, body: Any, url: str) -> Any:
+        return self._data(body, url)
 
     def iter_loans(self, updated_since: datetime | None = None) -> Iterator[LoanItem]:
         url = self.api.url(f"{PREFIX}/loans")

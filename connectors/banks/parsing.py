@@ -150,6 +150,8 @@ class LoanReader:
         disbursed: Decimal | None,
         updated_at: datetime | None,
         house_id: str | None = None,
+        guarantee: Decimal | None = None,
+        linked_loan_no: str | None = None,
     ) -> Loan | QuarantineItem:
         if loan_type not in LOAN_TYPES:
             self.problem(f"loan type: expected one of {', '.join(LOAN_TYPES)}, got {describe(loan_type)}")
@@ -194,4 +196,6 @@ class LoanReader:
             disbursed_on=first(STAGE_DISBURSED),
             updated_at=updated_at,
             payload=self.payload,
+            guarantee_amount=guarantee,
+            linked_loan_no=linked_loan_no,
         )

@@ -103,6 +103,10 @@ class Loan:
     disbursed_on: date | None
     updated_at: datetime
     payload: dict[str, Any] = field(repr=False, compare=False)
+    # 按揭保证金: what the bank held back from the disbursement until the mortgage is registered (the
+    # developer received `disbursed_amount - guarantee_amount` first, the rest on the release)
+    guarantee_amount: Decimal | None = None
+    linked_loan_no: str | None = None  # 组合贷: the other part of the same mortgage (commercial ↔ fund)
 
     @property
     def is_final(self) -> bool:
@@ -170,3 +174,47 @@ class StatementTotals:
     debit_total: Decimal | None
     credit_count: int | None = None
     debit_count: int | None = None
+
+
+ACCOUNT_SUPERVISED = "supervised"  # 预售资金监管账户 (监管户)
+ACCOUNT_GENERAL = "general"  # 一般户
+ACCOUNT_TYPES = {"监管户": ACCOUNT_SUPERVISED, "一般户": ACCOUNT_GENERAL}
+RECORD_REFUND_APPROVAL = "refund_approval"  # 退款审批: the bank's consent before a refund leaves a supervised account
+RECORD_RELEASE = "release"  # 监管资金拨付: a release to the general account at a construction milestone
+RECORD_TYPES = {"退款审批": RECORD_REFUND_APPROVAL, "监管资金拨付": RECORD_RELEASE}
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionAccount:
+    """One of the developer's collection accounts at a bank (docs/bank_accounts_api.md): which kind it is
+    and, for a supervised account, the pre-sale permit it supervises and its key-supervision amount."""
+
+    bank: str
+    account_no: str
+    account_type: str  # supervised | general
+    account_name: str | None
+    permit_no: str | None
+    project_name: str | None
+    building: str | None
+    key_supervision_amount: Decimal | None  # 重点监管额度, yuan
+    payload: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisionRecord:
+    """A supervision record of a bank: a refund approval or a release (拨付), with the amounts the rule
+    allowed (`allowed_amount`) and required to stay (`retained_amount`) for a release."""
+
+    bank: str
+    record_no: str
+    record_type: str  # refund_approval | release
+    account_no: str
+    counter_account_no: str | None
+    permit_no: str | None
+    contract_no: str | None
+    milestone: str | None
+    amount: Decimal
+    allowed_amount: Decimal | None
+    retained_amount: Decimal | None
+    approved_at: datetime
+    payload: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)

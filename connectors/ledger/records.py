@@ -35,6 +35,7 @@ class VoucherLine:
     memo: str
     account_no: str
     account_name: str | None
+    bank_account_no: str | None  # the bank account of a 银行存款 line (the statements' account number)
     debit: Decimal
     credit: Decimal
     customer_code: str | None

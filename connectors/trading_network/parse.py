@@ -240,6 +240,9 @@ def parse_contract(raw: Any) -> Contract | QuarantineItem:
     total_price = price.read("total_price", to_decimal) if price else None
     deposit = price.read("deposit", to_decimal, required=False) if price else None
     payment_method = top.read("payment_method", to_choice, required=False, allowed=PAYMENT_METHODS)
+    refund_days = top.read("refund_days", to_int, required=False)
+    if refund_days is not None and not 1 <= refund_days <= 180:
+        problems.append(f"refund_days: expected the contract's refund term in days (1-180), got {refund_days}")
     subscription_no = top.read("subscription_no", to_text, required=False)
     previous_contract_no = top.read("previous_contract_no", to_text, required=False)
     planned_signing_on = top.read("planned_signing_on", to_date, required=False)
@@ -280,6 +283,7 @@ def parse_contract(raw: Any) -> Contract | QuarantineItem:
         total_price=total_price,
         deposit=deposit,
         payment_method=payment_method,
+        refund_days=refund_days,
         subscription_no=subscription_no,
         previous_contract_no=previous_contract_no,
         planned_signing_on=planned_signing_on,

@@ -110,6 +110,7 @@ class Contract:
     total_price: Decimal
     deposit: Decimal | None
     payment_method: str | None
+    refund_days: int | None  # the contract's refund term: days from a cancellation to the refund (15 or 30)
     subscription_no: str | None
     previous_contract_no: str | None
     planned_signing_on: date | None

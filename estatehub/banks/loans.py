@@ -76,6 +76,8 @@ def stage_loan(loan: Loan, *, payload_hash: str, hasher: PiiHasher) -> StagedLoa
         "applied_fen": to_fen(loan.applied_amount),
         "approved_fen": to_fen(loan.approved_amount),
         "disbursed_fen": to_fen(loan.disbursed_amount),
+        "guarantee_fen": to_fen(loan.guarantee_amount),
+        "linked_loan_no": loan.linked_loan_no,
         "applied_on": loan.applied_on,
         "approved_on": loan.approved_on,
         "disbursed_on": loan.disbursed_on,

@@ -1,7 +1,8 @@
 """One bank's sync, as the Airflow tasks and `python -m estatehub sync banks` run it.
 
     sync_loans("icbc", warehouse)        loan stages (hourly)
-    sync_statements("icbc", warehouse)   the statement files published since the last run (daily)
+    sync_statements("icbc", warehouse)   the statement files published since the last run (daily), then
+                                         the bank's collection accounts and supervision records
 
 Each call builds the bank's client from its `bank_<code>` Connection, so a bank that is down or
 misconfigured fails its own call only.
@@ -17,6 +18,7 @@ from connectors.banks.client import BankClient
 from estatehub.banks.connections import STATEMENT_BANKS, bank_client, download_folder
 from estatehub.banks.loans import sync_bank_loans
 from estatehub.banks.statements import sync_bank_statements
+from estatehub.banks.supervision import sync_bank_accounts, sync_bank_supervision
 from estatehub.warehouse.engine import Warehouse
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,12 @@ def sync_loans(
 def sync_statements(
     code: str, warehouse: Warehouse, *, folder: Path | None = None, client: BankClient | None = None
 ) -> dict[str, Any]:
-    """The statement files bank `code` published since the last run; `client` as for `sync_loans`."""
+    """The statement files bank `code` published since the last run, then which of its accounts is
+    supervised for which permit and its refund approvals and releases; `client` as for `sync_loans`."""
     if code not in STATEMENT_BANKS:
         return {"bank": code, "listed": 0, "note": "publishes no statements"}
     with client or bank_client(code) as bank:
-        return sync_bank_statements(bank, warehouse, folder or download_folder(code).parent).as_dict()
+        result = sync_bank_statements(bank, warehouse, folder or download_folder(code).parent).as_dict()
+        result["accounts"] = sync_bank_accounts(bank, warehouse).as_dict()
+        result["supervision"] = sync_bank_supervision(bank, warehouse).as_dict()
+        return result

@@ -11,6 +11,10 @@
     etl_bank_statement_event      the audit trail: every delivery of a file and what became of it
     core_bank_statement_line      every statement line once (by its line key); a line a corrected file
                                   dropped is kept, marked not current, with the file that dropped it
+    core_bank_account             the developer's collection accounts each bank lists: supervised (for
+                                  which pre-sale permit, key-supervision amount) or general (0015)
+    core_bank_supervision         each bank's supervision records: refund approvals and releases (拨付)
+                                  with the amounts the rule allowed and required to stay (0015)
 
 Money in integer fen; times UTC; business dates as dates. Borrowers' ID numbers only as keyed hash and
 masked form.
@@ -56,6 +60,8 @@ def _loan_columns() -> list[Column]:
         Column("applied_fen", Money),
         Column("approved_fen", Money),
         Column("disbursed_fen", Money),
+        Column("guarantee_fen", Money),  # 按揭保证金 held back from the disbursement (0015)
+        Column("linked_loan_no", String),  # 组合贷: the other part of the same mortgage (0015)
         Column("applied_on", Date),
         Column("approved_on", Date),
         Column("disbursed_on", Date),
@@ -196,4 +202,54 @@ core_bank_statement_line = Table(
     CheckConstraint("direction in ('in', 'out')", name="ck_core_bank_statement_line_direction"),
     Index("ix_core_bank_statement_line_account_booked_on", "account_no", "booked_on"),
     Index("ix_core_bank_statement_line_file_id", "file_id"),
+)
+
+ACCOUNT_TYPES = ("supervised", "general")
+SUPERVISION_TYPES = ("refund_approval", "release")
+
+core_bank_account = Table(
+    "core_bank_account",
+    metadata,
+    Column("bank", String, nullable=False),
+    Column("account_no", String, nullable=False),
+    Column("account_type", String, nullable=False),
+    Column("account_name", String),
+    Column("permit_no", String),
+    Column("project_name", String),
+    Column("building", String),
+    Column("key_supervision_fen", Money),
+    Column("listed_at", UtcDateTime, nullable=False),
+    Column("payload_hash", String, nullable=False),
+    Column("batch_id", String, nullable=False),
+    Column("run_id", String, nullable=False),
+    Column("loaded_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("bank", "account_no", name="pk_core_bank_account"),
+    CheckConstraint("account_type in ('supervised', 'general')", name="ck_core_bank_account_account_type"),
+    Index("ix_core_bank_account_permit_no", "permit_no"),
+)
+
+core_bank_supervision = Table(
+    "core_bank_supervision",
+    metadata,
+    Column("bank", String, nullable=False),
+    Column("record_no", String, nullable=False),
+    Column("record_type", String, nullable=False),
+    Column("account_no", String, nullable=False),
+    Column("counter_account_no", String),
+    Column("permit_no", String),
+    Column("contract_no", String),
+    Column("milestone", String),
+    Column("amount_fen", Money, nullable=False),
+    Column("allowed_fen", Money),
+    Column("retained_fen", Money),
+    Column("approved_at", UtcDateTime, nullable=False),
+    Column("approved_on", Date, nullable=False),
+    Column("payload_hash", String, nullable=False),
+    Column("batch_id", String, nullable=False),
+    Column("run_id", String, nullable=False),
+    Column("loaded_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("bank", "record_no", name="pk_core_bank_supervision"),
+    CheckConstraint("record_type in ('refund_approval', 'release')", name="ck_core_bank_supervision_record_type"),
+    Index("ix_core_bank_supervision_account", "account_no", "approved_on"),
+    Index("ix_core_bank_supervision_contract_no", "contract_no"),
 )

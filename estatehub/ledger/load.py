@@ -94,6 +94,7 @@ def stage_record(record: LedgerRecord) -> dict[str, Any]:
             "memo": record.memo,
             "account_no": record.account_no,
             "account_name": record.account_name,
+            "bank_account_no": record.bank_account_no,
             "debit_fen": to_fen(record.debit),
             "credit_fen": to_fen(record.credit),
             "customer_code": record.customer_code,

@@ -81,6 +81,7 @@ stg_fl_voucher_line = Table(
     Column("memo", Text, nullable=False),
     Column("account_no", String, nullable=False),
     Column("account_name", String),
+    Column("bank_account_no", String),  # the bank account of a 银行存款 line (0015)
     Column("debit_fen", Money, nullable=False),
     Column("credit_fen", Money, nullable=False),
     Column("customer_code", String),
@@ -198,6 +199,7 @@ core_voucher_line = Table(
     Column("memo", Text, nullable=False),
     Column("account_no", String, nullable=False),
     Column("account_name", String),
+    Column("bank_account_no", String),  # the bank account of a 银行存款 line (0015)
     Column("debit_fen", Money, nullable=False),
     Column("credit_fen", Money, nullable=False),
     Column("customer_code", String),

@@ -54,6 +54,7 @@ stg_tn_contract = Table(
     Column("total_price_fen", Money, nullable=False),
     Column("deposit_fen", Money),
     Column("payment_method", String),
+    Column("refund_days", Integer),  # the contract's refund term (0009)
     Column("subscription_no", String),
     Column("previous_contract_no", String),
     Column("planned_signing_on", Date),
@@ -167,6 +168,7 @@ core_contract = Table(
     Column("total_price_fen", Money, nullable=False),
     Column("deposit_fen", Money),
     Column("payment_method", String),
+    Column("refund_days", Integer),  # the contract's refund term (0009)
     Column("subscription_no", String),
     Column("previous_contract_no", String),
     Column("planned_signing_on", Date),

@@ -1,10 +1,10 @@
 """Who is who at the banks of the sandbox: the developer's collection accounts, branches, bank rules.
 
-The developer holds one collection account (对公 收款账户) at each of the three banks. A building's
-buyers pay into its supervised account (`house_bank`, by project and building, as presale funds are
-supervised per permit); a commercial loan is disbursed into the developer's account at the lending
-bank; a provident-fund loan into the building's account.
-The ledger's face of the world books receipts to the same accounts (see `collection_account`).
+The chart of collection accounts is `sandbox.world.collection`, shared with the ledger's face: one
+supervised account (预售资金监管账户) per pre-sale permit at one bank, where every buyer payment and
+every loan disbursement of the permit's units lands (`CashFlow.account_no` names it), and one
+general account (一般户) per bank. `ACCOUNTS` are the general accounts; the supervised ones of a world
+are in its bank world's `accounts` table.
 """
 
 from __future__ import annotations
@@ -12,17 +12,14 @@ from __future__ import annotations
 import hashlib
 
 from connectors.banks.records import BANKS, LOAN_COMMERCIAL, LOAN_FUND
+from sandbox.world.collection import GENERAL_ACCOUNTS
+from sandbox.world.collection import STATEMENT_BANKS as STATEMENT_BANKS
 
 DEVELOPER_NAME = "深圳市滨江置业有限公司"
-STATEMENT_BANKS = ("icbc", "ccb", "cmb")
 LOAN_BANKS = ("icbc", "ccb", "cmb", "hpf")
-ACCOUNTS = {
-    "icbc": "4000021209200123456",
-    "ccb": "44250100000800001234",
-    "cmb": "755912345610801",
-}
+ACCOUNTS = dict(GENERAL_ACCOUNTS)  # the general account (一般户) of each statement bank
 ACCOUNT_BANK = {account: bank for bank, account in ACCOUNTS.items()}
-OPENING_BALANCE_FEN = {"icbc": 812_345_678, "ccb": 1_204_500_000, "cmb": 356_789_012}
+OPENING_BALANCE_FEN = {"icbc": 812_345_678, "ccb": 1_204_500_000, "cmb": 356_789_012}  # general accounts
 
 # when a bank pays a loan out: after the purchase contract is filed, or after the mortgage
 # (pre-)registration; the fund centre always waits for the registration
@@ -68,22 +65,6 @@ CONTRACT_NO_SHOWN = {"icbc": 1.0, "ccb": 0.92, "cmb": 1.0, "hpf": 0.0}
 
 def _stable_int(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
-
-
-def house_bank(house: dict, project_code: str) -> str:
-    """The bank of the supervised account (预售资金监管账户) a building's buyers pay into."""
-    key = f"project-bank:{project_code}:{house.get('building', '')}"
-    return STATEMENT_BANKS[_stable_int(key) % len(STATEMENT_BANKS)]
-
-
-def collection_account(house: dict, project_code: str, kind: str, loan_bank: str | None = None) -> tuple[str, str]:
-    """(bank code, account number) that receives (or, for 退款, pays) a flow of `kind` for a house.
-
-    `kind` is a cash-flow kind of `sandbox.ledger.cash` (定金 首付 分期 一次性 补差 诚意金 按揭 公积金
-    退款); `loan_bank` the lending bank's code for 按揭. The ledger books to the same account.
-    """
-    bank = loan_bank if kind == "按揭" and loan_bank in ACCOUNTS else house_bank(house, project_code)
-    return bank, ACCOUNTS[bank]
 
 
 def payer_account(name: str, contract_no: str) -> tuple[str, str]:

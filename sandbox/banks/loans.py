@@ -72,6 +72,9 @@ class LoanLife:
     shows_contract_no: bool
     events: list[tuple[str, datetime]] = field(default_factory=list)  # (stage, naive Beijing time)
     received: bool = True  # False: the disbursement never reached the developer's account
+    guarantee_fen: int = 0  # 按揭保证金 held back from the disbursement
+    guarantee_released_at: datetime | None = None
+    linked_loan_no: str | None = None  # 组合贷: the other part (commercial ↔ provident fund) of one mortgage
 
     def add(self, stage: str, at: datetime) -> None:
         self.events.append((stage, at))
@@ -130,8 +133,10 @@ def contract_loans(
     seed: int,
     loan_refused: bool,
     world_end: datetime,
+    clean: bool = False,
 ) -> tuple[list[LoanLife], list[Truth]]:
-    """The loans of one contract document (whole life) and the irregularities planted in them."""
+    """The loans of one contract document (whole life) and the irregularities planted in them (none
+    when `clean`)."""
     signed = bj(doc.get("signed_at"))
     if doc["contract_type"] == "认购" or signed is None:
         return [], []
@@ -149,7 +154,7 @@ def contract_loans(
         bank = "hpf" if line["kind"] == "公积金" else bank_code_for_name(line.get("bank"))
         if bank is None:
             continue  # a bank outside the sandbox
-        flow = next((f for f in flows if f.plan_seq == line["seq"] and f.kind in LOAN_KINDS), None)
+        flow = next((f for f in flows if f.plan_seq == line["seq"] and f.kind in LOAN_KINDS and not f.guarantee), None)
         loan = LoanLife(
             bank=bank,
             loan_no=loan_number(bank, doc["contract_no"], line["seq"]),
@@ -167,10 +172,15 @@ def contract_loans(
         )
         refuse = loan_refused and not refused_done
         refused_done = refused_done or refuse
-        found = _live(loan, rng, signed, filed, cancelled, flow, refuse, world_end)
+        found = _live(loan, rng, signed, filed, cancelled, flow, refuse, world_end, 0.0 if clean else 1.0)
+        release = next((f for f in flows if f.plan_seq == line["seq"] and f.guarantee), None)
+        if release is not None and loan.disbursed_at is not None and release.at <= world_end:
+            loan.guarantee_released_at = release.at
         if loan.events:  # a contract cancelled before the buyer handed in the papers has no loan
             truths += found
             loans.append(loan)
+    if doc.get("payment_method") == "组合" and len(loans) == 2:
+        loans[0].linked_loan_no, loans[1].linked_loan_no = loans[1].loan_no, loans[0].loan_no
     return loans, truths
 
 
@@ -183,8 +193,9 @@ def _live(
     flow: CashFlow | None,
     refuse: bool,
     world_end: datetime,
+    plant: float = 1.0,
 ) -> list[Truth]:
-    """Fill in the loan's stages; return its planted irregularities."""
+    """Fill in the loan's stages; return its planted irregularities (rates times `plant`)."""
     truths: list[Truth] = []
     bank = loan.bank
     collected = _after(rng, signed, 1, 5)
@@ -201,12 +212,12 @@ def _live(
         limit = cancelled - HOUR if cancelled else world_end
         rejected = min(_after(rng, submitted, 5, 15), limit)
         loan.add(STAGE_REJECTED, max(rejected, submitted + HOUR))
-        _withdraw_after(loan, cancelled, rng, truths, approved=False)
+        _withdraw_after(loan, cancelled, rng, truths, approved=False, plant=plant)
         return truths
     after_registration = DISBURSEMENT_RULES[bank] == DISBURSE_AFTER_REGISTRATION
     if flow is not None:
         disbursed = flow.at
-        stuck = rng.random() < STUCK_RATE and (disbursed - submitted).days >= STUCK_DAYS + 15
+        stuck = rng.random() < STUCK_RATE * plant and (disbursed - submitted).days >= STUCK_DAYS + 15
         if stuck:
             approved = _after(rng, submitted, STUCK_DAYS + 1, min(35, (disbursed - submitted).days - 10))
             truths.append(_stuck(loan, STAGE_SUBMITTED, submitted, approved))
@@ -228,9 +239,10 @@ def _live(
         loan.add(STAGE_LOAN_SIGNED, contract_signed)
         loan.add(STAGE_MORTGAGE_REGISTERED, registered)
         loan.add(STAGE_DISBURSED, disbursed)
-        loan.disbursed_fen = flow.amount_fen
+        loan.disbursed_fen = flow.amount_fen + flow.held_fen  # the whole loan; the deposit is held back
+        loan.guarantee_fen = flow.held_fen
         loan.events.sort(key=lambda event: event[1])
-        if disbursed <= world_end and rng.random() < NOT_RECEIVED_RATE:
+        if disbursed <= world_end and rng.random() < NOT_RECEIVED_RATE * plant:
             loan.received = False
             truths.append(
                 Truth(
@@ -272,7 +284,8 @@ def _live(
         loan.add(stage, at)
     loan.events.sort(key=lambda event: event[1])
     if cancelled is not None:
-        _withdraw_after(loan, cancelled, rng, truths, approved=any(s == STAGE_APPROVED for s, _ in loan.events))
+        approved = any(s == STAGE_APPROVED for s, _ in loan.events)
+        _withdraw_after(loan, cancelled, rng, truths, approved=approved, plant=plant)
         if loan.disbursed_at is None:
             loan.disbursed_fen = None
     elif filed is None:
@@ -285,11 +298,17 @@ def _live(
 
 
 def _withdraw_after(
-    loan: LoanLife, cancelled: datetime | None, rng: random.Random, truths: list[Truth], *, approved: bool
+    loan: LoanLife,
+    cancelled: datetime | None,
+    rng: random.Random,
+    truths: list[Truth],
+    *,
+    approved: bool,
+    plant: float = 1.0,
 ) -> None:
     if cancelled is None:
         return
-    if approved and rng.random() < NOT_WITHDRAWN_RATE:
+    if approved and rng.random() < NOT_WITHDRAWN_RATE * plant:
         stage = max(loan.events, key=lambda event: event[1])[0]
         truths.append(
             Truth(

@@ -45,11 +45,17 @@ def read_meta(db: sqlite3.Connection) -> dict[str, str]:
     return dict(db.execute("select key, value from meta").fetchall())
 
 
+def is_clean(meta: dict[str, str]) -> bool:
+    """Whether the world was generated with `--clean` (it plants no irregularity in any face)."""
+    return meta.get("clean") == "1"
+
+
 def iter_contract_money(world_path: str | Path, *, seed: int | None = None) -> Iterator[ContractMoney]:
     """Each contract document with its cash flows up to the world's end, predecessors first."""
     db = open_world_db(world_path)
     try:
         meta = read_meta(db)
+        clean = is_clean(meta)
         seed = int(meta["seed"]) if seed is None else seed
         end = world_end(meta)
         successors = _successors(db)
@@ -62,7 +68,12 @@ def iter_contract_money(world_path: str | Path, *, seed: int | None = None) -> I
                 successor = (successors[number], doc["cancellation"]["reason_code"])
             previous = doc.get("previous_contract_no")
             cash = cash_flows(
-                doc, seed=seed, end=end, carried_fen=carried.pop(previous, 0) if previous else 0, successor=successor
+                doc,
+                seed=seed,
+                end=end,
+                carried_fen=carried.pop(previous, 0) if previous else 0,
+                successor=successor,
+                clean=clean,
             )
             if successor is not None:
                 carried[number] = cash.received_fen

@@ -274,25 +274,29 @@ class BankServer(SandboxServer):
 
     def statement_bytes(self, name: str) -> bytes:
         parsed = files.parse_file_name(name)
-        if parsed is None or parsed[0] != self.bank or parsed[1] != accounts.ACCOUNTS[self.bank]:
+        held = {account["account_no"] for account in self.world.bank_accounts(self.bank)}
+        if parsed is None or parsed[0] != self.bank or parsed[1] not in held:
             raise HttpError(404, 40400, "文件不存在")
         _, account, first, last, version = parsed
         if first != last:
             raise HttpError(404, 40400, "文件不存在")
-        published = {(f.day, f.version): f for f in self.listing(first, first)}
+        published = {(f.day, f.version): f for f in self.listing(first, first) if f.account_no == account}
         found = published.get((first, version))
         if found is None:
             raise HttpError(404, 40400, "文件不存在或尚未生成")
         lines = self.world.statement_lines(account, first, first, found.omitted_seq if version == 1 else None)
         return files.write_statement(self.bank, account, lines, first, first)
 
-    def export_bytes(self, date_from: date, date_to: date) -> tuple[str, bytes]:
-        """A period statement (the file a clerk downloads by hand), up to the last published day."""
+    def export_bytes(self, date_from: date, date_to: date, account_no: str | None = None) -> tuple[str, bytes]:
+        """A period statement of one account (the general one unless named: the file a clerk downloads
+        by hand), up to the last published day."""
         last_published = self.world.now_bj.date() - timedelta(days=1 if self.world.now_bj.hour >= 6 else 2)
         date_to = min(date_to, last_published, self.world.end_on)
         if date_to < date_from:
             raise HttpError(400, 40000, "参数错误：所选期间尚无对账单")
-        account = accounts.ACCOUNTS[self.bank]
+        account = account_no or accounts.ACCOUNTS[self.bank]
+        if account not in {held["account_no"] for held in self.world.bank_accounts(self.bank)}:
+            raise HttpError(404, 40400, "账户不存在")
         lines = self.world.statement_lines(account, date_from, date_to)
         name = files.file_name(self.bank, account, date_from, date_to)
         return name, files.write_statement(self.bank, account, lines, date_from, date_to)
@@ -310,7 +314,10 @@ class BankServer(SandboxServer):
 
     def landing_files(self, date_from: date, date_to: date, *, period: bool = False) -> list[tuple[str, bytes]]:
         if period:
-            return [self.export_bytes(date_from, date_to)]
+            return [
+                self.export_bytes(date_from, date_to, account["account_no"])
+                for account in self.world.bank_accounts(self.bank)
+            ]
         out = []
         for version in self.listing(date_from, date_to):
             name = files.file_name(self.bank, version.account_no, version.day, version.day, version.version)
@@ -394,6 +401,57 @@ class BankServer(SandboxServer):
             written.append(folder / name)
         return written
 
+    # -- collection accounts and supervision (docs/bank_accounts_api.md) ---------------------------------
+
+    accounts_path = ""  # the bank's path of its account list; supervision records under `+ "/supervision"`
+
+    def add_account_routes(self, router: Router) -> None:
+        if self.accounts_path:
+            router.add("GET", self.accounts_path, self.account_list)
+            router.add("GET", self.accounts_path + "/supervision", self.supervision_list)
+
+    def wrap(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The bank's success envelope around `data` (each bank has its own)."""
+        raise NotImplementedError
+
+    def account_list(self, request: Request) -> Response:
+        self.authenticate(request)
+        items = [
+            {
+                "account_no": account["account_no"],
+                "account_name": accounts.DEVELOPER_NAME,
+                "account_type": "监管户" if account["kind"] == "supervised" else "一般户",
+                "permit_no": account["permit_no"],
+                "project_name": account["project_name"],
+                "building": account["building"],
+                "key_supervision_amount": _yuan(account["key_supervision_fen"]),
+            }
+            for account in self.world.bank_accounts(self.bank)
+        ]
+        return json_response(self.wrap({"accounts": items}), records=items)
+
+    def supervision_list(self, request: Request) -> Response:
+        self.authenticate(request)
+        first = _parse_day(request.query.get("date_from"), "date_from")
+        last = _parse_day(request.query.get("date_to"), "date_to")
+        items = [
+            {
+                "record_no": record["record_no"],
+                "record_type": "退款审批" if record["record_type"] == "refund_approval" else "监管资金拨付",
+                "account_no": record["account_no"],
+                "counter_account_no": record["counter_account_no"],
+                "permit_no": record["permit_no"],
+                "contract_no": record["contract_no"],
+                "milestone": record["milestone"],
+                "amount": _yuan(record["amount_fen"]),
+                "allowed_amount": _yuan(record["allowed_fen"]),
+                "retained_amount": _yuan(record["required_fen"]),
+                "approved_at": _compact(record["at"] + "+08:00"),
+            }
+            for record in self.world.supervision_records(self.bank, first, last)
+        ]
+        return json_response(self.wrap({"records": items}), records=items)
+
     def truth(self, request: Request) -> Response:
         kind = request.query.get("kind") or None
         rows = [row for row in self.world.ground_truth(kind) if row["bank"] == self.bank]
@@ -410,6 +468,12 @@ class IcbcServer(BankServer):
         router.add("GET", f"{self.prefix}/statements", self.statements)
         router.add("GET", f"{self.prefix}/statements/export", self.export)
         router.add("GET", f"{self.prefix}/statements/{{file_name}}", self.download)
+        self.add_account_routes(router)
+
+    accounts_path = "/api/icbc/v1/accounts"
+
+    def wrap(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self.ok(data)
 
     def error_payload(self, code: int, message: str) -> Any:
         return {"return_code": str(code), "return_msg": message, "data": None}
@@ -448,6 +512,11 @@ class IcbcServer(BankServer):
             "apply_amt": loan["applied_fen"],
             "approve_amt": loan["approved_fen"],
             "loan_amt": loan["disbursed_fen"],
+            "guarantee_amt": loan.get("guarantee_fen") or None,
+            "guarantee_release_time": _compact(loan["guarantee_released_at"])
+            if loan.get("guarantee_released_at")
+            else None,
+            "related_loan_no": loan.get("linked_loan_no") or "",
             "stage_code": ICBC_STAGE_CODES[loan["stage"]],
             "stage_name": loan["stage"],
             "stage_list": [
@@ -482,7 +551,7 @@ class IcbcServer(BankServer):
         self.authenticate(request)
         first = _parse_day(request.query.get("date_from"), "date_from")
         last = _parse_day(request.query.get("date_to"), "date_to")
-        return self.file_response(*self.export_bytes(first, last))
+        return self.file_response(*self.export_bytes(first, last, request.query.get("account_no") or None))
 
 
 class CcbServer(BankServer):
@@ -494,6 +563,12 @@ class CcbServer(BankServer):
         router.add("POST", "/ccb/statement/list", self.statements)
         router.add("GET", "/ccb/statement/download", self.download)
         router.add("GET", "/ccb/statement/export", self.export)
+        self.add_account_routes(router)
+
+    accounts_path = "/ccb/account/list"
+
+    def wrap(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self.ok(data)
 
     def error_payload(self, code: int, message: str) -> Any:
         return {"code": str(code), "msg": message, "result": None}
@@ -539,6 +614,8 @@ class CcbServer(BankServer):
             "applyAmount": _yuan(loan["applied_fen"]),
             "approveAmount": _yuan(loan["approved_fen"]),
             "lendAmount": _yuan(loan["disbursed_fen"]),
+            "guaranteeAmount": _yuan(loan.get("guarantee_fen") or None),
+            "relatedLoanNo": loan.get("linked_loan_no"),
             "status": loan["stage"],
             "history": [{"status": e["stage"], "time": _spaced(e["at"])} for e in loan["events"]],
             "updateTime": _spaced(loan["updated_at"]),
@@ -570,7 +647,7 @@ class CcbServer(BankServer):
         self.authenticate(request)
         first = _parse_day(request.query.get("startDate"), "startDate")
         last = _parse_day(request.query.get("endDate"), "endDate")
-        return self.file_response(*self.export_bytes(first, last))
+        return self.file_response(*self.export_bytes(first, last, request.query.get("account_no") or None))
 
 
 class CmbServer(BankServer):
@@ -582,6 +659,12 @@ class CmbServer(BankServer):
         router.add("GET", "/cmb/api/statement/v1/files", self.statements)
         router.add("GET", "/cmb/api/statement/v1/export", self.export)
         router.add("GET", "/cmb/api/statement/v1/files/{name}", self.download)
+        self.add_account_routes(router)
+
+    accounts_path = "/cmb/api/account/v1/accounts"
+
+    def wrap(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"success": True, "errorCode": None, "errorMsg": None, "data": data}
 
     def error_payload(self, code: int, message: str) -> Any:
         return {"success": False, "errorCode": str(code), "errorMsg": message, "data": None}
@@ -609,6 +692,7 @@ class CmbServer(BankServer):
     def application(loan: dict) -> dict[str, Any]:
         return {
             "applicationId": loan["loan_no"],
+            "relatedApplicationId": loan.get("linked_loan_no"),
             "houseContractNo": loan["contract_no"] if loan["shows_contract_no"] else None,
             "applicant": {
                 "name": loan["borrower_name"],
@@ -622,6 +706,7 @@ class CmbServer(BankServer):
                 "applied": _yuan(loan["applied_fen"]),
                 "approved": _yuan(loan["approved_fen"]),
                 "disbursed": _yuan(loan["disbursed_fen"]),
+                "guarantee": _yuan(loan.get("guarantee_fen") or None),
             },
             "stage": CMB_STAGE_CODES[loan["stage"]],
             "timeline": [{"stage": CMB_STAGE_CODES[e["stage"]], "at": e["at"]} for e in loan["events"]],
@@ -653,7 +738,7 @@ class CmbServer(BankServer):
         self.authenticate(request)
         first = _parse_day(request.query.get("from"), "from")
         last = _parse_day(request.query.get("to"), "to")
-        return self.file_response(*self.export_bytes(first, last))
+        return self.file_response(*self.export_bytes(first, last, request.query.get("account_no") or None))
 
 
 class HpfServer(BankServer):

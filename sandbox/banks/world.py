@@ -13,6 +13,13 @@ interest, transfers from other payers — and writes one SQLite file:
   contract_no, loan_no)`: `booked_at` naive Beijing text, `seq` the order within the account;
 - `corrections(account_no, booked_on, omitted_seq)`: days whose first statement file missed a line;
   a corrected file follows a day later;
+- `accounts(account_no, bank, opening_fen, kind, permit_no, project_code, project_name, building,
+  key_supervision_fen)`: the chart of collection accounts (`sandbox.world.collection`): one supervised
+  account per permit, one general account per bank;
+- `supervision(bank, record_no, record_type, account_no, counter_account_no, permit_no, contract_no,
+  milestone, amount_fen, allowed_fen, required_fen, at)`: the bank's supervision records — refund
+  approvals (`refund_approval`, before money leaves a supervised account) and releases (`release`, 拨付
+  to the general account at a construction milestone, `sandbox.world.supervision`);
 - `ground_truth(kind, bank, contract_no, loan_no, account_no, on_date, detail)`.
 
 `ensure_bank_world(world_path)` reuses a file beside the world when it was built from the same world
@@ -38,19 +45,30 @@ from typing import Any
 from connectors.banks.records import CREDIT, DEBIT, STAGE_ORDER, STAGE_REJECTED, STAGE_WITHDRAWN
 from sandbox.banks import accounts
 from sandbox.banks.loans import LoanLife, Truth, contract_loans
-from sandbox.banks.money import iter_contract_money, open_world_db, read_meta, world_end
+from sandbox.banks.money import is_clean, iter_contract_money, open_world_db, read_meta, world_end
 from sandbox.ledger.cash import LOAN_KINDS, REFUND, CashFlow, primary_name
 from sandbox.ledger.memos import Address, write_memo
+from sandbox.world.collection import (
+    GENERAL,
+    MONTHLY_FEE_FEN,
+    REFUND_FEE_FEN,
+    SUPERVISED,
+    CollectionAccount,
+    general_account,
+    house_permit,
+    supervised_account,
+)
+from sandbox.world.supervision import Permit, read_permits, releases
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "2"  # 2: no disbursement for a contract cancelled over a refused loan
+BANK_WORLD_VERSION = "4"  # 4: guarantee deposits, linked combined loans, supervised accounts per permit
 BEIJING = timedelta(hours=8)
 BATCH = 500
 OTHER_PAYER_RATE = 0.04
 CORRECTION_RATE = 0.03
-FEE_FEN = 550
-MONTHLY_FEE_FEN = 10_000
+UNAPPROVED_REFUND_RATE = 0.05  # refunds out of a supervised account without the bank's approval
+FEE_FEN = REFUND_FEE_FEN
 PUBLISH_AT = time(6, 0)  # a day's statement file is published at 06:00 the next morning
 BUYER_KINDS = ("诚意金", "定金", "首付", "分期", "一次性", "补差")
 OTHER_PAYERS = (
@@ -72,6 +90,9 @@ SCHEMA = (
         summary text, memo text, channel text, kind text, contract_no text, loan_no text)""",
     """create table ground_truth (kind text, bank text, contract_no text, loan_no text, account_no text,
         on_date text, detail text)""",
+    """create table supervision (bank text, record_no text primary key, record_type text, account_no text,
+        counter_account_no text, permit_no text, contract_no text, milestone text, amount_fen integer,
+        allowed_fen integer, required_fen integer, at text)""",
 )
 INDEXES = (
     "create index loan_events_at on loan_events (bank, at, loan_no)",
@@ -119,23 +140,57 @@ def loan_document(loan: LoanLife) -> dict[str, Any]:
         "approved_fen": loan.approved_fen,
         "disbursed_fen": loan.disbursed_fen,
         "received": loan.received,
+        "guarantee_fen": loan.guarantee_fen,
+        "guarantee_released_at": _bj_iso(loan.guarantee_released_at) if loan.guarantee_released_at else None,
+        "linked_loan_no": loan.linked_loan_no,
         "events": [{"stage": stage, "at": _bj_iso(at)} for stage, at in sorted(loan.events, key=lambda e: e[1])],
     }
 
 
 class _Builder:
-    def __init__(self, db: sqlite3.Connection, seed: int, end: datetime) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, seed: int, end: datetime, permits: dict[str, Permit], clean: bool = False
+    ) -> None:
         self.db = db
         self.seed = seed
         self.end = end
+        self.clean = clean
+        self.permits = permits
+        self.accounts: dict[str, CollectionAccount] = {a.account_no: a for a in map(general_account, accounts.ACCOUNTS)}
         self.loans: list[tuple] = []
         self.events: list[tuple] = []
         self.lines: list[tuple] = []
         self.truth: list[tuple] = []
+        self.supervision: list[tuple] = []
         self.counts = {"contracts": 0, "loans": 0, "lines": 0}
 
-    def contract(self, doc: dict, flows: list[CashFlow], loan_refused: bool) -> None:
-        loans, truths = contract_loans(doc, flows, seed=self.seed, loan_refused=loan_refused, world_end=self.end)
+    def account_of(self, doc: dict, flow: CashFlow) -> CollectionAccount:
+        """The collection account a flow went through (`CashFlow.account_no`, from the shared chart)."""
+        supervised = supervised_account(house_permit(doc["house"]))
+        self.accounts.setdefault(supervised.account_no, supervised)
+        return self.accounts[flow.account_no or supervised.account_no]
+
+    def planted(self, doc: dict, cash_planted: list[tuple[str, date, dict]]) -> None:
+        supervised = supervised_account(house_permit(doc["house"]))
+        for kind, on_date, detail in cash_planted:
+            self.truth.append(
+                (
+                    kind,
+                    supervised.bank,
+                    doc["contract_no"],
+                    None,
+                    detail.get("account_no", supervised.account_no),
+                    on_date.isoformat(),
+                    json.dumps({**detail, "house_id": doc["house"]["house_id"]}, ensure_ascii=False, sort_keys=True),
+                )
+            )
+
+    def contract(
+        self, doc: dict, flows: list[CashFlow], loan_refused: bool, planted: list[tuple[str, date, dict]] = ()
+    ) -> None:
+        loans, truths = contract_loans(
+            doc, flows, seed=self.seed, loan_refused=loan_refused, world_end=self.end, clean=self.clean
+        )
         for loan in loans:
             self.loans.append(
                 (loan.bank, loan.loan_no, loan.contract_no, json.dumps(loan_document(loan), ensure_ascii=False))
@@ -143,6 +198,7 @@ class _Builder:
             self.events += [(loan.bank, loan.loan_no, _utc_text(at), stage) for stage, at in loan.events]
         for truth in truths:
             self._truth(truth)
+        self.planted(doc, planted)
         by_seq = {loan.plan_seq: loan for loan in loans}
         rng = random.Random(f"{self.seed}/banks/lines/{doc['contract_no']}")
         for index, flow in enumerate(flows):
@@ -167,12 +223,12 @@ class _Builder:
         )
 
     def _flow(self, doc: dict, flow: CashFlow, index: int, rng: random.Random, loans: dict[int, LoanLife]) -> None:
-        project = doc["project"]["code"]
         number = doc["contract_no"]
         tiebreak = f"{number}:{index:03d}"
         booked = flow.at.isoformat()
+        collection = self.account_of(doc, flow)
+        bank, account = collection.bank, collection.account_no
         if flow.kind in BUYER_KINDS:
-            bank, account = accounts.collection_account(doc["house"], project, flow.kind)
             card, payer_bank = accounts.payer_account(flow.payer, number)
             memo = write_memo(
                 rng,
@@ -207,10 +263,11 @@ class _Builder:
             loan = loans.get(flow.plan_seq or -1)
             if loan is None or not loan.received or loan.disbursed_at is None:
                 return  # never received, or refused by the bank (the world's `loan_refused`)
-            bank, account = accounts.collection_account(doc["house"], project, flow.kind, loan.bank)
             name, lender_account = accounts.LENDER_ACCOUNTS[loan.bank]
             shown = f" {number}" if loan.shows_contract_no else ""
-            if loan.bank == "hpf":
+            if flow.guarantee:
+                summary, memo = "保证金释放", f"按揭保证金释放 {loan.borrower['name']}{shown} {loan.loan_no}"
+            elif loan.bank == "hpf":
                 summary, memo = "公积金贷款发放", f"公积金贷款发放 {loan.borrower['name']}{shown} {loan.loan_no}"
             else:
                 summary, memo = "贷款发放", f"个人住房贷款放款 {loan.borrower['name']}{shown} {loan.loan_no}"
@@ -227,12 +284,12 @@ class _Builder:
                 summary,
                 memo,
                 "批量代发",
-                "loan_disbursement",
+                "guarantee_release" if flow.guarantee else "loan_disbursement",
                 number,
                 loan.loan_no,
             )
         elif flow.kind == REFUND:
-            bank, account = accounts.collection_account(doc["house"], project, flow.kind)
+            self._approval(doc, flow, collection, rng)
             card, payer_bank = accounts.payer_account(flow.payer, number)
             house = doc["house"]
             what = "面积补差退款" if flow.reason == "补差" else "退房款"
@@ -255,8 +312,9 @@ class _Builder:
                 None,
             )
             fee_at = (flow.at + timedelta(minutes=1)).isoformat()
+            fee_account = general_account(bank).account_no  # fees are not paid out of supervised money
             self._line(
-                account,
+                fee_account,
                 bank,
                 fee_at,
                 tiebreak + "f",
@@ -273,6 +331,93 @@ class _Builder:
                 None,
             )
 
+    def _approval(self, doc: dict, flow: CashFlow, collection: CollectionAccount, rng: random.Random) -> None:
+        """A refund out of a supervised account needs the bank's approval, given a day or two before."""
+        if collection.kind != SUPERVISED:
+            return
+        number = doc["contract_no"]
+        if not self.clean and rng.random() < UNAPPROVED_REFUND_RATE:
+            detail = {"amount_fen": flow.amount_fen, "refunded_at": flow.at.isoformat(), "reason": flow.reason}
+            self.truth.append(
+                (
+                    "refund_without_approval",
+                    collection.bank,
+                    number,
+                    None,
+                    collection.account_no,
+                    flow.at.date().isoformat(),
+                    json.dumps({**detail, "house_id": doc["house"]["house_id"]}, ensure_ascii=False, sort_keys=True),
+                )
+            )
+            return
+        approved = flow.at - timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 5))
+        record = f"TKSP{collection.account_no[-7:]}{number[-6:]}{flow.at:%m%d%H%M}"
+        self.supervision.append(
+            (
+                collection.bank,
+                record,
+                "refund_approval",
+                collection.account_no,
+                None,
+                collection.permit_no,
+                number,
+                None,
+                flow.amount_fen,
+                flow.amount_fen,
+                None,
+                approved.replace(microsecond=0).isoformat(),
+            )
+        )
+
+    def releases(self) -> None:
+        """拨付 from each permit's supervised account at its construction milestones (after every
+        other movement of the account is known)."""
+        self.flush()
+        for permit in self.permits.values():
+            supervised = supervised_account(permit.permit_no)
+            self.accounts.setdefault(supervised.account_no, supervised)
+            rows = self.db.execute(
+                "select booked_at, direction, amount_fen from lines_raw where account_no = ?", (supervised.account_no,)
+            )
+            flows = [(datetime.fromisoformat(at), amount if way == CREDIT else -amount) for at, way, amount in rows]
+            general = general_account(supervised.bank)
+            for release in releases(permit, flows, seed=self.seed, end=self.end, clean=self.clean):
+                at = release.at.isoformat()
+                memo = f"{permit.project_name}{permit.building} {release.milestone} 监管资金拨付 {release.release_no}"
+                self._line(
+                    supervised.account_no, supervised.bank, at, release.release_no, DEBIT, release.amount_fen,
+                    accounts.DEVELOPER_NAME, general.account_no, accounts.bank_name(general.bank), "监管资金拨付",
+                    memo, "柜面", "release", None, None,
+                )  # fmt: skip
+                self._line(
+                    general.account_no, general.bank, at, release.release_no, CREDIT, release.amount_fen,
+                    accounts.DEVELOPER_NAME, supervised.account_no, accounts.bank_name(general.bank), "监管资金拨付",
+                    memo, "柜面", "release_in", None, None,
+                )  # fmt: skip
+                self.supervision.append(
+                    (
+                        supervised.bank, release.release_no, "release", supervised.account_no, general.account_no,
+                        permit.permit_no, None, release.milestone, release.amount_fen, release.allowed_fen,
+                        release.required_fen, at,
+                    )
+                )  # fmt: skip
+                if release.over_fen:
+                    detail = {
+                        "release_no": release.release_no,
+                        "milestone": release.milestone,
+                        "amount_fen": release.amount_fen,
+                        "allowed_fen": release.allowed_fen,
+                        "over_fen": release.over_fen,
+                        "permit_no": permit.permit_no,
+                    }
+                    self.truth.append(
+                        (
+                            "release_over_allowed", supervised.bank, None, None, supervised.account_no,
+                            release.at.date().isoformat(), json.dumps(detail, ensure_ascii=False, sort_keys=True),
+                        )
+                    )  # fmt: skip
+        self.flush()
+
     def _line(self, *values: Any) -> None:
         self.lines.append(values)
 
@@ -282,7 +427,7 @@ class _Builder:
         while day <= end_on:
             for bank, account in accounts.ACCOUNTS.items():
                 rng = random.Random(f"{self.seed}/banks/day/{account}/{day.isoformat()}")
-                if rng.random() < OTHER_PAYER_RATE and day.weekday() < 5:
+                if rng.random() < OTHER_PAYER_RATE and day.weekday() < 5 and not self.clean:
                     name, memo = rng.choice(OTHER_PAYERS)
                     amount = rng.randint(50, 8_000) * 1_000
                     at = datetime.combine(day, time(9 + rng.randrange(8), rng.randrange(60), rng.randrange(60)))
@@ -366,18 +511,44 @@ class _Builder:
         db.executemany("insert into loan_events values (?,?,?,?)", self.events)
         db.executemany("insert into lines_raw values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self.lines)
         db.executemany("insert into ground_truth values (?,?,?,?,?,?,?)", self.truth)
+        db.executemany("insert into supervision values (?,?,?,?,?,?,?,?,?,?,?,?)", self.supervision)
         db.execute("commit")
         self.counts["lines"] += len(self.lines)
-        self.loans, self.events, self.lines, self.truth = [], [], [], []
+        self.loans, self.events, self.lines, self.truth, self.supervision = [], [], [], [], []
 
 
-def _finish(db: sqlite3.Connection, seed: int, start_on: date, end_on: date) -> None:
+def _finish(
+    db: sqlite3.Connection,
+    seed: int,
+    start_on: date,
+    end_on: date,
+    chart: dict[str, CollectionAccount],
+    permits: dict[str, Permit],
+    clean: bool = False,
+) -> None:
     db.execute("begin")
-    db.execute("create table accounts (account_no text primary key, bank text, opening_fen integer)")
-    db.executemany(
-        "insert into accounts values (?,?,?)",
-        [(account, bank, accounts.OPENING_BALANCE_FEN[bank]) for bank, account in accounts.ACCOUNTS.items()],
+    db.execute(
+        """create table accounts (account_no text primary key, bank text, opening_fen integer, kind text,
+        permit_no text, project_code text, project_name text, building text, key_supervision_fen integer)"""
     )
+    rows = []
+    for account in sorted(chart.values(), key=lambda a: (a.bank, a.kind, a.account_no)):
+        permit = permits.get(account.permit_no or "")
+        opening = accounts.OPENING_BALANCE_FEN[account.bank] if account.kind == GENERAL else 0
+        rows.append(
+            (
+                account.account_no,
+                account.bank,
+                opening,
+                account.kind,
+                account.permit_no,
+                permit.project_code if permit else None,
+                permit.project_name if permit else None,
+                permit.building if permit else None,
+                permit.key_fen if permit else None,
+            )
+        )
+    db.executemany("insert into accounts values (?,?,?,?,?,?,?,?,?)", rows)
     db.execute(
         """create table statement_lines as
         select r.account_no, row_number() over w as seq, r.bank, r.booked_at, substr(r.booked_at, 1, 10) as booked_on,
@@ -398,9 +569,9 @@ def _finish(db: sqlite3.Connection, seed: int, start_on: date, end_on: date) -> 
     ).fetchall()
     for account, day, last, count in days:
         rng = random.Random(f"{seed}/banks/correction/{account}/{day}")
-        if count >= 2 and rng.random() < CORRECTION_RATE and date.fromisoformat(day) < end_on:
+        if count >= 2 and rng.random() < CORRECTION_RATE and date.fromisoformat(day) < end_on and not clean:
             db.execute("insert into corrections values (?,?,?)", (account, day, last))
-            bank = accounts.ACCOUNT_BANK[account]
+            bank = chart[account].bank
             detail = {"omitted_seq": last, "first_version": 1, "corrected_version": 2}
             db.execute(
                 "insert into ground_truth values ('corrected_statement', ?, null, null, ?, ?, ?)",
@@ -432,12 +603,18 @@ def build_bank_world(world_path: str | Path, out_path: str | Path, *, seed: int 
         db.execute("pragma synchronous = off")
         for statement in SCHEMA:
             db.execute(statement)
-        builder = _Builder(db, seed, world_end(meta))
+        clean = is_clean(meta)
+        source = open_world_db(world_path)
+        try:
+            permits = read_permits(source)
+        finally:
+            source.close()
+        builder = _Builder(db, seed, world_end(meta), permits, clean)
         for money in iter_contract_money(world_path, seed=seed):
-            builder.contract(money.doc, money.cash.flows, money.loan_refused)
+            builder.contract(money.doc, money.cash.flows, money.loan_refused, money.cash.planted)
         builder.account_days(start_on, end_on)
-        builder.flush()
-        _finish(db, seed, start_on, end_on)
+        builder.releases()
+        _finish(db, seed, start_on, end_on, builder.accounts, permits, clean)
         info = {
             "version": BANK_WORLD_VERSION,
             "seed": str(seed),
@@ -447,6 +624,7 @@ def build_bank_world(world_path: str | Path, out_path: str | Path, *, seed: int 
             "contracts": str(builder.counts["contracts"]),
             "loans": str(builder.counts["loans"]),
             "lines": str(builder.counts["lines"]),
+            "clean": "1" if clean else "0",
         }
         db.executemany("insert into meta values (?, ?)", sorted(info.items()))
         db.close()
@@ -582,9 +760,32 @@ class BankWorld:
 
     # -- statements ------------------------------------------------------------------------------------
 
+    def bank_accounts(self, bank: str) -> list[dict[str, Any]]:
+        """The collection accounts `bank` holds for the developer (general first, then supervised)."""
+        names = ("account_no", "bank", "opening_fen", "kind", "permit_no", "project_code", "project_name", "building",
+                 "key_supervision_fen")  # fmt: skip
+        rows = self._query(f"select {', '.join(names)} from accounts where bank = ? order by kind, account_no", (bank,))
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def supervision_records(self, bank: str, date_from: date, date_to: date) -> list[dict[str, Any]]:
+        """The bank's refund approvals and releases dated in the range and at or before the clock."""
+        names = ("record_no", "record_type", "account_no", "counter_account_no", "permit_no", "contract_no",
+                 "milestone", "amount_fen", "allowed_fen", "required_fen", "at")  # fmt: skip
+        rows = self._query(
+            f"select {', '.join(names)} from supervision where bank = ? and at >= ? and at < ? and at <= ?"
+            " order by at, record_no",
+            (bank, date_from.isoformat(), (date_to + timedelta(days=1)).isoformat(), self.now_bj.isoformat()),
+        )
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
     def statement_files(self, bank: str, date_from: date, date_to: date) -> list[FileVersion]:
-        """The files of `bank`'s account for days in the range, as published by now."""
-        account = accounts.ACCOUNTS[bank]
+        """The files of each of `bank`'s accounts for days in the range, as published by now."""
+        files: list[FileVersion] = []
+        for account in self.bank_accounts(bank):
+            files += self._account_files(bank, account["account_no"], date_from, date_to)
+        return sorted(files, key=lambda f: (f.day, f.account_no, f.version))
+
+    def _account_files(self, bank: str, account: str, date_from: date, date_to: date) -> list[FileVersion]:
         first, last = max(date_from, self.start_on), min(date_to, self.end_on)
         corrections = {
             date.fromisoformat(day): seq
@@ -665,6 +866,9 @@ def cut_loan(doc: dict, moment: datetime) -> dict:
         cut["approved_fen"] = None
     if "已放款" not in stages:
         cut["disbursed_fen"] = None
+        cut["guarantee_fen"] = None
+    if (cut.get("guarantee_released_at") or "") > limit:
+        cut["guarantee_released_at"] = None
     cut["updated_at"] = events[-1]["at"] if events else None
     return cut
 

@@ -47,14 +47,22 @@ from sandbox.ledger.cash import (
     CashFlow,
     bj,
     cash_flows,
+    fen,
     primary_name,
 )
 from sandbox.ledger.memos import Address, Memo, write_memo
 from sandbox.world.clock import at_office_hours, next_workday
+from sandbox.world.collection import (
+    REFUND_FEE_FEN,
+    CollectionAccount,
+    general_account,
+    house_permit,
+    supervised_account,
+)
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 2  # 2: no disbursement for a contract cancelled over a refused loan
+LEDGER_VERSION = 4  # 4: full invoices (501) for the final price, output VAT, no 602 after handover, bank chart
 
 # rates of planted irregularities and clerk errors (per receipt unless said otherwise)
 WRONG_CUSTOMER_RATE = 0.008
@@ -67,6 +75,8 @@ NOT_CONVERTED_RATE = 0.10  # of 诚意金
 REFUND_NOT_BOOKED_RATE = 0.08  # of refunds
 NOT_INVOICED_RATE = 0.08  # of receipts that take a 602 invoice
 EXTRA_INVOICE_RATE = 0.003
+NOT_REVERSED_RATE = 0.03  # of handovers: a 602 invoice left unreversed
+WRONG_FINAL_RATE = 0.02  # of final invoices: issued for what was received, not the final price
 BATCH_RATE = 0.5  # of loan disbursements that share a transfer with others of the same bank and day
 
 SCHEMA = """
@@ -141,7 +151,8 @@ class ContractSource(Protocol):
 class DocList:
     """A `ContractSource` over documents in memory (tests, small examples)."""
 
-    def __init__(self, docs: Iterable[dict], end: datetime) -> None:
+    def __init__(self, docs: Iterable[dict], end: datetime, *, clean: bool = False) -> None:
+        self.clean = clean
         self._docs = {doc["contract_no"]: doc for doc in docs}
         self._successors = {
             doc["previous_contract_no"]: doc["contract_no"]
@@ -181,6 +192,7 @@ class WorldContracts:
         self._db.executemany("insert or replace into scratch.successors values (?, ?)", rows)
         meta = dict(self._db.execute("select key, value from meta").fetchall())
         self._meta = meta
+        self.clean = meta.get("clean") == "1"
 
     def iter_docs(self) -> Iterator[dict]:
         cursor = self._db.execute("select doc from contracts order by first_at, contract_no")
@@ -212,6 +224,11 @@ class WorldContracts:
 
 def _text(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
+
+
+def _is_clean(source: ContractSource) -> bool:
+    """A world generated with `--clean`: plant nothing (`DocList(clean=True)` in tests)."""
+    return bool(getattr(source, "clean", False))
 
 
 def _customer(source: ContractSource, doc: dict) -> tuple[str, str]:
@@ -253,7 +270,7 @@ def _received(source: ContractSource, doc: dict, seed: int, end: datetime, depth
         before = source.get(previous)
         if before is not None:
             carried = _received(source, before, seed, end, depth + 1)
-    return cash_flows(doc, seed=seed, end=end, carried_fen=carried).received_fen
+    return cash_flows(doc, seed=seed, end=end, carried_fen=carried, clean=_is_clean(source)).received_fen
 
 
 def _events_of(source: ContractSource, doc: dict, seed: int, end: datetime) -> Iterator[tuple[datetime, str, dict]]:
@@ -269,12 +286,19 @@ def _events_of(source: ContractSource, doc: dict, seed: int, end: datetime) -> I
     cancellation = doc.get("cancellation") or {}
     if successor_no:
         successor = (successor_no, cancellation.get("reason_code") or "")
-    cash = cash_flows(doc, seed=seed, end=end, carried_fen=carried, successor=successor)
+    cash = cash_flows(doc, seed=seed, end=end, carried_fen=carried, successor=successor, clean=_is_clean(source))
     code, name = _customer(source, doc)
     base = {"contract_no": no, "house": _house(doc), "customer": [code, name], "type": doc["contract_type"]}
     first_deposit = None
+    supervised = supervised_account(house_permit(doc["house"]))
+    settle_at = _settle_at(doc, seed)
+    if settle_at is not None:
+        base["settle_at"] = _text(settle_at)  # no 602 invoice from then on: the full invoice covers the price
     for flow in cash.flows:
         payload = {**base, **_flow_payload(flow)}
+        if flow.account_no:
+            account = supervised if flow.account_no == supervised.account_no else general_account(supervised.bank)
+            payload["account"] = _account_payload(account)
         if flow.kind == TRANSFER and flow.other_contract_no:
             other = source.get(flow.other_contract_no)
             if other is None:
@@ -284,20 +308,45 @@ def _events_of(source: ContractSource, doc: dict, seed: int, end: datetime) -> I
                 "house": _house(other),
                 "customer": list(_customer(source, other)),
             }
-        batch = f"loan/{flow.bank}/{base['house']['project_code']}" if flow.kind in LOAN_KINDS else ""
+        batch = f"loan/{flow.bank}/{flow.account_no}" if flow.kind in LOAN_KINDS else ""
         if flow.kind == DEPOSIT and first_deposit is None:
             first_deposit = flow
         yield flow.at, batch, payload
     sincerity = next((f for f in cash.flows if f.kind == SINCERITY), None)
     if sincerity is not None and first_deposit is not None:
         yield first_deposit.at + timedelta(minutes=5), "", {**base, "kind": "convert", "amount": sincerity.amount_fen}
-    handover = doc.get("handover")
-    if handover and not doc.get("cancellation") and cash.received_fen > 0:
-        handed = bj(handover.get("at")) or datetime.fromisoformat(handover["handed_over_on"] + "T10:00:00")
-        rng = random.Random(f"{seed}/ledger/settle/{no}")
-        settle_at = at_office_hours(rng, next_workday(handed.date() + timedelta(days=rng.randint(0, 20))), 9, 17)
+    settle_at = _settle_at(doc, seed)
+    if settle_at is not None and cash.received_fen > 0:
+        handover = doc["handover"]
         if settle_at <= end:
-            yield settle_at, "", {**base, "kind": "settle", "amount": cash.received_fen}
+            price = fen(doc["price"]["total_price"]) + fen(handover.get("area_diff_amount") or "0")
+            yield settle_at, "", {**base, "kind": "settle", "amount": cash.received_fen, "final_price": price}
+
+
+def _settle_at(doc: dict, seed: int) -> datetime | None:
+    """When finance settles a handed-over contract (revenue, full invoice): 0–20 days after handover."""
+    handover = doc.get("handover")
+    if not handover or doc.get("cancellation"):
+        return None
+    handed = bj(handover.get("at")) or datetime.fromisoformat(handover["handed_over_on"] + "T10:00:00")
+    rng = random.Random(f"{seed}/ledger/settle/{doc['contract_no']}")
+    return at_office_hours(rng, next_workday(handed.date() + timedelta(days=rng.randint(0, 20))), 9, 17)
+
+
+def _account_payload(account: CollectionAccount) -> dict:
+    return {
+        "account_no": account.account_no,
+        "bank": account.bank,
+        "kind": account.kind,
+        "permit_no": account.permit_no,
+        "ledger_code": account.ledger_code,
+        "ledger_name": account.ledger_name,
+    }
+
+
+def _bank_account(event: dict) -> chart.BankAccount:
+    """The 银行存款 sub-account of the collection account the money of `event` went through."""
+    return chart.bank_account(CollectionAccount(**event["account"]))
 
 
 def _flow_payload(flow: CashFlow) -> dict:
@@ -310,6 +359,8 @@ def _flow_payload(flow: CashFlow) -> dict:
         "parts": flow.parts,
         "reason": flow.reason,
         "plan_seq": flow.plan_seq,
+        "held": flow.held_fen,
+        "guarantee": flow.guarantee,
     }
 
 
@@ -338,6 +389,7 @@ class _Books:
         self.numbers: dict[tuple[int, int], int] = {}
         self.buffers: dict[str, list[tuple]] = {}
         self.last_customer: dict[str, tuple[str, str]] = {}
+        self.settled: set[str] = set()  # contracts handed over (their revenue and full invoice booked)
         self.counts: dict[str, int] = {}
 
     # -- rows ------------------------------------------------------------------------------------
@@ -514,7 +566,7 @@ class _Books:
                 chart.FINAL_TAX_CODE,
                 chart.FINAL_TAX_RATE_BP,
             )
-        tax = round(amount * rate / (10_000 + rate)) if rate else 0
+        tax = output_vat(amount, rate) if rate else 0
         audited = created + timedelta(hours=1)
         self._put(
             "invoices",
@@ -600,7 +652,8 @@ _SETTLE = {
 class _Booker:
     """Books the events of pass 2."""
 
-    def __init__(self, books: _Books, seed: int) -> None:
+    def __init__(self, books: _Books, seed: int, clean: bool = False) -> None:
+        self.plant = 0.0 if clean else 1.0  # rates of planted irregularities are multiplied by it
         self.books = books
         self.seed = seed
 
@@ -629,14 +682,14 @@ class _Booker:
         house = event["house"]
         project = house["project_code"]
         phase = _phase(house)
-        account = chart.loan_account(event["bank"]) if kind in LOAN_KINDS else chart.buyer_account(rng)
+        account = _bank_account(event)
         credit_account = chart.SINCERITY if kind == SINCERITY else chart.advance_account(self.seed, project)
         booked = _booking_time(rng, moment)
         voucher_day = moment.date()
         if (
             kind in LOAN_KINDS
             and (moment.date() + timedelta(days=2)).month != moment.month
-            and rng.random() < CUTOFF_RATE
+            and rng.random() < CUTOFF_RATE * self.plant
         ):
             voucher_day = next_workday(moment.date() + timedelta(days=2 + rng.randint(0, 2)))
             booked = at_office_hours(rng, voucher_day, 9, 17)
@@ -655,6 +708,7 @@ class _Booker:
         draw = rng.random()
         error = None
         if len(items) == 1:
+            draw = draw if self.plant else 1.0  # a clean world: no clerk error
             if draw < DUPLICATE_RATE:
                 error = "duplicate"
             elif draw < DUPLICATE_RATE + VOID_REBOOK_RATE:
@@ -668,7 +722,12 @@ class _Booker:
             customer = tuple(item["customer"])
             previous = books.last_customer.get(project)
             books.last_customer[project] = customer  # type: ignore[assignment]
-            if previous and previous != customer and item_rng.random() < WRONG_CUSTOMER_RATE and error != "red":
+            if (
+                previous
+                and previous != customer
+                and item_rng.random() < WRONG_CUSTOMER_RATE * self.plant
+                and error != "red"
+            ):
                 books.truth(
                     "wrong_customer",
                     item,
@@ -800,7 +859,7 @@ class _Booker:
     def _memo(self, rng: random.Random, event: dict, on: date) -> tuple[Memo, list[str]]:
         address = _address(event["house"])
         houses = [event["house"]["house_id"]]
-        if rng.random() < WRONG_UNIT_RATE:
+        if rng.random() < WRONG_UNIT_RATE * self.plant:
             wrong = address.neighbour(rng)
             self.books.truth("wrong_unit_memo", event, on, written_room=wrong.room, room=address.room)
             address = wrong
@@ -915,10 +974,14 @@ class _Booker:
                     source_bill=bill,
                 )
             return None
-        if rng.random() < NOT_INVOICED_RATE:
+        if event["contract_no"] in books.settled:
+            return None  # after handover the full invoice covers the whole price: no 602 invoice any more
+        if rng.random() < NOT_INVOICED_RATE * self.plant:
             books.truth("not_invoiced", event, after.date(), bill_no=bill, amount_fen=amount)
             return None
         at = at_office_hours(rng, next_workday(after.date() + timedelta(days=rng.randint(0, 10))), 9, 17)
+        if event.get("settle_at") and _text(at) >= event["settle_at"]:
+            return None  # it would come after the handover's full invoice, which covers the whole price
         number = books.invoice(
             chart.PRESALE_INVOICE,
             at.date(),
@@ -930,7 +993,7 @@ class _Booker:
             event["contract_no"],
             source_bill=bill,
         )
-        if rng.random() < EXTRA_INVOICE_RATE:
+        if rng.random() < EXTRA_INVOICE_RATE * self.plant:
             again = at + timedelta(days=rng.randint(1, 5))
             extra = books.invoice(
                 chart.PRESALE_INVOICE,
@@ -953,12 +1016,12 @@ class _Booker:
         rng = self.rng(event, seq)
         house = event["house"]
         phase = _phase(house)
-        if event.get("reason") != TRUE_UP and rng.random() < REFUND_NOT_BOOKED_RATE:
+        if event.get("reason") != TRUE_UP and rng.random() < REFUND_NOT_BOOKED_RATE * self.plant:
             books.truth(
                 "refund_not_booked", event, moment.date(), amount_fen=event["amount"], refunded_on=moment.date()
             )
             return
-        account = chart.buyer_account(rng)
+        account = _bank_account(event)
         address = _address(house)
         customer = tuple(event["customer"])
         what = (
@@ -1002,14 +1065,15 @@ class _Booker:
         books.memo(f"{chart.REFUND}/{bill}", memo, [house["house_id"]], house["project_code"])
         books.link(chart.REFUND, bill, event["contract_no"], house["house_id"], REFUND)
         books.count("refunds")
-        fee = rng.randint(5, 50) * 100
+        fee = REFUND_FEE_FEN  # the bank charges it to the general account of the paying bank
+        fee_account = chart.bank_account(general_account(event["account"]["bank"]))
         fee_memo = rng.choice(("手续费", f"转账手续费 {memo.text}", "网银汇款手续费"))
         _, fee_ids = books.voucher(
             moment.date(),
             booked + timedelta(minutes=3),
             [
                 (fee_memo, chart.BANK_FEES.number, fee, 0, None, None),
-                (fee_memo, account.account.number, 0, fee, None, None),
+                (fee_memo, fee_account.account.number, 0, fee, None, None),
             ],
             rng=rng,
         )
@@ -1085,7 +1149,7 @@ class _Booker:
         books = self.books
         rng = self.rng(event, seq)
         house = event["house"]
-        if rng.random() < NOT_CONVERTED_RATE:
+        if rng.random() < NOT_CONVERTED_RATE * self.plant:
             books.truth("deposit_not_converted", event, moment.date(), amount_fen=event["amount"])
             return
         customer = tuple(event["customer"])
@@ -1111,8 +1175,11 @@ class _Booker:
             books.memo(f"{chart.VOUCHER}/{entry_id}", memo, [house["house_id"]], house["project_code"])
 
     def settle(self, seq: int, moment: datetime, event: dict) -> None:
-        """At handover: the advance receipts become revenue; the 602 invoices are red-reversed and one
-        final invoice (9%) issued for what was received."""
+        """At handover: the advance receipts become revenue, with the output VAT (销项税额) of the sale;
+        every pre-sale 602 invoice is red-reversed and one full invoice issued (tax classification code
+        of 销售不动产, 501…, 9%) for the whole final price, area true-up included. After it no 602
+        invoice is issued for this contract. Planted (in the truth): a 602 invoice left unreversed, a
+        full invoice for what was received instead of the final price."""
         books = self.books
         rng = self.rng(event, seq)
         house = event["house"]
@@ -1126,17 +1193,21 @@ class _Booker:
             template=rng.choice(("{units} 交房结转收入", "结转{buyer}{units}房款收入")),
         )
         credit = chart.advance_account(self.seed, house["project_code"])
+        amount = event["amount"]
+        tax = output_vat(amount)
         _, ids = books.voucher(
             moment.date(),
             moment,
             [
-                (memo.text, credit.number, event["amount"], 0, customer, phase),
-                (memo.text, chart.REVENUE.number, 0, event["amount"], None, None),
+                (memo.text, credit.number, amount, 0, customer, phase),
+                (memo.text, chart.REVENUE.number, 0, amount - tax, None, None),
+                (memo.text, chart.OUTPUT_VAT.number, 0, tax, None, None),
             ],
             rng=rng,
         )
         for entry_id in ids:
             books.memo(f"{chart.VOUCHER}/{entry_id}", memo, [house["house_id"]], house["project_code"])
+        books.settled.add(event["contract_no"])
         books.flush("invoices")
         blues = books.db.execute(
             "select invoice_no, amount_fen, source_bill_no from invoices where contract_no = ? and invoice_type = ?"
@@ -1145,52 +1216,76 @@ class _Booker:
         ).fetchall()
         remark = f"{house['project_name']}{house['building']}{house['unit']}{house['room']}"
         at = moment + timedelta(hours=1)
-        for number, amount, bill in blues:
+        for number, blue_amount, bill in blues:
+            if rng.random() < NOT_REVERSED_RATE * self.plant:
+                books.truth("presale_invoice_not_reversed", event, at.date(), invoice_no=number, amount_fen=blue_amount)
+                continue
             books.invoice(
                 chart.PRESALE_INVOICE,
                 at.date(),
                 at,
                 customer,
                 phase,
-                -amount,
+                -blue_amount,
                 remark,
                 event["contract_no"],
                 source_bill=bill,
                 red_of=number,
             )
-        if blues or rng.random() < 0.9:
-            books.invoice(
-                chart.FINAL_INVOICE,
-                at.date(),
-                at + timedelta(minutes=30),
-                customer,
-                phase,
-                sum(a for _, a, _ in blues) or event["amount"],
-                remark,
-                event["contract_no"],
-                source_bill=None,
-            )
+        final = event.get("final_price") or amount
+        if rng.random() < WRONG_FINAL_RATE * self.plant and final != amount:
+            books.truth("final_invoice_wrong_amount", event, at.date(), amount_fen=amount, final_price_fen=final)
+            final = amount
+        books.invoice(
+            chart.FINAL_INVOICE,
+            at.date(),
+            at + timedelta(minutes=30),
+            customer,
+            phase,
+            final,
+            remark,
+            event["contract_no"],
+            source_bill=None,
+        )
         books.count("settlements")
 
-    def bank_fees(self, month: date) -> None:
-        """Monthly account fees of every collection account (memos without a unit)."""
-        rng = random.Random(f"{self.seed}/ledger/fees/{month.isoformat()}")
-        day = next_workday(month.replace(day=25))
-        for account in chart.BANK_ACCOUNTS:
-            fee = rng.randint(30, 300) * 100
-            text = rng.choice((f"{account.bank}账户管理费", "网银服务费", f"{month.month}月银行手续费"))
-            memo = Memo(text, "no-unit", (), ())
-            _, ids = self.books.voucher(
-                day,
-                at_office_hours(rng, day, 9, 17),
-                [
-                    (text, chart.BANK_FEES.number, fee, 0, None, None),
-                    (text, account.account.number, 0, fee, None, None),
-                ],
-                rng=rng,
-            )
-            for entry_id in ids:
-                self.books.memo(f"{chart.VOUCHER}/{entry_id}", memo, [], None)  # type: ignore[arg-type]
+    def bank_line(self, seq: int, moment: datetime, event: dict) -> None:
+        """What the bank did on its own and the statement shows: a release (拨付) from a supervised account
+        to the general account, quarterly interest, the monthly account fee. The clerk books each."""
+        books = self.books
+        rng = random.Random(f"{self.seed}/ledger/bank/{event['account']['account_no']}/{seq}")
+        account = chart.bank_account(CollectionAccount(**event["account"]))
+        amount = event["amount"]
+        line = event["line"]
+        if line == "release":
+            general = chart.bank_account(general_account(event["account"]["bank"]))
+            text = event["memo"]
+            entries = [
+                (text, general.account.number, amount, 0, None, None),
+                (text, account.account.number, 0, amount, None, None),
+            ]
+        elif line == "interest":
+            text = rng.choice(("活期存款利息", f"{moment.month}月结息", "银行存款利息收入"))
+            entries = [
+                (text, account.account.number, amount, 0, None, None),
+                (text, chart.INTEREST_INCOME.number, 0, amount, None, None),
+            ]
+        else:
+            text = rng.choice((f"{account.bank}账户管理费", "网银服务费", f"{moment.month}月银行手续费"))
+            entries = [
+                (text, chart.BANK_FEES.number, amount, 0, None, None),
+                (text, account.account.number, 0, amount, None, None),
+            ]
+        booked = at_office_hours(rng, next_workday(moment.date() + timedelta(days=1 if moment.hour >= 17 else 0)))
+        _, ids = books.voucher(moment.date(), booked, entries, rng=rng)
+        for entry_id in ids:
+            books.memo(f"{chart.VOUCHER}/{entry_id}", Memo(text, "no-unit", (), ()), [], None)  # type: ignore[arg-type]
+        books.count(f"bank_{line}s")
+
+
+def output_vat(amount_fen: int, rate_bp: int = chart.FINAL_TAX_RATE_BP) -> int:
+    """The VAT inside a tax-inclusive amount (价税合计): amount × rate / (1 + rate), to the fen."""
+    return (amount_fen * rate_bp * 2 + 10_000 + rate_bp) // (2 * (10_000 + rate_bp))
 
 
 def _mistyped(rng: random.Random, amount: int) -> int:
@@ -1207,8 +1302,13 @@ def _mistyped(rng: random.Random, amount: int) -> int:
 # -- the whole build --------------------------------------------------------------------------------
 
 
-def build_ledger(source: ContractSource, out_path: str | Path, *, seed: int) -> dict[str, int]:
-    """Write the ledger store of `source`'s world to `out_path` (replaced); return counts of what it holds."""
+def build_ledger(
+    source: ContractSource, out_path: str | Path, *, seed: int, bank_world: str | Path | None = None
+) -> dict[str, int]:
+    """Write the ledger store of `source`'s world to `out_path` (replaced); return counts of what it holds.
+
+    `bank_world`: the banks' face of the same world (`sandbox.banks.world`); the clerk books what its
+    statements show besides the buyers' money: releases, interest, account fees."""
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     temp = out.with_name(out.name + ".part")
@@ -1224,6 +1324,7 @@ def build_ledger(source: ContractSource, out_path: str | Path, *, seed: int) -> 
             "insert into accounts values (?, ?, ?, ?)",
             [(a.number, a.name, a.full_name, banks.get(a.number)) for a in chart.ACCOUNTS.values()],
         )
+        seen: dict[str, CollectionAccount] = {}
         end = source.end()
         first: date | None = None
         contracts = 0
@@ -1232,6 +1333,8 @@ def build_ledger(source: ContractSource, out_path: str | Path, *, seed: int) -> 
             contracts += 1
             for moment, batch, payload in _events_of(source, doc, seed, end):
                 first = min(first, moment.date()) if first else moment.date()
+                if "account" in payload:
+                    seen.setdefault(payload["account"]["account_no"], CollectionAccount(**payload["account"]))
                 rows.append(
                     (
                         moment.date().isoformat(),
@@ -1245,9 +1348,20 @@ def build_ledger(source: ContractSource, out_path: str | Path, *, seed: int) -> 
                 db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
                 rows.clear()
         db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
+        if bank_world is not None:
+            _bank_events(db, Path(bank_world), seen)
+        general = {a.account.number for a in chart.BANK_ACCOUNTS}
+        db.executemany(
+            "insert into accounts values (?, ?, ?, ?)",
+            [
+                (a.ledger_code, a.ledger_name, f"银行存款_{a.ledger_name}", a.account_no)
+                for a in sorted(seen.values(), key=lambda a: a.ledger_code)
+                if a.ledger_code not in general
+            ],
+        )
         db.execute("create index events_order on events(day, batch, at, contract_no, seq)")
         books = _Books(db, seed)
-        booker = _Booker(books, seed)
+        booker = _Booker(books, seed, _is_clean(source))
         _book_events(db, booker, first, end.date())
         books.flush()
         db.execute("drop table events")
@@ -1270,10 +1384,39 @@ def build_ledger(source: ContractSource, out_path: str | Path, *, seed: int) -> 
     return counts
 
 
+_BANK_LINES = {"release": "release", "interest": "interest", "fee": "fee"}
+
+
+def _bank_events(db: sqlite3.Connection, bank_world: Path, seen: dict[str, CollectionAccount]) -> None:
+    """Events for the lines the banks booked on their own: releases, interest, account fees (refund fees
+    are booked with their refunds)."""
+    bank = sqlite3.connect(f"file:{bank_world}?mode=ro", uri=True)
+    try:
+        chart_rows = bank.execute("select account_no, bank, kind, permit_no from accounts").fetchall()
+        by_number = {
+            number: supervised_account(permit) if kind == "supervised" else general_account(code)
+            for number, code, kind, permit in chart_rows
+        }
+        lines = bank.execute(
+            "select account_no, booked_at, kind, amount_fen, memo from statement_lines"
+            " where kind in ('release', 'interest') or (kind = 'fee' and contract_no is null)"
+            " order by account_no, seq"
+        ).fetchall()
+    finally:
+        bank.close()
+    rows = []
+    for number, booked_at, kind, amount, memo in lines:
+        account = by_number[number]
+        seen.setdefault(number, account)
+        payload = {"kind": "bank_line", "line": _BANK_LINES[kind], "account": _account_payload(account)}
+        payload |= {"amount": amount, "memo": memo, "contract_no": ""}
+        rows.append((booked_at[:10], "", booked_at, "", json.dumps(payload, ensure_ascii=False)))
+    db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
+
+
 def _book_events(db: sqlite3.Connection, booker: _Booker, first: date | None, last: date) -> None:
     cursor = db.cursor()
     cursor.execute("select seq, day, batch, at, payload from events order by day, batch, at, contract_no, seq")
-    month = date(first.year, first.month, 1) if first else None
     group: list[tuple[int, datetime, dict]] = []
     group_key: tuple[str, str] | None = None
 
@@ -1283,9 +1426,6 @@ def _book_events(db: sqlite3.Connection, booker: _Booker, first: date | None, la
             group.clear()
 
     for seq, day, batch, at, payload in cursor:
-        while month is not None and month.isoformat()[:7] < day[:7]:
-            booker.bank_fees(month)
-            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
         event = json.loads(payload)
         moment = datetime.fromisoformat(at)
         kind = event["kind"]
@@ -1306,25 +1446,37 @@ def _book_events(db: sqlite3.Connection, booker: _Booker, first: date | None, la
             booker.convert(seq, moment, event)
         elif kind == "settle":
             booker.settle(seq, moment, event)
+        elif kind == "bank_line":
+            booker.bank_line(seq, moment, event)
         else:
             booker.receipt([(seq, moment, event)])
     flush_group()
-    while month is not None and month <= last.replace(day=1):
-        if next_workday(month.replace(day=25)) <= last:
-            booker.bank_fees(month)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def ensure_ledger(world_path: str | Path, *, seed: int, cache_dir: str | Path | None = None) -> Path:
-    """The ledger store of a world file, built once and cached beside it (or in `cache_dir`)."""
+def ensure_ledger(
+    world_path: str | Path,
+    *,
+    seed: int,
+    cache_dir: str | Path | None = None,
+    bank_world: str | Path | None = None,
+) -> Path:
+    """The ledger store of a world file, built once and cached beside it (or in `cache_dir`).
+
+    `bank_world`: the banks' face of the same world (`sandbox.banks.world.ensure_bank_world`), whose
+    releases, interest and account fees the clerk books; without it the ledger has only the buyers' money.
+    """
     world = Path(world_path)
     folder = Path(cache_dir) if cache_dir else world.parent
     stat = world.stat()
-    out = folder / f"{world.stem}.ledger-s{seed}-v{LEDGER_VERSION}-{stat.st_size}-{int(stat.st_mtime)}.db"
+    banks = ""
+    if bank_world is not None:
+        bank_stat = Path(bank_world).stat()
+        banks = f"-b{bank_stat.st_size}-{int(bank_stat.st_mtime)}"
+    out = folder / f"{world.stem}.ledger-s{seed}-v{LEDGER_VERSION}-{stat.st_size}-{int(stat.st_mtime)}{banks}.db"
     if not out.exists():
         source = WorldContracts(world)
         try:
-            build_ledger(source, out, seed=seed)
+            build_ledger(source, out, seed=seed, bank_world=bank_world)
         finally:
             source.close()
     return out

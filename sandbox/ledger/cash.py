@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sandbox.world.clock import at_office_hours, next_workday
+from sandbox.world.collection import general_account, house_permit, supervised_account
 from sandbox.world.names import CANCEL_REASON_TEXTS
 
 # the reason the network records when a contract is cancelled because a bank refused its loan
@@ -46,6 +47,13 @@ SINCERITY, REFUND, FORFEIT, TRANSFER = "诚意金", "退款", "没收定金", "�
 LOAN_KINDS = (MORTGAGE, FUND)
 SUBSCRIPTION = "认购"
 REFUND_DAYS = 15
+# planted where money lands or fails to come (none in a clean world)
+# 按揭保证金: the share of a commercial loan a bank holds back from the disbursement until the mortgage
+# is registered (basis points; banks not named hold none)
+GUARANTEE_BP = {"建设银行": 500, "招商银行": 1000}
+MISPLACED_RATE = 0.02  # buyer payments and loan disbursements paid into the general account
+UNPAID_INSTALMENT_RATE = 0.03
+LATE_REFUND_RATE = 0.10
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +76,24 @@ class CashFlow:
     reason: str | None = None
     other_contract_no: str | None = None
     plan_seq: int | None = None
+    held_fen: int = 0  # a loan disbursement: the guarantee deposit (按揭保证金) the bank held back from it
+    guarantee: bool = False  # a loan flow that is the release of a guarantee deposit, not the disbursement
+    account_no: str | None = None  # the collection account the money went into (or, for 退款, out of)
+    misplaced: bool = False  # planted: sale proceeds outside the supervised account of the unit's permit
 
 
 @dataclass(slots=True)
 class ContractCash:
-    """Every cash flow of one contract and what it had received when it ended (or at the world's end)."""
+    """Every cash flow of one contract and what it had received when it ended (or at the world's end).
+
+    `planted`: (kind, on_date, detail) of each irregularity planted in the money itself.
+    """
 
     contract_no: str
     flows: list[CashFlow] = field(default_factory=list)
     received_fen: int = 0
     refund_due_on: date | None = None
+    planted: list[tuple[str, date, dict]] = field(default_factory=list)
 
 
 def bj(text: str | None) -> datetime | None:
@@ -143,11 +159,11 @@ def disbursed_at(rng: random.Random, doc: dict, line: dict) -> datetime | None:
     return _moment(rng, day)
 
 
-def paid_at(rng: random.Random, line: dict) -> datetime:
-    """When a buyer paid a line: mostly within days of the due date, some weeks late."""
+def paid_at(rng: random.Random, line: dict, clean: bool = False) -> datetime:
+    """When a buyer paid a line: mostly within days of the due date, some weeks late (never, when clean)."""
     due = date.fromisoformat(line["due_on"])
     draw = rng.random()
-    if draw < 0.75:
+    if draw < 0.75 or clean:
         offset = rng.randint(-5, 2)
     elif draw < 0.95:
         offset = rng.randint(3, 20)
@@ -171,11 +187,13 @@ def cash_flows(
     carried_fen: int = 0,
     successor: tuple[str, str] | None = None,
     parent_name: Callable[[random.Random, str], str] | None = None,
+    clean: bool = False,
 ) -> ContractCash:
     """The cash flows of one contract up to `end` (naive Beijing time).
 
     `carried_fen`: what a replaced contract had received (it arrives as a 转款, not as cash).
     `successor`: (contract_no, reason_code) of the contract that replaces this one, if any.
+    `clean`: plant nothing (no unpaid instalment, no late refund, no money outside its account).
     """
     rng = contract_rng(seed, doc["contract_no"])
     parent_name = parent_name or _default_parent
@@ -192,7 +210,7 @@ def cash_flows(
     if doc["contract_type"] == SUBSCRIPTION:
         _subscription(rng, doc, cash, add, stop, parent_name)
     else:
-        held = _main_contract(rng, doc, cash, add, stop, carried_fen, parent_name)
+        held = _main_contract(rng, doc, cash, add, stop, carried_fen, parent_name, clean)
     refunded = sum(f.amount_fen for f in cash.flows if f.kind == REFUND)
     cash.received_fen = held + sum(f.amount_fen for f in cash.flows if f.kind != REFUND) - refunded
     if cancelled is not None and cancelled <= end:
@@ -211,18 +229,49 @@ def cash_flows(
                     )
                 )
         elif cash.received_fen > 0:
-            cash.refund_due_on = cancelled.date() + timedelta(days=REFUND_DAYS)
+            term = doc.get("refund_days") or REFUND_DAYS  # the contract's own refund term
+            cash.refund_due_on = cancelled.date() + timedelta(days=term)
             forfeit = doc["contract_type"] == SUBSCRIPTION and doc["cancellation"]["reason_code"] == "其他"
             forfeit = forfeit and rng.random() < 0.5
-            day = cancelled.date() + timedelta(days=rng.randint(2, 13) if rng.random() < 0.9 else rng.randint(16, 40))
+            late = rng.random() >= 1 - LATE_REFUND_RATE and not clean
+            day = cancelled.date() + timedelta(days=rng.randint(term + 1, term + 25) if late else rng.randint(2, 13))
             kind = FORFEIT if forfeit else REFUND
+            if late and kind == REFUND and _moment(rng, day) <= end:
+                detail = {"refund_due_on": cash.refund_due_on.isoformat(), "amount_fen": cash.received_fen}
+                cash.planted.append(("refund_late", cash.refund_due_on + timedelta(days=1), detail))
             add(
                 CashFlow(
                     no, kind, _moment(rng, day), cash.received_fen, buyer, reason=doc["cancellation"]["reason_code"]
                 )
             )
     cash.flows.sort(key=lambda f: (f.at, f.kind))
+    _place(cash, doc, seed, clean)
     return cash
+
+
+def _place(cash: ContractCash, doc: dict, seed: int, clean: bool) -> None:
+    """Name the collection account of every flow that moves money: the supervised account of the unit's
+    permit, except the planted few paid into the general account of the same bank."""
+    supervised = supervised_account(house_permit(doc["house"]))
+    rng = contract_rng(seed, doc["contract_no"], "account")
+    placed = []
+    for flow in cash.flows:
+        if flow.kind in (FORFEIT, TRANSFER):
+            placed.append(flow)
+            continue
+        misplaced = flow.kind != REFUND and not clean and rng.random() < MISPLACED_RATE
+        account = general_account(supervised.bank) if misplaced else supervised
+        if misplaced:
+            detail = {
+                "kind": flow.kind,
+                "amount_fen": flow.amount_fen,
+                "account_no": account.account_no,
+                "supervised_account_no": supervised.account_no,
+                "booked_at": flow.at.isoformat(),
+            }
+            cash.planted.append(("money_outside_supervised", flow.at.date(), detail))
+        placed.append(replace(flow, account_no=account.account_no, misplaced=misplaced))
+    cash.flows[:] = placed
 
 
 def _default_parent(rng: random.Random, buyer: str) -> str:
@@ -247,7 +296,7 @@ def _subscription(rng, doc, cash, add, stop, parent_name) -> None:  # noqa: ANN0
     _number_parts(cash)
 
 
-def _main_contract(rng, doc, cash, add, stop, carried, parent_name) -> int:  # noqa: ANN001
+def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False) -> int:  # noqa: ANN001
     """Book a main contract's payments; return what it held before its own payments (定金 or carried)."""
     no = doc["contract_no"]
     signed = bj(doc.get("signed_at"))
@@ -272,22 +321,28 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name) -> int:  # n
         if amount == 0:
             continue
         if amount < 0:  # 补差 in the buyer's favour: the developer refunds the difference
-            at = paid_at(rng, line)
+            at = paid_at(rng, line, clean)
             if at <= stop:
                 add(CashFlow(no, REFUND, at, -amount, payer, reason=TRUE_UP, plan_seq=line["seq"]))
             continue
         if kind in LOAN_KINDS:
             at = disbursed_at(rng, doc, line)  # drawn even when refused: the RNG stays in step
-            if refused:
-                continue
+            if refused or (clean and doc.get("cancellation")):
+                continue  # a clean world disburses no loan of a contract that is cancelled later
             bank = line.get("bank")
             if at is not None and at <= stop:
-                add(CashFlow(no, kind, at, amount, bank or "", bank=bank, plan_seq=line["seq"]))
+                held = amount * GUARANTEE_BP.get(bank or "", 0) // 10_000 // 100 * 100 if kind == MORTGAGE else 0
+                add(CashFlow(no, kind, at, amount - held, bank or "", bank=bank, plan_seq=line["seq"], held_fen=held))
+                released = _guarantee_released_at(doc, seed_rng(rng, no), at) if held else None
+                if released is not None and released <= stop:
+                    add(CashFlow(no, kind, released, held, bank or "", bank=bank, plan_seq=line["seq"], guarantee=True))
             continue
-        at = (signed or bj(doc["history"][0]["at"])) if kind == DEPOSIT else paid_at(rng, line)
+        at = (signed or bj(doc["history"][0]["at"])) if kind == DEPOSIT else paid_at(rng, line, clean)
         if at is None or at > stop:
             continue
-        if kind == INSTALMENT and rng.random() < 0.03:
+        if kind == INSTALMENT and rng.random() < UNPAID_INSTALMENT_RATE and not clean:
+            detail = {"plan_seq": line["seq"], "due_on": line["due_on"], "amount_fen": amount}
+            cash.planted.append(("instalment_unpaid", date.fromisoformat(line["due_on"]) + timedelta(days=1), detail))
             continue  # never paid: an overdue receivable
         line_payer = payer if rng.random() < 0.9 else _payer(rng, doc, parent_name)
         for part, piece in enumerate(_split(rng, amount), start=1):
@@ -307,27 +362,29 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name) -> int:  # n
     return held
 
 
+def seed_rng(rng: random.Random, contract_no: str) -> random.Random:
+    """An RNG for the guarantee release, drawn from the contract's without moving it (the same seed)."""
+    state = rng.getstate()
+    child = random.Random(f"{contract_no}/guarantee/{rng.random()}")
+    rng.setstate(state)
+    return child
+
+
+def _guarantee_released_at(doc: dict, rng: random.Random, disbursed: datetime) -> datetime | None:
+    """When the bank releases a guarantee deposit: 5–20 days after the mortgage is registered (with the
+    property certificate), never before the disbursement; None while not registered."""
+    registration = doc.get("registration") or {}
+    registered = registration.get("registered_on")
+    if not registered:
+        return None
+    day = max(date.fromisoformat(registered), disbursed.date()) + timedelta(days=rng.randint(5, 20))
+    return _moment(rng, day)
+
+
 def _number_parts(cash: ContractCash) -> None:
     """Fill in `parts` (how many transfers a split payment took) now that all are known."""
     counts: dict[tuple[str, int | None], int] = {}
     for flow in cash.flows:
         if flow.parts == 0:
             counts[(flow.kind, flow.plan_seq)] = counts.get((flow.kind, flow.plan_seq), 0) + 1
-    cash.flows[:] = [
-        CashFlow(
-            f.contract_no,
-            f.kind,
-            f.at,
-            f.amount_fen,
-            f.payer,
-            f.bank,
-            f.part,
-            counts[(f.kind, f.plan_seq)],
-            f.reason,
-            f.other_contract_no,
-            f.plan_seq,
-        )
-        if f.parts == 0
-        else f
-        for f in cash.flows
-    ]
+    cash.flows[:] = [replace(f, parts=counts[(f.kind, f.plan_seq)]) if f.parts == 0 else f for f in cash.flows]

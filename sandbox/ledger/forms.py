@@ -68,6 +68,7 @@ VOUCHER = _form(
     Field("FACCOUNTID.FNumber", "e.account_no", TEXT),
     Field("FACCOUNTID.FName", "a.name", TEXT),
     Field("FACCOUNTID.FFullName", "a.full_name", TEXT),
+    Field("FACCOUNTID.FBankAcctNo", "a.bank_account_no", TEXT),
     Field("FDEBIT", "e.debit_fen", MONEY),
     Field("FCREDIT", "e.credit_fen", MONEY),
     Field("FDetailID.FFLEX6.FNumber", "e.customer_code", TEXT),

@@ -352,12 +352,13 @@ def start_ledger_server(
     acct_id: str | None = None,
     session_ttl: float = 1200.0,
     cache_dir: str | Path | None = None,
+    bank_world: str | Path | None = None,
 ) -> LedgerServer:
     """Build (or reuse) the ledger of a world file and serve it on loopback in a daemon thread.
 
     Returns the running server: `.url`, `.stop()`, `.set_clock(aware_datetime)`.
     """
-    ledger = ensure_ledger(world_path, seed=seed, cache_dir=cache_dir)
+    ledger = ensure_ledger(world_path, seed=seed, cache_dir=cache_dir, bank_world=bank_world)
     server = LedgerServer(
         ledger,
         host=host,

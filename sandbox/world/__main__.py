@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--start-on", type=date.fromisoformat, default=DEFAULT_START_ON, help="first day")
     generate.add_argument("--months", type=int, default=DEFAULT_MONTHS, help="length of the simulated period")
     generate.add_argument("--workers", type=int, help="simulation processes (default: by size)")
+    generate.add_argument("--clean", action="store_true", help="plant no irregularity (for scoring false alarms)")
     info = commands.add_parser("info", help="print the counts of an existing world file")
     info.add_argument("path", type=Path)
     return parser
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                 months=args.months,
                 inventory_csv=args.inventory,
                 workers=args.workers,
+                clean=args.clean,
             )
         else:
             with open_world(args.path) as store:

@@ -36,7 +36,7 @@ from sandbox.world.truth import KINDS, pair_ground_truth
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: `clean` worlds (meta key `clean`), contracts carry `refund_days`
 DEFAULT_START_ON = date(2025, 1, 1)
 DEFAULT_MONTHS = 18
 PAIRS_PER_BATCH = 250
@@ -115,7 +115,7 @@ def unit_row(unit: Unit) -> tuple:
 Batch = tuple[list[tuple], list[tuple], list[tuple], list[tuple]]
 
 
-def simulate_batch(seed: int, end_on: date, first_pair: int, units: list[Unit]) -> Batch:
+def simulate_batch(seed: int, end_on: date, first_pair: int, units: list[Unit], clean: bool = False) -> Batch:
     """The store rows of a run of consecutive pairs starting at pair `first_pair`."""
     cutoff = day_end(end_on)
     dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":")).encode
@@ -128,7 +128,7 @@ def simulate_batch(seed: int, end_on: date, first_pair: int, units: list[Unit]) 
         pair = units[offset : offset + 2]
         second = pair[1] if len(pair) == 2 else None
         entries = []
-        for life in simulate_pair(seed, first_pair + offset // 2, pair[0], second, end_on):
+        for life in simulate_pair(seed, first_pair + offset // 2, pair[0], second, end_on, clean):
             built = life_document(life, cutoff, houses)
             if built is None:
                 continue
@@ -161,16 +161,18 @@ def _process_context() -> BaseContext:
     return get_context("spawn")
 
 
-def _simulated(seed: int, end_on: date, batches: Iterator[tuple[int, list[Unit]]], workers: int) -> Iterator[Batch]:
+def _simulated(
+    seed: int, end_on: date, batches: Iterator[tuple[int, list[Unit]]], workers: int, clean: bool = False
+) -> Iterator[Batch]:
     """Batches simulated in order, in this process or in `workers` processes with a bounded queue."""
     if workers <= 0:
         for first_pair, units in batches:
-            yield simulate_batch(seed, end_on, first_pair, units)
+            yield simulate_batch(seed, end_on, first_pair, units, clean)
         return
     with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
         pending: collections.deque[Future[Batch]] = collections.deque()
         for first_pair, units in batches:
-            pending.append(pool.submit(simulate_batch, seed, end_on, first_pair, units))
+            pending.append(pool.submit(simulate_batch, seed, end_on, first_pair, units, clean))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:
@@ -194,8 +196,11 @@ def generate_world(
     months: int | None = None,
     inventory_csv: str | Path | None = None,
     workers: int | None = None,
+    clean: bool = False,
 ) -> WorldInfo:
     """Write a new world file at `path` (replacing any) and describe it.
+
+    `clean`: plant no irregularity in the world or in any face derived from it (meta `clean` = "1").
 
     `units` is the number of generated units, or with `inventory_csv` the number of CSV rows to use
     (None = all). `workers` is the number of simulation processes (default: none below 20,000 units,
@@ -221,7 +226,7 @@ def generate_world(
     contracts = events = 0
     truth: collections.Counter[str] = collections.Counter({kind: 0 for kind in KINDS})
     try:
-        for batch in _simulated(seed, end_on, _batches(source, PAIRS_PER_BATCH), workers):
+        for batch in _simulated(seed, end_on, _batches(source, PAIRS_PER_BATCH), workers, clean):
             writer.write_batch(*batch)
             contracts += len(batch[1])
             events += len(batch[2])
@@ -237,6 +242,7 @@ def generate_world(
             "ground_truth": json.dumps(dict(sorted(truth.items())), ensure_ascii=False),
             "generator_version": GENERATOR_VERSION,
             "inventory_sha256": file_sha256(inventory_csv) if inventory_csv else "",
+            "clean": "1" if clean else "0",
         }
         writer.finish(meta)
         os.replace(partial, target)
@@ -247,11 +253,13 @@ def generate_world(
     return WorldInfo.from_meta(target, meta, seconds=time.monotonic() - started)
 
 
-def world_file_name(*, units: int | None, seed: int, start_on: date, months: int, inventory_sha256: str | None) -> str:
+def world_file_name(
+    *, units: int | None, seed: int, start_on: date, months: int, inventory_sha256: str | None, clean: bool = False
+) -> str:
     inventory = f"-inv{inventory_sha256[:12]}" if inventory_sha256 else ""
     size = units if units is not None else "all"
     period = f"{start_on.isoformat()}-{months}m"
-    return f"world-v{GENERATOR_VERSION}-seed{seed}-units{size}-{period}{inventory}.sqlite"
+    return f"world-v{GENERATOR_VERSION}-seed{seed}-units{size}-{period}{inventory}{'-clean' if clean else ''}.sqlite"
 
 
 def _readable_meta(path: Path) -> dict[str, str] | None:
@@ -272,6 +280,7 @@ def ensure_world(
     start_on: date | None = None,
     months: int | None = None,
     inventory_csv: str | Path | None = None,
+    clean: bool = False,
 ) -> Path:
     """The path of the world with these parameters in `cache_dir`: reused if there, else generated.
 
@@ -280,7 +289,9 @@ def ensure_world(
     """
     start, _, span = world_period(start_on, months)
     inventory_sha = file_sha256(Path(inventory_csv)) if inventory_csv else None
-    name = world_file_name(units=units, seed=seed, start_on=start, months=span, inventory_sha256=inventory_sha)
+    name = world_file_name(
+        units=units, seed=seed, start_on=start, months=span, inventory_sha256=inventory_sha, clean=clean
+    )
     path = Path(cache_dir) / name
     meta = _readable_meta(path)
     expected = {
@@ -289,12 +300,15 @@ def ensure_world(
         "months": str(span),
         "generator_version": GENERATOR_VERSION,
         "inventory_sha256": inventory_sha or "",
+        "clean": "1" if clean else "0",
     }
     if inventory_csv is None:
         expected["units"] = str(units)  # an inventory world may hold fewer rows than `units` asks for
     if meta is not None and all(meta.get(key) == value for key, value in expected.items()):
         log.info("reusing world %s", path)
         return path
-    info = generate_world(path, units=units, seed=seed, start_on=start, months=span, inventory_csv=inventory_csv)
+    info = generate_world(
+        path, units=units, seed=seed, start_on=start, months=span, inventory_csv=inventory_csv, clean=clean
+    )
     log.info("generated world %s: %d units, %d contracts in %.1fs", path, info.units, info.contracts, info.seconds)
     return path

@@ -70,9 +70,10 @@ def _days(count: int) -> timedelta:
 class PairSimulation:
     """Simulates the pair (2k, 2k+1) and collects every contract life it creates."""
 
-    def __init__(self, seed: int, pair_index: int, world_end: date) -> None:
+    def __init__(self, seed: int, pair_index: int, world_end: date, clean: bool = False) -> None:
         self.rng = random.Random(f"{seed}/pair/{pair_index}")
         self.world_end = world_end
+        self.clean = clean  # plant no irregularity: no expired 认购, late filing, handover or registration
         self.lives: list[ContractLife] = []
         self._phone_base = pair_index * _PHONES_PER_PAIR
         self._phones = 0
@@ -167,7 +168,7 @@ class PairSimulation:
             cancelled_at = at_office_hours(rng, cancelled_on)
             subscription.cancel(cancelled_at, code, pick(rng, SUBSCRIPTION_CANCEL_TEXTS[code]))
             return cancelled_on, False
-        if draw < SUBSCRIPTION_CANCEL_RATE + SUBSCRIPTION_EXPIRY_RATE:
+        if draw < SUBSCRIPTION_CANCEL_RATE + SUBSCRIPTION_EXPIRY_RATE and not self.clean:
             return None, False  # expires: never signed, never cancelled, the unit stays held
         if rng.random() < 0.12:
             signed_on = planned + _days(between(rng, 1, 5))
@@ -267,6 +268,8 @@ class PairSimulation:
         rng = self.rng
         signed_on = signed_at.date()
         draw = rng.random()
+        if self.clean and draw < UNFILED_RATE + LATE_FILING_RATE:
+            draw = 1.0
         filed_at = None
         if draw >= UNFILED_RATE:
             delay = between(rng, 31, 60) if draw < UNFILED_RATE + LATE_FILING_RATE else between(rng, 3, 25)
@@ -288,7 +291,7 @@ class PairSimulation:
         rng = self.rng
         unit = life.unit
         delivery_on = unit.building.delivery_on
-        if rng.random() < LATE_HANDOVER_RATE:
+        if rng.random() < LATE_HANDOVER_RATE and not self.clean:
             delay = between(rng, 61, 150)
         elif delivery_on > signed_on:
             delay = min(between(rng, 0, 60), between(rng, 0, 60))  # most buyers come in the first weeks
@@ -308,7 +311,7 @@ class PairSimulation:
         handed_on = handover_at.date()
         applied_on = next_workday(max(handed_on, filed_at.date()) + _days(between(rng, 7, 45)))
         deadline = handed_on + _days(90)
-        if rng.random() < LATE_REGISTRATION_RATE:
+        if rng.random() < LATE_REGISTRATION_RATE and not self.clean:
             registered_on = max(applied_on, deadline) + _days(between(rng, 5, 110))
         else:
             registered_on = applied_on + _days(between(rng, 15, 40))
@@ -409,6 +412,8 @@ class PairSimulation:
         )
 
 
-def simulate_pair(seed: int, pair_index: int, first: Unit, second: Unit | None, world_end: date) -> list[ContractLife]:
-    """Every contract life of the pair, in the order they were created."""
-    return PairSimulation(seed, pair_index, world_end).run(first, second)
+def simulate_pair(
+    seed: int, pair_index: int, first: Unit, second: Unit | None, world_end: date, clean: bool = False
+) -> list[ContractLife]:
+    """Every contract life of the pair, in the order they were created (`clean`: plant nothing)."""
+    return PairSimulation(seed, pair_index, world_end, clean).run(first, second)

@@ -12,7 +12,8 @@ Kinds:
 - `expired_subscription`: a 认购 neither converted nor cancelled 15 days past its planned signing date;
   on_date = planned_signing_on + 15.
 - `cancelled_contract`: every 撤销; on_date = cancelled_on; returns (no replacement contract) carry
-  `refund_due_on` = cancelled_on + 15; `cause` is `loan_refused` when a bank turned the loan down.
+  `refund_due_on` = cancelled_on + the contract's `refund_days` (15 or 30); `cause` is `loan_refused`
+  when a bank turned the loan down.
 - `room_change`: a contract cancelled (换房退房) and replaced on another unit; keyed on the cancelled one.
 - `rename`: a contract cancelled (增减权益人) and replaced on the same unit with changed buyers.
 - `late_handover`: not handed over 60 days after delivery (or after signing, for a 现售 home);
@@ -85,7 +86,10 @@ def _cancellation_rows(life: ContractLife, doc: dict, cancelled_on: date, succes
         "reason_code": code,
         "reason": cancellation["reason"],
         "is_return": successor is None,
-        "refund_due_on": _iso(cancelled_on + timedelta(days=REFUND_DAYS)) if successor is None else None,
+        "refund_due_on": _iso(cancelled_on + timedelta(days=doc.get("refund_days") or REFUND_DAYS))
+        if successor is None
+        else None,
+        "refund_days": doc.get("refund_days") or REFUND_DAYS,
         "successor_contract_no": successor["contract_no"] if successor else None,
         "cause": life.notes.get("cause"),
         "payment_method": doc["payment_method"],

@@ -16,6 +16,7 @@ final as (
         total_price_fen,
         deposit_fen,
         payment_method,
+        refund_days,
         subscription_no,
         previous_contract_no,
         planned_signing_on,
@@ -30,7 +31,7 @@ final as (
 
 insert into core_contract (
     contract_no, contract_type, state, house_id, unit_price_fen, total_price_fen, deposit_fen,
-    payment_method, subscription_no, previous_contract_no, planned_signing_on, signed_at, filed_at,
+    payment_method, refund_days, subscription_no, previous_contract_no, planned_signing_on, signed_at, filed_at,
     cancelled_at, cancel_reason_code, cancel_reason, updated_at
 )
 select * from final
@@ -43,6 +44,7 @@ on conflict (contract_no) do update set
     total_price_fen = excluded.total_price_fen,
     deposit_fen = excluded.deposit_fen,
     payment_method = excluded.payment_method,
+    refund_days = excluded.refund_days,
     subscription_no = excluded.subscription_no,
     previous_contract_no = excluded.previous_contract_no,
     planned_signing_on = excluded.planned_signing_on,

@@ -14,6 +14,7 @@ final as (
         memo,
         account_no,
         account_name,
+        bank_account_no,
         debit_fen,
         credit_fen,
         customer_code,
@@ -27,8 +28,8 @@ final as (
 )
 
 insert into core_voucher_line (
-    entry_id, voucher_id, seq, voucher_on, memo, account_no, account_name, debit_fen, credit_fen, customer_code,
-    customer_name, phase_code, is_voided, payment_kind, memo_units, memo_confidence
+    entry_id, voucher_id, seq, voucher_on, memo, account_no, account_name, bank_account_no, debit_fen, credit_fen,
+    customer_code, customer_name, phase_code, is_voided, payment_kind, memo_units, memo_confidence
 )
 select * from final where true
 on conflict (entry_id) do update set
@@ -38,6 +39,7 @@ on conflict (entry_id) do update set
     memo = excluded.memo,
     account_no = excluded.account_no,
     account_name = excluded.account_name,
+    bank_account_no = excluded.bank_account_no,
     debit_fen = excluded.debit_fen,
     credit_fen = excluded.credit_fen,
     customer_code = excluded.customer_code,

@@ -162,28 +162,37 @@ def test_one_bank_down_for_the_whole_run_fails_only_its_own_calls(banks, clean, 
 @pytest.mark.parametrize("code", API_BANKS)
 def test_statements_of_a_month_download_and_add_up(banks, bank_world, code, tmp_path):
     first, last = date(2025, 5, 1), date(2025, 5, 31)
+    held = [account["account_no"] for account in bank_world.bank_accounts(code)]
     with client_for(banks, code) as client:
         listed = client.list_statement_files(first, last)
-        assert {f.period_start for f in listed if f.version == 1} == {date(2025, 5, d) for d in range(1, 32)}
-        lines = []
+        assert {f.account_no for f in listed} == set(held)  # a file a day for each account the bank holds
+        lines: dict[str, list] = {account: [] for account in held}
+        for account in held:
+            days = {f.period_start for f in listed if f.version == 1 and f.account_no == account}
+            assert days == {date(2025, 5, d) for d in range(1, 32)}
         for file in listed:
-            assert file.account_no == accounts.ACCOUNTS[code] and file.bank == code
+            assert file.bank == code
             path = client.download_statement(file, tmp_path)
             reader = StatementReader(path, bank=code)
             items = list(reader)
             assert all(not isinstance(item, QuarantineItem) for item in items)
             reader.check_totals()
-            assert reader.account_no == accounts.ACCOUNTS[code]
+            assert reader.account_no == file.account_no
             assert reader.period == (file.period_start, file.period_end)
-            if file.version == max(f.version for f in listed if f.period_start == file.period_start):
-                lines += items
+            same = [
+                f.version for f in listed if f.period_start == file.period_start and f.account_no == file.account_no
+            ]
+            if file.version == max(same):
+                lines[file.account_no] += items
         period = client.download_period(first, last, tmp_path)
         whole = list(StatementReader(period, bank=code))
-    expected = bank_world.statement_lines(accounts.ACCOUNTS[code], first, last)
-    assert [line.amount * 100 for line in lines] == [row["amount_fen"] for row in expected]
-    assert [line.balance * 100 for line in lines] == [row["balance_fen"] for row in expected]
-    # the period file carries the same lines with the same keys: loading both loads each line once
-    assert [line.line_key for line in whole] == [line.line_key for line in lines]
+    for account in held:
+        expected = bank_world.statement_lines(account, first, last)
+        assert [line.amount * 100 for line in lines[account]] == [row["amount_fen"] for row in expected]
+        assert [line.balance * 100 for line in lines[account]] == [row["balance_fen"] for row in expected]
+    # the period file (the general account's) carries the same lines with the same keys
+    general = accounts.ACCOUNTS[code]
+    assert [line.line_key for line in whole] == [line.line_key for line in lines[general]]
 
 
 @pytest.mark.parametrize("code", API_BANKS)

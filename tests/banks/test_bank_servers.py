@@ -13,7 +13,7 @@ import requests
 from connectors.banks import signing
 from connectors.banks.statements import StatementReader
 from estatehub.settings import BUSINESS_TZ
-from sandbox.banks import accounts, files
+from sandbox.banks import files
 
 
 def signed_get(
@@ -107,7 +107,11 @@ def test_a_days_file_is_published_at_six_the_next_morning(banks):
     assert signed_get(banks, "icbc", path, params).json()["data"]["files"] == []
     set_clock(banks, "icbc", "2025-03-02T06:00:00+08:00")
     listed = signed_get(banks, "icbc", path, params).json()["data"]["files"]
-    assert [item["file_name"] for item in listed] == ["ICBC_4000021209200123456_20250301.csv"]
+    # one file a day for each account the bank holds: the general account and a permit's supervised one
+    assert [item["file_name"] for item in listed] == [
+        "ICBC_4000021209200123456_20250301.csv",
+        "ICBC_4000021209302520181_20250301.csv",
+    ]
 
 
 def test_loans_appear_and_move_as_the_clock_moves(banks, bank_world):
@@ -124,19 +128,17 @@ def test_loans_appear_and_move_as_the_clock_moves(banks, bank_world):
 
 
 def test_a_corrected_file_follows_the_first_a_day_later_with_the_missing_line(banks, bank_world, tmp_path):
-    account = accounts.ACCOUNTS["cmb"]
-    rows = bank_world._query("select booked_on, omitted_seq from corrections where account_no = ?", (account,))
-    if not rows:
-        account = accounts.ACCOUNTS["icbc"]
-        rows = bank_world._query("select booked_on, omitted_seq from corrections where account_no = ?", (account,))
-    bank = accounts.ACCOUNT_BANK[account]
-    day = date.fromisoformat(rows[0][0])
+    rows = bank_world._query(
+        "select c.booked_on, c.account_no, a.bank from corrections c join accounts a using (account_no)"
+        " order by c.booked_on limit 1"
+    )
+    day, account, bank = date.fromisoformat(rows[0][0]), rows[0][1], rows[0][2]
     server = banks.servers[bank]
     next_morning = datetime.combine(day + timedelta(days=1), dtime(7)).replace(tzinfo=BUSINESS_TZ)
     server.world.set_clock(next_morning)
-    assert [f.version for f in server.listing(day, day)] == [1]
+    assert [f.version for f in server.listing(day, day) if f.account_no == account] == [1]
     server.world.set_clock(next_morning + timedelta(days=1))
-    versions = server.listing(day, day)
+    versions = [f for f in server.listing(day, day) if f.account_no == account]
     assert [f.version for f in versions] == [1, 2]
     first = tmp_path / files.file_name(bank, account, day, day, 1)
     second = tmp_path / files.file_name(bank, account, day, day, 2)
@@ -147,7 +149,7 @@ def test_a_corrected_file_follows_the_first_a_day_later_with_the_missing_line(ba
     assert {line.line_key for line in one} < {line.line_key for line in two}
 
 
-def test_landing_writes_the_published_files_into_a_folder(banks, tmp_path):
+def test_landing_writes_the_published_files_into_a_folder(banks, bank_world, tmp_path):
     response = requests.post(
         banks.urls["ccb"] + "/_sandbox/landing",
         json={"folder": str(tmp_path / "ccb"), "date_from": "20250401", "date_to": "20250407"},
@@ -160,7 +162,7 @@ def test_landing_writes_the_published_files_into_a_folder(banks, tmp_path):
         reader = StatementReader(path, bank="ccb")
         list(reader)
         reader.check_totals()
-        assert reader.account_no == accounts.ACCOUNTS["ccb"]
+        assert reader.account_no in {account["account_no"] for account in bank_world.bank_accounts("ccb")}
 
 
 def test_the_fund_centre_publishes_a_daily_loan_list(banks, tmp_path):

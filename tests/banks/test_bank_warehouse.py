@@ -235,7 +235,7 @@ def test_a_corrected_file_replaces_the_earlier_one_with_an_audit_trail(synced, b
 
 def test_a_file_of_unknown_layout_is_quarantined_while_the_rest_loads(warehouse, tmp_path, running_banks):
     folder = tmp_path / "landing"
-    running_banks.servers["icbc"].write_landing(folder, date(2025, 6, 2), date(2025, 6, 3))
+    running_banks.servers["icbc"].write_landing(folder, date(2025, 6, 2), date(2025, 6, 14))
     (folder / "ZZ_mystery.csv").write_text("某某银行流水\n日期,金额\n20250101,1.00\n", encoding="utf-8")
     result = load_folder(warehouse, folder, bank="icbc")
     statuses = {r.file_name: r.status for r in result.files}

@@ -86,6 +86,9 @@ def test_every_loan_line_of_a_signed_main_contract_is_a_loan_at_its_bank(money, 
         number for number, item in money.items() if item.doc["payment_method"] == "组合" and item.doc["signed_at"]
     ]
     assert combined and all(len(by_contract[n]) == 2 for n in combined)
+    for number in combined:  # 组合贷: one mortgage, its commercial and fund parts linked to each other
+        first, second = by_contract[number]
+        assert (first["linked_loan_no"], second["linked_loan_no"]) == (second["loan_no"], first["loan_no"])
 
 
 def test_disbursements_are_the_ones_the_ledger_books(money, loans):
@@ -101,7 +104,12 @@ def test_disbursements_are_the_ones_the_ledger_books(money, loans):
             continue
         if flows:
             assert disbursed == [flows[0].at.isoformat() + "+08:00"], loan["loan_no"]
-            assert loan["disbursed_fen"] == flows[0].amount_fen
+            # the bank pays the whole loan out; a guarantee deposit it holds back reaches the developer later
+            assert loan["disbursed_fen"] == flows[0].amount_fen + flows[0].held_fen
+            assert loan["guarantee_fen"] == flows[0].held_fen
+            released = [f for f in flows if f.guarantee]
+            assert [f.amount_fen for f in released] == ([flows[0].held_fen] if released else [])
+            assert loan["guarantee_released_at"] == (released[0].at.isoformat() + "+08:00" if released else None)
             checked += 1
         elif disbursed:  # paid out only after the world's end
             assert disbursed[0][:10] > money[loan["contract_no"]].doc["history"][-1]["at"][:10]

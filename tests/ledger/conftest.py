@@ -10,6 +10,7 @@ import pytest
 
 from connectors.http import RetryPolicy
 from connectors.ledger import LedgerClient
+from sandbox.banks.world import ensure_bank_world
 from sandbox.ledger.book import WorldContracts, build_ledger
 from sandbox.ledger.server import DEFAULT_ACCOUNT, DEFAULT_PASSWORD, LedgerServer
 from sandbox.world import generate_world
@@ -30,7 +31,7 @@ def ledger_path(world_path: Path) -> Path:
     path = world_path.with_name("ledger.db")
     source = WorldContracts(world_path)
     try:
-        build_ledger(source, path, seed=SEED)
+        build_ledger(source, path, seed=SEED, bank_world=ensure_bank_world(world_path))
     finally:
         source.close()
     return path

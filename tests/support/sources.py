@@ -194,6 +194,7 @@ def _voucher_line(n: int, at: datetime, label: str) -> VoucherLine:
         memo=label,
         account_no="1002.01",
         account_name="银行存款",
+        bank_account_no="4000021209200123456",
         debit=Decimal("1000.00"),
         credit=Decimal("0"),
         customer_code=None,

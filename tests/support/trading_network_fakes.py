@@ -293,6 +293,7 @@ def _contract(payload: dict[str, Any], history: list[dict[str, Any]], updated_at
         total_price=_dec(price["total_price"]),
         deposit=_dec(price["deposit"]),
         payment_method=payload["payment_method"],
+        refund_days=payload.get("refund_days"),
         subscription_no=payload["subscription_no"],
         previous_contract_no=payload["previous_contract_no"],
         planned_signing_on=_date(payload["planned_signing_on"]),

@@ -1,0 +1,237 @@
+"""One chart of collection accounts serves the banks' statements and the ledger's books (issue 11, 1)."""
+
+from __future__ import annotations
+
+import collections
+import json
+import sqlite3
+from datetime import date
+
+import pytest
+
+from sandbox.banks.world import build_bank_world
+from sandbox.ledger.book import WorldContracts, build_ledger
+from sandbox.world import generate_world
+from sandbox.world.collection import general_account, permit_bank, supervised_account
+
+SEED = 11
+UNITS = 160
+
+
+def _faces(folder, *, clean: bool):
+    world = folder / "world.sqlite"
+    generate_world(world, units=UNITS, seed=SEED, clean=clean)
+    bank = folder / "banks.sqlite"
+    build_bank_world(world, bank)
+    ledger = folder / "ledger.sqlite"
+    source = WorldContracts(world)
+    try:
+        build_ledger(source, ledger, seed=SEED, bank_world=bank)
+    finally:
+        source.close()
+    return world, bank, ledger
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    return _faces(tmp_path_factory.mktemp("planted"), clean=False)
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
+    return _faces(tmp_path_factory.mktemp("clean"), clean=True)
+
+
+def _net_by_account_day(ledger, bank):
+    db = sqlite3.connect(ledger)
+    db.execute(f"attach '{bank}' as b")
+    books = dict(
+        ((account, day), net)
+        for account, day, net in db.execute(
+            "select a.bank_account_no, v.date, sum(e.debit_fen - e.credit_fen) from entries e"
+            " join vouchers v using (voucher_id) join accounts a on a.number = e.account_no"
+            " where v.voided_at is null and a.bank_account_no is not null group by 1, 2"
+        )
+    )
+    statements = dict(
+        ((account, day), net)
+        for account, day, net in db.execute(
+            "select account_no, booked_on, sum(case direction when 'in' then amount_fen else -amount_fen end)"
+            " from b.statement_lines group by 1, 2"
+        )
+    )
+    receipt_accounts = {row[0] for row in db.execute("select distinct a.bank_account_no from receipts r"
+                                                      " join accounts a on a.number = r.account_no")}  # fmt: skip
+    held = {row[0] for row in db.execute("select account_no from b.accounts")}
+    db.close()
+    return books, statements, receipt_accounts, held
+
+
+def test_a_clean_world_books_every_account_day_as_its_statement_shows(clean):
+    _, bank, ledger = clean
+    books, statements, receipt_accounts, held = _net_by_account_day(ledger, bank)
+    assert receipt_accounts <= held  # no receipt in an account without a statement
+    by_account = collections.Counter()
+    for (account, _day), net in books.items():
+        by_account[account] += net
+    for (account, _day), net in statements.items():
+        by_account[account] -= net
+    assert {account: diff for account, diff in by_account.items() if diff} == {}
+    # day by day mostly too: a clerk dates some vouchers the day they book them, a day or two later
+    same_day = sum(1 for key, net in statements.items() if books.get(key) == net)
+    assert same_day / len(statements) > 0.7
+
+
+def test_buyer_and_loan_money_lands_in_the_supervised_account_of_the_units_permit(planted):
+    world, bank, _ = planted
+    db = sqlite3.connect(bank)
+    db.execute(f"attach '{world}' as w")
+    lines = db.execute(
+        "select l.account_no, l.kind, l.contract_no, l.amount_fen, json_extract(c.doc, '$.house.permit_no')"
+        " from statement_lines l join w.contracts c using (contract_no)"
+        " where l.kind in ('buyer_payment', 'loan_disbursement')"
+    ).fetchall()
+    misplaced = collections.Counter(
+        (row[0], row[1])
+        for row in db.execute(
+            "select contract_no, account_no from ground_truth where kind = 'money_outside_supervised'"
+        )  # fmt: skip
+    )
+    outside = collections.Counter()
+    for account, _kind, contract, _amount, permit in lines:
+        expected = supervised_account(permit)
+        if account != expected.account_no:
+            assert account == general_account(permit_bank(permit)).account_no
+            outside[(contract, account)] += 1
+    assert outside == misplaced
+    assert 0.005 < sum(outside.values()) / len(lines) < 0.05  # a few per cent, each in the ground truth
+
+
+def test_the_banks_list_which_account_is_supervised_and_for_which_permit(planted):
+    world, bank, _ = planted
+    db = sqlite3.connect(bank)
+    db.execute(f"attach '{world}' as w")
+    permits = {row[0] for row in db.execute("select distinct permit_no from w.units")}
+    rows = db.execute("select account_no, bank, kind, permit_no, key_supervision_fen from accounts").fetchall()
+    supervised = {permit: (account, code, key) for account, code, kind, permit, key in rows if kind == "supervised"}
+    assert set(supervised) == permits
+    for permit, (account, code, key) in supervised.items():
+        assert account == supervised_account(permit).account_no and code == permit_bank(permit)
+        assert key > 0
+    assert sorted(code for _, code, kind, _, _ in rows if kind == "general") == ["ccb", "cmb", "icbc"]
+
+
+def test_a_refund_out_of_a_supervised_account_has_the_banks_approval_unless_planted(planted):
+    _, bank, _ = planted
+    db = sqlite3.connect(bank)
+    refunds = db.execute(
+        "select l.contract_no, l.amount_fen from statement_lines l join accounts a using (account_no)"
+        " where l.kind = 'refund' and a.kind = 'supervised'"
+    ).fetchall()
+    approved = collections.Counter(
+        db.execute("select contract_no, amount_fen from supervision where record_type = 'refund_approval'")
+    )
+    unapproved = collections.Counter(
+        (contract, json.loads(detail)["amount_fen"])
+        for contract, detail in db.execute(
+            "select contract_no, detail from ground_truth where kind = 'refund_without_approval'"
+        )
+    )
+    assert collections.Counter(refunds) == approved + unapproved
+    assert approved and unapproved
+
+
+def test_releases_keep_what_the_milestone_requires_unless_planted(planted, clean):
+    for _, bank, _ in (planted, clean):
+        db = sqlite3.connect(bank)
+        releases = db.execute(
+            "select record_no, amount_fen, allowed_fen from supervision where record_type = 'release'"
+        ).fetchall()
+        over = {json.loads(d)["release_no"] for (d,) in db.execute(
+            "select detail from ground_truth where kind = 'release_over_allowed'")}  # fmt: skip
+        assert releases
+        assert {number for number, amount, allowed in releases if amount > allowed} == over
+    assert not over  # the clean world's: none
+
+
+def _paths(faces):
+    world, bank, ledger = faces
+    return {"world": world, "banks": bank, "ledger": ledger}
+
+
+def test_the_ground_truth_lists_a_planted_kind_for_every_check_at_a_few_per_cent(planted):
+    from sandbox.truth import EVENT, summary
+
+    rows = summary(_paths(planted))
+    checks = {check for _, _, check, count, _ in rows if count and check != EVENT}
+    assert checks >= {"contracts", "receivables", "loans", "cash", "invoices"}
+    rates = {kind: count / population for kind, _, check, count, population in rows if population and count}
+    assert rates and all(rate < 0.12 for rate in rates.values()), rates  # a few per cent (loans stuck: ~10%)
+
+
+def test_a_clean_world_plants_no_difference_in_any_face(clean):
+    from sandbox.truth import EVENT, summary
+
+    planted = {kind: count for kind, _, check, count, _ in summary(_paths(clean)) if count and check != EVENT}
+    assert planted == {}
+
+
+def test_the_truth_command_prints_counts_and_rates(planted, capsys):
+    from sandbox.truth import main
+
+    world, bank, ledger = planted
+    assert main([str(world)]) == 0
+    out = capsys.readouterr().out
+    assert "money_outside_supervised" in out and "%" in out and "planted differences" in out
+    assert main([str(world.with_name("missing.sqlite"))]) == 2
+
+
+def test_handover_issues_one_full_invoice_for_the_final_price_and_reverses_every_602(planted):
+    world, _, ledger = planted
+    db = sqlite3.connect(ledger)
+    db.execute(f"attach '{world}' as w")
+    finals = db.execute(
+        "select i.contract_no, i.tax_code, i.tax_rate_bp, i.amount_fen, i.tax_fen, i.created_at,"
+        " json_extract(c.doc, '$.price.total_price'), json_extract(c.doc, '$.handover.area_diff_amount')"
+        " from invoices i join w.contracts c using (contract_no) where i.invoice_type = '增值税普通发票'"
+    ).fetchall()
+    wrong = {row[0] for row in db.execute("select contract_no from truth where kind = 'final_invoice_wrong_amount'")}
+    assert finals
+    for contract, code, rate, amount, tax, _, total, diff in finals:
+        assert code.startswith("501") and rate == 900
+        assert tax == (amount * 9 * 2 + 109) // (2 * 109)  # 9% inside the tax-inclusive amount, to the fen
+        price = round((float(total) + float(diff or 0)) * 100)
+        assert (amount == price) != (contract in wrong), contract
+    unreversed = {row[0] for row in db.execute("select detail from truth where kind = 'presale_invoice_not_reversed'")}
+    blues = db.execute(
+        "select b.invoice_no, b.created_at, f.created_at,"
+        " exists (select 1 from invoices r where r.blue_invoice_no = b.invoice_no and r.is_red = 1)"
+        " from invoices b join invoices f on f.contract_no = b.contract_no and f.invoice_type = '增值税普通发票'"
+        " where b.invoice_type = '预收款发票' and b.is_red = 0"
+    ).fetchall()
+    left = {number for number, _, _, reversed_ in blues if not reversed_}
+    assert left == {json.loads(detail)["invoice_no"] for detail in unreversed}
+    created_after = [number for number, created, final_at, _ in blues if created > final_at]
+    assert created_after == []  # no 602 invoice after handover
+    revenue = db.execute(
+        "select v.voucher_id, sum(case when e.account_no = '2221.01.02' then e.credit_fen end),"
+        " sum(case when e.account_no = '6001' then e.credit_fen end) from vouchers v join entries e using (voucher_id)"
+        " where v.voucher_id in (select voucher_id from entries where account_no = '6001') group by 1"
+    ).fetchall()
+    # each revenue voucher carries its output VAT: 9% inside what it moves out of the advance account
+    assert revenue and all(vat == ((net + vat) * 900 * 2 + 10_900) // (2 * 10_900) for _, vat, net in revenue)
+
+
+def test_contracts_carry_their_refund_term_and_the_truth_counts_from_it(planted):
+    world, _, _ = planted
+    db = sqlite3.connect(world)
+    terms = {row[0] for row in db.execute("select json_extract(doc, '$.refund_days') from contracts")}
+    assert terms <= {15, 30} and len(terms) >= 1
+    returns = db.execute(
+        "select g.on_date, json_extract(g.detail, '$.refund_due_on'), json_extract(c.doc, '$.refund_days')"
+        " from ground_truth g join contracts c using (contract_no)"
+        " where g.kind = 'cancelled_contract' and json_extract(g.detail, '$.is_return')"
+    ).fetchall()
+    assert returns
+    for cancelled_on, due_on, days in returns:
+        assert (date.fromisoformat(due_on) - date.fromisoformat(cancelled_on)).days == days
