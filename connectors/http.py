@@ -255,15 +255,21 @@ class HttpSession:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         auth: requests.auth.AuthBase | None = None,
+        check: Callable[[bytes], None] | None = None,
     ) -> Any:
         """Send the request (retrying per policy) and return the decoded JSON body of the 2xx answer.
 
         `auth` is applied to every attempt afresh (a signature with a new nonce and timestamp each time).
+        `check(body)` may refuse the body once it is read, before anything in it is decoded (a bank's
+        response signature: the body streams, so a response hook cannot see it).
         """
         merged = {"Accept": "application/json", **(headers or {})}
 
         def decode(response: requests.Response) -> Any:
-            return _decode_json(read_capped(response, self.body))
+            body = read_capped(response, self.body)
+            if check is not None:
+                check(body)
+            return _decode_json(body)
 
         return self._send(method, url, params, json_body, merged, stream=True, read_body=decode, auth=auth)
 

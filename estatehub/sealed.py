@@ -149,3 +149,17 @@ def _chunks(source: BinaryIO) -> Iterator[tuple[int, bytes, bool]]:
         if not following:
             return
         index, current = index + 1, following
+
+
+def seal_folder(folder: Path, hasher: PiiHasher) -> int:
+    """Seal every plain file in `folder` (what a connector downloaded and the hub has read); returns how
+    many. A partial download (`*.part*`) is left alone."""
+    if not folder.is_dir():
+        return 0
+    seal = FileSeal(hasher)
+    sealed = 0
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not is_sealed(path) and ".part" not in path.name and not path.name.startswith("."):
+            seal.seal(path)
+            sealed += 1
+    return sealed

@@ -104,7 +104,10 @@ class SignedApi:
     def request_json(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json_body: Any = None
     ) -> Any:
-        return self._signed(lambda: self.http.request_json(method, self.url(path), params=params, json_body=json_body))
+        check = self.signer.check_body if self.signer.verify_responses else None
+        return self._signed(
+            lambda: self.http.request_json(method, self.url(path), params=params, json_body=json_body, check=check)
+        )
 
     def download(self, path: str, target: Path, *, params: Mapping[str, Any] | None = None) -> Path:
         check = self.signer.check_download if self.signer.verify_responses else None

@@ -252,7 +252,8 @@ class RequestSigner(AuthBase):
             if response.status_code >= 500 or response.status_code == 429:
                 return response  # retried, nothing in it is used: a proxy in front of the bank may answer these
             if kwargs.get("stream") and 200 <= response.status_code < 300:
-                # a download: checked once its body is on disk (`check_download`)
+                # a streamed body (a download, or JSON read under the size cap): checked once it is read
+                # (`check_download` on disk, `check_body` in memory)
                 self.pending_download = (response.status_code, nonce, dict(response.headers))
                 return response
             try:
@@ -279,6 +280,16 @@ class RequestSigner(AuthBase):
                 "base URL of the Connection (and any proxy), or the secret if every answer fails",
                 status=status,
             )
+
+    def check_body(self, body: bytes) -> None:
+        """Check the signature of the last streamed answer against its body, read whole (a JSON answer)."""
+        pending, self.pending_download = self.pending_download, None
+        if pending is None:
+            if self.verify_responses:
+                raise ResponseSignatureInvalid("expected the signature of an answer, got no answer to check")
+            return
+        status, nonce, headers = pending
+        self.check_response(status, nonce, headers, hashlib.sha256(body))
 
     def check_download(self, path: Any) -> None:
         """Check the signature of the last download's answer against the file it was saved to."""

@@ -19,6 +19,7 @@ from estatehub.banks.connections import STATEMENT_BANKS, bank_client, download_f
 from estatehub.banks.loans import sync_bank_loans
 from estatehub.banks.statements import sync_bank_statements
 from estatehub.banks.supervision import sync_bank_accounts, sync_bank_supervision
+from estatehub.sealed import seal_folder
 from estatehub.warehouse.engine import Warehouse
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,11 @@ def sync_loans(
     """The loans of bank `code`; `client` is the bank's client (an Airflow task passes its hook's), else it
     is built from the `bank_<code>` Connection."""
     with client or bank_client(code, folder=download_folder(code)) as bank:
-        return sync_bank_loans(bank, warehouse, full=full).as_dict()
+        result = sync_bank_loans(bank, warehouse, full=full).as_dict()
+    folder = getattr(bank, "folder", None)  # the fund centre's loan lists hold borrowers' ID numbers
+    if folder is not None:
+        seal_folder(Path(folder), warehouse.hasher)
+    return result
 
 
 def sync_statements(

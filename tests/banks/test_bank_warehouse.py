@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from connectors.trading_network.client import TradingNetworkClient
 from estatehub.banks.loans import sync_bank_loans
-from estatehub.banks.statements import file_sha256, load_folder, load_statement_file, sync_bank_statements
+from estatehub.banks.statements import load_folder, load_statement_file, sync_bank_statements
 from estatehub.banks.tables import (
     core_bank_loan,
     core_bank_loan_stage,
@@ -179,12 +179,15 @@ def test_statement_lines_are_each_loaded_once_and_match_the_banks(synced, bank_w
 def test_the_same_file_twice_loads_once(synced, tmp_path):
     warehouse, results = synced
     loaded = next(r for r in results["statements"]["icbc"].files if r.status == "loaded" and r.lines)
-    # saved under a name the hub makes (bank, account, period, version, content hash): found by content
+    # saved under a name the hub makes (bank, account, period, version, content hash), sealed at rest once
+    # loaded: found by the content hash in its name; loading the sealed file reads it through a plain copy
     sha = rows(
         warehouse, select(etl_bank_statement_file.c.sha256).where(etl_bank_statement_file.c.file_id == loaded.file_id)
     )
-    path = next(p for p in (tmp_path / "files" / "icbc").iterdir() if file_sha256(p) == sha[0][0])
-    assert path.name.startswith("icbc_") and path.name.endswith(f"_{sha[0][0][:16]}.csv")
+    folder = tmp_path / "files" / "icbc"
+    assert all(p.name.endswith(".sealed") for p in folder.iterdir()), "no bank file is left in clear"
+    path = next(p for p in folder.iterdir() if p.name.endswith(f"_{sha[0][0][:16]}.csv.sealed"))
+    assert path.name.startswith("icbc_")
     before = count(warehouse, core_bank_statement_line)
     again = load_statement_file(warehouse, path, bank="icbc", origin="landing")
     assert again.status == "duplicate" and again.file_id == loaded.file_id

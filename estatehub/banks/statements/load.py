@@ -34,6 +34,7 @@ from estatehub.banks.statements.registry import (
     version_of,
 )
 from estatehub.banks.statements.versions import Superseded, check_not_older, previous_versions, replace
+from estatehub.sealed import FileSeal, plain_name
 from estatehub.settings import BANK_STATEMENTS
 from estatehub.sync.lock import stream_lock
 from estatehub.sync.runs import new_run_id
@@ -56,12 +57,16 @@ def load_statement_file(
 ) -> FileResult:
     """Load one statement file; the outcome is in the registry and returned. Holds the bank's statement
     lock (already held when a sync calls it): a sync of the bank running meanwhile is waited for up
-    to `lock_wait`, then `SyncAlreadyRunning`."""
+    to `lock_wait`, then `SyncAlreadyRunning`. A file the hub sealed at rest (`NAME.sealed`,
+    `estatehub.sealed`) is read through a private plain copy, under its plain name."""
     path = Path(path)
-    name = file_name or path.name
+    name = file_name or plain_name(path)
     run_id = run_id or new_run_id(f"bank_{bank}")
-    with stream_lock(warehouse, f"bank_{bank}", STREAM, run_id, wait=BANK_STATEMENTS.lock_wait):
-        return _load_file(warehouse, path, bank, account_no, origin, version, name, run_id)
+    with (
+        stream_lock(warehouse, f"bank_{bank}", STREAM, run_id, wait=BANK_STATEMENTS.lock_wait),
+        FileSeal(warehouse.hasher).opened(path) as plain,
+    ):
+        return _load_file(warehouse, plain, bank, account_no, origin, version, name, run_id)
 
 
 def _load_file(

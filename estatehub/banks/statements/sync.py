@@ -28,6 +28,7 @@ from estatehub.banks.statements.load import load_statement_file
 from estatehub.banks.statements.quarantine import quarantine_items
 from estatehub.banks.statements.registry import DUPLICATE, LOADED, QUARANTINED, STREAM, SUPERSEDED, FileResult
 from estatehub.banks.tables import etl_bank_statement_file
+from estatehub.sealed import FileSeal, is_sealed
 from estatehub.settings import BANK_STATEMENTS, StatementSettings
 from estatehub.sync.lock import abandon_stale_runs, stream_lock
 from estatehub.sync.runs import new_run_id
@@ -143,6 +144,7 @@ def _sync(
 ) -> None:
     bank, run_id = result.bank, result.run_id
     engine = warehouse.engine
+    seal = FileSeal(warehouse.hasher)
     with engine.connect() as conn:
         since = _window(conn, bank, first_day, settings.look_back)
         registered = _registered_names(conn, bank)
@@ -179,6 +181,7 @@ def _sync(
                     run_id=run_id,
                 )
             )
+            seal.seal(path)  # the bank's file holds payers' card numbers in full: kept sealed at rest
         result.seconds = time.monotonic() - started
         finish_run(engine, run_id, status=SUCCEEDED, message=result.summary())
     except BaseException as exc:
@@ -209,11 +212,14 @@ def _refuse_unsafe_name(warehouse: Warehouse, file: StatementFile, run_id: str) 
 
 
 def load_folder(warehouse: Warehouse, folder: str | Path, *, bank: str, origin: str = "landing") -> StatementsResult:
-    """Load every file dropped into `folder` (a landing folder), oldest name first; duplicates load nothing."""
+    """Load every file dropped into `folder` (a landing folder), oldest name first; duplicates load nothing.
+    Each file is sealed at rest once read (files sealed before are not read again)."""
     run_id = new_run_id(f"bank_{bank}")
     result = StatementsResult(bank, run_id)
-    paths = sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith("."))
+    paths = sorted(p for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith(".") and not is_sealed(p))
     result.listed = len(paths)
+    seal = FileSeal(warehouse.hasher)
     for path in paths:
         result.files.append(load_statement_file(warehouse, path, bank=bank, origin=origin, run_id=run_id))
+        seal.seal(path)
     return result
