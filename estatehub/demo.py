@@ -154,8 +154,18 @@ def bank_connections(sandbox: SandboxProcess) -> dict[str, str]:
     return connections
 
 
-def airflow_env(home: Path, sandbox: SandboxProcess, warehouse_path: Path, pii_key: str) -> dict[str, str]:
-    """Environment of the Airflow commands: SQLite metadata in the demo folder, the Connections.
+def warehouse_connection(warehouse: Path | str, pii_key: str) -> str:
+    """`AIRFLOW_CONN_WAREHOUSE` as JSON: a SQLite file (a path) or any SQLAlchemy URL (a string with
+    `://`, e.g. PostgreSQL), with the PII key."""
+    if isinstance(warehouse, str) and "://" in warehouse:
+        return json.dumps({"conn_type": "postgres", "extra": {"url": warehouse, "pii_key": pii_key}})
+    return json.dumps({"conn_type": "sqlite", "host": str(warehouse), "extra": {"pii_key": pii_key}})
+
+
+def airflow_env(home: Path, sandbox: SandboxProcess, warehouse: Path | str, pii_key: str) -> dict[str, str]:
+    """Environment of the Airflow commands: SQLite metadata in the demo folder, the Connections; the
+    warehouse a SQLite file (a path) or a SQLAlchemy URL (`warehouse_connection`). The production
+    test and `make up` start from the same environment and add their own settings.
 
     As in the official image, nothing puts the project root on the path: estatehub is installed (`pip
     install -e .`), and Airflow puts the plugins folder on the path itself (the DAGs import `hooks`,
@@ -175,15 +185,15 @@ def airflow_env(home: Path, sandbox: SandboxProcess, warehouse_path: Path, pii_k
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "airflow" / "logs"),
             "AIRFLOW_CONN_TRADING_NETWORK": f"{trading_network}?timeout=10&page_size={DEMO_PAGE_SIZE}",
-            "AIRFLOW_CONN_WAREHOUSE": json.dumps(
-                {"conn_type": "sqlite", "host": str(warehouse_path), "extra": {"pii_key": pii_key}}
-            ),
+            "AIRFLOW_CONN_WAREHOUSE": warehouse_connection(warehouse, pii_key),
             # failure mails: a plain local relay, read by the SMTP provider (no TLS; nothing listens in the demo)
             "AIRFLOW_CONN_SMTP_DEFAULT": "smtp://127.0.0.1:1025?disable_ssl=true&disable_tls=true",
             "ESTATEHUB_HOME": str(home),
             "AIRFLOW_CONN_FINANCE_LEDGER": json.dumps(
                 {"conn_type": "http", "host": urls["ledger"], "login": sandbox.account, "password": sandbox.password}
             ),
+            # the policy monitor reads the sandbox's bureau site instead of the watch file's real one
+            "AIRFLOW_CONN_BUREAU_SITE": json.dumps({"conn_type": "http", "host": urls["bureau"]}),
             **bank_connections(sandbox),
         }
     )
