@@ -83,6 +83,21 @@ def read_ready(lines: Iterable[str]) -> dict[str, str]:
     raise RuntimeError("the sandbox stopped before it was ready")
 
 
+def serve_command(units: int, seed: int, account: str, password: str) -> list[str]:
+    """The arguments of `estatehub sandbox serve` with the demo's account. `--name=value`: a generated
+    password may begin with `-`, which as a separate argument reads as an option."""
+    return [
+        "sandbox",
+        "serve",
+        "--units",
+        str(units),
+        "--seed",
+        str(seed),
+        f"--account={account}",
+        f"--password={password}",
+    ]
+
+
 class SandboxProcess:
     """`python -m estatehub sandbox serve` as a child process, logged in with the demo's own account; its
     URLs, the world it serves and the banks' credentials read from what it prints (the hub never
@@ -92,10 +107,8 @@ class SandboxProcess:
         self.log_path = log_path
         self.account, self.password = "estatehub-demo", secrets.token_urlsafe(16)
         self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
-        command = ["sandbox", "serve", "--units", str(units), "--seed", str(seed)]
-        command += ["--account", self.account, "--password", self.password]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "estatehub", *command],
+            [sys.executable, "-m", "estatehub", *serve_command(units, seed, self.account, self.password)],
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
