@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: help demo up test lint format bench clean
+.PHONY: help demo up test lint format bench clean browser
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
@@ -25,11 +25,15 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 demo: $(RUNTIME)  ## run the main job on the embedded default (SQLite) against the sandbox, through Airflow
 	$(BIN)/python -m estatehub demo
 
-up: $(RUNTIME)  ## run the sandbox's simulated systems in the foreground
-	$(BIN)/python -m estatehub sandbox serve
+up: $(RUNTIME)  ## Airflow standalone over the sandbox at http://127.0.0.1:8080, DAGs unpaused (Ctrl-C stops)
+	$(BIN)/python -m estatehub up
 
-test: $(DEV)  ## run the whole test suite (PostgreSQL tests must run when CI=true)
+test: $(DEV) browser  ## run the whole test suite (PostgreSQL tests must run when CI=true)
 	$(BIN)/python -m pytest
+
+browser:  ## headless Chromium for the test of `make up` (Debian's package, installed when missing)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(DEV)  ## ruff check and format check
 	$(BIN)/ruff check .

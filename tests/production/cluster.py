@@ -85,41 +85,6 @@ def _signal_group(proc: subprocess.Popen, signum: int) -> None:
         os.killpg(proc.pid, signum)
 
 
-class AirflowApi:
-    """Airflow 3's REST API (`/api/v2`) with a JWT from the simple auth manager's `/auth/token`."""
-
-    def __init__(self, base_url: str, username: str, password: str) -> None:
-        self.base_url = base_url
-        self.session = requests.Session()
-        response = requests.post(
-            f"{base_url}/auth/token", json={"username": username, "password": password}, timeout=30
-        )
-        response.raise_for_status()
-        self.session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
-
-    def get(self, path: str, **params: Any) -> Any:
-        response = self.session.get(f"{self.base_url}/api/v2{path}", params=params, timeout=30)
-        response.raise_for_status()
-        return response.json()
-
-    def patch(self, path: str, body: dict) -> Any:
-        response = self.session.patch(f"{self.base_url}/api/v2{path}", json=body, timeout=30)
-        response.raise_for_status()
-        return response.json()
-
-    def post(self, path: str, body: dict) -> Any:
-        response = self.session.post(f"{self.base_url}/api/v2{path}", json=body, timeout=30)
-        if response.status_code >= 400:
-            raise AssertionError(f"POST {path}: {response.status_code} {response.text[:500]}")
-        return response.json()
-
-    def dag_runs(self, dag_id: str) -> list[dict]:
-        return self.get(f"/dags/{dag_id}/dagRuns", limit=100)["dag_runs"]
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
-        return self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=100)["task_instances"]
-
-
 def wait_for(what: str, check: Callable[[], Any], timeout: float, cluster: Cluster | None = None) -> Any:
     """Poll `check` every second until it returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout

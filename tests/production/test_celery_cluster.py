@@ -28,27 +28,30 @@ from sqlalchemy.engine import make_url
 
 from estatehub import settings
 from estatehub.demo import DEFAULT_LAST_DAY, SandboxProcess, airflow_env, at_sync_hour
+from estatehub.up import AirflowApi
 from tests.conftest import TEST_PII_KEY, create_postgres_database, drop_postgres_database
 from tests.production.cluster import (
-    AirflowApi,
     Cluster,
     flush_redis_db,
     free_redis_db,
     wait_for,
     write_passwords,
 )
-from tests.support.snapshot import snapshot
+from tests.support.snapshot import VOLATILE_COLUMNS, snapshot
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_ENV = PROJECT_ROOT / "deploy" / "airflow.env"
 REDIS_URL = os.environ.get("ESTATEHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379")
-UNITS, SEED = 120, 11
+UNITS, SEED = 80, 11
 FIRST = "trading_network_sync"  # loans, statements and receipts link to the contracts it loads
 WORKERS = ("worker-1", "worker-2")
 # the policy monitor's tables follow the bureau site's own clock, not the world's day: not compared
 COMPARED_PREFIX, NOT_COMPARED = ("core_",), ("core_policy_",)
+# ids the warehouse gives statement files as they load: the four banks load in parallel on the workers
+# and one after another on the command line, so the numbers differ while the lines are the same
+LOAD_ORDER_IDS = {"file_id", "first_file_id", "removed_by_file_id"}
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -184,7 +187,7 @@ def test_every_dag_runs_on_two_celery_workers_and_matches_the_sqlite_path(
         dag_files = sorted(p.stem for p in (PROJECT_ROOT / "dags").glob("*.py"))
         dag_ids = wait_for(
             "every DAG parsed",
-            lambda: (ids := sorted(d["dag_id"] for d in api.get("/dags")["dags"])) == dag_files and ids,
+            lambda: (ids := api.dag_ids()) == dag_files and ids,
             120,
             cluster,
         )
@@ -193,8 +196,7 @@ def test_every_dag_runs_on_two_celery_workers_and_matches_the_sqlite_path(
 
         def run_dags(ids):
             for dag_id in ids:
-                api.patch(f"/dags/{dag_id}", {"is_paused": False})
-                api.post(f"/dags/{dag_id}/dagRuns", {"logical_date": None})
+                api.unpause_and_trigger(dag_id)
             for dag_id in ids:
                 wait_for(
                     f"the runs of {dag_id}",
@@ -250,14 +252,15 @@ def test_every_dag_runs_on_two_celery_workers_and_matches_the_sqlite_path(
     postgres = create_engine(make_url(warehouse_url))
     sqlite = create_engine(f"sqlite:///{sqlite_path}")
     try:
-        on_postgres = snapshot(postgres, prefixes=COMPARED_PREFIX)
-        on_sqlite = snapshot(sqlite, prefixes=COMPARED_PREFIX)
+        excluded = VOLATILE_COLUMNS | LOAD_ORDER_IDS
+        on_postgres = snapshot(postgres, prefixes=COMPARED_PREFIX, exclude_columns=excluded)
+        on_sqlite = snapshot(sqlite, prefixes=COMPARED_PREFIX, exclude_columns=excluded)
     finally:
         postgres.dispose()
         sqlite.dispose()
     compared = sorted(t for t in on_postgres if not t.startswith(NOT_COMPARED))
     for table in ("core_contract", "core_bank_loan", "core_bank_statement_line", "core_receipt"):
         assert on_postgres[table], f"{table} is empty on PostgreSQL"
-    for table in compared:
-        assert on_postgres[table] == on_sqlite[table], f"{table} differs between PostgreSQL and SQLite"
+    differing = [table for table in compared if on_postgres[table] != on_sqlite[table]]
+    assert not differing, f"differ between PostgreSQL and SQLite: {differing}"
     print(json.dumps({"seconds": round(time.monotonic() - started), "tables": len(compared)}))
