@@ -19,6 +19,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -165,6 +166,8 @@ def run_up(options: UpOptions) -> int:
         env = airflow_env(home, sandbox, home / "warehouse.db", pii_key)
         env.update(
             {
+                # standalone starts its components as `airflow ...` by name: the venv's first on the path
+                "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
                 "AIRFLOW__API__HOST": "127.0.0.1",
