@@ -119,21 +119,54 @@ class SimulatedClock(threading.Thread):
                 self.sandbox.set_clock(self.now())
 
 
-def stop_group(proc: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM to the process group of `proc` (standalone and everything it started), SIGKILL after `timeout`.
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, their children, ...), from `ps`."""
+    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=False).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        child, parent = (int(field) for field in line.split())
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_tree(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop `proc` (standalone) and every process it started: SIGTERM to its process group, then to what
+    it started in groups of their own (the api-server's workers, the executor's), SIGKILL to whatever
+    is left after `timeout`.
 
     Standalone runs in a process group of its own, so that Ctrl-C in a terminal reaches this process
     only, which then stops Airflow and the sandbox in order."""
-    for signum in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, signum)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=timeout)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    started = set(descendants(proc.pid))
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    for pid in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=timeout)
+    while time.monotonic() < deadline and any(alive(pid) for pid in started):
+        time.sleep(0.5)
+    if proc.poll() is None:
+        started |= set(descendants(proc.pid))
+        proc.kill()
+    for pid in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait()
 
 
 def run_up(options: UpOptions) -> int:
@@ -211,7 +244,7 @@ def run_up(options: UpOptions) -> int:
         if clock is not None:
             clock.stopped.set()
         if standalone is not None:
-            stop_group(standalone)
+            stop_tree(standalone)
         sandbox.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
