@@ -69,7 +69,19 @@ class AirflowApi:
         self.session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
 
     def request(self, method: str, path: str, body: dict | None = None, **params: Any) -> Any:
-        response = self.session.request(method, f"{self.base_url}/api/v2{path}", json=body, params=params, timeout=30)
+        """One call; a read (GET) or an idempotent change (PATCH) is tried up to three times when the
+        api-server is slow to answer (a busy standalone on SQLite), a POST once."""
+        attempts = 1 if method == "POST" else 3
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self.session.request(
+                    method, f"{self.base_url}/api/v2{path}", json=body, params=params, timeout=60
+                )
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt == attempts:
+                    raise
+                time.sleep(2 * attempt)
         if response.status_code >= 400:
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:500]}")
         return response.json()

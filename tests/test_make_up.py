@@ -70,7 +70,11 @@ def test_make_up_shows_runs_and_a_task_log_in_the_browser_and_stops_on_ctrl_c(tm
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        assert ready.wait(420), "estatehub up did not get READY:\n" + "".join(lines)[-3000:]
+        deadline = time.monotonic() + 420
+        while not ready.wait(1) and proc.poll() is None and time.monotonic() < deadline:
+            pass
+        reader.join(5)
+        assert ready.is_set(), "estatehub up did not get READY:\n" + "".join(lines)[-3000:]
         base_url = f"http://127.0.0.1:{port}"
         assert any(base_url in line and "no login" in line for line in lines), "it says where and how to log in"
 
