@@ -25,15 +25,17 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 demo: $(RUNTIME)  ## run the main job on the embedded default (SQLite) against the sandbox, through Airflow
 	$(BIN)/python -m estatehub demo
 
-up: $(RUNTIME)  ## run the sandbox's simulated systems in the foreground
-	$(BIN)/python -m estatehub sandbox serve
+up: $(RUNTIME)  ## Airflow standalone over the sandbox at http://127.0.0.1:8080, DAGs unpaused (Ctrl-C stops)
+	$(BIN)/python -m estatehub up
 
 test: $(DEV) browser  ## run the whole test suite (PostgreSQL tests must run when CI=true)
 	$(BIN)/python -m pytest
 
 browser:  ## headless Chromium and a CJK font (Debian packages) for the screenshot tests, when missing
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
-	@fc-list :lang=zh family | grep -q . || (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@fc-list :lang=zh family | grep -q . || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 
 lint: $(DEV)  ## ruff check and format check
 	$(BIN)/ruff check .

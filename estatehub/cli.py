@@ -21,7 +21,7 @@ from pathlib import Path
 from estatehub import settings
 from estatehub.errors import UsageError
 
-DEFAULT_RULES = settings.PROJECT_ROOT / "config" / "reconcile_rules.yaml"
+DEFAULT_RULES = settings.CONFIG_DIR / "reconcile_rules.yaml"
 
 log = logging.getLogger(__name__)
 
@@ -335,6 +335,12 @@ def cmd_sync_trading_network(args: argparse.Namespace) -> int:
 # -- demo ------------------------------------------------------------------------------------------
 
 
+def cmd_up(args: argparse.Namespace) -> int:
+    from estatehub.up import UpOptions, run_up
+
+    return run_up(UpOptions(units=args.units, seed=args.seed, port=args.port, speed=args.speed, home=args.home))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from estatehub.demo import DemoError, DemoOptions, run_demo
 
@@ -508,6 +514,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--last-day", type=_iso_date, default=None, help="last simulated business day")
     demo.add_argument("--home", type=Path, default=None, help="demo folder (default: <data folder>/demo)")
     demo.set_defaults(func=cmd_demo)
+
+    up = commands.add_parser("up", help="Airflow standalone over the sandbox at http://127.0.0.1:8080, DAGs unpaused")
+    up.add_argument("--units", type=_positive_int, default=300, help="units in the world (default 300)")
+    up.add_argument("--seed", type=int, default=7, help="world seed (default 7)")
+    up.add_argument("--port", type=int, default=8080, help="port of the UI and API (default 8080)")
+    up.add_argument("--speed", type=float, default=60.0, help="simulated seconds per wall-clock second (default 60)")
+    up.add_argument(
+        "--home", type=Path, default=None, help="folder of Airflow and the warehouse (default: <data folder>/up)"
+    )
+    up.set_defaults(func=cmd_up)
     return parser
 
 

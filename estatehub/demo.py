@@ -86,19 +86,38 @@ def read_ready(lines: Iterable[str]) -> dict[str, str]:
     raise RuntimeError("the sandbox stopped before it was ready")
 
 
+def serve_command(units: int, seed: int, account: str, password: str) -> list[str]:
+    """The arguments of `estatehub sandbox serve` with the demo's account. `--name=value`: a generated
+    password may begin with `-`, which as a separate argument reads as an option."""
+    return [
+        "sandbox",
+        "serve",
+        "--units",
+        str(units),
+        "--seed",
+        str(seed),
+        f"--account={account}",
+        f"--password={password}",
+    ]
+
+
 class SandboxProcess:
     """`python -m estatehub sandbox serve` as a child process, logged in with the demo's own account; its
     URLs, the world it serves and the banks' credentials read from what it prints (the hub never
     imports the sandbox: it talks to it as to the real systems)."""
 
-    def __init__(self, units: int, seed: int, log_path: Path, mail_dir: Path) -> None:
+    def __init__(self, units: int, seed: int, log_path: Path, mail_dir: Path | None = None) -> None:
         self.log_path = log_path
         self.account, self.password = "estatehub-demo", secrets.token_urlsafe(16)
         self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
-        command = ["sandbox", "serve", "--units", str(units), "--seed", str(seed)]
-        command += ["--account", self.account, "--password", self.password, "--mail-dir", str(mail_dir)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "estatehub", *command],
+            [
+                sys.executable,
+                "-m",
+                "estatehub",
+                *serve_command(units, seed, self.account, self.password),
+                *([f"--mail-dir={mail_dir}"] if mail_dir is not None else []),
+            ],
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,
@@ -158,8 +177,18 @@ def bank_connections(sandbox: SandboxProcess) -> dict[str, str]:
     return connections
 
 
-def airflow_env(home: Path, sandbox: SandboxProcess, warehouse_path: Path, pii_key: str) -> dict[str, str]:
-    """Environment of the Airflow commands: SQLite metadata in the demo folder, the Connections.
+def warehouse_connection(warehouse: Path | str, pii_key: str) -> str:
+    """`AIRFLOW_CONN_WAREHOUSE` as JSON: a SQLite file (a path) or any SQLAlchemy URL (a string with
+    `://`, e.g. PostgreSQL), with the PII key."""
+    if isinstance(warehouse, str) and "://" in warehouse:
+        return json.dumps({"conn_type": "postgres", "extra": {"url": warehouse, "pii_key": pii_key}})
+    return json.dumps({"conn_type": "sqlite", "host": str(warehouse), "extra": {"pii_key": pii_key}})
+
+
+def airflow_env(home: Path, sandbox: SandboxProcess, warehouse: Path | str, pii_key: str) -> dict[str, str]:
+    """Environment of the Airflow commands: SQLite metadata in the demo folder, the Connections; the
+    warehouse a SQLite file (a path) or a SQLAlchemy URL (`warehouse_connection`). The production
+    test and `make up` start from the same environment and add their own settings.
 
     As in the official image, nothing puts the project root on the path: estatehub is installed (`pip
     install -e .`), and Airflow puts the plugins folder on the path itself (the DAGs import `hooks`,
@@ -179,17 +208,18 @@ def airflow_env(home: Path, sandbox: SandboxProcess, warehouse_path: Path, pii_k
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "airflow" / "logs"),
             "AIRFLOW_CONN_TRADING_NETWORK": f"{trading_network}?timeout=10&page_size={DEMO_PAGE_SIZE}",
-            "AIRFLOW_CONN_WAREHOUSE": json.dumps(
-                {"conn_type": "sqlite", "host": str(warehouse_path), "extra": {"pii_key": pii_key}}
-            ),
+            "AIRFLOW_CONN_WAREHOUSE": warehouse_connection(warehouse, pii_key),
             # the sandbox's mail relay (plain SMTP on loopback): failure mails and the finance report
-            "AIRFLOW_CONN_SMTP_DEFAULT": f"{sandbox.smtp}?disable_ssl=true&disable_tls=true",
+            # (without it, a local relay that nothing may listen on: a failure mail is then only logged)
+            "AIRFLOW_CONN_SMTP_DEFAULT": f"{sandbox.smtp or 'smtp://127.0.0.1:1025'}?disable_ssl=true&disable_tls=true",
             "ESTATEHUB_HOME": str(home),
             # `airflow dags test` (3.3.2) cannot finish a run of a DAG with a Deadline Alert (dags/reconciliation.py)
             "ESTATEHUB_DEADLINE_ALERTS": "0",
             "AIRFLOW_CONN_FINANCE_LEDGER": json.dumps(
                 {"conn_type": "http", "host": urls["ledger"], "login": sandbox.account, "password": sandbox.password}
             ),
+            # the policy monitor reads the sandbox's bureau site instead of the watch file's real one
+            "AIRFLOW_CONN_BUREAU_SITE": json.dumps({"conn_type": "http", "host": urls["bureau"]}),
             **bank_connections(sandbox),
         }
     )

@@ -13,7 +13,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# what the package ships (the SQL models in `sql/`, the default watch file in `config/`): package data,
+# found beside this file in a checkout and in an installed wheel alike
+PACKAGE_DIR = Path(__file__).resolve().parent
+SQL_DIR = PACKAGE_DIR / "sql"
+CONFIG_DIR = PACKAGE_DIR / "config"
+# the checkout (dags/, plugins/, var/); in an installed package this is site-packages, holding none of them
+PROJECT_ROOT = PACKAGE_DIR.parent
 
 
 def business_today() -> date:
@@ -27,8 +33,13 @@ def deadline_alerts_enabled() -> bool:
 
 
 def data_dir() -> Path:
-    """The working data folder: `$ESTATEHUB_HOME`, else `var/` in the project."""
-    return Path(os.environ.get("ESTATEHUB_HOME") or PROJECT_ROOT / "var")
+    """The working data folder: `$ESTATEHUB_HOME`, else `var/` in the checkout; installed as a package
+    (no checkout around it), `~/.estatehub`."""
+    if os.environ.get("ESTATEHUB_HOME"):
+        return Path(os.environ["ESTATEHUB_HOME"])
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "var"
+    return Path.home() / ".estatehub"
 
 
 def default_warehouse_path() -> Path:

@@ -85,3 +85,11 @@ def test_python_dash_m_estatehub_runs_as_a_program():
     assert "sandbox" in result.stdout and "sync" in result.stdout
     bad = subprocess.run([sys.executable, "-m", "estatehub", "frobnicate"], capture_output=True, text=True, check=False)
     assert bad.returncode == 2
+
+
+def test_the_demo_hands_the_sandbox_a_password_that_begins_with_a_dash():
+    from estatehub.cli import build_parser
+    from estatehub.demo import serve_command
+
+    args = build_parser().parse_args(serve_command(50, 7, "demo", "-Xy_secret"))
+    assert (args.account, args.password) == ("demo", "-Xy_secret")

@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
-from estatehub.settings import BUSINESS_TZ, PROJECT_ROOT
+from estatehub.settings import BUSINESS_TZ, CONFIG_DIR
 
-DEFAULT_RULES_PATH = PROJECT_ROOT / "config" / "freshness.yaml"
+DEFAULT_RULES_PATH = CONFIG_DIR / "freshness.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FILE_KINDS = ("bank_statement", "fund_loan_list")
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")

@@ -1,4 +1,4 @@
-"""The watch file (`config/policy_watches.yaml`) → a validated `PolicyConfig`.
+"""The watch file (`estatehub/config/policy_watches.yaml`) → a validated `PolicyConfig`.
 
 Every value is checked when the file is loaded, so a typo fails the run at once with the place and
 what was expected (`watches[1].list.item: expected a CSS selector ...`), not halfway through a check.
@@ -20,9 +20,9 @@ import yaml
 
 from connectors.bureau.client import HostPolicy
 from connectors.bureau.records import ListSelectors, NoticeSelectors
-from estatehub.settings import PROJECT_ROOT
+from estatehub.settings import CONFIG_DIR
 
-DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config" / "policy_watches.yaml"
+DEFAULT_CONFIG_PATH = CONFIG_DIR / "policy_watches.yaml"
 URGENCY_LEVELS = ("low", "medium", "high")
 URGENCY_LABELS = {"low": "一般", "medium": "重要", "high": "紧急"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 
 from estatehub.errors import UsageError
-from estatehub.settings import PROJECT_ROOT
+from estatehub.settings import CONFIG_DIR
 
-DEFAULT_PATH = PROJECT_ROOT / "config" / "city_rules.yaml"
+DEFAULT_PATH = CONFIG_DIR / "city_rules.yaml"
 FILING_MODES = ("within_days", "at_signing")
 
 

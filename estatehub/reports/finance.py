@@ -28,10 +28,10 @@ from estatehub.health.reports import record_report_sent
 from estatehub.reports import i18n
 from estatehub.reports.finance_data import AGE_BUCKETS, RECONCILIATIONS, FinanceData, read
 from estatehub.reports.workbook import add_sheet, new_workbook, to_bytes
-from estatehub.settings import PROJECT_ROOT
+from estatehub.settings import CONFIG_DIR
 from estatehub.warehouse.engine import Warehouse
 
-DEFAULT_CONFIG = PROJECT_ROOT / "config" / "reports.yaml"
+DEFAULT_CONFIG = CONFIG_DIR / "reports.yaml"
 TEMPLATES = Path(__file__).parent / "templates"
 HTML_LIMIT = 50  # rows per table in the email; the workbook has them all
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

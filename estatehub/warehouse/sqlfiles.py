@@ -22,10 +22,8 @@ from sqlalchemy import BigInteger, Boolean, Connection, CursorResult, Date, Inte
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeEngine
 
-from estatehub.settings import PROJECT_ROOT
+from estatehub.settings import SQL_DIR
 from estatehub.warehouse.types import Area, Share, UtcDateTime
-
-SQL_DIR = PROJECT_ROOT / "sql"
 
 # the bind-parameter syntax of sqlalchemy.text(): `:name`, not `::cast`
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")

@@ -197,7 +197,7 @@ def test_an_empty_rules_file_is_no_rules():
 
 
 def test_the_shipped_rules_file_loads_and_ignores_a_fee():
-    rules = load_rules(Path(__file__).resolve().parents[2] / "config" / "reconcile_rules.yaml")
+    rules = load_rules(Path(__file__).resolve().parents[2] / "estatehub" / "config" / "reconcile_rules.yaml")
     assert [r.name for r in rules.rules] == ["bank-fees", "interest", "cross-bank-transfers"]
     result = match(
         side(), side({"id": "B1", "amount": 1500, "on": 1, "text": "跨行汇款手续费"}), as_of=AS_OF, rules=rules

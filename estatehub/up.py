@@ -1,0 +1,263 @@
+"""`make up`: Airflow standalone over the sandbox, the DAGs unpaused, the simulated clock moving.
+
+Starts the sandbox (as the demo does), points the Connections at it and at a SQLite warehouse in the
+data folder, creates the `warehouse` pool and runs `airflow standalone` (api-server and UI at
+http://127.0.0.1:8080, scheduler, dag-processor, triggerer) with every DAG unpaused. Once the API
+answers it triggers each DAG once (the trading network first), so there are runs and task logs to look
+at at any hour; after that the DAGs' own schedules run them. Meanwhile the sandbox's clock moves: it
+starts at 09:00 on a business day of the world and runs `speed` times faster than the wall clock
+(default 60: one simulated hour a minute), so every run sees new contracts, loans and receipts.
+Ctrl-C (or SIGTERM) stops Airflow and the sandbox.
+
+The UI and API need no login: the simple auth manager makes every visitor an admin, and everything
+listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from estatehub import settings
+from estatehub.demo import (
+    DEFAULT_LAST_DAY,
+    POOLS,
+    SandboxProcess,
+    airflow_command,
+    airflow_env,
+    at_sync_hour,
+    run_logged,
+)
+
+FIRST_DAG = "trading_network_sync"  # the others link what they load to its contracts
+DAG_IDS = ("trading_network_sync", "bank_loans_sync", "bank_statements_sync", "ledger_sync", "policy_monitor")
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    units: int = 300
+    seed: int = 7
+    port: int = 8080
+    speed: float = 60.0
+    home: Path | None = None
+
+
+class AirflowApi:
+    """Airflow 3's REST API (`/api/v2`) with a JWT from the simple auth manager's `/auth/token`
+    (POST with user and password, or GET when every visitor is an admin)."""
+
+    def __init__(self, base_url: str, username: str | None = None, password: str | None = None) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+        if username is None:
+            response = requests.get(f"{base_url}/auth/token", timeout=30)
+        else:
+            body = {"username": username, "password": password}
+            response = requests.post(f"{base_url}/auth/token", json=body, timeout=30)
+        response.raise_for_status()
+        self.session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+
+    def request(self, method: str, path: str, body: dict | None = None, **params: Any) -> Any:
+        """One call; a read (GET) or an idempotent change (PATCH) is tried up to three times when the
+        api-server is slow to answer (a busy standalone on SQLite), a POST once."""
+        attempts = 1 if method == "POST" else 3
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self.session.request(
+                    method, f"{self.base_url}/api/v2{path}", json=body, params=params, timeout=60
+                )
+                break
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt == attempts:
+                    raise
+                time.sleep(2 * attempt)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:500]}")
+        return response.json()
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, **params)
+
+    def dag_ids(self) -> list[str]:
+        return sorted(dag["dag_id"] for dag in self.get("/dags", limit=100)["dags"])
+
+    def unpause_and_trigger(self, dag_id: str) -> str:
+        """Unpause `dag_id` and start a run now; the run's id."""
+        self.request("PATCH", f"/dags/{dag_id}", {"is_paused": False})
+        return self.request("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None})["dag_run_id"]
+
+    def dag_runs(self, dag_id: str) -> list[dict]:
+        return self.get(f"/dags/{dag_id}/dagRuns", limit=100)["dag_runs"]
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        return self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=100)["task_instances"]
+
+
+def api_healthy(base_url: str) -> bool:
+    try:
+        return requests.get(f"{base_url}/api/v2/monitor/health", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+class SimulatedClock(threading.Thread):
+    """Moves the sandbox's clock: `start` plus `speed` times the wall time gone by, never past `end`."""
+
+    def __init__(self, sandbox: SandboxProcess, start: datetime, end: datetime, speed: float, every: float = 5.0):
+        super().__init__(name="simulated-clock", daemon=True)
+        self.sandbox, self.start_at, self.end_at, self.speed, self.every = sandbox, start, end, speed, every
+        self.started_wall = time.monotonic()
+        self.stopped = threading.Event()
+
+    def now(self) -> datetime:
+        moved = timedelta(seconds=(time.monotonic() - self.started_wall) * self.speed)
+        return min(self.start_at + moved, self.end_at)
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            # the sandbox stopping, or busy: the next tick tries again
+            with contextlib.suppress(requests.RequestException):
+                self.sandbox.set_clock(self.now())
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, their children, ...), from `ps`."""
+    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=False).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        child, parent = (int(field) for field in line.split())
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_tree(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop `proc` (standalone) and every process it started: SIGTERM to its process group, then to what
+    it started in groups of their own (the api-server's workers, the executor's), SIGKILL to whatever
+    is left after `timeout`.
+
+    Standalone runs in a process group of its own, so that Ctrl-C in a terminal reaches this process
+    only, which then stops Airflow and the sandbox in order."""
+    started = set(descendants(proc.pid))
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    for pid in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=timeout)
+    while time.monotonic() < deadline and any(alive(pid) for pid in started):
+        time.sleep(0.5)
+    if proc.poll() is None:
+        started |= set(descendants(proc.pid))
+        proc.kill()
+    for pid in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait()
+
+
+def run_up(options: UpOptions) -> int:
+    from estatehub.connections import embedded_pii_key
+
+    home = (options.home or settings.data_dir() / "up").resolve()
+    logs = home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    pii_key = embedded_pii_key(home / "pii.key").decode()
+    print(f"estatehub up: {options.units} units, seed {options.seed}; logs in {logs}", flush=True)
+    sandbox = SandboxProcess(options.units, options.seed, logs / "sandbox.log", home / "mail")
+    standalone: subprocess.Popen | None = None
+    clock: SimulatedClock | None = None
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        end_on = date.fromisoformat(sandbox.world["end_on"])
+        last_day = min(DEFAULT_LAST_DAY, end_on)
+        start = datetime.combine(last_day - timedelta(days=2), datetime.min.time(), settings.BUSINESS_TZ)
+        start = start.replace(hour=9)
+        sandbox.set_clock(start)
+        clock = SimulatedClock(sandbox, start, at_sync_hour(end_on), options.speed)
+        clock.start()
+
+        base_url = f"http://127.0.0.1:{options.port}"
+        env = airflow_env(home, sandbox, home / "warehouse.db", pii_key)
+        env.update(
+            {
+                # standalone starts its components as `airflow ...` by name: the venv's first on the path
+                "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(options.port),
+                "AIRFLOW__API__BASE_URL": base_url,
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            }
+        )
+        run_logged(airflow_command("db", "migrate"), env, logs / "airflow-db-migrate.log", "airflow db migrate")
+        for pool, description in POOLS.items():
+            run_logged(airflow_command("pools", "set", pool, "1", description), env, logs / "pool.log", "pools set")
+        with open(logs / "standalone.log", "w", encoding="utf-8") as log:
+            standalone = subprocess.Popen(
+                airflow_command("standalone"), env=env, stdout=log, stderr=subprocess.STDOUT, process_group=0
+            )
+        deadline = time.monotonic() + 300
+        while not api_healthy(base_url):
+            if stop.is_set() or standalone.poll() is not None or time.monotonic() > deadline:
+                print(f"estatehub up: Airflow did not start; see {logs / 'standalone.log'}", flush=True)
+                return 1
+            time.sleep(1)
+        api = AirflowApi(base_url)
+        while set(api.dag_ids()) < set(DAG_IDS):
+            if stop.wait(2) or standalone.poll() is not None:
+                return 1
+        for dag_id in (FIRST_DAG, *(d for d in DAG_IDS if d != FIRST_DAG)):
+            api.unpause_and_trigger(dag_id)
+            if dag_id == FIRST_DAG:  # contracts first: loans and receipts link to them
+                while not stop.is_set() and any(r["state"] in {"queued", "running"} for r in api.dag_runs(dag_id)):
+                    stop.wait(2)
+        print(f"Airflow at {base_url} (no login: every visitor is an admin, on 127.0.0.1 only)", flush=True)
+        print(f"sandbox clock from {start:%Y-%m-%d %H:%M}, {options.speed:g}x; Ctrl-C stops everything", flush=True)
+        print("READY", flush=True)
+        while not stop.wait(1):
+            if standalone.poll() is not None:
+                print(f"estatehub up: Airflow stopped; see {logs / 'standalone.log'}", flush=True)
+                return 1
+        return 0
+    finally:
+        if clock is not None:
+            clock.stopped.set()
+        if standalone is not None:
+            stop_tree(standalone)
+        sandbox.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        print("estatehub up: stopped", flush=True)
