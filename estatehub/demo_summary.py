@@ -171,7 +171,28 @@ def summary_lines(engine: Engine, as_of: date) -> list[str]:
         f"Sync runs: {len(runs)}, fetched {sum(r.fetched for r in runs)}, loaded {sum(r.loaded for r in runs)}, "
         f"quarantined {sum(r.quarantined for r in runs)}"
     )
+    lines += ["", *reconciliation_lines(engine)]
     return lines
+
+
+def reconciliation_lines(engine: Engine) -> list[str]:
+    """The breaks the reconciliations keep, per reconciliation and reason, with their status."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "select reconciliation, reason, sum(case when status = 'open' then 1 else 0 end),"
+                " sum(case when status = 'acknowledged' then 1 else 0 end),"
+                " sum(case when status = 'resolved' then 1 else 0 end)"
+                " from rec_break group by reconciliation, reason order by reconciliation, reason"
+            )
+        ).all()
+    if not rows:
+        return ["Reconciliation breaks: none (no reconciliation ran, or everything matched)"]
+    return ["Reconciliation breaks (estatehub breaks list)"] + _table(
+        ["reconciliation", "reason", "open", "acknowledged", "resolved"], [tuple(r) for r in rows]
+    )
 
 
 def print_reconciliation_line(engine: Engine, day: date) -> None:

@@ -75,6 +75,11 @@ def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(demo
     assert "Mortgage pipeline by bank and stage" in summary
     assert "Statement lines loaded" in summary
     assert "Ledger receipts (not voided)" in summary
+    assert "Reconciliation breaks" in summary
+    reports = sorted(path.name for path in (home / "reports").iterdir())
+    assert "finance_2025-06-30_zh-CN.xlsx" in reports and "finance_2025-06-30_en.html" in reports
+    mails = list((home / "mail").glob("*.eml"))
+    assert len(mails) >= 4, "the reconciliation DAG sent the finance report to both lists on both days"
 
 
 def test_nothing_the_demo_leaves_holds_a_full_id_number_phone_or_card_number(demo):
