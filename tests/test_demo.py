@@ -63,7 +63,7 @@ def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(demo
         ("incremental", "succeeded"),
     ]
 
-    world = next((tmp_path / "data" / "sandbox").glob("world-*.sqlite"))
+    world = next(p for p in (tmp_path / "data" / "sandbox").glob("world-*.sqlite") if p.name.count(".") == 1)
     visible = visible_contract_numbers(world, datetime(2025, 6, 30, 18, 0, tzinfo=BUSINESS_TZ))
     assert loaded <= visible
     assert visible - loaded <= quarantined, "every contract the network shows is loaded or quarantined"

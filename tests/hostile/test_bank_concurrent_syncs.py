@@ -25,7 +25,12 @@ DELAY_S = 2.5  # each download: the first run holds the lock for several seconds
 
 def _routes() -> dict:
     listing = icbc_listing()
-    routes: dict = {"/api/icbc/v1/statements": listing}
+    routes: dict = {
+        "/api/icbc/v1/statements": listing,
+        # after its statements a sync asks for the collection accounts and supervision records: none here
+        "/api/icbc/v1/accounts": {"return_code": "0", "return_msg": "ok", "data": {"accounts": []}},
+        "/api/icbc/v1/accounts/supervision": {"return_code": "0", "return_msg": "ok", "data": {"records": []}},
+    }
     for n, day in enumerate(DAYS):
         name = f"ICBC_{accounts.ACCOUNTS['icbc']}_{day:%Y%m%d}.csv"
         listing["data"]["files"] += icbc_listing(name, day=day)["data"]["files"]

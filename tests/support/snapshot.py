@@ -15,7 +15,7 @@ from sqlalchemy import Engine, MetaData, select
 from estatehub.schema import all_metadata
 
 # columns that say when and by which run a row was written, not what it holds
-VOLATILE_COLUMNS = frozenset({"batch_id", "run_id", "loaded_at", "linked_at"})
+VOLATILE_COLUMNS = frozenset({"batch_id", "run_id", "loaded_at", "linked_at", "listed_at"})  # when we read, not what
 CONTENT_PREFIXES = ("stg_", "core_")
 
 
