@@ -69,19 +69,23 @@ class AirflowApi:
         self.session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
 
     def request(self, method: str, path: str, body: dict | None = None, **params: Any) -> Any:
-        """One call; a read (GET) or an idempotent change (PATCH) is tried up to three times when the
-        api-server is slow to answer (a busy standalone on SQLite), a POST once."""
-        attempts = 1 if method == "POST" else 3
+        """One call; a read (GET) or an idempotent change (PATCH) is tried up to five times when the
+        api-server is slow to answer or fails with a 5xx (a busy standalone on SQLite), a POST once."""
+        attempts = 1 if method == "POST" else 5
         for attempt in range(1, attempts + 1):
             try:
                 response = self.session.request(
                     method, f"{self.base_url}/api/v2{path}", json=body, params=params, timeout=60
                 )
-                break
             except (requests.ConnectionError, requests.Timeout):
                 if attempt == attempts:
                     raise
                 time.sleep(2 * attempt)
+                continue
+            # a 5xx of a busy standalone on SQLite ("database is locked") is worth the same call again
+            if response.status_code < 500 or attempt == attempts:
+                break
+            time.sleep(2 * attempt)
         if response.status_code >= 400:
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:500]}")
         return response.json()
