@@ -26,7 +26,7 @@ from estatehub.health.rules import FreshnessRules
 from estatehub.health.tables import etl_health_finding, etl_report_sent
 from estatehub.policy.tables import core_policy_change, etl_policy_watch_state
 from estatehub.quality.tables import etl_quality_result, etl_quality_run
-from estatehub.reconcile.tables import rec_break
+from estatehub.reconcile.tables import BREAK_AGE_BUCKETS, break_age_bucket, rec_break
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.redact import CARD, ID_NUMBER, PHONE, redact_text
 from estatehub.warehouse.tables import etl_quarantine, etl_run
@@ -53,7 +53,6 @@ class PendingSection:
 # the work lists (issue 12 §4, not yet written). Until a section is written for a table that exists,
 # the page shows how many rows it holds.
 PENDING_SECTIONS = (("Work list sizes 工作清单", "mart_work_item", "the work lists (issue 12 §4)"),)
-AGE_BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
 
 
 @dataclass
@@ -178,12 +177,11 @@ def breaks_by_age(conn: Connection) -> list[dict[str, Any]]:
         entry = result.setdefault(
             row.reconciliation,
             {"reconciliation": row.reconciliation, "open": 0, "acknowledged": 0, "amount_fen": 0}
-            | {name: 0 for name, _, _ in AGE_BUCKETS},
+            | {name: 0 for name, _, _ in BREAK_AGE_BUCKETS},
         )
         entry[row.status] += 1
         entry["amount_fen"] += abs(row.amount_fen)
-        age = max(row.age_days or 0, 0)
-        entry[next(name for name, low, high in AGE_BUCKETS if age >= low and (high is None or age <= high))] += 1
+        entry[break_age_bucket(row.age_days)] += 1
     return [result[name] for name in sorted(result)]
 
 

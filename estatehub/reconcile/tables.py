@@ -34,6 +34,15 @@ metadata = MetaData()
 
 RUN_STATUSES = ("running", "succeeded", "failed", "blocked")
 BREAK_STATUSES = ("open", "acknowledged", "resolved")
+# how old open breaks are, as the finance report and the supervisors' page both group them (days)
+BREAK_AGE_BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+
+
+def break_age_bucket(days: int | None) -> str:
+    """The bucket of a break `days` old (a break not yet due, or undated, counts as new)."""
+    age = max(days or 0, 0)
+    return next(name for name, low, high in BREAK_AGE_BUCKETS if age >= low and (high is None or age <= high))
+
 
 rec_run = Table(
     "rec_run",

@@ -14,10 +14,17 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from estatehub.quality.tables import etl_quality_result
-from estatehub.reconcile.tables import rec_break, rec_match, rec_receivable, rec_run
+from estatehub.reconcile.tables import (
+    BREAK_AGE_BUCKETS,
+    break_age_bucket,
+    rec_break,
+    rec_match,
+    rec_receivable,
+    rec_run,
+)
 
 RECONCILIATIONS = ("contracts", "receivables", "loans", "cash", "invoices")
-AGE_BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
+AGE_BUCKETS = BREAK_AGE_BUCKETS
 TOP = 10
 
 
@@ -105,7 +112,7 @@ def read(conn: Connection, day: date) -> FinanceData:
     for name, mine in breaks.items():
         for x in mine:
             if x.status != "resolved" and x.age_days is not None:
-                by_age.setdefault(name, {bucket: 0 for bucket, _, _ in AGE_BUCKETS})[_bucket(x.age_days)] += 1
+                by_age.setdefault(name, {bucket: 0 for bucket, _, _ in AGE_BUCKETS})[break_age_bucket(x.age_days)] += 1
     receivables = conn.execute(
         select(rec_receivable).order_by(rec_receivable.c.contract_no, rec_receivable.c.seq)
     ).all()
@@ -143,13 +150,6 @@ def read(conn: Connection, day: date) -> FinanceData:
         receivables=receivables,
         matches=matches,
     )
-
-
-def _bucket(days: int) -> str:
-    for name, low, high in AGE_BUCKETS:
-        if days >= low and (high is None or days <= high):
-            return name
-    return AGE_BUCKETS[0][0]  # a break not yet due (negative age) counts as new
 
 
 def _reconciliations_of(conn: Connection, run: Any) -> set[str]:
