@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
 from connectors import identity as pii
 from connectors.banks.records import STAGES
+from estatehub.money import yuan
 from estatehub.warehouse import queries, sqlfiles
 
 
@@ -65,7 +65,7 @@ def bank_summary_lines(engine: Engine) -> list[str]:
     lines += _table(
         ["bank", "stage", "loans", "linked", "approved", "disbursed"],
         [
-            (r.bank, r.stage, r.loan_count, r.linked_count, _yuan(r.approved_fen), _yuan(r.disbursed_fen))
+            (r.bank, r.stage, r.loan_count, r.linked_count, yuan(r.approved_fen), yuan(r.disbursed_fen))
             for r in pipeline
         ],
     )
@@ -80,8 +80,8 @@ def bank_summary_lines(engine: Engine) -> list[str]:
                 r.file_count,
                 r.quarantined_file_count,
                 r.line_count,
-                _yuan(r.credit_fen),
-                _yuan(r.debit_fen),
+                yuan(r.credit_fen),
+                yuan(r.debit_fen),
             )
             for r in statements
         ],
@@ -97,14 +97,10 @@ def bank_summary_lines(engine: Engine) -> list[str]:
     )
     lines += _table(
         ["linked by", "resolved", "receipts", "amount"],
-        [(r.link_basis, "yes" if r.is_resolved else "no", r.receipt_count, _yuan(r.amount_fen)) for r in receipts],
+        [(r.link_basis, "yes" if r.is_resolved else "no", r.receipt_count, yuan(r.amount_fen)) for r in receipts],
     )
     lines.append("")
     return lines
-
-
-def _yuan(fen: int | None) -> str:
-    return f"{Decimal(fen or 0) / 100:,.2f}"
 
 
 def _table(headers: list[str], rows: list[tuple]) -> list[str]:

@@ -135,53 +135,69 @@ class SimulatedClock(threading.Thread):
                 self.sandbox.set_clock(self.now())
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (children, their children, ...), from `ps`."""
-    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=False).stdout
-    children: dict[int, list[int]] = {}
+def process_table() -> list[tuple[int, int, int, str]]:
+    """(pid, parent pid, process group, state) of every process, from `ps`."""
+    out = subprocess.run(["ps", "-eo", "pid=,ppid=,pgid=,stat="], capture_output=True, text=True, check=False).stdout
+    rows = []
     for line in out.splitlines():
-        child, parent = (int(field) for field in line.split())
+        pid, ppid, pgid, stat = line.split(None, 3)
+        rows.append((int(pid), int(ppid), int(pgid), stat.strip()))
+    return rows
+
+
+def descendants(pid: int, groups: set[int] | None = None) -> set[int]:
+    """Every live process below `pid` (children, their children, ...), and every live process of the
+    process groups `groups` (what a process that died first left behind is adopted by init but keeps its
+    group). Zombies are left out: they have exited, only their parent's wait is missing."""
+    rows = [row for row in process_table() if not row[3].startswith("Z")]
+    children: dict[int, list[int]] = {}
+    for child, parent, _group, _state in rows:
         children.setdefault(parent, []).append(child)
-    found, todo = [], [pid]
+    found: set[int] = {child for child, _parent, group, _state in rows if groups and group in groups}
+    todo = [pid, *found]
     while todo:
         for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    found.discard(os.getpid())
     return found
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def signal_all(pids: set[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
 
 
 def stop_tree(proc: subprocess.Popen, timeout: float = 30) -> None:
-    """Stop `proc` (standalone) and every process it started: SIGTERM to its process group, then to what
-    it started in groups of their own (the api-server's workers, the executor's), SIGKILL to whatever
-    is left after `timeout`.
+    """Stop `proc` (standalone) and every process it started: SIGTERM to its process group and to what it
+    started in groups of their own (the api-server's workers, the executor's), again to whatever appears
+    while they stop (a task the executor was starting), then SIGKILL to whatever is left after `timeout`.
 
     Standalone runs in a process group of its own, so that Ctrl-C in a terminal reaches this process
-    only, which then stops Airflow and the sandbox in order."""
-    started = set(descendants(proc.pid))
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    for pid in started:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+    only, which then stops Airflow and the sandbox in order. Orphans are found by process group: a
+    worker whose parent died first is adopted by init and is no longer below `proc`."""
+    groups = {proc.pid}
+    signalled: set[int] = set()
     deadline = time.monotonic() + timeout
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=timeout)
-    while time.monotonic() < deadline and any(alive(pid) for pid in started):
+    while True:
+        live = descendants(proc.pid, groups)
+        if proc.poll() is None:
+            live.add(proc.pid)
+        groups |= {group for pid, _parent, group, _state in process_table() if pid in live}
+        if not live:
+            break
+        if time.monotonic() > deadline:
+            signal_all(live, signal.SIGKILL)
+            time.sleep(0.5)
+            if not descendants(proc.pid, groups) and proc.poll() is not None:
+                break
+            deadline += 5  # what a SIGKILL did not take yet; the next pass kills it again
+            continue
+        signal_all(live - signalled, signal.SIGTERM)
+        signalled |= live
         time.sleep(0.5)
-    if proc.poll() is None:
-        started |= set(descendants(proc.pid))
-        proc.kill()
-    for pid in started:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
     proc.wait()
 
 

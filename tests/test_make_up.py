@@ -106,15 +106,22 @@ def test_make_up_shows_runs_and_a_task_log_in_the_browser_and_stops_on_ctrl_c(tm
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, "the UI's port is closed"
     finally:
-        for pid in session_members(proc.pid):  # what a failed run left: its own session, started here
+        for member in session_members(proc.pid):  # what a failed run left: its own session, started here
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+                os.kill(int(member.split()[0]), signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=30)
 
 
-def session_members(sid: int) -> list[int]:
-    """The processes of session `sid` (the test starts `estatehub up` as a session of its own)."""
-    out = subprocess.run(["ps", "-eo", "pid=,sid="], capture_output=True, text=True, check=True).stdout
-    return [int(pid) for pid, session in (line.split() for line in out.splitlines()) if int(session) == sid]
+def session_members(sid: int) -> list[str]:
+    """The live processes of session `sid` (the test starts `estatehub up` as a session of its own), as
+    `pid stat command` lines. Zombies are left out: they have exited, and init in a container may be
+    slow to reap what it adopted."""
+    out = subprocess.run(["ps", "-eo", "pid=,sid=,stat=,args="], capture_output=True, text=True, check=True).stdout
+    members = []
+    for line in out.splitlines():
+        pid, session, stat, args = (line.split(None, 3) + [""])[:4]
+        if int(session) == sid and not stat.startswith("Z"):
+            members.append(f"{pid} {stat} {args[:200]}")
+    return members

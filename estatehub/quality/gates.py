@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, inspect, select
 from sqlalchemy import table as table_named
 
+from estatehub.money import yuan
 from estatehub.quality.tables import etl_quality_result, etl_quality_run
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
@@ -114,24 +115,20 @@ class _SqlGate:
         return _MESSAGES[self.gate](row)
 
 
-def _yuan(fen: int | None) -> str:
-    return f"{(fen or 0) / 100:,.2f}"
-
-
 _MESSAGES = {
     "voucher_balanced": lambda r: (
-        f"voucher {r.subject} of {r.booked_on}: debits {_yuan(r.debit_fen)} against credits {_yuan(r.credit_fen)} yuan"
+        f"voucher {r.subject} of {r.booked_on}: debits {yuan(r.debit_fen)} against credits {yuan(r.credit_fen)} yuan"
     ),
     "keys_unique": lambda r: f"{r.subject} appears {r.found_count} times (first on {r.booked_on})",
     "keys_present": lambda r: f"{r.subject}: {r.detail}",
     "statement_totals_loaded": lambda r: (
         f"{r.subject}: {r.loaded_count} of {r.expected_count} lines in the warehouse, credits "
-        f"{_yuan(r.loaded_credit_fen)} of {_yuan(r.expected_credit_fen)}, debits {_yuan(r.loaded_debit_fen)} of "
-        f"{_yuan(r.expected_debit_fen)} yuan: load the file again"
+        f"{yuan(r.loaded_credit_fen)} of {yuan(r.expected_credit_fen)}, debits {yuan(r.loaded_debit_fen)} of "
+        f"{yuan(r.expected_debit_fen)} yuan: load the file again"
     ),
     "statement_balance_follows": lambda r: (
-        f"account {r.subject}: the balance of {r.booked_on} is {_yuan(r.balance_fen)}, "
-        f"{_yuan(r.gap_fen)} yuan away from the balance of {r.prev_booked_on} plus the line: a line or a statement "
+        f"account {r.subject}: the balance of {r.booked_on} is {yuan(r.balance_fen)}, "
+        f"{yuan(r.gap_fen)} yuan away from the balance of {r.prev_booked_on} plus the line: a line or a statement "
         "file between them is missing or loaded twice"
     ),
     "statement_files_quarantined": lambda r: f"{r.subject} (to {r.booked_on}) is kept but not loaded: {r.reason}",

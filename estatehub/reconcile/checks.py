@@ -24,6 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from connectors.identity import mask_name
+from estatehub.money import yuan
 from estatehub.reconcile.breaks import stable_key
 from estatehub.reconcile.city import CityRules
 from estatehub.reconcile.matching import Tolerances, match
@@ -95,10 +96,6 @@ def new_break(
     }
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen / 100:,.2f}"
-
-
 # -- contracts -------------------------------------------------------------------------------------
 
 
@@ -148,7 +145,7 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
                     amount_fen=m.amount_fen,
                     first_on=m.money_on,
                     as_of=period.as_of,
-                    detail=f"{_yuan(m.amount_fen)} yuan received on {m.money_on} for {deal}, "
+                    detail=f"{yuan(m.amount_fen)} yuan received on {m.money_on} for {deal}, "
                     f"cancelled on {cancelled_on}",
                 )
             )
@@ -170,7 +167,7 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
                 first_on=cancelled_on,
                 due_on=due_on,
                 as_of=period.as_of,
-                detail=f"cancelled on {cancelled_on}, {_yuan(amount)} yuan still held; refund due by {due_on} "
+                detail=f"cancelled on {cancelled_on}, {yuan(amount)} yuan still held; refund due by {due_on} "
                 + (f"({days} days, the contract's term)" if stated else f"({days} days: the contract states no term)"),
             )
         )
@@ -236,8 +233,8 @@ def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
                 first_on=row["due_on"],
                 due_on=row["due_on"],
                 as_of=period.as_of,
-                detail=f"{row['kind']} due {row['due_on']}: {_yuan(row['amount_fen'])} yuan, received "
-                f"{_yuan(row['received_fen'])}; {who} {_yuan(abs(owed))} ({row['ageing']} days)",
+                detail=f"{row['kind']} due {row['due_on']}: {yuan(row['amount_fen'])} yuan, received "
+                f"{yuan(row['received_fen'])}; {who} {yuan(abs(owed))} ({row['ageing']} days)",
             )
         )
     live = {row["contract_no"] for row in result.rows if row["is_contract_live"]}
@@ -253,7 +250,7 @@ def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
                 amount_fen=extra,
                 first_on=None,
                 as_of=period.as_of,
-                detail=f"{_yuan(extra)} yuan received over the payment plan of {deal}",
+                detail=f"{yuan(extra)} yuan received over the payment plan of {deal}",
             )
         )
     for receipt in result.suspense:
@@ -269,7 +266,7 @@ def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
                 amount_fen=receipt.amount_fen,
                 first_on=receipt.money_on,
                 as_of=period.as_of,
-                detail=f"{receipt.payment_kind or 'a receipt'} of {_yuan(receipt.amount_fen)} yuan on "
+                detail=f"{receipt.payment_kind or 'a receipt'} of {yuan(receipt.amount_fen)} yuan on "
                 f"{receipt.money_on} tied to no contract (suspense)",
             )
         )
@@ -331,7 +328,7 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
                 "first_on": row.first_on,
                 "due_on": None,
                 "age_days": None if pd.isna(row.age_days) else int(row.age_days),
-                "detail": f"{detail} ({_yuan(int(row.left_amount_fen))} / {_yuan(int(row.right_amount_fen))} yuan)",
+                "detail": f"{detail} ({yuan(int(row.left_amount_fen))} / {yuan(int(row.right_amount_fen))} yuan)",
             }
         )
     states = {c.contract_no: c.state for c in sqlfiles.execute(conn, "reconcile/receivable_contracts", {}).all()}
@@ -347,7 +344,7 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
                     amount_fen=int(loan.amount_fen),
                     first_on=loan.on,
                     as_of=period.as_of,
-                    detail=f"ALARM: {loan.loan_type} of {_yuan(int(loan.amount_fen))} yuan disbursed on {loan.on} "
+                    detail=f"ALARM: {loan.loan_type} of {yuan(int(loan.amount_fen))} yuan disbursed on {loan.on} "
                     f"for {loan.contract_no}, which the network shows cancelled",
                 )
             )
@@ -426,7 +423,7 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
                 amount_fen=r.amount_fen,
                 first_on=r.receipt_on,
                 as_of=period.as_of,
-                detail=f"issue an invoice of {_yuan(r.amount_fen)} yuan to {buyer} for the {r.payment_kind} "
+                detail=f"issue an invoice of {yuan(r.amount_fen)} yuan to {buyer} for the {r.payment_kind} "
                 f"received on {r.receipt_on} ({r.contract_no or 'no contract'})",
             )
         )
@@ -457,7 +454,7 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
                 right_amount_fen=i.amount_fen,
                 first_on=i.invoice_on,
                 as_of=period.as_of,
-                detail=f"{i.invoice_type} {i.invoice_no} of {_yuan(i.amount_fen)} yuan on {i.invoice_on}: "
+                detail=f"{i.invoice_type} {i.invoice_no} of {yuan(i.amount_fen)} yuan on {i.invoice_on}: "
                 f"the ledger holds no receipt {i.source_bill_no or '(none named)'}",
             )
         )

@@ -25,6 +25,7 @@ import yaml
 
 from estatehub.errors import UsageError
 from estatehub.health.reports import record_report_sent
+from estatehub.money import yuan
 from estatehub.reports import i18n
 from estatehub.reports.finance_data import AGE_BUCKETS, RECONCILIATIONS, FinanceData, read
 from estatehub.reports.workbook import add_sheet, new_workbook, to_bytes
@@ -92,10 +93,6 @@ def load_report_config(path: Path | None = None) -> ReportConfig:
     return ReportConfig(str((data or {}).get("sender") or "estatehub@localhost"), tuple(lists))
 
 
-def _yuan(fen: int | None) -> str:
-    return f"{(fen or 0) / 100:,.2f}"
-
-
 @functools.cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
@@ -119,7 +116,7 @@ def build(data: FinanceData, *, lang: str) -> Report:
             d=data,
             L=labels,
             lang=lang,
-            yuan=_yuan,
+            yuan=yuan,
             reason=lambda code: i18n.reason(lang, code),
             rec_name=lambda name: i18n.reconciliation_name(lang, name),
             buckets=[name for name, _, _ in AGE_BUCKETS],
@@ -155,7 +152,7 @@ def _text(data: FinanceData, lang: str) -> str:
             continue
         lines.append(
             f"- {name}: {labels['open']} {s.open_count}, {labels['acknowledged']} {s.acknowledged}, "
-            f"{labels['open_amount']} {_yuan(s.open_fen)}, {labels['new_today']} {s.new_today}, "
+            f"{labels['open_amount']} {yuan(s.open_fen)}, {labels['new_today']} {s.new_today}, "
             f"{labels['closed_today']} {s.closed_today}"
         )
     lines += ["", labels["footer"]]
