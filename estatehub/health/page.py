@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, inspect, select, text
 
-from estatehub.health.freshness import Freshness, freshness
-from estatehub.health.rules import FreshnessRules
+from estatehub.freshness.rules import FreshnessRules
+from estatehub.freshness.status import Freshness, freshness
 from estatehub.health.tables import etl_health_finding, etl_report_sent
 from estatehub.policy.tables import core_policy_change, etl_policy_watch_state
 from estatehub.quality.tables import etl_quality_result, etl_quality_run
