@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -55,6 +55,7 @@ class RecipientList:
 class ReportConfig:
     sender: str
     finance: tuple[RecipientList, ...]
+    kpi: tuple[RecipientList, ...] = ()  # the manager's KPI report (estatehub.reports.kpi)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class Report:
     html: str
     workbook: bytes
     attachment_name: str
+    name: str = "finance"  # the files' stem: <name>_<day>_<lang>
+    images: dict[str, bytes] = field(default_factory=dict)  # inline PNGs by Content-ID (the KPI report's charts)
 
 
 def load_report_config(path: Path | None = None) -> ReportConfig:
@@ -76,9 +79,19 @@ def load_report_config(path: Path | None = None) -> ReportConfig:
         raise ReportConfigError(f"cannot read the reports file {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ReportConfigError(f"{path} is not valid YAML: {exc}") from exc
+    lists = _recipient_lists(path, data, "finance")
+    if not lists:
+        raise ReportConfigError(f"{path}: finance.lists names no recipients")
+    return ReportConfig(
+        str((data or {}).get("sender") or "estatehub@localhost"), lists, _recipient_lists(path, data, "kpi")
+    )
+
+
+def _recipient_lists(path: Path, data: Any, report: str) -> tuple[RecipientList, ...]:
+    """The recipient lists of one report (`<report>.lists` of the file), each checked."""
     lists = []
-    for i, entry in enumerate(((data or {}).get("finance") or {}).get("lists") or []):
-        where = f"{path}: finance.lists[{i}]"
+    for i, entry in enumerate((((data or {}).get(report) or {}).get("lists")) or []):
+        where = f"{path}: {report}.lists[{i}]"
         if not isinstance(entry, dict):
             raise ReportConfigError(f"{where} must be a mapping with name, language, recipients")
         lang = entry.get("language", "zh-CN")
@@ -88,9 +101,7 @@ def load_report_config(path: Path | None = None) -> ReportConfig:
         if not recipients or not all(isinstance(r, str) and "@" in r for r in recipients):
             raise ReportConfigError(f"{where}.recipients must be a list of e-mail addresses")
         lists.append(RecipientList(str(entry.get("name", f"list-{i}")), lang, tuple(recipients)))
-    if not lists:
-        raise ReportConfigError(f"{path}: finance.lists names no recipients")
-    return ReportConfig(str((data or {}).get("sender") or "estatehub@localhost"), tuple(lists))
+    return tuple(lists)
 
 
 @functools.cache
@@ -308,6 +319,8 @@ def _workbook(data: FinanceData, lang: str) -> bytes:
 
 
 def message(report: Report, *, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+    """The email of a report: text and HTML alternatives, the report's inline PNG images (the HTML shows
+    them as `cid:<id>`) and the workbook attached."""
     msg = EmailMessage()
     msg["Subject"] = report.subject
     msg["From"] = sender
@@ -316,17 +329,28 @@ def message(report: Report, *, sender: str, recipients: tuple[str, ...]) -> Emai
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "estatehub")
     msg.set_content(report.text)
     msg.add_alternative(report.html, subtype="html")
+    if report.images:
+        html_part = msg.get_body(("html",))
+        for cid, png in report.images.items():
+            html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png")
     maintype, subtype = XLSX.split("/")
     msg.add_attachment(report.workbook, maintype=maintype, subtype=subtype, filename=report.attachment_name)
     return msg
 
 
 def write(report: Report, folder: Path) -> list[Path]:
-    """The email's HTML and text and the workbook, as files (the same as would be sent)."""
+    """The email's HTML and text and the workbook, as files (the same as would be sent); inline images
+    beside them, the HTML pointing at those files instead of the message's parts."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"finance_{report.day}_{report.lang}"
+    stem = f"{report.name}_{report.day}_{report.lang}"
     paths = [folder / f"{stem}.html", folder / f"{stem}.txt", folder / f"{stem}.xlsx"]
-    paths[0].write_text(report.html, encoding="utf-8")
+    html = report.html
+    for cid, png in report.images.items():
+        image = folder / f"{stem}_{cid}.png"
+        image.write_bytes(png)
+        html = html.replace(f'src="cid:{cid}"', f'src="{image.name}"')
+        paths.append(image)
+    paths[0].write_text(html, encoding="utf-8")
     paths[1].write_text(f"Subject: {report.subject}\n\n{report.text}\n", encoding="utf-8")
     paths[2].write_bytes(report.workbook)
     return paths
