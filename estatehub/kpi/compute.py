@@ -26,7 +26,7 @@ from estatehub.reconcile.city import CityRules
 from estatehub.warehouse import sqlfiles
 
 COLLECTION_KINDS = ("首付", "分期", "商贷", "公积金", "其他")
-CHANGE_KINDS = ("退房", "换房", "更名")
+CHANGE_KINDS = ("退房", "换房", "更名", "重签")
 AGEING = ("not_due", "due", "1-30", "31-60", "61-90", "over_90")
 SUBSCRIPTION_GRACE_DAYS = 15  # a subscription is overdue this many days after its planned signing date
 REGISTRATION_DAYS = 90  # certificate due after handover where the contract names no deadline
@@ -67,7 +67,6 @@ class KpiData:
     subscriptions_overdue: tuple[int, int]  # units, fen
     open_breaks: dict[str, tuple[int, int]]  # reconciliation → (open, new in the report window)
     policy: list[Any]  # the changes detected in the report window
-    registrations_late: int  # handed over, no certificate REGISTRATION_DAYS later, as of the last day
     facts: dict[str, list[Any]] = field(default_factory=dict)  # every model's rows, for the workbook
 
     @property
@@ -129,13 +128,6 @@ def compute(conn: Connection, period: ReportPeriod, *, city: CityRules | None = 
         subscriptions_overdue=(len(overdue), sum(r.amount_fen for r in overdue)),
         open_breaks={name: (n, new) for name, (n, new) in sorted(breaks.items())},
         policy=[c for c in facts["policy_changes"] if cur.holds(business_day(c.event_at))],
-        registrations_late=sum(
-            1
-            for h in facts["handovers"]
-            if h.handed_over_on is not None
-            and h.handed_over_on + timedelta(days=REGISTRATION_DAYS) < period.end
-            and h.registered_on is None
-        ),
         facts=facts,
     )
 
@@ -172,7 +164,16 @@ def _metrics(facts: dict[str, list[Any]], filing_days: int) -> list[tuple[str, M
         ("signings_amount_fen", _sum(sign, signed, lambda r: r.amount_fen)),
         ("filings_units", _count(facts["filings"], lambda r: business_day(r.filed_at))),
         ("filing_rate_pct", _filing_rate(facts["filings"])),
-        ("filings_late", _filings_late(facts["filings"], filing_days)),
+        (
+            "filings_late",
+            _late(
+                facts["filings"],
+                lambda r: business_day(r.signed_at),
+                lambda r: business_day(r.filed_at),
+                filing_days,
+                lambda r: business_day(r.cancelled_at),
+            ),
+        ),
     ]
     for kind in COLLECTION_KINDS:
         out.append(
@@ -191,6 +192,10 @@ def _metrics(facts: dict[str, list[Any]], filing_days: int) -> list[tuple[str, M
         ("handovers_units", _count(handovers, lambda r: r.handed_over_on)),
         ("registrations_units", _count(handovers, lambda r: r.registered_on)),
         ("registration_rate_pct", _registration_rate(handovers)),
+        (
+            "registrations_late",
+            _late(handovers, lambda r: r.handed_over_on, lambda r: r.registered_on, REGISTRATION_DAYS),
+        ),
         ("breaks_new", lambda w, g: sum(1 for b in facts["open_breaks"] if g is None and w.holds(b.opened_on))),
         (
             "policy_changes",
@@ -224,18 +229,25 @@ def _filing_rate(rows: list[Any]) -> Metric:
     return rate
 
 
-def _filings_late(rows: list[Any], days: int) -> Metric:
-    """Contracts whose filing deadline (signing day + `days`) passed in the window without a filing:
-    counted on the first late day, if not cancelled before it."""
+def _late(
+    rows: list[Any],
+    start_of: Callable[[Any], date | None],
+    done_of: Callable[[Any], date | None],
+    days: int,
+    ended_of: Callable[[Any], date | None] = lambda r: None,
+) -> Metric:
+    """Items whose deadline (`start_of` + `days`) passed in the window without being done by it: counted
+    on their first late day, unless they ended (a cancellation) before it."""
 
     def late(w: Window, g: Group | None) -> int:
         count = 0
         for r in rows:
-            first_late = business_day(r.signed_at) + timedelta(days=days + 1)
-            filed, cancelled = business_day(r.filed_at), business_day(r.cancelled_at)
-            if not _in(g, r) or not w.holds(first_late):
+            start = start_of(r)
+            if start is None or not _in(g, r):
                 continue
-            if (filed is None or filed >= first_late) and (cancelled is None or cancelled >= first_late):
+            first_late = start + timedelta(days=days + 1)
+            done, ended = done_of(r), ended_of(r)
+            if w.holds(first_late) and (done is None or done >= first_late) and (ended is None or ended >= first_late):
                 count += 1
         return count
 

@@ -108,3 +108,17 @@ def day_end_utc(day: date) -> datetime:
 
 def business_day(moment: datetime | None) -> date | None:
     return moment.astimezone(BUSINESS_TZ).date() if moment is not None else None
+
+
+def reports_due(moment: datetime) -> list[tuple[str, date]]:
+    """The KPI reports a scheduled run at `moment` sends, as (kind, a day of the period): on a Monday
+    the week just ended, on the 1st the month just ended (both when a Monday is the 1st). A run on any
+    other day (started by hand) sends the last complete week."""
+    today = moment.astimezone(BUSINESS_TZ).date()
+    yesterday = today - timedelta(days=1)
+    due = []
+    if today.weekday() == 0:
+        due.append(("week", yesterday))
+    if today.day == 1:
+        due.append(("month", yesterday))
+    return due or [("week", today - timedelta(days=today.weekday() + 1))]

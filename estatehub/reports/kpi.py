@@ -51,9 +51,11 @@ SUMMARY = (
     ("changes_换房_fen", "wan"),
     ("changes_更名_units", "int"),
     ("changes_更名_fen", "wan"),
+    ("changes_重签_units", "int"),
     ("handovers_units", "int"),
     ("registrations_units", "int"),
     ("registration_rate_pct", "pct"),
+    ("registrations_late", "int"),
     ("breaks_new", "int"),
     ("policy_changes", "int"),
 )

@@ -26,6 +26,8 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from estatehub.money import wan  # noqa: E402
+
 FEN_PER_WAN = 1_000_000
 CJK_FONT_FILES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -116,7 +118,7 @@ def ageing_chart(buckets: dict[str, int], labels: dict[str, str], names: dict[st
     keys = list(buckets)
     colours = ["#9aa5b1", "#72B7B2", "#F2CF5B", "#F58518", "#E45756", "#9E1B32"][: len(keys)]
     bars = ax.bar([names[k] for k in keys], [_wan(buckets[k]) for k in keys], color=colours)
-    ax.bar_label(bars, labels=[f"{_wan(buckets[k]):,.1f}" for k in keys], fontsize=8)
+    ax.bar_label(bars, labels=[wan(buckets[k], 1) for k in keys], fontsize=8)
     ax.set_ylabel(labels["wan"])
     ax.set_title(labels["chart_ageing"], fontsize=11)
     return _png(fig)
