@@ -126,6 +126,7 @@ def build(data: KpiData, *, lang: str, targets: Targets) -> Report:
             targets=targets,
             show=show,
             change=change,
+            rec_name=lambda name: i18n.reconciliation_name(lang, name),
             achieved=achieved,
             wan=wan,
             ageing=AGEING,

@@ -20,6 +20,10 @@ from estatehub.trading_network.load import load_batch
 from estatehub.warehouse import Warehouse
 from sandbox.world import contract_as_of, open_world
 
+# the reconciliation tests' hand-made world (four contracts, plans, receipts, a loan, invoices): its
+# numbers are small enough to know by heart
+from tests.reconcile.conftest import world  # noqa: F401
+
 SEED = 7
 UNITS = 300
 WORLD_END_ON = date(2026, 6, 30)
@@ -58,8 +62,8 @@ def loaded(warehouse: Warehouse, world_faces, sandbox_servers, tmp_path) -> Ware
     from sandbox.ledger.server import DEFAULT_ACCOUNT, DEFAULT_PASSWORD
     from tests.banks.conftest import client_for
 
-    with open_world(world_faces["world"]) as world:
-        records = [parse_contract(view) for doc in world.iter_docs() if (view := contract_as_of(doc, WORLD_END))]
+    with open_world(world_faces["world"]) as store:
+        records = [parse_contract(view) for doc in store.iter_docs() if (view := contract_as_of(doc, WORLD_END))]
     with warehouse.begin() as conn:
         load_batch(conn, warehouse, records, run_id="kpi-tn", batch_id="kpi-tn:000001", fetched_at=WORLD_END)
     retry = RetryPolicy(max_attempts=6, backoff_initial=0.01, jitter=0.0)
