@@ -12,11 +12,13 @@ report's last day. Money in fen, areas in m² (Decimal), rates in percent (Decim
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import Connection
@@ -98,18 +100,20 @@ def compute(conn: Connection, period: ReportPeriod, *, city: CityRules | None = 
     facts = read_facts(conn, period.end)
     spans = windows(period)
     metrics = _metrics(facts, city.filing_within_days)
-    flows = {key: {name: (fn(cur, None), fn(prev, None)) for name, (cur, prev) in spans.items()} for key, fn in metrics}
+    flows = {key: {name: (fn(cur), fn(prev)) for name, (cur, prev) in spans.items()} for key, fn in metrics.items()}
     cur, prev = spans[period.kind]
-    groups = _groups(facts)
-    by_group = {key: {g: (fn(cur, g), fn(prev, g)) for g in groups} for key, fn in metrics}
-    signings, collections = dict(metrics)["signings_amount_fen"], dict(metrics)["collections_amount_fen"]
-    trend = [(w.start, signings(w, None), collections(w, None)) for w in trend_weeks(period.end, TREND_WEEKS)]
+    by_group: dict[str, dict[Group, tuple[Any, Any]]] = {key: {} for key in metrics}
+    for group, group_facts in _by_group(facts).items():
+        for key, fn in _metrics(group_facts, city.filing_within_days).items():
+            by_group[key][group] = (fn(cur), fn(prev))
+    signings, collections = metrics["signings_amount_fen"], metrics["collections_amount_fen"]
+    trend = [(w.start, signings(w), collections(w)) for w in trend_weeks(period.end, TREND_WEEKS)]
     receivables: dict[str, int] = dict.fromkeys(AGEING, 0)
     receivables_by_group: dict[Group, dict[str, int]] = defaultdict(lambda: dict.fromkeys(AGEING, 0))
     for r in facts["receivables"]:
         bucket = "due" if r.state == "due" else ("not_due" if r.state in ("not_due", "part_paid") else r.ageing)
         receivables[bucket] += r.outstanding_fen
-        receivables_by_group[(r.project_code or "-", r.product_type)][bucket] += r.outstanding_fen
+        receivables_by_group[_group(r)][bucket] += r.outstanding_fen
     as_ofs = {r.as_of_on for r in facts["receivables"]}
     breaks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for b in facts["open_breaks"]:
@@ -132,76 +136,72 @@ def compute(conn: Connection, period: ReportPeriod, *, city: CityRules | None = 
     )
 
 
-Metric = Callable[[Window, Group | None], Any]
+Metric = Callable[[Window], Any]
+BY_GROUP = ("subscriptions", "signings", "filings", "collections", "cancellations", "handovers")
 
 
-def _in(group: Group | None, row: Any) -> bool:
-    return group is None or ((row.project_code or "-"), row.product_type) == group
+def _group(row: Any) -> Group:
+    return (row.project_code or "-", row.product_type)
 
 
-def _count(rows: list[Any], day_of: Callable[[Any], date | None], where: Callable[[Any], bool] = bool) -> Metric:
-    return lambda w, g: sum(1 for r in rows if _in(g, r) and where(r) and w.holds(day_of(r)))
+def _by_group(facts: dict[str, list[Any]]) -> dict[Group, dict[str, list[Any]]]:
+    """The facts of each (project, product type) that has subscriptions, signings, collections or changes;
+    breaks and policy changes belong to no project."""
+    keys = {
+        _group(row) for name in ("subscriptions", "signings", "collections", "cancellations") for row in facts[name]
+    }
+    groups: dict[Group, dict[str, list[Any]]] = {key: {name: [] for name in facts} for key in sorted(keys)}
+    for name in BY_GROUP:
+        for row in facts[name]:
+            if _group(row) in groups:
+                groups[_group(row)][name].append(row)
+    return groups
 
 
-def _sum(
-    rows: list[Any], day_of: Callable[[Any], date | None], value: Callable[[Any], Any], where=lambda r: True
-) -> Metric:
-    return lambda w, g: sum((value(r) for r in rows if _in(g, r) and where(r) and w.holds(day_of(r))), start=0)
+class _Series:
+    """Values on days, summed over a window by bisection over running totals."""
+
+    def __init__(self, points: Iterable[tuple[date | None, Any]]) -> None:
+        ordered = sorted((day, value) for day, value in points if day is not None)
+        self.days = [day for day, _ in ordered]
+        self.totals: list[Any] = list(accumulate((value for _, value in ordered), initial=0))
+
+    def __call__(self, w: Window) -> Any:
+        low = 0 if w.start is None else bisect_left(self.days, w.start)
+        high = bisect_right(self.days, w.end)
+        return self.totals[high] - self.totals[low] if high > low else 0
 
 
-def _metrics(facts: dict[str, list[Any]], filing_days: int) -> list[tuple[str, Metric]]:
-    def signed(r: Any) -> date | None:
-        return business_day(r.event_at)
-
+def _metrics(facts: dict[str, list[Any]], filing_days: int) -> dict[str, Metric]:
     subs, sign, coll, canc = facts["subscriptions"], facts["signings"], facts["collections"], facts["cancellations"]
-    handovers = facts["handovers"]
-    out: list[tuple[str, Metric]] = [
-        ("subscriptions_units", _count(subs, signed)),
-        ("subscriptions_area", _sum(subs, signed, lambda r: r.building_area)),
-        ("subscriptions_amount_fen", _sum(subs, signed, lambda r: r.amount_fen)),
-        ("signings_units", _count(sign, signed)),
-        ("signings_area", _sum(sign, signed, lambda r: r.building_area)),
-        ("signings_amount_fen", _sum(sign, signed, lambda r: r.amount_fen)),
-        ("filings_units", _count(facts["filings"], lambda r: business_day(r.filed_at))),
-        ("filing_rate_pct", _filing_rate(facts["filings"])),
-        (
-            "filings_late",
-            _late(
-                facts["filings"],
-                lambda r: business_day(r.signed_at),
-                lambda r: business_day(r.filed_at),
-                filing_days,
-                lambda r: business_day(r.cancelled_at),
-            ),
-        ),
-    ]
+    handovers, filings = facts["handovers"], facts["filings"]
+    out: dict[str, Metric] = {}
+    for name, rows in (("subscriptions", subs), ("signings", sign)):
+        days = [business_day(r.event_at) for r in rows]
+        out[f"{name}_units"] = _Series((d, 1) for d in days)
+        out[f"{name}_area"] = _Series((d, r.building_area) for d, r in zip(days, rows, strict=True))
+        out[f"{name}_amount_fen"] = _Series((d, r.amount_fen) for d, r in zip(days, rows, strict=True))
+    out["filings_units"] = _Series((business_day(r.filed_at), 1) for r in filings)
+    out["filing_rate_pct"] = _filing_rate(filings)
+    out["filings_late"] = _late(
+        ((business_day(r.signed_at), business_day(r.filed_at), business_day(r.cancelled_at)) for r in filings),
+        filing_days,
+    )
     for kind in COLLECTION_KINDS:
-        out.append(
-            (
-                f"collections_{kind}_fen",
-                _sum(coll, lambda r: r.event_on, lambda r: r.amount_fen, lambda r, k=kind: _collection_kind(r) == k),
-            )
+        out[f"collections_{kind}_fen"] = _Series(
+            (r.event_on, r.amount_fen) for r in coll if _collection_kind(r) == kind
         )
-    out.append(("collections_amount_fen", _sum(coll, lambda r: r.event_on, lambda r: r.amount_fen)))
+    out["collections_amount_fen"] = _Series((r.event_on, r.amount_fen) for r in coll)
     for kind in CHANGE_KINDS:
-        out.append((f"changes_{kind}_units", _count(canc, signed, lambda r, k=kind: r.change_kind == k)))
-        out.append(
-            (f"changes_{kind}_fen", _sum(canc, signed, lambda r: r.amount_fen, lambda r, k=kind: r.change_kind == k))
-        )
-    out += [
-        ("handovers_units", _count(handovers, lambda r: r.handed_over_on)),
-        ("registrations_units", _count(handovers, lambda r: r.registered_on)),
-        ("registration_rate_pct", _registration_rate(handovers)),
-        (
-            "registrations_late",
-            _late(handovers, lambda r: r.handed_over_on, lambda r: r.registered_on, REGISTRATION_DAYS),
-        ),
-        ("breaks_new", lambda w, g: sum(1 for b in facts["open_breaks"] if g is None and w.holds(b.opened_on))),
-        (
-            "policy_changes",
-            lambda w, g: sum(1 for c in facts["policy_changes"] if g is None and w.holds(business_day(c.event_at))),
-        ),
-    ]
+        mine = [r for r in canc if r.change_kind == kind]
+        out[f"changes_{kind}_units"] = _Series((business_day(r.event_at), 1) for r in mine)
+        out[f"changes_{kind}_fen"] = _Series((business_day(r.event_at), r.amount_fen) for r in mine)
+    out["handovers_units"] = _Series((r.handed_over_on, 1) for r in handovers)
+    out["registrations_units"] = _Series((r.registered_on, 1) for r in handovers)
+    out["registration_rate_pct"] = _registration_rate(handovers)
+    out["registrations_late"] = _late(((r.handed_over_on, r.registered_on, None) for r in handovers), REGISTRATION_DAYS)
+    out["breaks_new"] = _Series((b.opened_on, 1) for b in facts["open_breaks"])
+    out["policy_changes"] = _Series((business_day(c.event_at), 1) for c in facts["policy_changes"])
     return out
 
 
@@ -217,48 +217,33 @@ def _rate(part: int, whole: int) -> Decimal | None:
 
 def _filing_rate(rows: list[Any]) -> Metric:
     """Of the contracts signed in the window and not cancelled by its end, the share filed by its end."""
+    days = [(business_day(r.signed_at), business_day(r.filed_at), business_day(r.cancelled_at)) for r in rows]
 
-    def rate(w: Window, g: Group | None) -> Decimal | None:
-        signed = [
-            r
-            for r in rows
-            if _in(g, r) and w.holds(business_day(r.signed_at)) and not _by(business_day(r.cancelled_at), w.end)
-        ]
-        return _rate(sum(1 for r in signed if _by(business_day(r.filed_at), w.end)), len(signed))
+    def rate(w: Window) -> Decimal | None:
+        signed = [filed for on, filed, cancelled in days if w.holds(on) and not _by(cancelled, w.end)]
+        return _rate(sum(1 for filed in signed if _by(filed, w.end)), len(signed))
 
     return rate
 
 
-def _late(
-    rows: list[Any],
-    start_of: Callable[[Any], date | None],
-    done_of: Callable[[Any], date | None],
-    days: int,
-    ended_of: Callable[[Any], date | None] = lambda r: None,
-) -> Metric:
-    """Items whose deadline (`start_of` + `days`) passed in the window without being done by it: counted
-    on their first late day, unless they ended (a cancellation) before it."""
-
-    def late(w: Window, g: Group | None) -> int:
-        count = 0
-        for r in rows:
-            start = start_of(r)
-            if start is None or not _in(g, r):
-                continue
-            first_late = start + timedelta(days=days + 1)
-            done, ended = done_of(r), ended_of(r)
-            if w.holds(first_late) and (done is None or done >= first_late) and (ended is None or ended >= first_late):
-                count += 1
-        return count
-
-    return late
+def _late(items: Iterable[tuple[date | None, date | None, date | None]], days: int) -> Metric:
+    """Items (start, done, ended) whose deadline (start + `days`) passed without being done by it: each
+    counted on its first late day, unless it ended (a cancellation) before that day."""
+    points = []
+    for start, done, ended in items:
+        if start is None:
+            continue
+        first_late = start + timedelta(days=days + 1)
+        if (done is None or done >= first_late) and (ended is None or ended >= first_late):
+            points.append((first_late, 1))
+    return _Series(points)
 
 
 def _registration_rate(rows: list[Any]) -> Metric:
     """Of the units handed over by the window's end, the share with their certificate by then."""
 
-    def rate(w: Window, g: Group | None) -> Decimal | None:
-        handed = [r for r in rows if _in(g, r) and _by(r.handed_over_on, w.end)]
+    def rate(w: Window) -> Decimal | None:
+        handed = [r for r in rows if _by(r.handed_over_on, w.end)]
         return _rate(sum(1 for r in handed if _by(r.registered_on, w.end)), len(handed))
 
     return rate
@@ -266,15 +251,6 @@ def _registration_rate(rows: list[Any]) -> Metric:
 
 def _by(day: date | None, end: date) -> bool:
     return day is not None and day <= end
-
-
-def _groups(facts: dict[str, list[Any]]) -> list[Group]:
-    seen = {
-        ((r.project_code or "-"), r.product_type)
-        for name in ("subscriptions", "signings", "collections", "cancellations")
-        for r in facts[name]
-    }
-    return sorted(seen)
 
 
 def _pipeline(rows: Iterable[Any], as_of: date) -> list[dict[str, Any]]:
