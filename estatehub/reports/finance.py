@@ -372,17 +372,34 @@ def send_finance_report(
 ) -> list[str]:
     """Send the report of `day` to every recipient list in its language; return the lists it went to."""
     reports = finance_reports(warehouse, day, tuple(lst.language for lst in config.finance))
+    return send_to_lists(
+        warehouse, reports, config.finance, sender=config.sender, send=send, out=out, label=f"finance {day}"
+    )
+
+
+def send_to_lists(
+    warehouse: Warehouse,
+    reports: dict[str, Report],
+    lists: tuple[RecipientList, ...],
+    *,
+    sender: str,
+    send: Callable[[EmailMessage], Any],
+    out: Path | None,
+    label: str,
+) -> list[str]:
+    """Each list gets the report of its language (also written to `out` when given), and each sending is
+    recorded for the supervisors' page as `<label> <list> (<language>)`; returns the lists it went to."""
     sent = []
-    for lst in config.finance:
+    for lst in lists:
         report = reports[lst.language]
         if out is not None:
             write(report, out)
-        send(message(report, sender=config.sender, recipients=lst.recipients))
+        send(message(report, sender=sender, recipients=lst.recipients))
         record_report_sent(
             warehouse,
-            f"finance {day} {lst.name} ({lst.language})",
+            f"{label} {lst.name} ({lst.language})",
             recipients=len(lst.recipients),
-            path=str(out / f"finance_{day}_{lst.language}.html") if out is not None else None,
+            path=str(out / f"{report.name}_{report.day}_{lst.language}.html") if out is not None else None,
         )
         sent.append(lst.name)
     return sent

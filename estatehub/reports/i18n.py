@@ -196,10 +196,12 @@ RECONCILIATION_KEYS = {
 }
 
 
-def labels(lang: str) -> dict[str, str]:
-    if lang not in LABELS:
+def labels(lang: str, table: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+    """The words of a report (the finance report's by default, `KPI_LABELS` for the KPI report) in `lang`."""
+    table = LABELS if table is None else table
+    if lang not in table:
         raise ValueError(f"no report language {lang!r}: choose {', '.join(LANGUAGES)}")
-    return LABELS[lang]
+    return table[lang]
 
 
 def reason(lang: str, code: str) -> str:
@@ -401,9 +403,3 @@ KPI_LABELS: dict[str, dict[str, str]] = {
         "kind": "Kind",
     },
 }
-
-
-def kpi_labels(lang: str) -> dict[str, str]:
-    if lang not in KPI_LABELS:
-        raise ValueError(f"no report language {lang!r}: choose {', '.join(LANGUAGES)}")
-    return KPI_LABELS[lang]

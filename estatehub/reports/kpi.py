@@ -20,13 +20,21 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from estatehub.health.reports import record_report_sent
 from estatehub.kpi.compute import AGEING, COLLECTION_KINDS, SUBSCRIPTION_GRACE_DAYS, KpiData, compute
 from estatehub.kpi.periods import WINDOWS, ReportPeriod, report_period
 from estatehub.kpi.targets import Targets, load_targets
 from estatehub.money import wan
 from estatehub.reports import i18n, kpi_charts
-from estatehub.reports.finance import _TD, _TH, Report, ReportConfig, _environment, message, write
+from estatehub.reports.finance import (
+    _TD,
+    _TH,
+    Report,
+    ReportConfig,
+    ReportConfigError,
+    _environment,
+    send_to_lists,
+    write,
+)
 from estatehub.reports.workbook import add_sheet, new_workbook, to_bytes
 from estatehub.warehouse.engine import Warehouse
 
@@ -94,7 +102,7 @@ def achieved(current: Any, target: Any) -> str:
 
 
 def build(data: KpiData, *, lang: str, targets: Targets) -> Report:
-    labels = i18n.kpi_labels(lang)
+    labels = i18n.labels(lang, i18n.KPI_LABELS)
     period = data.period
     title = labels[f"title_{period.kind}"]
     flows = data.flows
@@ -242,22 +250,10 @@ def send_kpi_report(
 ) -> list[str]:
     """Send the KPI report of `period` to every KPI recipient list in its language; return the lists."""
     if not config.kpi:
-        raise ValueError("the reports file names no KPI recipients: add kpi.lists to config/reports.yaml")
+        raise ReportConfigError("the reports file names no KPI recipients: add kpi.lists to config/reports.yaml")
     reports = kpi_reports(warehouse, period, tuple(lst.language for lst in config.kpi), targets=targets)
-    sent = []
-    for lst in config.kpi:
-        report = reports[lst.language]
-        if out is not None:
-            write(report, out)
-        send(message(report, sender=config.sender, recipients=lst.recipients))
-        record_report_sent(
-            warehouse,
-            f"kpi_{period.kind} {period.label} {lst.name} ({lst.language})",
-            recipients=len(lst.recipients),
-            path=str(out / f"{report.name}_{report.day}_{lst.language}.html") if out is not None else None,
-        )
-        sent.append(lst.name)
-    return sent
+    label = f"kpi_{period.kind} {period.label}"
+    return send_to_lists(warehouse, reports, config.kpi, sender=config.sender, send=send, out=out, label=label)
 
 
 def kpi_report_files(

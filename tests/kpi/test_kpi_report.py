@@ -6,8 +6,6 @@ in headless Chromium."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import warnings
 from datetime import UTC, date, datetime
 from email import policy
@@ -33,6 +31,7 @@ from estatehub.reports.kpi import build, kpi_report_files, send_kpi_report, writ
 from sandbox.smtp import MailSink
 from tests.conftest import TEST_PII_KEY
 from tests.reconcile.conftest import END, START
+from tests.support.browser import needs_chromium, screenshot
 
 JUNE = report_period("month", END)
 CONFIG = ReportConfig(
@@ -193,25 +192,10 @@ def test_the_command_writes_the_report_without_sending(reconciled, tmp_path, mon
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")
+@needs_chromium
 def test_the_html_email_renders_in_a_browser_with_its_charts(reconciled, tmp_path):
     html = next(p for p in kpi_report_files(reconciled, "month", END, tmp_path, languages=("zh-CN",)))
-    shot = tmp_path / "kpi.png"
-    subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--window-size=1000,2600",
-            f"--screenshot={shot}",
-            html.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=90,
-    )
+    shot = screenshot(html.as_uri(), tmp_path / "kpi.png", size=(1000, 2600), timeout=90)
     from PIL import Image
 
     image = Image.open(shot).convert("RGB")
