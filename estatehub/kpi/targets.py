@@ -16,10 +16,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from estatehub.errors import UsageError
-from estatehub.settings import CONFIG_DIR
+from estatehub.settings import CONFIG_DIR, read_yaml
 
 DEFAULT_PATH = CONFIG_DIR / "kpi_targets.yaml"
 KEYS = {
@@ -47,12 +45,7 @@ class Targets:
 
 def load_targets(path: Path | None = None) -> Targets:
     path = path or DEFAULT_PATH
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise KpiTargetsError(f"cannot read the KPI targets file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise KpiTargetsError(f"{path} is not valid YAML: {exc}") from exc
+    data = read_yaml(path, "the KPI targets file", KpiTargetsError) or {}
     if not isinstance(data, dict):
         raise KpiTargetsError(f"{path}: expected a mapping of week / month to targets, got {type(data).__name__}")
     values: dict[tuple[str, str | None], dict[str, Decimal | int]] = {}

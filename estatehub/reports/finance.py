@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
 from estatehub.errors import UsageError
 from estatehub.health.reports import record_report_sent
@@ -29,7 +28,7 @@ from estatehub.money import yuan
 from estatehub.reports import i18n
 from estatehub.reports.finance_data import AGE_BUCKETS, RECONCILIATIONS, FinanceData, read
 from estatehub.reports.workbook import add_sheet, new_workbook, to_bytes
-from estatehub.settings import CONFIG_DIR
+from estatehub.settings import CONFIG_DIR, read_yaml
 from estatehub.warehouse.engine import Warehouse
 
 DEFAULT_CONFIG = CONFIG_DIR / "reports.yaml"
@@ -73,12 +72,7 @@ class Report:
 
 def load_report_config(path: Path | None = None) -> ReportConfig:
     path = path or DEFAULT_CONFIG
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportConfigError(f"cannot read the reports file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ReportConfigError(f"{path} is not valid YAML: {exc}") from exc
+    data = read_yaml(path, "the reports file", ReportConfigError)
     lists = _recipient_lists(path, data, "finance")
     if not lists:
         raise ReportConfigError(f"{path}: finance.lists names no recipients")
