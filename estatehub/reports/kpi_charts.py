@@ -36,6 +36,7 @@ CJK_FONT_FILES = (
 )
 CJK_FAMILY_WORDS = ("WenQuanYi", "Noto Sans CJK", "Noto Sans SC", "Source Han Sans", "Droid Sans Fallback")
 STAGE_ORDER = ("资料收齐", "已递交", "已审批", "已签借款合同", "抵押(预告)登记", "已放款", "拒贷")
+DONE_STAGES = ("已放款", "拒贷", "已撤销")
 COLOURS = ("#4C78A8", "#F58518", "#54A24B", "#B279A2", "#72B7B2", "#9D755D", "#E45756", "#BAB0AC")
 
 
@@ -125,18 +126,24 @@ def ageing_chart(buckets: dict[str, int], labels: dict[str, str], names: dict[st
 
 
 def pipeline_chart(pipeline: Sequence[dict[str, Any]], labels: dict[str, str], bank_name) -> bytes:
-    """Loans by bank, one horizontal bar per bank stacked by stage."""
-    banks = sorted({row["bank"] for row in pipeline})
-    stages = sorted({row["stage"] for row in pipeline}, key=lambda s: (STAGE_ORDER + (s,)).index(s))
-    fig, ax = _figure(height=max(2.2, 0.45 * len(banks) + 1.4))
+    """Loans in progress by bank, one horizontal bar per bank stacked by stage (disbursed, refused and
+    withdrawn loans are done: the table lists them, the chart leaves them out)."""
+    rows = [row for row in pipeline if row["stage"] not in DONE_STAGES]
+    banks = sorted({row["bank"] for row in rows})
+    stages = sorted({row["stage"] for row in rows}, key=lambda s: (STAGE_ORDER + (s,)).index(s))
+    fig, ax = _figure(height=max(2.4, 0.45 * len(banks) + 1.8))
     left = [0] * len(banks)
     for i, stage in enumerate(stages):
-        counts = [sum(r["loans"] for r in pipeline if r["bank"] == b and r["stage"] == stage) for b in banks]
+        counts = [sum(r["loans"] for r in rows if r["bank"] == b and r["stage"] == stage) for b in banks]
         ax.barh([bank_name(b) for b in banks], counts, left=left, label=stage, color=COLOURS[i % len(COLOURS)])
         left = [a + b for a, b in zip(left, counts, strict=True)]
     ax.set_xlabel(labels["loans"])
     ax.set_title(labels["chart_pipeline"], fontsize=11)
     ax.grid(axis="x", color="#e5e8ec", linewidth=0.8)
+    ax.grid(axis="y", visible=False)
     if stages:
-        ax.legend(fontsize=8, frameon=False, ncol=min(4, len(stages)), loc="lower right")
+        ax.legend(fontsize=8, frameon=False, ncol=min(5, len(stages)), loc="upper center", bbox_to_anchor=(0.5, -0.3))
+    else:
+        ax.text(0.5, 0.5, labels["pipeline_none"], ha="center", va="center", transform=ax.transAxes)
+        ax.set_yticks([])
     return _png(fig)
