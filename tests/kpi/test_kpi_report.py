@@ -213,3 +213,39 @@ def test_written_html_points_at_the_chart_files_beside_it(reconciled, tmp_path):
     html = paths[0].read_text(encoding="utf-8")
     assert "cid:" not in html and 'src="kpi_month_2026-06-30_en_trend.png"' in html
     assert (tmp_path / "kpi_month_2026-06-30_en_trend.png").read_bytes() == report.images["trend"]
+
+
+def test_policy_changes_count_in_the_business_day_they_were_detected(reconciled):
+    from estatehub.policy.tables import core_policy_change
+
+    def change(title: str, detected_at: datetime) -> dict:
+        return {
+            "run_id": "p",
+            "watch_id": "notices",
+            "document_key": title,
+            "notice_key": title,
+            "kind": "changed",
+            "title": title,
+            "url": "http://bureau.example/n/1.html",
+            "added_lines": [],
+            "removed_lines": [],
+            "topics": [],
+            "urgency": "high",
+            "urgency_reasons": [],
+            "detected_at": detected_at,
+        }
+
+    with reconciled.begin() as conn:
+        conn.execute(
+            core_policy_change.insert(),
+            [
+                change("五月最后一天（北京）", datetime(2026, 5, 31, 15, 59, tzinfo=UTC)),  # 23:59 on 05-31
+                change("六月第一天（北京）", datetime(2026, 5, 31, 16, 0, tzinfo=UTC)),  # 00:00 on 06-01
+                change("报告日之后", datetime(2026, 6, 30, 16, 0, tzinfo=UTC)),  # 07-01: not yet
+            ],
+        )
+    with reconciled.engine.connect() as conn:
+        data = compute(conn, JUNE)
+    assert data.flows["policy_changes"]["month"] == (1, 1)
+    assert data.flows["policy_changes"]["total"] == (2, 1)
+    assert [c.title for c in data.policy] == ["六月第一天（北京）"]
