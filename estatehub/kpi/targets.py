@@ -42,6 +42,10 @@ class Targets:
     def get(self, kind: str, key: str, project: str | None = None) -> Decimal | int | None:
         return self.values.get((kind, project), {}).get(key)
 
+    def projects(self, kind: str) -> list[str]:
+        """The projects the file sets targets for in `kind` periods."""
+        return sorted(project for k, project in self.values if k == kind and project is not None)
+
 
 def load_targets(path: Path | None = None) -> Targets:
     path = path or DEFAULT_PATH

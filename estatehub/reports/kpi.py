@@ -67,6 +67,7 @@ SUMMARY = (
     ("breaks_new", "int"),
     ("policy_changes", "int"),
 )
+PROJECT_TARGETS = (("signings_units", "int"), ("signings_amount_fen", "wan"), ("collections_amount_fen", "wan"))
 GROUP_KPIS = ("signings_units", "signings_amount_fen", "subscriptions_units", "collections_amount_fen")
 CHARTS = ("trend", "ageing", "pipeline")
 
@@ -136,6 +137,7 @@ def build(data: KpiData, *, lang: str, targets: Targets) -> Report:
             change=change,
             rec_name=lambda name: i18n.reconciliation_name(lang, name),
             achieved=achieved,
+            project_targets=_project_targets(data, targets),
             wan=wan,
             ageing=AGEING,
             grace_days=SUBSCRIPTION_GRACE_DAYS,
@@ -156,6 +158,20 @@ def build(data: KpiData, *, lang: str, targets: Targets) -> Report:
         name=f"kpi_{period.kind}",
         images=images,
     )
+
+
+def _project_targets(data: KpiData, targets: Targets) -> list[tuple[str, list[tuple[str, str, Any, Any]]]]:
+    """Per project with targets in the file: (project, [(KPI, how, this period's figure, target)])."""
+    out = []
+    for project in targets.projects(data.period.kind):
+        rows = []
+        for key, how in PROJECT_TARGETS:
+            target = targets.get(data.period.kind, key, project)
+            if target is not None:
+                current = sum(cur for (p, _), (cur, _) in data.by_group[key].items() if p == project)
+                rows.append((key, how, current, target))
+        out.append((project, rows))
+    return out
 
 
 def _text(data: KpiData, labels: dict[str, str], title: str) -> str:

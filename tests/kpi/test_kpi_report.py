@@ -149,6 +149,21 @@ def test_each_list_gets_its_language_with_inline_charts_and_the_workbook_in_yuan
     assert "Key figures" in en.get_body(("html",)).get_content()
 
 
+def test_project_targets_are_shown_against_the_project_s_figures(reconciled, tmp_path):
+    path = tmp_path / "targets.yaml"
+    path.write_text("month:\n  projects:\n    P01: {signings_units: 2, collections_amount_wan: 2}\n")
+    with reconciled.engine.connect() as conn:
+        may = build(compute(conn, report_period("month", date(2026, 5, 31))), lang="en", targets=load_targets(path))
+        june = build(compute(conn, JUNE), lang="en", targets=load_targets(path))
+    # May: XS4 signed (1 of 2 units), 10,000.00 yuan collected on YS3 (1.00 of 2.00 万元)
+    assert "Project targets (This month)" in may.html
+    row = '<td style="{td}">P01</td><td style="{td}">Signings (units)</td>'
+    assert row.replace("{td}", "padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top") in may.html
+    assert may.html.count(">50%<") == 2
+    # June: the department collected 12,345.00 yuan, but on no contract: nothing of it is P01's
+    assert june.html.count(">0%<") == 2 and ">62%<" not in june.html
+
+
 def test_every_kpi_label_exists_in_both_languages():
     assert set(KPI_LABELS["zh-CN"]) == set(KPI_LABELS["en"])
 
