@@ -105,6 +105,13 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def render(template: str, **context: Any) -> str:
+    """A report template of `templates/` with `context` and the reports' shared cell styles (th, td, tdn:
+    inline, as mail clients drop style sheets)."""
+    styles = {"th": _TH, "td": _TD, "tdn": _TD + ";text-align:right;white-space:nowrap"}
+    return _environment().get_template(template).render(**styles, **context)
+
+
 def build(data: FinanceData, *, lang: str) -> Report:
     labels = i18n.labels(lang)
     open_total = sum(s.open_count + s.acknowledged for s in data.summaries)
@@ -114,25 +121,19 @@ def build(data: FinanceData, *, lang: str) -> Report:
         if data.nothing_to_report
         else labels["subject"].format(day=data.day, open=open_total, new=new_total)
     )
-    html = (
-        _environment()
-        .get_template("finance.html.j2")
-        .render(
-            d=data,
-            L=labels,
-            lang=lang,
-            yuan=yuan,
-            reason=lambda code: i18n.reason(lang, code),
-            rec_name=lambda name: i18n.reconciliation_name(lang, name),
-            buckets=[name for name, _, _ in AGE_BUCKETS],
-            invoice_buyer=lambda b: b.party_masked or "",
-            invoice_kind=lambda b: b.kind or "",
-            cash_ran=any(s.reconciliation == "cash" and s.ran for s in data.summaries),
-            limit=HTML_LIMIT,
-            th=_TH,
-            td=_TD,
-            tdn=_TD + ";text-align:right;white-space:nowrap",
-        )
+    html = render(
+        "finance.html.j2",
+        d=data,
+        L=labels,
+        lang=lang,
+        yuan=yuan,
+        reason=lambda code: i18n.reason(lang, code),
+        rec_name=lambda name: i18n.reconciliation_name(lang, name),
+        buckets=[name for name, _, _ in AGE_BUCKETS],
+        invoice_buyer=lambda b: b.party_masked or "",
+        invoice_kind=lambda b: b.kind or "",
+        cash_ran=any(s.reconciliation == "cash" and s.ran for s in data.summaries),
+        limit=HTML_LIMIT,
     )
     return Report(
         lang,

@@ -25,16 +25,7 @@ from estatehub.kpi.periods import WINDOWS, ReportPeriod, report_period
 from estatehub.kpi.targets import Targets, load_targets
 from estatehub.money import wan
 from estatehub.reports import i18n, kpi_charts
-from estatehub.reports.finance import (
-    _TD,
-    _TH,
-    Report,
-    ReportConfig,
-    ReportConfigError,
-    _environment,
-    send_to_lists,
-    write,
-)
+from estatehub.reports.finance import Report, ReportConfig, ReportConfigError, render, send_to_lists, write
 from estatehub.reports.workbook import add_sheet, new_workbook, to_bytes
 from estatehub.warehouse.engine import Warehouse
 
@@ -121,31 +112,25 @@ def build(data: KpiData, *, lang: str, targets: Targets) -> Report:
         "ageing": kpi_charts.ageing_chart(data.receivables, labels, age_names),
         "pipeline": kpi_charts.pipeline_chart(data.pipeline, labels, str),
     }
-    html = (
-        _environment()
-        .get_template("kpi.html.j2")
-        .render(
-            d=data,
-            L=labels,
-            lang=lang,
-            title=title,
-            summary=SUMMARY,
-            windows=WINDOWS,
-            group_kpis=GROUP_KPIS,
-            targets=targets,
-            show=show,
-            change=change,
-            rec_name=lambda name: i18n.reconciliation_name(lang, name),
-            achieved=achieved,
-            project_targets=_project_targets(data, targets),
-            wan=wan,
-            ageing=AGEING,
-            grace_days=SUBSCRIPTION_GRACE_DAYS,
-            overdue_total=sum(v for k, v in data.receivables.items() if k not in ("not_due", "due")),
-            th=_TH,
-            td=_TD,
-            tdn=_TD + ";text-align:right;white-space:nowrap",
-        )
+    html = render(
+        "kpi.html.j2",
+        d=data,
+        L=labels,
+        lang=lang,
+        title=title,
+        summary=SUMMARY,
+        windows=WINDOWS,
+        group_kpis=GROUP_KPIS,
+        targets=targets,
+        show=show,
+        change=change,
+        rec_name=lambda name: i18n.reconciliation_name(lang, name),
+        achieved=achieved,
+        project_targets=_project_targets(data, targets),
+        wan=wan,
+        ageing=AGEING,
+        grace_days=SUBSCRIPTION_GRACE_DAYS,
+        overdue_total=sum(v for k, v in data.receivables.items() if k not in ("not_due", "due")),
     )
     return Report(
         lang=lang,
