@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from estatehub.kpi.compute import AGEING, COLLECTION_KINDS, SUBSCRIPTION_GRACE_DAYS, KpiData, compute
-from estatehub.kpi.periods import WINDOWS, ReportPeriod, report_period
+from estatehub.kpi.periods import WINDOWS, ReportPeriod, business_day, report_period, windows
 from estatehub.kpi.targets import Targets, load_targets
 from estatehub.money import wan
 from estatehub.reports import i18n, kpi_charts
@@ -212,9 +212,26 @@ def _workbook(data: KpiData, labels: dict[str, str], targets: Targets) -> bytes:
     add_sheet(
         book,
         L["sheet_pipeline"],
-        [(L["bank"], "text"), (L["stage"], "text"), (L["loans"], "int"), (L["amount_wan"].split("（")[0], "yuan"),
+        [(L["bank"], "text"), (L["stage"], "text"), (L["loans"], "int"), (L["amount_yuan"], "yuan"),
          (L["avg_days"], "int"), (L["max_days"], "int")],
         [[r["bank"], r["stage"], r["loans"], r["amount_fen"], r["avg_days"], r["max_days"]] for r in data.pipeline],
+    )  # fmt: skip
+    period = windows(data.period)[data.period.kind][0]  # the report's own period: its facts one by one
+    add_sheet(
+        book,
+        L["sheet_facts"].format(name=L["signings"]),
+        [(L["contract"], "text"), (L["project"], "text"), (L["product_type"], "text"), (L["day"], "date"),
+         (L["area"], "float"), (L["amount_yuan"], "yuan")],
+        [[r.contract_no, r.project_code, r.product_type, business_day(r.event_at), r.building_area, r.amount_fen]
+         for r in data.facts["signings"] if period.holds(business_day(r.event_at))],
+    )  # fmt: skip
+    add_sheet(
+        book,
+        L["sheet_facts"].format(name=L["collections"]),
+        [(L["bill"], "text"), (L["project"], "text"), (L["product_type"], "text"), (L["day"], "date"),
+         (L["collection_kind"], "text"), (L["amount_yuan"], "yuan")],
+        [[r.bill_no, r.project_code, r.product_type, r.event_on, r.collection_kind, r.amount_fen]
+         for r in data.facts["collections"] if period.holds(r.event_on)],
     )  # fmt: skip
     return to_bytes(book)
 

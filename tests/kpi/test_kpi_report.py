@@ -146,6 +146,10 @@ def test_each_list_gets_its_language_with_inline_charts_and_the_workbook_in_yuan
     ageing = list(book["应收账龄"].iter_rows(values_only=True))
     assert ageing[0][:5] == ("项目", "业态", "未到期", "今日到期", "逾期1-30天")
     assert ageing[1][:6] == ("P01", "其他", 0.0, 0.0, 100_000.0, 100_000.0)
+    collected = list(book["明细_回款金额"].iter_rows(values_only=True))
+    assert collected[0] == ("收款单", "项目", "业态", "日期", "款项", "金额（元）")
+    assert collected[1:] == [("SKD00000006", None, "其他", datetime(2026, 6, 1), "首付", 12_345.0)]
+    assert book["明细_签约金额"].max_row == 1, "nothing signed in June"
     assert "Key figures" in en.get_body(("html",)).get_content()
 
 
