@@ -107,3 +107,16 @@ class StatementSettings:
 
 
 BANK_STATEMENTS = StatementSettings()
+
+
+def read_yaml(path: Path, what: str, error: type[Exception], *, hint: str = "") -> object:
+    """The YAML document of the configuration file `path` (`what` it is, e.g. "the city rules"); `error`
+    saying which file and why when it cannot be read or is not YAML (`hint`: what to do, appended)."""
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror}{hint}") from exc
+    except yaml.YAMLError as exc:
+        raise error(f"{what} {path} is not valid YAML: {exc}") from exc
