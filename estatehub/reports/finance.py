@@ -38,6 +38,8 @@ HTML_LIMIT = 50  # rows per table in the email; the workbook has them all
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TH = "text-align:left;padding:6px 8px;border-bottom:1px solid #d8dde3;font-weight:600;white-space:nowrap"
 _TD = "padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top"
+# the inline styles of a table cell in every report's HTML (mail clients drop <style> blocks)
+TABLE_STYLES = {"th": _TH, "td": _TD, "tdn": _TD + ";text-align:right;white-space:nowrap"}
 
 
 class ReportConfigError(UsageError):
@@ -94,7 +96,8 @@ def load_report_config(path: Path | None = None) -> ReportConfig:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The reports' templates (`reports/templates/`), autoescaped, an unknown name an error."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
     )
@@ -110,7 +113,7 @@ def build(data: FinanceData, *, lang: str) -> Report:
         else labels["subject"].format(day=data.day, open=open_total, new=new_total)
     )
     html = (
-        _environment()
+        template_environment()
         .get_template("finance.html.j2")
         .render(
             d=data,
@@ -124,9 +127,7 @@ def build(data: FinanceData, *, lang: str) -> Report:
             invoice_kind=lambda b: b.kind or "",
             cash_ran=any(s.reconciliation == "cash" and s.ran for s in data.summaries),
             limit=HTML_LIMIT,
-            th=_TH,
-            td=_TD,
-            tdn=_TD + ";text-align:right;white-space:nowrap",
+            **TABLE_STYLES,
         )
     )
     return Report(
@@ -321,10 +322,11 @@ def message(report: Report, *, sender: str, recipients: tuple[str, ...]) -> Emai
     return msg
 
 
-def write(report: Report, folder: Path) -> list[Path]:
-    """The email's HTML and text and the workbook, as files (the same as would be sent)."""
+def write(report: Report, folder: Path, *, stem: str | None = None) -> list[Path]:
+    """The email's HTML and text and the workbook, as files (the same as would be sent), named
+    `<stem>.html|.txt|.xlsx` (by default `finance_<day>_<lang>`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"finance_{report.day}_{report.lang}"
+    stem = stem or f"finance_{report.day}_{report.lang}"
     paths = [folder / f"{stem}.html", folder / f"{stem}.txt", folder / f"{stem}.xlsx"]
     paths[0].write_text(report.html, encoding="utf-8")
     paths[1].write_text(f"Subject: {report.subject}\n\n{report.text}\n", encoding="utf-8")
