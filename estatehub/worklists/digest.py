@@ -103,9 +103,11 @@ def build(person: Person, items: list[Any], day: date) -> Report:
 
 
 def _days(labels: dict[str, str], n: int) -> str:
-    if n < 0:
-        return labels["days_late"].format(n=-n)
-    return labels["due_today"] if n == 0 else labels["days_left"].format(n=n)
+    if n == 0:
+        return labels["due_today"]
+    if abs(n) == 1:
+        return labels["day_late" if n < 0 else "day_left"]
+    return labels["days_late"].format(n=-n) if n < 0 else labels["days_left"].format(n=n)
 
 
 def _text(person: Person, sections: list[ListSection], day: date) -> str:
@@ -135,7 +137,7 @@ def _workbook(sections: list[ListSection], lang: str) -> bytes:
     add_sheet(
         book,
         L["sheet_summary"],
-        [(L["list"], "text"), (L["items"], "int"), (L["late"], "int")],
+        [(L["list"], "text"), (L["item_count"], "int"), (L["late"], "int")],
         [(i18n.list_name(lang, s.name), len(s.items), s.late) for s in sections],
     )
     columns = [
