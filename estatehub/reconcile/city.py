@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from estatehub.configfile import read_yaml
 from estatehub.errors import UsageError
 from estatehub.settings import CONFIG_DIR
 
@@ -36,12 +35,7 @@ class CityRules:
 
 def load_city_rules(path: Path | None = None) -> CityRules:
     path = path or DEFAULT_PATH
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CityRulesError(f"cannot read the city rules {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise CityRulesError(f"{path} is not valid YAML: {exc}") from exc
+    data = read_yaml(path, "the city rules", CityRulesError)
     if not isinstance(data, dict):
         raise CityRulesError(f"{path}: expected a mapping with city, filing and refund")
     filing = _section(data, "filing", path)

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
+from estatehub.configfile import read_yaml
 from estatehub.errors import UsageError
 from estatehub.health.reports import record_report_sent
 from estatehub.money import yuan
@@ -72,12 +72,7 @@ class Report:
 
 def load_report_config(path: Path | None = None) -> ReportConfig:
     path = path or DEFAULT_CONFIG
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportConfigError(f"cannot read the reports file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ReportConfigError(f"{path} is not valid YAML: {exc}") from exc
+    data = read_yaml(path, "the reports file", ReportConfigError)
     lists = []
     for i, entry in enumerate(((data or {}).get("finance") or {}).get("lists") or []):
         where = f"{path}: finance.lists[{i}]"

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from estatehub import settings
+from estatehub.configfile import read_yaml
 from estatehub.errors import UsageError
 from estatehub.reports import i18n
 from estatehub.settings import CONFIG_DIR
@@ -65,12 +64,7 @@ class Assignees:
 
 def load_assignees(path: Path | None = None) -> Assignees:
     path = path or DEFAULT_PATH
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AssigneesError(f"cannot read the assignees file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise AssigneesError(f"{path} is not valid YAML: {exc}") from exc
+    data = read_yaml(path, "the assignees file", AssigneesError)
     if not isinstance(data, dict) or not isinstance(data.get("people"), list) or not data["people"]:
         raise AssigneesError(f"{path}: expected a mapping with `people`, a list of persons (id, email, role ...)")
     people = [_person(entry, f"{path}: people[{i}]") for i, entry in enumerate(data["people"])]

@@ -4,8 +4,6 @@ everything matches; the HTML rendered in headless Chromium."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from email import policy
 from email.parser import BytesParser
 from io import BytesIO
@@ -25,6 +23,7 @@ from estatehub.reports.i18n import LABELS, REASONS
 from estatehub.reports.workbook import add_sheet, new_workbook, to_bytes
 from sandbox.smtp import MailSink
 from tests.reconcile.conftest import END, START
+from tests.support.browser import assert_page_with_text, needs_chromium, screenshot
 
 CONFIG = ReportConfig(
     sender="estatehub@dev.example",
@@ -139,30 +138,11 @@ def test_text_from_outside_never_becomes_a_formula_in_the_workbook():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")
+@needs_chromium
 def test_the_html_email_renders_in_a_browser(world, tmp_path):
     run_reconciliation(world, date_from=START, date_to=END, city=CityRules())
     with world.engine.connect() as conn:
         report = build(read(conn, END), lang="zh-CN")
     html, _, _ = write(report, tmp_path)
-    shot = tmp_path / "report.png"
-    subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--window-size=1000,1400",
-            f"--screenshot={shot}",
-            html.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    from PIL import Image
-
-    image = Image.open(shot).convert("L")
-    colours = image.getcolors(maxcolors=1 << 16)
-    assert image.size == (1000, 1400) and colours is not None and len(colours) > 50, "a page with text, not blank"
+    shot = screenshot(html, tmp_path / "report.png", width=1000, height=1400)
+    assert_page_with_text(shot, width=1000, height=1400)

@@ -4,8 +4,6 @@ HTML rendered in headless Chromium. And the assignees file: a mistake names its 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import date
 from email import policy
 from email.parser import BytesParser
@@ -32,6 +30,7 @@ from estatehub.worklists import (
 from estatehub.worklists.lists import LISTS
 from estatehub.worklists.tables import mart_work_item
 from sandbox.smtp import MailSink
+from tests.support.browser import assert_page_with_text, needs_chromium, screenshot
 from tests.worklists.conftest import AS_OF, ASSIGNEES, CITY
 
 
@@ -170,29 +169,10 @@ def test_a_mistake_in_the_assignees_file_names_its_place(tmp_path, text, message
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")
+@needs_chromium
 def test_the_digest_renders_in_a_browser(lists_world, tmp_path):
     build_work_lists(lists_world, AS_OF, city=CITY)
     paths = write_digests(build_digests(lists_world, AS_OF, ASSIGNEES), tmp_path)
     html = next(p for p in paths if p.name == "digest_2026-06-30_boss.html")
-    shot = tmp_path / "digest.png"
-    subprocess.run(
-        [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--window-size=1000,1600",
-            f"--screenshot={shot}",
-            html.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    from PIL import Image
-
-    image = Image.open(shot).convert("L")
-    colours = image.getcolors(maxcolors=1 << 16)
-    assert image.size == (1000, 1600) and colours is not None and len(colours) > 50, "a page with text, not blank"
+    shot = screenshot(html, tmp_path / "digest.png", width=1000, height=1600)
+    assert_page_with_text(shot, width=1000, height=1600)

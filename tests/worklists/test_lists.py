@@ -14,7 +14,7 @@ from estatehub.trading_network.tables import core_contract, core_handover, core_
 from estatehub.worklists import build_work_lists
 from estatehub.worklists.lists import LISTS, usual_days
 from estatehub.worklists.tables import mart_work_item, mart_work_list_build
-from tests.reconcile.conftest import NOW, _at, _receipt
+from tests.reconcile.conftest import _at, _receipt, _refund
 from tests.worklists.conftest import AS_OF, CITY, contract, reconcile
 
 # every item the hand-made world holds as of 2026-06-30, with its days left, worked out by hand from
@@ -135,24 +135,7 @@ def test_items_leave_their_lists_by_themselves_when_the_data_says_they_are_done(
                 _receipt(42, "YS11", "补差", 9_030_00, d(2026, 6, 30)),
             ],
         )
-        conn.execute(
-            insert(core_refund),
-            [
-                {
-                    "bill_id": 1,
-                    "bill_no": "TK00000001",
-                    "refund_on": d(2026, 6, 30),
-                    "customer_name": "张三丰",
-                    "amount_fen": 510_000_00,
-                    "remark": "",
-                    "is_audited": True,
-                    "is_voided": False,
-                    "created_at": NOW,
-                    "modified_at": NOW,
-                    "contract_no": "YS3",
-                }
-            ],
-        )
+        conn.execute(insert(core_refund), [_refund(1, "YS3", 510_000_00, d(2026, 6, 30), customer_name="张三丰")])
     reconcile(lists_world)
     build_work_lists(lists_world, AS_OF, city=CITY)
     found = _items(lists_world)
