@@ -4,6 +4,7 @@ HTML rendered in headless Chromium. And the assignees file: a mistake names its 
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from email import policy
 from email.parser import BytesParser
@@ -14,6 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from estatehub.cli import main
 from estatehub.health.tables import etl_report_sent
 from estatehub.mail import SmtpSender, SmtpSettings
 from estatehub.reports.i18n import DIGEST_LABELS, LIST_NAMES
@@ -30,6 +32,7 @@ from estatehub.worklists import (
 from estatehub.worklists.lists import LISTS
 from estatehub.worklists.tables import mart_work_item
 from sandbox.smtp import MailSink
+from tests.conftest import TEST_PII_KEY
 from tests.support.browser import assert_page_with_text, needs_chromium, screenshot
 from tests.worklists.conftest import AS_OF, ASSIGNEES, CITY
 
@@ -176,3 +179,27 @@ def test_the_digest_renders_in_a_browser(lists_world, tmp_path):
     html = next(p for p in paths if p.name == "digest_2026-06-30_boss.html")
     shot = screenshot(html, tmp_path / "digest.png", width=1000, height=1600)
     assert_page_with_text(shot, width=1000, height=1600)
+
+
+def test_the_command_line_builds_the_lists_and_writes_each_person_s_digest(
+    lists_world, warehouse_url, tmp_path, capsys, monkeypatch
+):
+    key_only = {"conn_type": "sqlite", "host": "unused", "extra": {"pii_key": TEST_PII_KEY.decode()}}
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", json.dumps(key_only))
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", "digests", "--date", "2026-06-30", "--out", str(tmp_path), "--url", warehouse_url])
+    assert exit_.value.code == 2 and "estatehub worklists build --date 2026-06-30" in capsys.readouterr().err
+    assert main(["worklists", "build", "--date", "2026-06-30", "--url", warehouse_url]) == 0
+    assert "refund_due                 1 (1 late)" in capsys.readouterr().out
+    assignees = tmp_path / "assignees.yaml"
+    assignees.write_text(
+        "people:\n  - {id: zhao, email: zhao@dev.example, role: supervisor, language: en}\n", encoding="utf-8"
+    )
+    args = ["--date", "2026-06-30", "--out", str(tmp_path / "out"), "--assignees", str(assignees)]
+    assert main(["report", "digests", *args, "--url", warehouse_url]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "digest_2026-06-30_zhao.html",
+        "digest_2026-06-30_zhao.txt",
+        "digest_2026-06-30_zhao.xlsx",
+    ]
+    assert "Refunds due" in (tmp_path / "out" / "digest_2026-06-30_zhao.html").read_text(encoding="utf-8")
