@@ -40,10 +40,12 @@ class BuildReport:
     counts: dict[str, int]  # list → items
     late: dict[str, int]  # list → items past their deadline
     new: int  # items first listed on this day
+    unjudged: tuple[str, ...] = ()  # what a list could not judge (data missing)
 
     def summary(self) -> str:
         lines = [f"work lists {self.build_id} as of {self.as_of}: {sum(self.counts.values())} items, {self.new} new"]
         lines += [f"  {name:22} {self.counts[name]:5} ({self.late[name]} late)" for name in LISTS]
+        lines += [f"  not judged: {note}" for note in self.unjudged]
         return "\n".join(lines)
 
 
@@ -71,7 +73,8 @@ def build_work_lists(
     city = city or load_city_rules()
     build_id = f"wl-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     with warehouse.engine.begin() as conn:
-        items = collect(conn, as_of=as_of, city=city, settings=settings)
+        unjudged: list[str] = []
+        items = collect(conn, as_of=as_of, city=city, settings=settings, unjudged=unjudged)
         rows = _rows(conn, items, as_of=as_of, build_id=build_id)
         conn.execute(delete(mart_work_item))
         if rows:
@@ -90,8 +93,11 @@ def build_work_lists(
                 counts=json.dumps(counts, sort_keys=True),
             )
         )
-    report = BuildReport(build_id, as_of, counts, late, sum(1 for r in rows if r["first_listed_on"] == as_of))
+    new = sum(1 for r in rows if r["first_listed_on"] == as_of)
+    report = BuildReport(build_id, as_of, counts, late, new, tuple(unjudged))
     log.info("%s", report.summary())
+    for note in unjudged:
+        log.warning("work lists as of %s: %s", as_of, note)
     return report
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -77,14 +77,19 @@ class Context:
     as_of: date
     city: CityRules
     settings: WorkListSettings
+    # what a list could not judge, said in the build's summary (never a silent gap in a list)
+    unjudged: list[str] = field(default_factory=list)
 
     def run(self, model: str, columns: tuple[str, ...], **params: Any) -> list[Any]:
         return sqlfiles.execute(self.conn, f"worklists/{model}", params, columns=columns).all()
 
 
-def collect(conn: Connection, *, as_of: date, city: CityRules, settings: WorkListSettings) -> list[Item]:
-    """Every item of every list as of `as_of`, with whom to call, most urgent first."""
-    ctx = Context(conn, as_of, city, settings)
+def collect(
+    conn: Connection, *, as_of: date, city: CityRules, settings: WorkListSettings, unjudged: list[str] | None = None
+) -> list[Item]:
+    """Every item of every list as of `as_of`, with whom to call, most urgent first; what a list could
+    not judge is appended to `unjudged`."""
+    ctx = Context(conn, as_of, city, settings, unjudged if unjudged is not None else [])
     contacts = {
         c.contract_no: c
         for c in ctx.run(
@@ -322,6 +327,13 @@ def invoices_to_issue(ctx: Context) -> list[Item]:
 
 
 def handovers_late(ctx: Context) -> list[Item]:
+    (undated,) = ctx.run(
+        "handovers_undated", ("undated_count",), as_of_on=ctx.as_of, cutoff_at=end_of_day_cutoff(ctx.as_of)
+    )
+    if undated.undated_count:
+        ctx.unjudged.append(
+            f"handover_late: {undated.undated_count} signed contracts not handed over name no delivery date"
+        )
     rows = ctx.run("handovers_late", ("contract_no", "house_id", "delivery_on"), as_of_on=ctx.as_of)
     return [
         Item(

@@ -99,13 +99,13 @@ def lists_world(world):
             insert(core_contract),
             [
                 # subscriptions: RG5 one day past its planned signing, RG6 due today, RG7 signed as YS7
-                _contract(
+                contract(
                     "RG5", "H5", kind="认购", state="已签", signed=d(2026, 6, 1), planned_signing_on=d(2026, 6, 29)
                 ),
-                _contract(
+                contract(
                     "RG6", "H6", kind="认购", state="已签", signed=d(2026, 6, 1), planned_signing_on=d(2026, 6, 30)
                 ),
-                _contract(
+                contract(
                     "RG7", "H7", kind="认购", state="已签", signed=d(2026, 5, 1), planned_signing_on=d(2026, 5, 20)
                 ),
                 contract("YS7", "H7", subscription_no="RG7", signed=d(2026, 5, 19), delivery_on=d(2026, 6, 30)),

@@ -55,6 +55,9 @@ def test_each_list_holds_what_is_past_its_deadline_and_nothing_due_later(lists_w
     assert found["invoice_to_issue"]
     assert report.counts == {name: len(found[name]) for name in LISTS}
     assert report.late["loan_stuck"] == 2 and report.late["guarantee_unreleased"] == 0
+    # XS4, XF1 and XF2 name no delivery date: the handover list cannot judge them, and says so
+    assert report.unjudged == ("handover_late: 3 signed contracts not handed over name no delivery date",)
+    assert "not judged: handover_late: 3" in report.summary()
 
 
 def test_a_row_carries_its_deadline_whom_to_call_masked_and_the_contract_s_own_terms(lists_world):
