@@ -228,6 +228,39 @@ def cmd_report_kpi(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worklists_build(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.reconcile.city import load_city_rules
+    from estatehub.worklists import build_work_lists
+
+    city = load_city_rules(args.city_rules)
+    warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
+    print(build_work_lists(warehouse, args.date, city=city).summary())
+    return 0
+
+
+def cmd_report_digests(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.worklists import NoWorkLists, build_digests, load_assignees, send_digests, write_digests
+
+    assignees = load_assignees(args.assignees)
+    warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
+    try:
+        if args.send:
+            from estatehub.mail import command_line_sender
+
+            sent = send_digests(warehouse, args.date, assignees, send=command_line_sender(), out=args.out)
+            print(f"digests of {args.date} sent to {', '.join(sent)}")
+        else:
+            for path in write_digests(build_digests(warehouse, args.date, assignees), args.out):
+                print(path)
+    except NoWorkLists as exc:
+        raise UsageError(str(exc)) from exc
+    return 0
+
+
 def cmd_breaks_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
@@ -483,6 +516,30 @@ def build_parser() -> argparse.ArgumentParser:
     r_kpi.add_argument("--targets", type=Path, default=None, help="targets (default config/kpi_targets.yaml)")
     r_kpi.add_argument("--url", help="warehouse SQLAlchemy URL")
     r_kpi.set_defaults(func=cmd_report_kpi)
+
+    r_dig = report_cmds.add_parser(
+        "digests", help="the work lists' daily digest: HTML email and workbook, to each specialist and supervisor"
+    )
+    r_dig.add_argument("--date", type=_iso_date, required=True, help="the day the work lists were built as of")
+    r_dig.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
+    r_dig.add_argument("--send", action="store_true", help="also send them through the smtp_default Connection")
+    r_dig.add_argument(
+        "--assignees", type=Path, default=None, help="who works which projects (default config/assignees.yaml)"
+    )
+    r_dig.add_argument("--url", help="warehouse SQLAlchemy URL")
+    r_dig.set_defaults(func=cmd_report_digests)
+
+    wl = commands.add_parser("worklists", help="the specialists' work lists, one per process")
+    wl_cmds = wl.add_subparsers(dest="worklists_command", required=True, metavar="COMMAND")
+    wl_build = wl_cmds.add_parser(
+        "build", help="build the work lists as of a day into the mart (after the reconciliation of that day)"
+    )
+    wl_build.add_argument("--date", type=_iso_date, required=True, help="the business day to judge the lists as of")
+    wl_build.add_argument(
+        "--city-rules", type=Path, default=None, help="the city's rules (default config/city_rules.yaml)"
+    )
+    wl_build.add_argument("--url", help="warehouse SQLAlchemy URL")
+    wl_build.set_defaults(func=cmd_worklists_build)
 
     brk = commands.add_parser("breaks", help="what the reconciliations found: list, acknowledge, resolve")
     brk_cmds = brk.add_subparsers(dest="breaks_command", required=True, metavar="SUBCOMMAND")

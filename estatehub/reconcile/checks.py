@@ -116,6 +116,7 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
             "filed_at",
             "cancelled_at",
             "total_price_fen",
+            "refund_days",
         ),
     ).all()
     by_no = {c.contract_no: c for c in contracts}

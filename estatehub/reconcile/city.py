@@ -1,5 +1,5 @@
-"""The city's rules as data (`config/city_rules.yaml`): filing deadline, refund term where a contract
-states none. A mistake in the file is a `CityRulesError` naming its place."""
+"""The city's rules as data (`config/city_rules.yaml`): filing deadline, refund term and registration
+term where a contract states none. A mistake in the file is a `CityRulesError` naming its place."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ class CityRules:
     filing_mode: str = "within_days"
     filing_days: int = 30
     refund_default_days: int = 30
+    registration_default_days: int = 90
 
     @property
     def filing_within_days(self) -> int:
@@ -38,6 +39,7 @@ def load_city_rules(path: Path | None = None) -> CityRules:
         raise CityRulesError(f"{path}: expected a mapping with city, filing and refund")
     filing = _section(data, "filing", path)
     refund = _section(data, "refund", path)
+    registration = _section(data, "registration", path)
     mode = filing.get("mode", "within_days")
     if mode not in FILING_MODES:
         raise CityRulesError(f"{path}: filing.mode must be one of {', '.join(FILING_MODES)}, got {mode!r}")
@@ -46,6 +48,7 @@ def load_city_rules(path: Path | None = None) -> CityRules:
         filing_mode=mode,
         filing_days=_days(filing, "days", path, "filing", default=30),
         refund_default_days=_days(refund, "default_days", path, "refund", default=30),
+        registration_default_days=_days(registration, "default_days", path, "registration", default=90),
     )
 
 

@@ -37,6 +37,8 @@ HTML_LIMIT = 50  # rows per table in the email; the workbook has them all
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TH = "text-align:left;padding:6px 8px;border-bottom:1px solid #d8dde3;font-weight:600;white-space:nowrap"
 _TD = "padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top"
+# the inline styles of a table cell in every report's HTML (mail clients drop <style> blocks)
+TABLE_STYLES = {"th": _TH, "td": _TD, "tdn": _TD + ";text-align:right;white-space:nowrap"}
 
 
 class ReportConfigError(UsageError):
@@ -99,7 +101,8 @@ def _recipient_lists(path: Path, data: Any, report: str) -> tuple[RecipientList,
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The reports' templates (`reports/templates/`), autoescaped, an unknown name an error."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
     )
@@ -108,8 +111,7 @@ def _environment() -> jinja2.Environment:
 def render(template: str, **context: Any) -> str:
     """A report template of `templates/` with `context` and the reports' shared cell styles (th, td, tdn:
     inline, as mail clients drop style sheets)."""
-    styles = {"th": _TH, "td": _TD, "tdn": _TD + ";text-align:right;white-space:nowrap"}
-    return _environment().get_template(template).render(**styles, **context)
+    return template_environment().get_template(template).render(**TABLE_STYLES, **context)
 
 
 def build(data: FinanceData, *, lang: str) -> Report:
@@ -333,11 +335,12 @@ def message(report: Report, *, sender: str, recipients: tuple[str, ...]) -> Emai
     return msg
 
 
-def write(report: Report, folder: Path) -> list[Path]:
-    """The email's HTML and text and the workbook, as files (the same as would be sent); inline images
-    beside them, the HTML pointing at those files instead of the message's parts."""
+def write(report: Report, folder: Path, *, stem: str | None = None) -> list[Path]:
+    """The email's HTML and text and the workbook, as files (the same as would be sent), named
+    `<stem>.html|.txt|.xlsx` (by default `<name>_<day>_<lang>`); inline images beside them, the HTML
+    pointing at those files instead of the message's parts."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{report.name}_{report.day}_{report.lang}"
+    stem = stem or f"{report.name}_{report.day}_{report.lang}"
     paths = [folder / f"{stem}.html", folder / f"{stem}.txt", folder / f"{stem}.xlsx"]
     html = report.html
     for cid, png in report.images.items():

@@ -419,3 +419,120 @@ KPI_LABELS: dict[str, dict[str, str]] = {
         "kind": "Kind",
     },
 }
+# -- the work lists' daily digest (estatehub.worklists.digest) --------------------------------------
+
+DIGEST_LABELS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "title": "每日待办清单",
+        "subject": "【待办】{day} {name}：{count} 项，其中逾期 {late} 项",
+        "subject_clean": "【待办】{day} {name}：今日无待办事项",
+        "greeting": "{name}，您好：以下是截至 {day} 需要跟进的事项，每张清单按紧急程度排列（逾期最久的在前）。",
+        "scope_all": "范围：全部项目",
+        "scope_projects": "范围：{projects}",
+        "nothing": "今日没有需要跟进的事项。",
+        "summary": "汇总",
+        "list": "清单",
+        "item_count": "项数",
+        "late": "已逾期",
+        "new": "今日新增",
+        "days": "剩余 / 逾期",
+        "days_late": "逾期 {n} 天",
+        "days_left": "剩 {n} 天",
+        "day_late": "逾期 1 天",
+        "day_left": "剩 1 天",
+        "due_today": "今日到期",
+        "deadline": "期限",
+        "project": "项目",
+        "contract": "合同",
+        "unit": "房号",
+        "buyer": "客户",
+        "phone": "电话",
+        "what": "事项",
+        "amount": "金额（元）",
+        "since": "起算日",
+        "first_listed": "首次列入",
+        "detail": "说明（英文）",
+        "new_mark": "新",
+        "more": "另有 {n} 项，见附件工作簿。",
+        "footer": (
+            "本邮件由 estatehub 根据仓库数据自动生成；事项办结后会自动从清单中消失。个人信息已脱敏。明细见附件工作簿。"
+        ),
+        "attachment": "待办清单_{day}.xlsx",
+        "sheet_summary": "汇总",
+    },
+    "en": {
+        "title": "Daily work lists",
+        "subject": "[Work lists] {day} {name}: {count} items, {late} late",
+        "subject_clean": "[Work lists] {day} {name}: nothing to follow up today",
+        "greeting": "Hello {name}, here is what to follow up as of {day}; each list is sorted by urgency "
+        "(longest late first).",
+        "scope_all": "Scope: every project",
+        "scope_projects": "Scope: {projects}",
+        "nothing": "Nothing to follow up today.",
+        "summary": "Summary",
+        "list": "List",
+        "item_count": "Items",
+        "late": "Late",
+        "new": "New today",
+        "days": "Days left / late",
+        "days_late": "{n} days late",
+        "days_left": "{n} days left",
+        "day_late": "1 day late",
+        "day_left": "1 day left",
+        "due_today": "due today",
+        "deadline": "Deadline",
+        "project": "Project",
+        "contract": "Contract",
+        "unit": "Unit",
+        "buyer": "Buyer",
+        "phone": "Phone",
+        "what": "What",
+        "amount": "Amount (yuan)",
+        "since": "Since",
+        "first_listed": "First listed",
+        "detail": "Detail",
+        "new_mark": "new",
+        "more": "{n} more in the attached workbook.",
+        "footer": "Sent by estatehub from the warehouse; an item leaves its list by itself once the data says "
+        "it is done. Personal data masked. Details in the attached workbook.",
+        "attachment": "work_lists_{day}.xlsx",
+        "sheet_summary": "Summary",
+    },
+}
+
+LIST_NAMES: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "subscription_overdue": "认购逾期未签约",
+        "filing_overdue": "签约逾期未备案",
+        "loan_stuck": "按揭停滞",
+        "guarantee_unreleased": "按揭保证金未释放",
+        "refund_due": "应退款未付",
+        "instalment_overdue": "逾期未收款（催缴）",
+        "handover_late": "逾期未交房",
+        "registration_late": "逾期未办证",
+        "area_difference": "面积误差超 3%",
+        "invoice_to_issue": "待开发票",
+    },
+    "en": {
+        "subscription_overdue": "Subscriptions past signing date",
+        "filing_overdue": "Signed, not filed in time",
+        "loan_stuck": "Loans stuck at a stage",
+        "guarantee_unreleased": "Guarantee deposits not released",
+        "refund_due": "Refunds due",
+        "instalment_overdue": "Instalments overdue",
+        "handover_late": "Handovers late",
+        "registration_late": "Registrations late",
+        "area_difference": "Area difference over 3%",
+        "invoice_to_issue": "Invoices to issue",
+    },
+}
+
+
+def digest_labels(lang: str) -> dict[str, str]:
+    if lang not in DIGEST_LABELS:
+        raise ValueError(f"no report language {lang!r}: choose {', '.join(LANGUAGES)}")
+    return DIGEST_LABELS[lang]
+
+
+def list_name(lang: str, name: str) -> str:
+    return LIST_NAMES[lang].get(name, name)

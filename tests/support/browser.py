@@ -32,3 +32,11 @@ def screenshot(url: str, shot: Path, *, size: tuple[int, int], timeout: int = 60
         timeout=timeout,
     )
     return shot
+
+
+def assert_page_with_text(shot: Path, *, width: int, height: int) -> None:
+    from PIL import Image
+
+    image = Image.open(shot).convert("L")
+    colours = image.getcolors(maxcolors=1 << 16)
+    assert image.size == (width, height) and colours is not None and len(colours) > 50, "a page with text, not blank"
