@@ -321,14 +321,15 @@ def run_demo(options: DemoOptions) -> int:
         for dag_id in REPORT_DAGS:
             log_path = logs / f"dags-test-{dag_id}-{last_day.isoformat()}.log"
             run_logged(airflow_command("dags", "test", dag_id, when.isoformat()), env, log_path, dag_id)
+        week_end = last_day - timedelta(days=(last_day.weekday() + 1) % 7)  # the last Sunday: a whole week
         run_logged(
-            [sys.executable, "-m", "estatehub", "report", "kpi", "--week", last_day.isoformat()]
+            [sys.executable, "-m", "estatehub", "report", "kpi", "--week", week_end.isoformat()]
             + ["--out", str(reports_dir)],
             env,
-            logs / f"report-kpi-{last_day.isoformat()}.log",
+            logs / f"report-kpi-{week_end.isoformat()}.log",
             "estatehub report kpi",
         )
-        print(f"KPI report of the week to {last_day}: mailed by the kpi_report DAG, files in {reports_dir}")
+        print(f"KPI report of the week to {week_end}: mailed by the kpi_report DAG, files in {reports_dir}")
         sandbox.set_faults({"rules": []})
         print_bank_lines(engine)
         summary_path = home / "summary.txt"

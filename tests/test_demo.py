@@ -80,8 +80,8 @@ def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(demo
     assert "Reconciliation breaks" in summary
     reports = sorted(path.name for path in (home / "reports").iterdir())
     assert "finance_2025-06-30_zh-CN.xlsx" in reports and "finance_2025-06-30_en.html" in reports
-    assert "digest_2025-06-30_supervisor-1.html" in reports and "digest_2025-06-27_specialist-3.xlsx" in reports
-    assert any(name.startswith("kpi_week_") and name.endswith("_zh-CN.html") for name in reports), reports
+    assert "digest_2025-06-30_supervisor-1.html" in reports and "digest_2025-06-29_specialist-3.xlsx" in reports
+    assert "kpi_week_2025-06-29_zh-CN.html" in reports and "kpi_week_2025-06-29_en_trend.png" in reports, reports
     mails = list((home / "mail").glob("*.eml"))
     subjects = [message_from_bytes(path.read_bytes(), policy=default).get("Subject", "") for path in mails]
     assert len(mails) >= 4 + 2 * 5 + 1, "finance reports to both lists, each person's digest on both days, the KPI"
