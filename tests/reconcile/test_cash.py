@@ -76,6 +76,8 @@ class Books:
                 "is_audited": True,
                 "is_voided": False,
                 "is_reversal": False,
+                "reversed_voucher_id": None,
+                "reversed_by_voucher_id": None,
                 "created_at": NOW,
                 "modified_at": NOW,
             }
@@ -201,6 +203,11 @@ def cash_world(warehouse):
         _line(21, SUP, D(2026, 3, 30), -10_000_01, "深圳云栖置业", "监管资金拨付"),  # = entry 21, 0.01 over
         _line(22, GEN, D(2026, 3, 12), 9_000_00, "郑一"),  # = entry 22: a receipt into the general account
         _line(23, GEN, D(2026, 3, 13), 1_500_00, "郑一"),  # = entry 23: 维修基金 into it (not sale money)
+        _line(24, SUP, D(2026, 3, 28), -15_00, None, "手续费", "汇划手续费"),  # a fee: ignored, needs no approval
+        _line(25, SUP, D(2026, 3, 31), -3_000_00, "李四", "转账支出", "退房款"),  # = entry 25; approved 30 days before
+        _line(26, SUP, D(2026, 3, 31), -3_100_00, "李四", "转账支出", "退房款"),  # = entry 26; approved 31 days before
+        _line(27, SUP, D(2026, 3, 31), 1_234_00, "冯十"),  # = entry 27, booked after the period (within the window)
+        _line(29, SUP, D(2026, 3, 3), 7_777_00, "蒋十一"),  # = entry 31: booked, red-reversed, booked again
     ]
     books = Books()
     books.entry(1, SUP, D(2026, 3, 2), 100_000_00, memo="收1502首付", bill=_receipt(1, SUP, D(2026, 3, 2), 100_000_00))
@@ -243,12 +250,32 @@ def cash_world(warehouse):
         memo="代收维修基金",
         bill=_receipt(23, GEN, D(2026, 3, 13), 1_500_00, "维修基金", "H2"),
     )
+    books.entry(25, SUP, D(2026, 3, 31), -3_000_00, memo="退房款", bill=_refund(25, SUP, D(2026, 3, 31), 3_000_00))
+    books.entry(26, SUP, D(2026, 3, 31), -3_100_00, memo="退房款", bill=_refund(26, SUP, D(2026, 3, 31), 3_100_00))
+    books.entry(27, SUP, D(2026, 4, 2), 1_234_00, memo="收分期", bill=_receipt(27, SUP, D(2026, 4, 2), 1_234_00))
+    voided = _receipt(28, SUP, D(2026, 3, 5), 4_444_00) | {"is_voided": True}
+    books.entry(28, SUP, D(2026, 3, 5), 4_444_00, memo="收首付", bill=voided, is_voided=True)  # voided: not compared
+    books.entry(
+        29,
+        SUP,
+        D(2026, 3, 3),
+        7_777_00,
+        memo="收首付",
+        bill=_receipt(29, SUP, D(2026, 3, 3), 7_777_00),
+        reversed_by_voucher_id=30,
+    )
+    books.entry(
+        30, SUP, D(2026, 3, 29), -7_777_00, memo="冲销3期记-0029号凭证", is_reversal=True, reversed_voucher_id=29
+    )
+    books.entry(31, SUP, D(2026, 3, 29), 7_777_00, memo="收首付", source_bill_no="SKD00000029")  # dated as 29 moved
     records = [
         _record("TK15", "refund_approval", D(2026, 3, 21), 7_000_00),  # the day after the refund: covers nothing
         _record("TK16", "refund_approval", D(2026, 3, 22), 6_000_00),
         _record("TK17", "refund_approval", D(2026, 3, 21), 6_400_00),
         _record("TK18", "refund_approval", D(2026, 3, 24), 5_000_00),
         _record("TK10", "refund_approval", D(2026, 3, 5), 8_000_00),  # covers line 10 (booked or not)
+        _record("TK25", "refund_approval", D(2026, 3, 1), 3_000_00),
+        _record("TK26", "refund_approval", D(2026, 2, 28), 3_100_00),
         _record("BF01", "release", D(2026, 3, 27), 10_000_00, allowed=10_000_00),
         _record("BF02", "release", D(2026, 3, 30), 10_000_01, allowed=10_000_00),
     ]
@@ -317,12 +344,13 @@ def test_the_cash_reconciliation_finds_each_case_and_nothing_else(cash_world):
             ("refund_without_approval", (L(15),), ("supervision_record",)): 1,
             ("refund_without_approval", (L(17),), ("supervision_record",)): 1,
             ("refund_without_approval", (L(19),), ("supervision_record",)): 1,
+            ("refund_without_approval", (L(26),), ("supervision_record",)): 1,
             ("release_over_allowed", ("release:icbc:BF02",), ("supervision_rule",)): 1,
             ("money_outside_supervised", ("receipt:SKD00000022",), ("supervised_account",)): 1,
         }
     )
     tiers = Counter(m["tier_name"] for m in outcome.matches)
-    assert tiers == Counter({"unit_amount_date": 12, "text_amount": 1, "split": 2}), tiers
+    assert tiers == Counter({"unit_amount_date": 16, "text_amount": 1, "split": 2}), tiers
     assert {m["left_id"] for m in outcome.matches if m["tier_name"] == "split"} == {L(6), L(7)}
     assert [m["right_id"] for m in outcome.matches if m["tier_name"] == "text_amount"] == [E(4)]
     release = next(b for b in outcome.breaks if b["reason"] == "release_over_allowed")
@@ -370,11 +398,29 @@ def test_cash_is_registered_with_the_other_reconciliations_and_its_breaks_surviv
     report = run_reconciliation(
         cash_world, date_from=PERIOD.date_from, date_to=PERIOD.date_to, rules=RULES, only=("cash",)
     )
-    assert report.carried["cash"].new == len(report.outcomes["cash"].breaks) == 14
+    assert report.carried["cash"].new == len(report.outcomes["cash"].breaks) == 15
     again = run_reconciliation(
         cash_world, date_from=PERIOD.date_from, date_to=PERIOD.date_to, rules=RULES, only=("cash",)
     )
-    assert (again.carried["cash"].new, again.carried["cash"].kept, again.carried["cash"].closed) == (0, 14, 0)
+    assert (again.carried["cash"].new, again.carried["cash"].kept, again.carried["cash"].closed) == (0, 15, 0)
     with cash_world.engine.connect() as conn:
         stored = Counter(r.reason for r in conn.execute(select(rec_break).where(rec_break.c.reconciliation == "cash")))
-    assert stored["refund_without_approval"] == 3 and stored["money_outside_supervised"] == 1
+    assert stored["refund_without_approval"] == 4 and stored["money_outside_supervised"] == 1
+
+
+def test_the_finance_report_lists_the_supervised_account_exceptions_in_both_languages(cash_world):
+    from estatehub.reports.finance import build
+    from estatehub.reports.finance_data import read
+
+    run_reconciliation(cash_world, date_from=PERIOD.date_from, date_to=PERIOD.date_to, rules=RULES, only=("cash",))
+    with cash_world.engine.connect() as conn:
+        data = read(conn, PERIOD.as_of)
+    assert Counter(b.reason for b in data.supervised) == Counter(
+        {"refund_without_approval": 4, "money_outside_supervised": 1, "release_over_allowed": 1}
+    ), "the supervised-account rules' breaks, and no line break"
+    zh, en = build(data, lang="zh-CN").html, build(data, lang="en").html
+    section = zh.split("监管账户异常")[1].split("</ul>")[0]
+    assert section.count("<li>") == 6
+    assert "款项未进监管账户 · YS-H2 · 9,000.00" in section and "监管资金超额拨付 · P1 · 0.01" in section
+    assert "监管账户退款未经银行审批" in section
+    assert "money outside the supervised account" in en and "release over the allowed amount" in en
