@@ -317,30 +317,13 @@ def _outside_supervised(conn: Connection, period: Period) -> list[dict[str, Any]
 def _unapproved_outflows(conn: Connection, period: Period, rules: RuleSet) -> tuple[list[dict[str, Any]], int]:
     """Outflows of supervised accounts no supervision record covers (one record, one line)."""
     wide = Period(period.date_from - timedelta(days=APPROVAL_VALID_DAYS), period.date_to, period.as_of)
-    lines = pd.DataFrame(
-        [
-            tuple(r)
-            for r in sqlfiles.execute(
-                conn,
-                "reconcile/cash_supervised_outflows",
-                wide.params(),
-                columns=("id", "bank", "account_no", "booked_on", "amount_fen", "text", "permit_no"),
-            )
-        ],
-        columns=["id", "bank", "account_no", "booked_on", "amount_fen", "text", "permit_no"],
+    lines = _rows(
+        conn,
+        "reconcile/cash_supervised_outflows",
+        wide.params(),
+        ("id", "bank", "account_no", "booked_on", "amount_fen", "text", "permit_no"),
     )
-    records = pd.DataFrame(
-        [
-            tuple(r)
-            for r in sqlfiles.execute(
-                conn,
-                "reconcile/cash_supervision_records",
-                {"to_on": period.date_to},
-                columns=SUPERVISION_COLUMNS,
-            )
-        ],
-        columns=list(SUPERVISION_COLUMNS),
-    )
+    records = _rows(conn, "reconcile/cash_supervision_records", {"to_on": period.date_to}, SUPERVISION_COLUMNS)
     if lines.empty:
         return [], 0
     lines = lines.sort_values("id", ignore_index=True)
@@ -372,6 +355,11 @@ def _unapproved_outflows(conn: Connection, period: Period, rules: RuleSet) -> tu
         )
     in_period = int(((lines["booked_on"] >= period.date_from) & (lines["booked_on"] <= period.date_to)).sum())
     return breaks, in_period
+
+
+def _rows(conn: Connection, model: str, params: dict[str, Any], columns: tuple[str, ...]) -> pd.DataFrame:
+    rows = sqlfiles.execute(conn, model, params, columns=columns)
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns), dtype=object)  # ints stay ints, None None
 
 
 SUPERVISION_COLUMNS = (
@@ -414,11 +402,9 @@ def _covered(lines: pd.DataFrame, records: pd.DataFrame) -> set[int]:
 
 
 def _releases_over_allowed(conn: Connection, period: Period) -> list[dict[str, Any]]:
-    rows = sqlfiles.execute(
-        conn, "reconcile/cash_supervision_records", {"to_on": period.date_to}, columns=SUPERVISION_COLUMNS
-    ).all()
+    records = _rows(conn, "reconcile/cash_supervision_records", {"to_on": period.date_to}, SUPERVISION_COLUMNS)
     breaks = []
-    for r in rows:
+    for r in records.itertuples(index=False):
         if r.record_type != "release" or r.allowed_fen is None or r.amount_fen <= r.allowed_fen:
             continue
         if not period.date_from <= r.approved_on <= period.date_to:

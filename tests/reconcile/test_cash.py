@@ -278,6 +278,7 @@ def cash_world(warehouse):
         _record("TK26", "refund_approval", D(2026, 2, 28), 3_100_00),
         _record("BF01", "release", D(2026, 3, 27), 10_000_00, allowed=10_000_00),
         _record("BF02", "release", D(2026, 3, 30), 10_000_01, allowed=10_000_00),
+        _record("BF03", "release", D(2026, 3, 31), 1_00) | {"allowed_fen": None},  # the bank states no limit
     ]
     unit = {"project_code": "P01", "project_name": "云栖府", "building": "3栋", "unit": "2单元", "floor": 15}
     with warehouse.engine.begin() as conn:
