@@ -425,3 +425,10 @@ def test_the_finance_report_lists_the_supervised_account_exceptions_in_both_lang
     assert "款项未进监管账户 · YS-H2 · 9,000.00" in section and "监管资金超额拨付 · P1 · 0.01" in section
     assert "监管账户退款未经银行审批" in section
     assert "money outside the supervised account" in en and "release over the allowed amount" in en
+
+
+def test_no_break_stores_a_payer_or_payee_by_name(cash_world):
+    names = ("张三丰", "王五", "赵六", "孙七", "周八", "吴九", "李四", "钱二", "郑一", "冯十", "蒋十一")
+    for b in _run(cash_world).breaks:
+        stored = " ".join(str(b[k]) for k in ("detail", "subject", "party_masked"))
+        assert not [n for n in names if n in stored], b
