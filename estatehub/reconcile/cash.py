@@ -18,12 +18,14 @@ is a break, refined by what it is:
 - `amount_mismatch`, `invalid_input` and a classify rule's reason as the engine gives them.
 
 Each line break's detail carries the day totals of its account and day, bank and ledger, so a day that
-disagrees is explained by the lines that make it disagree.
+disagrees is explained by the lines that make it disagree. A ledger entry dated after the last day of
+its account's loaded statements is in transit (that day's statement has not come), not a break.
 
 Supervised accounts (预售资金监管账户, `core_bank_account` / `core_bank_supervision`):
 
 - `money_outside_supervised`: a receipt of buyer money or of a loan (`SALE_MONEY_KINDS`) received into an
-  account that is not the supervised account of its unit's pre-sale permit;
+  account that is no supervised account (a general one, or one no bank lists); the detail names the
+  supervised account of the unit's pre-sale permit where the receipt is tied to a unit;
 - `refund_without_approval`: money out of a supervised account that no supervision record of the bank
   covers: a refund approval of the same account and amount, given on or before the day and at most
   `APPROVAL_VALID_DAYS` before, or a release (拨付) of the amount given on or before the day; each
@@ -135,16 +137,24 @@ def _match_lines(
     twins = _twins(ledger[ledger["id"].isin(matched_ledger)])
     bank_by_id = bank.set_index("id", drop=False)
     ledger_by_id = ledger.set_index("id", drop=False)
-    breaks = []
+    coverage = sqlfiles.execute(conn, "reconcile/cash_statement_coverage", {}, columns=("account_no", "covered_to_on"))
+    covered = dict(coverage.all())
+    breaks, in_transit = [], 0
     for row in broken:
         if row["first_on"] is None or not period.date_from <= row["first_on"] <= period.date_to:
             continue
+        if not row["left_ids"] and row["right_ids"]:  # booked only: judged once the statement of its day is in
+            entry = ledger_by_id.loc[row["right_ids"][0]]
+            if entry["unit"] in covered and entry["on"] > covered[entry["unit"]]:
+                in_transit += 1
+                continue
         breaks.append(_line_break(row, bank_by_id, ledger_by_id, twins, totals, period))
     disagree = sum(1 for b, lg in totals.values() if b != lg)
     counts = {
         "statement_lines": len(bank),
         "ledger_entries": len(ledger),
         "matched": len(matches),
+        "booked_in_transit": in_transit,
         "account_days": len(totals),
         "account_days_disagreeing": disagree,
     }
@@ -202,7 +212,7 @@ def _twins(matched: pd.DataFrame) -> dict[tuple[str, int, str], list[date]]:
     for account, amount, memo, day in zip(
         matched["unit"], matched["signed_fen"], matched["memo"], matched["on"], strict=True
     ):
-        twins[(account, int(amount), memo or "")].append(day)
+        twins[(account, int(amount), "" if pd.isna(memo) else memo)].append(day)
     return twins
 
 
@@ -234,7 +244,7 @@ def _line_break(
     account = item["unit"] if item is not None else ""
     day = row["first_on"]
     bank_total, ledger_total = totals.get((account, day), (0, 0))
-    subject = entry["contract_no"] if entry is not None and entry["contract_no"] else None
+    subject, kind, bill = (_present(entry, name) for name in ("contract_no", "payment_kind", "bill_no"))
     return {
         "break_key": row["break_key"],
         "reconciliation": "cash",
@@ -242,7 +252,7 @@ def _line_break(
         "rule": row["rule"],
         "subject": subject or account or None,
         "party_masked": None,
-        "kind": entry["payment_kind"] if entry is not None and entry["payment_kind"] else None,
+        "kind": kind,
         "left_ids": left,
         "right_ids": right,
         "amount_fen": int(row["amount_fen"]),
@@ -252,15 +262,22 @@ def _line_break(
         "due_on": None,
         "age_days": (period.as_of - day).days,
         "detail": f"{what} ({yuan(int(row['left_amount_fen']))} / {yuan(int(row['right_amount_fen']))} yuan"
-        + (f", bill {entry['bill_no']}" if entry is not None and entry["bill_no"] else "")
+        + (f", bill {bill}" if bill else "")
         + f"); account {account or '(none)'} on {day}: statement {yuan(bank_total)}, ledger {yuan(ledger_total)} yuan",
     }
 
 
+def _present(entry: pd.Series | None, name: str) -> Any:
+    """A ledger entry's value, None where the entry or the value is missing (pandas reads None as NaN)."""
+    if entry is None or pd.isna(entry[name]) or entry[name] == "":
+        return None
+    return entry[name]
+
+
 def _ledger_only(entry: pd.Series, twins: dict[tuple[str, int, str], list[date]]) -> tuple[str, str]:
-    if entry["way"] == "out" and entry["payment_kind"] == REFUND_KIND:
+    if entry["way"] == "out" and _present(entry, "payment_kind") == REFUND_KIND:
         return "refund_not_paid", "a refund booked in the ledger, not paid out of the account"
-    days = twins.get((entry["unit"], int(entry["signed_fen"]), entry["memo"] or ""), [])
+    days = twins.get((entry["unit"], int(entry["signed_fen"]), _present(entry, "memo") or ""), [])
     if entry["way"] == "in" and any(abs((entry["on"] - d).days) <= DUPLICATE_WINDOW_DAYS for d in days):
         return (
             "duplicate_receipt",
@@ -307,8 +324,13 @@ def _outside_supervised(conn: Connection, period: Period) -> list[dict[str, Any]
                 first_on=r.receipt_on,
                 as_of=period.as_of,
                 detail=f"{r.payment_kind} of {yuan(r.amount_fen)} yuan received on {r.receipt_on} into account "
-                f"{r.bank_account_no}, not the supervised account {r.supervised_account_no} of permit {r.permit_no} "
-                f"(unit {r.house_id})",
+                f"{r.bank_account_no}, which is no supervised account; "
+                + (
+                    f"it belongs in {r.supervised_account_no}, the supervised account of permit {r.permit_no} "
+                    f"(unit {r.house_id})"
+                    if r.supervised_account_no
+                    else "the receipt is tied to no unit with a supervised account"
+                ),
             )
         )
     return breaks

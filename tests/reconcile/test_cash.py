@@ -10,7 +10,12 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy import insert, select
 
-from estatehub.banks.tables import core_bank_account, core_bank_statement_line, core_bank_supervision
+from estatehub.banks.tables import (
+    core_bank_account,
+    core_bank_statement_line,
+    core_bank_supervision,
+    etl_bank_statement_file,
+)
 from estatehub.ledger.tables import core_receipt, core_refund, core_voucher, core_voucher_line
 from estatehub.reconcile.cash import reconcile_cash
 from estatehub.reconcile.checks import Period
@@ -24,6 +29,7 @@ from tests.reconcile.conftest import NOW
 PERIOD = Period(date(2026, 3, 1), date(2026, 3, 31), date(2026, 3, 31))
 RULES = load_rules(CONFIG_DIR / "reconcile_rules.yaml")
 SUP, GEN = "44250100000000000001", "44250100000000000009"  # supervised account of permit P1; general account
+SUP2 = "44250100000000000002"  # supervised account of permit P2
 LOADED = {"payload_hash": "h", "batch_id": "b", "run_id": "r", "loaded_at": NOW}
 
 
@@ -42,9 +48,9 @@ def _line(no: int, account: str, day: date, fen: int, payer: str | None = None, 
         "summary": summary,
         "memo": memo,
         "layout": "icbc",
-        "file_id": 1,
+        "file_id": 2 if account == GEN else 1,
         "line_no": no,
-        "first_file_id": 1,
+        "first_file_id": 2 if account == GEN else 1,
         "is_current": True,
         "loaded_at": NOW,
     }
@@ -175,6 +181,32 @@ def _record(no: str, kind: str, day: date, fen: int, allowed: int | None = None)
     }
 
 
+def _file(lines: list[dict]) -> dict:
+    """The general account's statement file: its lines reach 2026-03-29 (the supervised accounts' have none)."""
+    mine = [line for line in lines if line["account_no"] == GEN]
+    ins, outs = [x for x in mine if x["direction"] == "in"], [x for x in mine if x["direction"] == "out"]
+    return {
+        "file_id": 2,
+        "bank": "icbc",
+        "account_no": GEN,
+        "file_name": "icbc_gen_202603.xls",
+        "sha256": "0" * 64,
+        "layout": "icbc",
+        "period_start_on": date(2026, 3, 1),
+        "period_end_on": date(2026, 3, 29),
+        "line_count": len(mine),
+        "quarantined_count": 0,
+        "credit_count": len(ins),
+        "debit_count": len(outs),
+        "credit_fen": sum(x["amount_fen"] for x in ins),
+        "debit_fen": sum(x["amount_fen"] for x in outs),
+        "status": "loaded",
+        "origin": "download",
+        "run_id": "r",
+        "loaded_at": NOW,
+    }
+
+
 D = date  # short for the day of each case
 
 
@@ -208,6 +240,8 @@ def cash_world(warehouse):
         _line(26, SUP, D(2026, 3, 31), -3_100_00, "李四", "转账支出", "退房款"),  # = entry 26; approved 31 days before
         _line(27, SUP, D(2026, 3, 31), 1_234_00, "冯十"),  # = entry 27, booked after the period (within the window)
         _line(29, SUP, D(2026, 3, 3), 7_777_00, "蒋十一"),  # = entry 31: booked, red-reversed, booked again
+        _line(34, GEN, D(2026, 3, 19), 20_000_00, "韩十二"),  # = entry 34
+        _line(35, SUP2, D(2026, 3, 19), 6_600_00, "张三丰"),  # = entry 35: H1's money in permit P2's account
     ]
     books = Books()
     books.entry(1, SUP, D(2026, 3, 2), 100_000_00, memo="收1502首付", bill=_receipt(1, SUP, D(2026, 3, 2), 100_000_00))
@@ -253,6 +287,11 @@ def cash_world(warehouse):
     books.entry(25, SUP, D(2026, 3, 31), -3_000_00, memo="退房款", bill=_refund(25, SUP, D(2026, 3, 31), 3_000_00))
     books.entry(26, SUP, D(2026, 3, 31), -3_100_00, memo="退房款", bill=_refund(26, SUP, D(2026, 3, 31), 3_100_00))
     books.entry(27, SUP, D(2026, 4, 2), 1_234_00, memo="收分期", bill=_receipt(27, SUP, D(2026, 4, 2), 1_234_00))
+    books.entry(32, GEN, D(2026, 3, 30), 2_222_00, memo="收款")  # after GEN's statements: in transit, no break
+    books.entry(33, GEN, D(2026, 3, 29), 3_333_00, memo="收款")  # on their last day: booked, not on the statement
+    no_unit = _receipt(34, GEN, D(2026, 3, 19), 20_000_00, "诚意金") | {"contract_no": None, "house_id": None}
+    books.entry(34, GEN, D(2026, 3, 19), 20_000_00, memo="收诚意金", bill=no_unit)  # = line 34: sale money, no unit
+    books.entry(35, SUP2, D(2026, 3, 19), 6_600_00, memo="收首付", bill=_receipt(35, SUP2, D(2026, 3, 19), 6_600_00))
     voided = _receipt(28, SUP, D(2026, 3, 5), 4_444_00) | {"is_voided": True}
     books.entry(28, SUP, D(2026, 3, 5), 4_444_00, memo="收首付", bill=voided, is_voided=True)  # voided: not compared
     books.entry(
@@ -308,8 +347,17 @@ def cash_world(warehouse):
                     "listed_at": NOW,
                     **LOADED,
                 },
+                {
+                    "bank": "icbc",
+                    "account_no": SUP2,
+                    "account_type": "supervised",
+                    "permit_no": "P2",
+                    "listed_at": NOW,
+                    **LOADED,
+                },
             ],
         )
+        conn.execute(insert(etl_bank_statement_file), [_file(bank)])
         conn.execute(insert(core_bank_statement_line), bank)
         books.write(conn)
         conn.execute(insert(core_bank_supervision), records)
@@ -348,10 +396,12 @@ def test_the_cash_reconciliation_finds_each_case_and_nothing_else(cash_world):
             ("refund_without_approval", (L(26),), ("supervision_record",)): 1,
             ("release_over_allowed", ("release:icbc:BF02",), ("supervision_rule",)): 1,
             ("money_outside_supervised", ("receipt:SKD00000022",), ("supervised_account",)): 1,
+            ("money_outside_supervised", ("receipt:SKD00000034",), ("supervised_account",)): 1,
+            ("booked_not_on_statement", (), (E(33),)): 1,
         }
     )
     tiers = Counter(m["tier_name"] for m in outcome.matches)
-    assert tiers == Counter({"unit_amount_date": 16, "text_amount": 1, "split": 2}), tiers
+    assert tiers == Counter({"unit_amount_date": 18, "text_amount": 1, "split": 2}), tiers
     assert {m["left_id"] for m in outcome.matches if m["tier_name"] == "split"} == {L(6), L(7)}
     assert [m["right_id"] for m in outcome.matches if m["tier_name"] == "text_amount"] == [E(4)]
     release = next(b for b in outcome.breaks if b["reason"] == "release_over_allowed")
@@ -359,6 +409,9 @@ def test_the_cash_reconciliation_finds_each_case_and_nothing_else(cash_world):
     outside = next(b for b in outcome.breaks if b["reason"] == "money_outside_supervised")
     assert (outside["subject"], outside["party_masked"], outside["amount_fen"]) == ("YS-H2", "张*丰", 9_000_00)
     assert SUP in outside["detail"] and GEN in outside["detail"]
+    unlinked = next(b for b in outcome.breaks if b["left_ids"] == ("receipt:SKD00000034",))
+    assert unlinked["detail"].endswith("the receipt is tied to no unit with a supervised account")
+    assert outcome.counts["booked_in_transit"] == 1
 
 
 def test_nothing_is_matched_twice_and_nothing_matched_is_a_break(cash_world):
@@ -399,14 +452,14 @@ def test_cash_is_registered_with_the_other_reconciliations_and_its_breaks_surviv
     report = run_reconciliation(
         cash_world, date_from=PERIOD.date_from, date_to=PERIOD.date_to, rules=RULES, only=("cash",)
     )
-    assert report.carried["cash"].new == len(report.outcomes["cash"].breaks) == 15
+    assert report.carried["cash"].new == len(report.outcomes["cash"].breaks) == 17
     again = run_reconciliation(
         cash_world, date_from=PERIOD.date_from, date_to=PERIOD.date_to, rules=RULES, only=("cash",)
     )
-    assert (again.carried["cash"].new, again.carried["cash"].kept, again.carried["cash"].closed) == (0, 15, 0)
+    assert (again.carried["cash"].new, again.carried["cash"].kept, again.carried["cash"].closed) == (0, 17, 0)
     with cash_world.engine.connect() as conn:
         stored = Counter(r.reason for r in conn.execute(select(rec_break).where(rec_break.c.reconciliation == "cash")))
-    assert stored["refund_without_approval"] == 4 and stored["money_outside_supervised"] == 1
+    assert stored["refund_without_approval"] == 4 and stored["money_outside_supervised"] == 2
 
 
 def test_the_finance_report_lists_the_supervised_account_exceptions_in_both_languages(cash_world):
@@ -417,18 +470,18 @@ def test_the_finance_report_lists_the_supervised_account_exceptions_in_both_lang
     with cash_world.engine.connect() as conn:
         data = read(conn, PERIOD.as_of)
     assert Counter(b.reason for b in data.supervised) == Counter(
-        {"refund_without_approval": 4, "money_outside_supervised": 1, "release_over_allowed": 1}
+        {"refund_without_approval": 4, "money_outside_supervised": 2, "release_over_allowed": 1}
     ), "the supervised-account rules' breaks, and no line break"
     zh, en = build(data, lang="zh-CN").html, build(data, lang="en").html
     section = zh.split("监管账户异常")[1].split("</ul>")[0]
-    assert section.count("<li>") == 6
+    assert section.count("<li>") == 7
     assert "款项未进监管账户 · YS-H2 · 9,000.00" in section and "监管资金超额拨付 · P1 · 0.01" in section
     assert "监管账户退款未经银行审批" in section
     assert "money outside the supervised account" in en and "release over the allowed amount" in en
 
 
 def test_no_break_stores_a_payer_or_payee_by_name(cash_world):
-    names = ("张三丰", "王五", "赵六", "孙七", "周八", "吴九", "李四", "钱二", "郑一", "冯十", "蒋十一")
+    names = ("张三丰", "王五", "赵六", "孙七", "周八", "吴九", "李四", "钱二", "郑一", "冯十", "蒋十一", "韩十二")
     for b in _run(cash_world).breaks:
         stored = " ".join(str(b[k]) for k in ("detail", "subject", "party_masked"))
         assert not [n for n in names if n in stored], b
