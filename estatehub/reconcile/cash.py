@@ -48,7 +48,7 @@ from sqlalchemy import Connection
 from connectors.identity import mask_name
 from estatehub.money import yuan
 from estatehub.reconcile.assign import assign_one_to_one
-from estatehub.reconcile.breaks import AMOUNT_MISMATCH, stable_key
+from estatehub.reconcile.breaks import AMOUNT_MISMATCH, stable_key, unmatched
 from estatehub.reconcile.checks import PROCEEDS_KINDS, Outcome, Period, _frame, _match_rows, new_break
 from estatehub.reconcile.matching import Tolerances, match
 from estatehub.reconcile.rules import RuleSet
@@ -60,7 +60,7 @@ CASH_SIDES = ("bank", "ledger")
 CASH_TOLERANCES = Tolerances(date_window_days=3, text_date_window_days=10, split_date_window_days=3)
 SALE_MONEY_KINDS = (*PROCEEDS_KINDS, "诚意金")  # buyer money and loans: all of it belongs in the supervised account
 SUPERVISED_REASONS = ("money_outside_supervised", "refund_without_approval", "release_over_allowed")
-LINE_REASONS = (
+LINE_REASONS = (  # what the engine's unmatched items become (with amount_mismatch, invalid_input and rules')
     "statement_not_booked",
     "refund_not_booked",
     "duplicate_receipt",
@@ -181,7 +181,7 @@ def _unpair(row: dict[str, Any], text_of: dict[str, str], day_of: dict[str, date
             row
             | {
                 "break_key": stable_key("b", "cash", *ids),
-                "reason": f"unmatched_{CASH_SIDES[side]}",
+                "reason": unmatched(CASH_SIDES[side]),
                 "left_ids": ids[0],
                 "right_ids": ids[1],
                 "amount_fen": amount,

@@ -485,3 +485,12 @@ def test_no_break_stores_a_payer_or_payee_by_name(cash_world):
     for b in _run(cash_world).breaks:
         stored = " ".join(str(b[k]) for k in ("detail", "subject", "party_masked"))
         assert not [n for n in names if n in stored], b
+
+
+def test_every_cash_reason_has_a_label_in_both_languages():
+    from estatehub.reconcile.cash import LINE_REASONS, SUPERVISED_REASONS
+    from estatehub.reports.i18n import REASONS
+
+    for code in (*LINE_REASONS, *SUPERVISED_REASONS, "amount_mismatch", "needs_payer_lookup"):
+        for lang in ("zh-CN", "en"):
+            assert REASONS[lang].get(code, code) != code, f"{code} has no {lang} label"
