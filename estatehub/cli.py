@@ -486,7 +486,10 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--to", dest="date_to", type=_iso_date, required=True, help="last business day")
     rec.add_argument("--as-of", type=_iso_date, help="the day breaks are aged at (default: --to)")
     rec.add_argument(
-        "--only", action="append", choices=("contracts", "receivables", "loans", "invoices"), help="this one only"
+        "--only",
+        action="append",
+        choices=("contracts", "receivables", "loans", "cash", "invoices"),
+        help="this one only",
     )
     rec.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="finance's matching rules (YAML or CSV)")
     rec.add_argument("--city-rules", type=Path, default=None, help="the city's rules (default config/city_rules.yaml)")

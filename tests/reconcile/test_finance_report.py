@@ -69,7 +69,8 @@ def test_each_list_gets_its_language_and_the_workbook_holds_the_warehouse_s_tota
     assert "张三丰" not in html + text, "names are masked"
     assert attachment.get_filename() == "对账明细_2026-06-30.xlsx"
     book = openpyxl.load_workbook(BytesIO(attachment.get_content()))
-    assert book.sheetnames == ["汇总", "合同", "应收", "按揭放款", "发票", "应收账款", "待开发票", "匹配明细"]
+    sheets = ["汇总", "合同", "应收", "按揭放款", "资金流水", "发票"]
+    assert book.sheetnames == [*sheets, "应收账款", "待开发票", "匹配明细"]
 
     with world.engine.connect() as conn:
         plan_total = conn.execute(select(func.sum(rec_receivable.c.amount_fen))).scalar_one()
@@ -89,7 +90,7 @@ def test_each_list_gets_its_language_and_the_workbook_holds_the_warehouse_s_tota
     for sheet, name in (("合同", "contracts"), ("应收", "receivables"), ("发票", "invoices")):
         assert book[sheet].max_row - 1 == open_breaks[name], sheet
     summary = {row[0]: row for row in book["汇总"].iter_rows(min_row=2, values_only=True)}
-    assert summary["合同"][1] == open_breaks["contracts"] and summary["资金流水"][1] is None, "cash did not run"
+    assert summary["合同"][1] == open_breaks["contracts"] and summary["资金流水"][1] == 0, "cash ran: nothing open"
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
     amount_cell = receivables.cell(row=2, column=header.index("金额（元）") + 1)
