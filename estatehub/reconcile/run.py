@@ -36,7 +36,7 @@ from estatehub.reconcile.rules import RuleSet
 from estatehub.reconcile.store import Carried, save_breaks, save_matches
 from estatehub.reconcile.tables import rec_receivable, rec_run
 from estatehub.warehouse.engine import Warehouse
-from estatehub.warehouse.etl import utcnow
+from estatehub.warehouse.etl import bulk_insert, utcnow
 from estatehub.warehouse.queries import business_date
 
 log = logging.getLogger(__name__)
@@ -144,8 +144,7 @@ def run_reconciliation(
                 save_matches(conn, name, outcome.matches, run_id=run_id, date_from=date_from, date_to=date_to)
                 if outcome.receivables is not None:
                     conn.execute(delete(rec_receivable))
-                    if outcome.receivables:
-                        conn.execute(insert(rec_receivable), [row | {"run_id": run_id} for row in outcome.receivables])
+                    bulk_insert(conn, rec_receivable, [row | {"run_id": run_id} for row in outcome.receivables])
             conn.execute(
                 update(rec_run).where(rec_run.c.run_id == run_id).values(status="succeeded", finished_at=utcnow())
             )

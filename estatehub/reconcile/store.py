@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_,
 
 from estatehub.reconcile.breaks import BreakStatus, Status, StatusError, acknowledge, carry_over, resolve
 from estatehub.reconcile.tables import rec_break, rec_match
+from estatehub.warehouse.etl import bulk_insert
 
 BREAK_DATA = (
     "reconciliation",
@@ -121,8 +122,7 @@ def save_matches(
         {"reconciliation": reconciliation, "date_from": date_from, "date_to": date_to, "run_id": run_id, **match}
         for match in matches
     ]
-    if rows:
-        conn.execute(insert(rec_match), rows)
+    bulk_insert(conn, rec_match, rows)  # COPY on PostgreSQL: a run writes hundreds of thousands of matches
     return len(rows)
 
 
