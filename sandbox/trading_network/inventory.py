@@ -146,9 +146,9 @@ class BuildingTables:
             state = FILED if view["state"] in _FILED_STATES else SIGNED
         elif not ever_sold:
             draw = _draw(self._seed, "inventory-state", house_id)
-            if draw < 600:
+            if draw < 1_500:
                 state = NOT_FOR_SALE
-            elif draw < 900:
+            elif draw < 2_500:
                 state, restriction = RESTRICTED, "查封"
         updated_key = max((updated for updated, _ in contracts), default=self._start_at)
         unit_code = f"{unit['building']}{unit['unit']}{unit['room']}"
@@ -195,7 +195,7 @@ class BuildingTables:
             state, restriction = AVAILABLE, None
             if number <= count // 5:
                 state = NOT_FOR_SALE  # 人防车位: the civil-defence spaces may be let, not sold
-            elif draw < 300:
+            elif draw < 800:
                 state, restriction = RESTRICTED, "查封"
             rows.append(
                 {
