@@ -15,7 +15,7 @@ import os
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -345,7 +345,10 @@ class TradingNetworkClient:
             if isinstance(permit, QuarantineItem):
                 yield permit
                 continue
-            yield from self.iter_permit_units(permit.permit_no, updated_since)
+            for unit in self.iter_permit_units(permit.permit_no, updated_since):
+                if isinstance(unit, InventoryUnit):
+                    unit = replace(unit, project_code=permit.project_code, project_name=permit.project_name)
+                yield unit
 
     def download_export(self, updated_since: datetime | None, path: str | os.PathLike[str]) -> Path:
         """Stream the contract-list export (`.xlsx`) to `path`; read it with `read_contract_export`.

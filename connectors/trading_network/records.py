@@ -193,6 +193,8 @@ class InventoryUnit:
     restriction: str | None
     updated_at: datetime
     payload: Any = field(repr=False, compare=False)
+    project_code: str | None = None  # from the permit listing (`iter_inventory`), not the row
+    project_name: str | None = None
 
     @property
     def key(self) -> str:
