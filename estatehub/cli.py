@@ -332,6 +332,28 @@ def cmd_sync_trading_network(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync_unit_inventory(args: argparse.Namespace) -> int:
+    from estatehub.connections import (
+        TRADING_NETWORK_CONN_ID,
+        get_connection,
+        resolve_warehouse,
+        trading_network_client,
+    )
+    from estatehub.trading_network.inventory import sync_unit_inventory
+
+    conn = get_connection(TRADING_NETWORK_CONN_ID)
+    if conn is None:
+        raise UsageError(
+            "no 'trading_network' Connection: set AIRFLOW_CONN_TRADING_NETWORK, e.g. "
+            "'http://ACCOUNT:PASSWORD@host:port' (README, section Connections)"
+        )
+    warehouse = resolve_warehouse(args.warehouse_url)
+    with trading_network_client(conn) as client:
+        result = sync_unit_inventory(client, warehouse, full=args.full)
+    print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
+    return 0
+
+
 # -- demo ------------------------------------------------------------------------------------------
 
 
@@ -497,6 +519,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"records per write transaction (default {settings.TRADING_NETWORK_SYNC.batch_size:,})",
     )
     tn.set_defaults(func=cmd_sync_trading_network)
+    inv = sync_cmds.add_parser(
+        "unit-inventory", help="the permits' building tables (楼盘表) from the housing trading network"
+    )
+    inv.add_argument("--full", action="store_true", help="full refresh instead of incremental")
+    inv.add_argument("--warehouse-url", help="warehouse SQLAlchemy URL (default: the 'warehouse' Connection)")
+    inv.set_defaults(func=cmd_sync_unit_inventory)
     from estatehub.ledger.cli import add_ledger_commands
 
     add_ledger_commands(sync_cmds)
