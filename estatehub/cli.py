@@ -533,6 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
     from estatehub.policy.cli import add_policy_commands
 
     add_bank_commands(commands)
+    from estatehub.inventory.cli import add_inventory_commands
+
+    add_inventory_commands(commands)
     add_policy_commands(commands)
 
     demo = commands.add_parser("demo", help="run the whole pipeline on the sandbox through Airflow")
