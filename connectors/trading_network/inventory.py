@@ -28,6 +28,7 @@ from connectors.trading_network.records import (
     inventory_key,
 )
 
+MAX_UNIT_AREA = Decimal(100_000)  # m²: no unit of a building table is larger; a larger number is another field
 _UNIT_SUFFIXES = ("平方米", "㎡", "m²", "m2", "M2", "平米")
 _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _FLOOR_RE = re.compile(r"^-?\d{1,3}$")
@@ -50,9 +51,12 @@ def to_area(value: Any) -> Decimal:
                 break
         value = text
     try:
-        return to_decimal(value)
+        area = to_decimal(value)
     except BadValue as exc:
         raise BadValue(f"expected an area in m² like '89.12' (or '89.12㎡'), got {describe(value)}") from exc
+    if area > MAX_UNIT_AREA:
+        raise BadValue(f"expected the area of one unit (at most {MAX_UNIT_AREA} m²), got {describe(value)}")
+    return area
 
 
 def to_amount(value: Any) -> Decimal:

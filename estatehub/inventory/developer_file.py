@@ -46,6 +46,7 @@ from estatehub.inventory.tables import inventory_diff, inventory_file_unit, inve
 from estatehub.trading_network.tables import core_unit_inventory
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import Received, bulk_insert, quarantine, quarantine_rows, utcnow
+from estatehub.warehouse.redact import redact_text
 from estatehub.warehouse.types import from_fen, to_fen
 
 log = logging.getLogger(__name__)
@@ -316,8 +317,10 @@ def import_inventory_file(warehouse: Warehouse, path: Path) -> ImportResult:
     imported_at = utcnow()
     import_id = f"inv-{imported_at:%Y%m%dT%H%M%S%f}-{digest[:12]}"
     result = ImportResult(import_id=import_id, file_name=path.name, rows=count, loaded=len(units))
-    result.quarantined = [(line_no, reason) for line_no, reason, _ in bad]
     hasher = warehouse.hasher
+    # a reason quotes the cell it could not read, which may hold an ID number or a phone
+    bad = [(line_no, redact_text(hasher, reason), cells) for line_no, reason, cells in bad]
+    result.quarantined = [(line_no, reason) for line_no, reason, _ in bad]
     received = [
         Received.of(
             hasher,

@@ -188,3 +188,15 @@ def test_too_big_a_file_and_a_workbook_that_expands_too_far_are_refused(synced, 
         import_inventory_file(synced, bomb)
     with synced.engine.connect() as conn:
         assert conn.execute(select(inventory_import)).all() == []
+
+
+def test_a_phone_in_a_bad_cell_is_neither_printed_nor_stored_in_full(synced, tmp_path):
+    rows = [ROWS[1], [PERMIT, "1栋", "1单元", "1501", "住宅", "13800138000", "70.01", "40000", "3564800"]]
+    result = import_inventory_file(synced, write_csv(tmp_path / "一房一价.csv", rows))
+    [(line_no, reason)] = result.quarantined
+    assert line_no == 2 and "建筑面积: expected the area of one unit (at most 100000 m²)" in reason
+    assert "138****8000" in reason
+    assert "13800138000" not in reason
+    with synced.engine.connect() as conn:
+        stored = conn.execute(select(etl_quarantine.c.reason, etl_quarantine.c.payload)).one()
+    assert "13800138000" not in stored.reason and "13800138000" not in json.dumps(stored.payload)
