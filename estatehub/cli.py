@@ -13,10 +13,11 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from estatehub import settings
 from estatehub.errors import UsageError
@@ -307,14 +308,14 @@ def cmd_quarantine_dismiss(args: argparse.Namespace) -> int:
 # -- sync ------------------------------------------------------------------------------------------
 
 
-def cmd_sync_trading_network(args: argparse.Namespace) -> int:
+def _run_trading_network_sync(args: argparse.Namespace, sync: Callable[..., Any], **options: Any) -> int:
+    """Run one trading-network stream's sync with the `trading_network` Connection; print its result."""
     from estatehub.connections import (
         TRADING_NETWORK_CONN_ID,
         get_connection,
         resolve_warehouse,
         trading_network_client,
     )
-    from estatehub.trading_network.sync import sync_trading_network
 
     conn = get_connection(TRADING_NETWORK_CONN_ID)
     if conn is None:
@@ -324,34 +325,24 @@ def cmd_sync_trading_network(args: argparse.Namespace) -> int:
         )
     warehouse = resolve_warehouse(args.warehouse_url)
     with trading_network_client(conn) as client:
-        sync_settings = settings.TRADING_NETWORK_SYNC
-        if args.batch_size is not None:
-            sync_settings = replace(sync_settings, batch_size=args.batch_size)
-        result = sync_trading_network(client, warehouse, full=args.full, settings=sync_settings)
+        result = sync(client, warehouse, full=args.full, **options)
     print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
     return 0
+
+
+def cmd_sync_trading_network(args: argparse.Namespace) -> int:
+    from estatehub.trading_network.sync import sync_trading_network
+
+    sync_settings = settings.TRADING_NETWORK_SYNC
+    if args.batch_size is not None:
+        sync_settings = replace(sync_settings, batch_size=args.batch_size)
+    return _run_trading_network_sync(args, sync_trading_network, settings=sync_settings)
 
 
 def cmd_sync_unit_inventory(args: argparse.Namespace) -> int:
-    from estatehub.connections import (
-        TRADING_NETWORK_CONN_ID,
-        get_connection,
-        resolve_warehouse,
-        trading_network_client,
-    )
     from estatehub.trading_network.inventory import sync_unit_inventory
 
-    conn = get_connection(TRADING_NETWORK_CONN_ID)
-    if conn is None:
-        raise UsageError(
-            "no 'trading_network' Connection: set AIRFLOW_CONN_TRADING_NETWORK, e.g. "
-            "'http://ACCOUNT:PASSWORD@host:port' (README, section Connections)"
-        )
-    warehouse = resolve_warehouse(args.warehouse_url)
-    with trading_network_client(conn) as client:
-        result = sync_unit_inventory(client, warehouse, full=args.full)
-    print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
-    return 0
+    return _run_trading_network_sync(args, sync_unit_inventory)
 
 
 # -- demo ------------------------------------------------------------------------------------------
