@@ -139,9 +139,9 @@ class TradingNetworkServer(SandboxServer):
 
     def corrupter(self) -> Corrupter:
         return Corrupter(
-            key_field="contract_no",
+            key_field=("contract_no", "unit_code"),  # contract lists, building tables
             date_field="updated_at",
-            price_paths=("price.total_price", "total_price"),
+            price_paths=("price.total_price", "total_price", "record_total_price"),
             id_paths=("buyers[].id_number",),
         )
 

@@ -187,3 +187,33 @@ def test_iter_permit_units_since_keeps_only_later_rows(sandbox, clean):
     with client(sandbox) as tn:
         later = list(tn.iter_permit_units(permit, since))
     assert [r.key for r in later] == [r.key for r in rows if r.updated_at >= since]
+
+
+def test_malformed_rows_are_quarantined_with_their_reason_and_the_rest_read_once(sandbox, clean):
+    rule = {
+        "kind": "malformed",
+        "path": "/api/v1/permits/",
+        "every": 2,
+        "count": 1,
+        "corruptions": ["missing_key", "bad_date", "negative_price", "non_numeric_price"],
+    }
+    set_faults(sandbox, [rule])
+    try:
+        with client(sandbox) as tn:
+            records = list(tn.iter_inventory())
+        corrupted = requests.get(f"{sandbox}/_sandbox/faults", timeout=5).json()["corrupted"]
+    finally:
+        set_faults(sandbox, [])
+    bad = [r for r in records if isinstance(r, QuarantineItem)]
+    good = [r for r in records if isinstance(r, InventoryUnit)]
+    assert len(bad) == len(corrupted) >= 4
+    assert {c["corruption"] for c in corrupted} == {"missing_key", "bad_date", "negative_price", "non_numeric_price"}
+    reasons = " ".join(item.reason for item in bad)
+    for expected in (
+        "unit_code: expected a value",
+        "updated_at: expected an ISO 8601 time",
+        "record_total_price: expected an amount in yuan",
+    ):
+        assert expected in reasons
+    assert len(good) + len(bad) == len(clean)
+    assert len({r.key for r in good}) == len(good)
