@@ -1,5 +1,5 @@
 """The developer's own unit inventory (一房一价 table) as imported, and how it differs from the network's
-(made by migration 0016_unit_inventory).
+(made by migration 0017_unit_inventory).
 
 inventory_import        one row per imported file: its outside name (text only), SHA-256, counts
 inventory_file_unit     the file's readable rows, typed, keyed by permit and unit code

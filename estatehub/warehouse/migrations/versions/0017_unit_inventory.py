@@ -8,8 +8,8 @@ developer's own 一房一价 file checked against them.
 - `inventory_import`, `inventory_file_unit`, `inventory_diff`: each imported file, its rows and its
   differences from the network's inventory.
 
-Revision ID: 0016_unit_inventory
-Revises: 0015_collection_accounts
+Revision ID: 0017_unit_inventory
+Revises: 0016_work_lists
 Create Date: 2026-12-03
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_unit_inventory"
-down_revision = "0015_collection_accounts"
+revision = "0017_unit_inventory"
+down_revision = "0016_work_lists"
 branch_labels = None
 depends_on = None
 
