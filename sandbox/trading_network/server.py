@@ -1,6 +1,7 @@
 """The housing trading network (developer-side gateway) on loopback, as docs/trading_network_api.md says.
 
-It shows the world store (`sandbox.world`) at a simulated clock: what a contract looks like at that
+It shows the world store (`sandbox.world`) at a simulated clock (contracts; and each permit's building
+table, `sandbox.trading_network.inventory`): what a contract looks like at that
 time comes from `sandbox.world.view` (`contract_as_of`, `contract_summary`); which contracts exist and
 in what order they list comes from `WorldStore`. The clock stands still until moved with
 `POST /_sandbox/clock`; tokens expire in real seconds.
