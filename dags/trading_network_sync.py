@@ -1,8 +1,11 @@
-"""Sync of the housing trading network: contracts, state changes, cancellations, handovers, registrations.
+"""Sync of the housing trading network: contracts, state changes, cancellations, handovers, registrations,
+and the permits' building tables (楼盘表: every unit with its 备案价 and sale state).
 
 Hourly in business hours (Asia/Shanghai). Raw → staging → core in the warehouse; emits the
-`core_contract` Asset for the reconciliation DAG; the sync brings the warehouse's schema to head
-itself. Logic lives in `estatehub.trading_network.sync`.
+`core_contract` Asset for the reconciliation DAG and `core_unit_inventory` for the sell-through
+(去化率); the sync brings the warehouse's schema to head itself. The two streams are separate tasks
+(one failing does not hold the other back), serialised by the warehouse pool. Logic lives in
+`estatehub.trading_network.sync` and `estatehub.trading_network.inventory`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dag_defaults import default_args
 from estatehub import settings
 
 CONTRACTS = Asset(name="core_contract", uri="estatehub://warehouse/core_contract", group="warehouse")
+INVENTORY = Asset(name="core_unit_inventory", uri="estatehub://warehouse/core_unit_inventory", group="warehouse")
 
 
 @dag(
@@ -25,7 +29,7 @@ CONTRACTS = Asset(name="core_contract", uri="estatehub://warehouse/core_contract
     max_active_runs=1,
     tags=["sync", "trading_network", "contracts"],
     default_args=default_args(),
-    params={"full": Param(False, type="boolean", description="Full refresh: fetch every contract again")},
+    params={"full": Param(False, type="boolean", description="Full refresh: fetch every contract and unit again")},
     doc_md=__doc__,
 )
 def trading_network_sync():
@@ -41,7 +45,20 @@ def trading_network_sync():
             result = sync_trading_network(client, WarehouseHook().get_conn(), full=full)
         return result.as_dict()
 
+    @task(pool=settings.WAREHOUSE_POOL, outlets=[INVENTORY], execution_timeout=timedelta(minutes=50))
+    def sync_unit_inventory(params: dict | None = None) -> dict:
+        from hooks.trading_network import TradingNetworkHook
+        from hooks.warehouse import WarehouseHook
+
+        from estatehub.trading_network.inventory import sync_unit_inventory
+
+        full = bool((params or {}).get("full", False))
+        with TradingNetworkHook().get_conn() as client:
+            result = sync_unit_inventory(client, WarehouseHook().get_conn(), full=full)
+        return result.as_dict()
+
     sync_contracts()
+    sync_unit_inventory()
 
 
 trading_network_sync()

@@ -13,10 +13,11 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from estatehub import settings
 from estatehub.errors import UsageError
@@ -375,14 +376,14 @@ def cmd_quarantine_dismiss(args: argparse.Namespace) -> int:
 # -- sync ------------------------------------------------------------------------------------------
 
 
-def cmd_sync_trading_network(args: argparse.Namespace) -> int:
+def _run_trading_network_sync(args: argparse.Namespace, sync: Callable[..., Any], **options: Any) -> int:
+    """Run one trading-network stream's sync with the `trading_network` Connection; print its result."""
     from estatehub.connections import (
         TRADING_NETWORK_CONN_ID,
         get_connection,
         resolve_warehouse,
         trading_network_client,
     )
-    from estatehub.trading_network.sync import sync_trading_network
 
     conn = get_connection(TRADING_NETWORK_CONN_ID)
     if conn is None:
@@ -392,12 +393,24 @@ def cmd_sync_trading_network(args: argparse.Namespace) -> int:
         )
     warehouse = resolve_warehouse(args.warehouse_url)
     with trading_network_client(conn) as client:
-        sync_settings = settings.TRADING_NETWORK_SYNC
-        if args.batch_size is not None:
-            sync_settings = replace(sync_settings, batch_size=args.batch_size)
-        result = sync_trading_network(client, warehouse, full=args.full, settings=sync_settings)
+        result = sync(client, warehouse, full=args.full, **options)
     print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
     return 0
+
+
+def cmd_sync_trading_network(args: argparse.Namespace) -> int:
+    from estatehub.trading_network.sync import sync_trading_network
+
+    sync_settings = settings.TRADING_NETWORK_SYNC
+    if args.batch_size is not None:
+        sync_settings = replace(sync_settings, batch_size=args.batch_size)
+    return _run_trading_network_sync(args, sync_trading_network, settings=sync_settings)
+
+
+def cmd_sync_unit_inventory(args: argparse.Namespace) -> int:
+    from estatehub.trading_network.inventory import sync_unit_inventory
+
+    return _run_trading_network_sync(args, sync_unit_inventory)
 
 
 # -- demo ------------------------------------------------------------------------------------------
@@ -604,6 +617,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"records per write transaction (default {settings.TRADING_NETWORK_SYNC.batch_size:,})",
     )
     tn.set_defaults(func=cmd_sync_trading_network)
+    inv = sync_cmds.add_parser(
+        "unit-inventory", help="the permits' building tables (楼盘表) from the housing trading network"
+    )
+    inv.add_argument("--full", action="store_true", help="full refresh instead of incremental")
+    inv.add_argument("--warehouse-url", help="warehouse SQLAlchemy URL (default: the 'warehouse' Connection)")
+    inv.set_defaults(func=cmd_sync_unit_inventory)
     from estatehub.ledger.cli import add_ledger_commands
 
     add_ledger_commands(sync_cmds)
@@ -612,6 +631,9 @@ def build_parser() -> argparse.ArgumentParser:
     from estatehub.policy.cli import add_policy_commands
 
     add_bank_commands(commands)
+    from estatehub.inventory.cli import add_inventory_commands
+
+    add_inventory_commands(commands)
     add_policy_commands(commands)
 
     demo = commands.add_parser("demo", help="run the whole pipeline on the sandbox through Airflow")

@@ -14,11 +14,14 @@ from estatehub.warehouse import queries, sqlfiles
 
 
 def count_runs(engine: Engine) -> int:
-    """Sync runs recorded so far (0 before the first run created the tables)."""
+    """Contract sync runs recorded so far (0 before the first run created the tables); the DAG's other
+    stream (the building tables, `unit_inventory`) records runs of its own."""
     if not inspect(engine).has_table("etl_run"):
         return 0
     with engine.connect() as conn:
-        return conn.execute(text("select count(*) from etl_run where source = 'trading_network'")).scalar_one()
+        return conn.execute(
+            text("select count(*) from etl_run where source = 'trading_network' and stream = 'contracts'")
+        ).scalar_one()
 
 
 def print_run_line(engine: Engine, day: date, *, faults: list[str]) -> None:
@@ -26,7 +29,7 @@ def print_run_line(engine: Engine, day: date, *, faults: list[str]) -> None:
         row = conn.execute(
             text(
                 "select mode, status, fetched, loaded, quarantined from etl_run "
-                "where source = 'trading_network' order by started_at desc limit 1"
+                "where source = 'trading_network' and stream = 'contracts' order by started_at desc limit 1"
             )
         ).one()
     note = f"  (faults injected: {', '.join(faults)})" if faults else ""

@@ -14,6 +14,7 @@ from sqlalchemy import MetaData, Table
 def all_metadata() -> tuple[MetaData, ...]:
     from estatehub.banks import tables as banks
     from estatehub.health import tables as health
+    from estatehub.inventory import tables as inventory
     from estatehub.ledger import tables as ledger
     from estatehub.policy import tables as policy
     from estatehub.quality import tables as quality
@@ -32,6 +33,7 @@ def all_metadata() -> tuple[MetaData, ...]:
         reconcile.metadata,
         health.metadata,
         worklists.metadata,
+        inventory.metadata,
     )
 
 

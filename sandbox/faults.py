@@ -285,7 +285,7 @@ class Corrupter:
     def __init__(
         self,
         *,
-        key_field: str,
+        key_field: str | Sequence[str],
         date_field: str = "updated_at",
         price_paths: Sequence[str] = (),
         id_paths: Sequence[str] = (),
@@ -295,12 +295,21 @@ class Corrupter:
         self.price_paths = tuple(price_paths)
         self.id_paths = tuple(id_paths)
 
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        return (self.key_field,) if isinstance(self.key_field, str) else tuple(self.key_field)
+
+    def key_of(self, record: dict[str, Any]) -> Any:
+        """The record's key: the first of the key fields it has."""
+        return next((record[name] for name in self.key_fields if name in record), None)
+
     def corrupt(self, record: dict[str, Any], corruption: str) -> str:
         """Corrupt `record` in place; return the corruption applied (may differ: see `bad_id_check`)."""
         if corruption == "bad_id_check" and self._break_id_check(record):
             return corruption
         if corruption == "missing_key":
-            record.pop(self.key_field, None)
+            for name in self.key_fields:
+                record.pop(name, None)  # the key of whichever kind of record the page lists
             return corruption
         if corruption in ("negative_price", "non_numeric_price"):
             for path in self.price_paths:
@@ -406,7 +415,7 @@ class FaultSet:
                     wanted = corruptions[rule.applied % len(corruptions)]
                     rule.applied += 1
                     record = copy.deepcopy(records[index])
-                    key = record.get(self.corrupter.key_field)
+                    key = self.corrupter.key_of(record)
                     applied = self.corrupter.corrupt(record, wanted)
                     records[index] = record
                     self.corrupted.append({"path": path, "index": index, "key": key, "corruption": applied})

@@ -103,11 +103,14 @@ def test_trading_network_sync_runs_hourly_in_business_hours_in_shanghai(dagbag):
     assert str(timetable.timezone) == "Asia/Shanghai"
 
 
-def test_trading_network_sync_is_one_task_that_emits_the_contract_asset(dagbag):
+def test_trading_network_sync_has_a_task_per_stream_each_emitting_its_asset(dagbag):
     dag = dagbag.dags["trading_network_sync"]
-    assert dag.task_ids == ["sync_contracts"]
+    assert sorted(dag.task_ids) == ["sync_contracts", "sync_unit_inventory"]
     sync = dag.get_task("sync_contracts")
     assert [asset.uri for asset in sync.outlets] == ["estatehub://warehouse/core_contract"]
+    inventory = dag.get_task("sync_unit_inventory")
+    assert [asset.uri for asset in inventory.outlets] == ["estatehub://warehouse/core_unit_inventory"]
+    assert not inventory.upstream_task_ids and not sync.upstream_task_ids  # one failing holds back neither
 
 
 def test_each_bank_has_its_own_task_so_a_bank_that_is_down_fails_only_its_own(dagbag):

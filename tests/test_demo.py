@@ -52,7 +52,10 @@ def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(demo
     engine = create_engine(f"sqlite:///{home / 'warehouse.db'}")
     with engine.connect() as conn:
         runs = conn.execute(
-            text("select mode, status from etl_run where source = 'trading_network' order by started_at")
+            text(
+                "select mode, status from etl_run where source = 'trading_network' and stream = 'contracts' "
+                "order by started_at"
+            )
         ).all()
         loaded = set(conn.execute(text("select contract_no from core_contract")).scalars())
         quarantined = set(

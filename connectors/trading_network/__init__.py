@@ -14,6 +14,7 @@ from connectors.trading_network.errors import (
     UnexpectedResponse,
 )
 from connectors.trading_network.export import read_contract_export
+from connectors.trading_network.inventory import parse_inventory_unit, parse_permit
 from connectors.trading_network.parse import parse_contract
 from connectors.trading_network.records import (
     Buyer,
@@ -22,6 +23,8 @@ from connectors.trading_network.records import (
     ContractSummary,
     Handover,
     House,
+    InventoryUnit,
+    Permit,
     PlanItem,
     QuarantineItem,
     Registration,
@@ -40,8 +43,10 @@ __all__ = [
     "FatalHTTPError",
     "Handover",
     "House",
+    "InventoryUnit",
     "Page",
     "PaginationError",
+    "Permit",
     "PlanItem",
     "QuarantineItem",
     "RateLimited",
@@ -52,5 +57,7 @@ __all__ = [
     "TradingNetworkError",
     "UnexpectedResponse",
     "parse_contract",
+    "parse_inventory_unit",
+    "parse_permit",
     "read_contract_export",
 ]

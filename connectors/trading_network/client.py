@@ -15,7 +15,7 @@ import os
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,14 +35,16 @@ from connectors.trading_network.errors import (
     TradingNetworkError,
     UnexpectedResponse,
 )
+from connectors.trading_network.inventory import parse_inventory_unit, parse_permit
 from connectors.trading_network.parse import BEIJING, describe, parse_contract, to_utc
-from connectors.trading_network.records import Contract, QuarantineItem
+from connectors.trading_network.records import Contract, InventoryUnit, Permit, QuarantineItem
 
 log = logging.getLogger(__name__)
 
 LOGIN_PATH = "/api/v1/auth/login"
 CONTRACTS_PATH = "/api/v1/contracts"
 EXPORT_PATH = "/api/v1/contracts/export.xlsx"
+PERMITS_PATH = "/api/v1/permits"
 
 MAX_PAGE_SIZE = 500
 CODE_OK = 0
@@ -240,17 +242,23 @@ class TradingNetworkClient:
             params["updated_since"] = _iso_beijing(updated_since)
         if detail:
             params["expand"] = "detail"
-        paginator = PageTokenPaginator(error=PaginationError, url=self._url(CONTRACTS_PATH))
-        seen: PageBoundaryDeduplicator[ContractKey] = PageBoundaryDeduplicator()
+        return self._iter_listing(CONTRACTS_PATH, params, _listing_key, "contracts")
+
+    def _iter_listing(self, path: str, params: dict[str, Any], key: Callable[[Any], Any], what: str) -> Iterator[Page]:
+        """The pages of one keyset listing (`items`, `next_page_token`): the one paging loop of this
+        client. `key` gives a raw item's place in the listing order (None: unknown), to drop the
+        records a page repeats from the one before."""
+        paginator = PageTokenPaginator(error=PaginationError, url=self._url(path))
+        seen: PageBoundaryDeduplicator[Any] = PageBoundaryDeduplicator()
         total = 0
         while not paginator.finished:
             query = dict(params)
             if paginator.token is not None:
                 query["page_token"] = paginator.token
-            items, next_token = self._page_parts(self._get(CONTRACTS_PATH, query), paginator.pages + 1)
+            items, next_token = self._page_parts(self._get(path, query), paginator.pages + 1, path, what)
             seen.start_page()
             before = seen.duplicates
-            kept = tuple(item for item in items if seen.is_new(_listing_key(item)))
+            kept = tuple(item for item in items if seen.is_new(key(item)))
             duplicates = seen.duplicates - before
             if duplicates:
                 log.info(
@@ -263,8 +271,9 @@ class TradingNetworkClient:
             log.debug("page %d: %d records", paginator.pages, len(kept))
             yield Page(number=paginator.pages, items=kept, duplicates=duplicates, next_page_token=next_token)
         log.info(
-            "listed %d contracts in %d pages (%d repeated records dropped)",
+            "listed %d %s in %d pages (%d repeated records dropped)",
             total,
+            what,
             paginator.pages,
             seen.duplicates,
         )
@@ -305,6 +314,42 @@ class TradingNetworkClient:
             )
         return record
 
+    # -- permits and their building tables ----------------------------------------------------------
+
+    def iter_permits(self) -> Iterator[Permit | QuarantineItem]:
+        """Every pre-sale / sale permit the account sees, by number."""
+        for page in self._iter_listing(PERMITS_PATH, {"page_size": self.page_size}, _permit_key, "permits"):
+            for item in page.items:
+                yield parse_permit(item)
+
+    def iter_permit_units(
+        self, permit_no: str, updated_since: datetime | None = None
+    ) -> Iterator[InventoryUnit | QuarantineItem]:
+        """The building table (楼盘表) of one permit: its units with `updated_at >= updated_since`
+        (None: all), each once per page boundary; rows that fail validation come as `QuarantineItem`s."""
+        if not permit_no or "/" in permit_no:
+            raise ValueError(f"expected a permit number, got {permit_no!r}")
+        params: dict[str, Any] = {"page_size": self.page_size}
+        if updated_since is not None:
+            params["updated_since"] = _iso_beijing(updated_since)
+        path = f"{PERMITS_PATH}/{quote(permit_no, safe='')}/units"
+        for page in self._iter_listing(path, params, _unit_listing_key, f"units of permit {permit_no}"):
+            for item in page.items:
+                yield parse_inventory_unit(item, permit_no)
+
+    def iter_inventory(self, updated_since: datetime | None = None) -> Iterator[InventoryUnit | QuarantineItem]:
+        """The building tables of every permit, permit by permit (`iter_permit_units` of each); a
+        permit record that cannot be read is yielded as its `QuarantineItem` and its table skipped."""
+        permits = list(self.iter_permits())  # a few hundred at most: listed before the first table
+        for permit in permits:
+            if isinstance(permit, QuarantineItem):
+                yield permit
+                continue
+            for unit in self.iter_permit_units(permit.permit_no, updated_since):
+                if isinstance(unit, InventoryUnit):
+                    unit = replace(unit, project_code=permit.project_code, project_name=permit.project_name)
+                yield unit
+
     def download_export(self, updated_since: datetime | None, path: str | os.PathLike[str]) -> Path:
         """Stream the contract-list export (`.xlsx`) to `path`; read it with `read_contract_export`.
 
@@ -330,14 +375,14 @@ class TradingNetworkClient:
     def _url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
-    def _page_parts(self, data: Any, number: int) -> tuple[list[Any], str | None]:
+    def _page_parts(self, data: Any, number: int, path: str, what: str) -> tuple[list[Any], str | None]:
         if not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise UnexpectedResponse(
-                f"expected page {number} of the contract list as an object with items (a list) and "
+                f"expected page {number} of the {what} list as an object with items (a list) and "
                 f"next_page_token, got {describe(data)}; "
                 "the gateway does not speak the API this connector knows",
                 method="GET",
-                url=safe_url(self._url(CONTRACTS_PATH)),
+                url=safe_url(self._url(path)),
             )
         return data["items"], data.get("next_page_token")
 
@@ -351,6 +396,22 @@ def _listing_key(item: Any) -> ContractKey | None:
         return None
     try:
         return (to_utc(item.get("updated_at")), contract_no)
+    except ValueError:
+        return None
+
+
+def _permit_key(item: Any) -> str | None:
+    """A raw permit's place in the permit listing (its number), or None."""
+    value = item.get("permit_no") if isinstance(item, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _unit_listing_key(item: Any) -> tuple[datetime, str] | None:
+    """`(updated_at, unit_code)` of a raw building-table row: its place in the listing, or None."""
+    if not isinstance(item, dict) or not isinstance(item.get("unit_code"), str):
+        return None
+    try:
+        return (to_utc(item.get("updated_at")), item["unit_code"])
     except ValueError:
         return None
 

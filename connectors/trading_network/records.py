@@ -153,3 +153,58 @@ class ContractSummary:
     buyer_ids_masked: tuple[str, ...]
     updated_at: datetime
     payload: dict[str, Any] = field(repr=False, compare=False)
+
+
+SALE_STATES = ("可售", "已签", "已备案", "限制", "不可售")
+PERMIT_ENTITY = "permit"
+INVENTORY_ENTITY = "inventory_unit"
+
+
+@dataclass(frozen=True, slots=True)
+class Permit:
+    """A pre-sale / sale permit (预售许可证 / 现售备案) as the permit listing shows it."""
+
+    permit_no: str
+    project_code: str
+    project_name: str
+    building: str | None
+    unit_count: int | None
+    payload: Any = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryUnit:
+    """One row of a permit's building table (楼盘表): a unit with its 备案价 and sale state.
+
+    `key` (permit number and unit code) is how the network names the row; `house_id` is the same
+    房屋编号 the contracts carry; `realty_unit_no` the 28-character 不动产单元号 where the network has one.
+    """
+
+    permit_no: str
+    unit_code: str
+    house_id: str | None
+    realty_unit_no: str | None
+    building: str
+    unit: str | None
+    floor: int
+    room: str
+    usage: str
+    building_area: Decimal
+    inner_area: Decimal | None
+    record_unit_price: Decimal | None
+    record_total_price: Decimal
+    sale_state: str
+    restriction: str | None
+    updated_at: datetime
+    payload: Any = field(repr=False, compare=False)
+    project_code: str | None = None  # from the permit listing (`iter_inventory`), not the row
+    project_name: str | None = None
+
+    @property
+    def key(self) -> str:
+        return inventory_key(self.permit_no, self.unit_code)
+
+
+def inventory_key(permit_no: str, unit_code: str) -> str:
+    """The record key of a building-table row: `<permit_no>|<unit_code>`."""
+    return f"{permit_no}|{unit_code}"

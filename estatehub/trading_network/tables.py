@@ -247,3 +247,66 @@ core_registration = Table(
     Column("registered_on", Date),
     Column("certificate_no", String),
 )
+
+# -- the building tables (楼盘表): every unit of every permit with its 备案价 and sale state (0017) ----
+# keyed by the network's own names (permit number, unit code); `house_id` is the 房屋编号 the contracts
+# carry, which joins a unit to `core_unit` and its contracts
+
+
+def _inventory_unit_columns() -> list[Column]:
+    """A building-table row's columns: the same in staging and core (each table gets its own copies)."""
+    return [
+        Column("permit_no", String, nullable=False),
+        Column("unit_code", String, nullable=False),
+        Column("project_code", String),
+        Column("project_name", String),
+        Column("house_id", String),
+        Column("realty_unit_no", String),
+        Column("building", String, nullable=False),
+        Column("unit", String),
+        Column("floor", Integer, nullable=False),
+        Column("room", String, nullable=False),
+        Column("usage", String, nullable=False),
+        Column("building_area", Area, nullable=False),
+        Column("inner_area", Area),
+        Column("record_unit_price_fen", Money),
+        Column("record_total_price_fen", Money, nullable=False),
+        Column("sale_state", String, nullable=False),
+        Column("restriction", String),
+        Column("updated_at", UtcDateTime, nullable=False),
+    ]
+
+
+stg_tn_inventory_unit = Table(
+    "stg_tn_inventory_unit",
+    metadata,
+    *_inventory_unit_columns(),
+    Column("payload_hash", String, nullable=False),
+    Column("batch_id", String, nullable=False),
+    Column("run_id", String, nullable=False),
+    Column("loaded_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("permit_no", "unit_code", name="pk_stg_tn_inventory_unit"),
+    Index("ix_stg_tn_inventory_unit_batch_id", "batch_id"),
+)
+
+core_unit_inventory = Table(
+    "core_unit_inventory",
+    metadata,
+    *_inventory_unit_columns(),
+    PrimaryKeyConstraint("permit_no", "unit_code", name="pk_core_unit_inventory"),
+    Index("ix_core_unit_inventory_house_id", "house_id"),
+    Index("ix_core_unit_inventory_project", "project_code", "usage"),
+)
+
+core_unit_inventory_state_history = Table(
+    "core_unit_inventory_state_history",
+    metadata,
+    Column("permit_no", String, nullable=False),
+    Column("unit_code", String, nullable=False),
+    Column("valid_from", UtcDateTime, nullable=False),
+    Column("valid_to", UtcDateTime),
+    Column("sale_state", String, nullable=False),
+    Column("restriction", String),
+    PrimaryKeyConstraint("permit_no", "unit_code", "valid_from", name="pk_core_unit_inventory_state_history"),
+    Index("ix_core_unit_inventory_state_history_state", "sale_state", "valid_from"),
+)

@@ -1,6 +1,7 @@
 """The housing trading network (developer-side gateway) on loopback, as docs/trading_network_api.md says.
 
-It shows the world store (`sandbox.world`) at a simulated clock: what a contract looks like at that
+It shows the world store (`sandbox.world`) at a simulated clock (contracts; and each permit's building
+table, `sandbox.trading_network.inventory`): what a contract looks like at that
 time comes from `sandbox.world.view` (`contract_as_of`, `contract_summary`); which contracts exist and
 in what order they list comes from `WorldStore`. The clock stands still until moved with
 `POST /_sandbox/clock`; tokens expire in real seconds.
@@ -20,7 +21,7 @@ import importlib
 import json
 import logging
 import math
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 from sandbox.faults import Corrupter
 from sandbox.http_base import HttpError, Request, Response, Router, SandboxServer, TokenStore, json_response
 from sandbox.trading_network import export
+from sandbox.trading_network.inventory import BuildingTables
 from sandbox.trading_network.store import WorldStore, utc_key
 from sandbox.world.clock import BUSINESS_TZ
 
@@ -118,6 +120,7 @@ class TradingNetworkServer(SandboxServer):
         try:
             seed = self.store.meta.get("seed", "")
             self.page_tokens = PageTokens(hashlib.sha256(f"estatehub-page-token:{seed}".encode()).digest())
+            self.building_tables = BuildingTables(str(seed), self._start_key(), self._view.contract_as_of)
             super().__init__(host=host, port=port, faults=faults)
         except BaseException:
             self.store.close()
@@ -130,14 +133,16 @@ class TradingNetworkServer(SandboxServer):
         router.add("GET", "/api/v1/contracts", self.list_contracts)
         router.add("GET", "/api/v1/contracts/export.xlsx", self.export_contracts)
         router.add("GET", "/api/v1/contracts/{contract_no}", self.get_contract)
+        router.add("GET", "/api/v1/permits", self.list_permits)
+        router.add("GET", "/api/v1/permits/{permit_no}/units", self.list_permit_units)
         router.add("GET", "/_sandbox/clock", self.get_clock)
         router.add("POST", "/_sandbox/clock", self.set_clock)
 
     def corrupter(self) -> Corrupter:
         return Corrupter(
-            key_field="contract_no",
+            key_field=("contract_no", "unit_code"),  # contract lists, building tables
             date_field="updated_at",
-            price_paths=("price.total_price", "total_price"),
+            price_paths=("price.total_price", "total_price", "record_total_price"),
             id_paths=("buyers[].id_number",),
         )
 
@@ -219,6 +224,49 @@ class TradingNetworkServer(SandboxServer):
             headers={"Content-Disposition": f'attachment; filename="contracts-{stamp}.xlsx"'},
         )
 
+    def list_permits(self, request: Request) -> Response:
+        """The pre-sale / sale permits, by number, paginated like the contracts (no `updated_since`:
+        a permit's units change, not the permit)."""
+        self.authorize(request)
+        page_size = self._page_size(request)
+        token = request.query.get("page_token")
+        after = self.page_tokens.decode(token, "permits")[1] if token else ""
+        with self.store.reading() as (conn, _):
+            permits = [item for item in self.building_tables.permits(conn) if item["permit_no"] > after]
+        page = permits[:page_size]
+        next_token = None
+        if len(permits) > page_size:
+            next_token = self.page_tokens.encode("permits", "", page[-1]["permit_no"])
+        return json_response(envelope({"items": page, "next_page_token": next_token, "page_size": page_size}))
+
+    def list_permit_units(self, request: Request) -> Response:
+        """The building table (楼盘表) of one permit at the clock, rows with `updated_at >= updated_since`
+        in (updated_at, unit_code) order, paginated by a keyset token bound to the permit and query."""
+        self.authorize(request)
+        permit_no = request.params["permit_no"]
+        since = self._since(request)
+        page_size = self._page_size(request)
+        scope = f"units:{permit_no}:{since or ''}"
+        token = request.query.get("page_token")
+        after = self.page_tokens.decode(token, scope) if token else None
+        with self.store.reading() as (conn, now):
+            rows = self.building_tables.rows(conn, permit_no, now)
+        if rows is None:
+            raise HttpError(404, 40400, "预售许可证不存在")
+        keyed = [(utc_key(datetime.fromisoformat(row["updated_at"])), row["unit_code"], row) for row in rows]
+        if after is not None:
+            keyed = [entry for entry in keyed if entry[:2] > after or (request.wants_duplicate and entry[:2] == after)]
+        elif since is not None:
+            keyed = [entry for entry in keyed if entry[0] >= since]
+        page = keyed[:page_size]
+        next_token = None
+        if len(keyed) > page_size:
+            updated_key, unit_code, _ = page[-1]
+            next_token = self.page_tokens.encode(scope, updated_key, unit_code)
+        items = [row for _, _, row in page]
+        data = {"permit_no": permit_no, "items": items, "next_page_token": next_token, "page_size": page_size}
+        return json_response(envelope(data), records=items)
+
     # -- sandbox control --------------------------------------------------------------------------------
 
     def get_clock(self, request: Request) -> Response:
@@ -238,6 +286,13 @@ class TradingNetworkServer(SandboxServer):
         if view is None:
             raise RuntimeError(f"world store: contract {contract_no} has events before {now} but no view")
         return view if detail else self._view.contract_summary(view)
+
+    def _start_key(self) -> str:
+        """The world's start (its first day, 00:00 Beijing) as a UTC key."""
+        start_on = self.store.meta.get("start_on")
+        if not start_on:
+            return utc_key(self.store.world_end)
+        return utc_key(datetime.combine(datetime.fromisoformat(start_on).date(), time(0), tzinfo=BUSINESS_TZ))
 
     @staticmethod
     def _since(request: Request) -> str | None:

@@ -4,13 +4,20 @@ import re
 
 import pytest
 
+from estatehub.trading_network.inventory import CORE_MODELS as INVENTORY_MODELS
 from estatehub.trading_network.load import CORE_MODELS
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.sqlfiles import SQL_DIR, SqlModelError
 
-MART_MODELS = ("mart/contracts_in_state_on", "mart/filings_overdue", "mart/contract_state_counts")
+MART_MODELS = (
+    "mart/contracts_in_state_on",
+    "mart/filings_overdue",
+    "mart/contract_state_counts",
+    "mart/unit_sell_through",
+    "mart/unit_inventory_contract_mismatches",
+)
 # the models of the trading-network build and of estatehub.warehouse.queries (other sources test theirs)
-MODELS = sorted((*CORE_MODELS, *MART_MODELS))
+MODELS = sorted((*CORE_MODELS, *INVENTORY_MODELS, *MART_MODELS))
 KEYWORDS = r"\b(SELECT|FROM|WHERE|INSERT|INTO|UPDATE|DELETE|WITH|JOIN|ON|CONFLICT|GROUP|ORDER|AS|AND|OR|NULL)\b"
 
 
