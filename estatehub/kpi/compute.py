@@ -70,6 +70,8 @@ class KpiData:
     open_breaks: dict[str, tuple[int, int]]  # reconciliation → (open, new in the report window)
     policy: list[Any]  # the changes detected in the report window
     facts: dict[str, list[Any]] = field(default_factory=dict)  # every model's rows, for the workbook
+    # 去化率 by project and product type at the report's end, from the building tables (empty: none synced)
+    sell_through: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def as_of(self) -> date:
@@ -133,7 +135,82 @@ def compute(conn: Connection, period: ReportPeriod, *, city: CityRules | None = 
         open_breaks={name: (n, new) for name, (n, new) in sorted(breaks.items())},
         policy=[c for c in facts["policy_changes"] if cur.holds(business_day(c.event_at))],
         facts=facts,
+        sell_through=sell_through(conn, period),
     )
+
+
+SELL_THROUGH_COLUMNS = (
+    "project_code", "project_name", "usage", "unit_count", "for_sale_count", "sold_count", "restricted_count",
+    "not_for_sale_count", "for_sale_area", "sold_area",
+)  # fmt: skip
+
+
+def sell_through(conn: Connection, period: ReportPeriod) -> list[dict[str, Any]]:
+    """去化率 (`sql/mart/unit_sell_through`, the building tables' sale states) by project and product type at
+    the end of the report's last day, with the rate at the end of the day before its window and the
+    units sold in the window; a department total row last (project `None`). Units for sale are 可售, 已签
+    and 已备案 (a sealed 限制 or a 不可售 unit is not for sale); sold are 已签 and 已备案."""
+
+    def at(day: date) -> dict[tuple[str, str], Any]:
+        rows = sqlfiles.execute(
+            conn, "mart/unit_sell_through", {"cutoff_at": day_end_utc(day)}, columns=SELL_THROUGH_COLUMNS
+        ).all()
+        return {(r.project_code, r.usage): r for r in rows}
+
+    now, before = at(period.end), at(period.start - timedelta(days=1))
+    out = []
+    for key, r in sorted(now.items()):
+        earlier = before.get(key)
+        out.append(_sell_through_row(r.project_code, r.project_name, r.usage, r, earlier))
+    if out:
+        total = {
+            name: sum(row[name] for row in out)
+            for name in ("units", "for_sale", "sold", "restricted", "not_for_sale", "sold_before", "for_sale_before")
+        }
+        out.append(
+            {
+                "project_code": None,
+                "project_name": None,
+                "usage": None,
+                **total,
+                "sold_in_window": total["sold"] - total["sold_before"],
+                "rate_pct": _rate(total["sold"], total["for_sale"]),
+                "rate_before_pct": _rate(total["sold_before"], total["for_sale_before"]),
+                "area_rate_pct": _rate_area(out, "sold_area", "for_sale_area"),
+                "sold_area": sum(row["sold_area"] for row in out),
+                "for_sale_area": sum(row["for_sale_area"] for row in out),
+            }
+        )
+    return out
+
+
+def _sell_through_row(project: str, name: str | None, usage: str, r: Any, earlier: Any) -> dict[str, Any]:
+    sold_before = int(earlier.sold_count) if earlier is not None else 0
+    for_sale_before = int(earlier.for_sale_count) if earlier is not None else 0
+    sold_area, for_sale_area = Decimal(r.sold_area or 0), Decimal(r.for_sale_area or 0)
+    return {
+        "project_code": project,
+        "project_name": name,
+        "usage": usage,
+        "units": int(r.unit_count),
+        "for_sale": int(r.for_sale_count),
+        "sold": int(r.sold_count),
+        "restricted": int(r.restricted_count),
+        "not_for_sale": int(r.not_for_sale_count),
+        "sold_before": sold_before,
+        "for_sale_before": for_sale_before,
+        "sold_in_window": int(r.sold_count) - sold_before,
+        "rate_pct": _rate(int(r.sold_count), int(r.for_sale_count)),
+        "rate_before_pct": _rate(sold_before, for_sale_before),
+        "sold_area": sold_area,
+        "for_sale_area": for_sale_area,
+        "area_rate_pct": (sold_area * 100 / for_sale_area).quantize(PCT, ROUND_HALF_UP) if for_sale_area else None,
+    }
+
+
+def _rate_area(rows: list[dict[str, Any]], part: str, whole: str) -> Decimal | None:
+    total = sum(row[whole] for row in rows)
+    return (sum(row[part] for row in rows) * 100 / total).quantize(PCT, ROUND_HALF_UP) if total else None
 
 
 Metric = Callable[[Window], Any]

@@ -111,6 +111,7 @@ def build(data: KpiData, *, lang: str, targets: Targets) -> Report:
         "trend": kpi_charts.trend_chart(data.trend, labels, week_targets),
         "ageing": kpi_charts.ageing_chart(data.receivables, labels, age_names),
         "pipeline": kpi_charts.pipeline_chart(data.pipeline, labels, str),
+        "sell_through": kpi_charts.sell_through_chart(data.sell_through, labels),
     }
     html = render(
         "kpi.html.j2",
@@ -165,7 +166,13 @@ def _text(data: KpiData, labels: dict[str, str], title: str) -> str:
     for key, how in SUMMARY:
         current, previous = data.flows[key][p.kind]
         lines.append(f"- {labels[key]}: {show(current, how)} ({labels['change']} {change(current, previous, how)})")
-    lines += ["", labels["no_inventory"], labels["footer"]]
+    total = data.sell_through[-1] if data.sell_through else None
+    if total is not None:
+        lines.append(f"- {labels['st_rate']}: {show(total['rate_pct'], 'pct')} "
+                     f"({labels['change']} {change(total['rate_pct'], total['rate_before_pct'], 'pct')})")  # fmt: skip
+    else:
+        lines.append(f"- {labels['sell_through_none']}")
+    lines += ["", labels["footer"]]
     return "\n".join(lines)
 
 
@@ -215,6 +222,16 @@ def _workbook(data: KpiData, labels: dict[str, str], targets: Targets) -> bytes:
         [(L["bank"], "text"), (L["stage"], "text"), (L["loans"], "int"), (L["amount_yuan"], "yuan"),
          (L["avg_days"], "int"), (L["max_days"], "int")],
         [[r["bank"], r["stage"], r["loans"], r["amount_fen"], r["avg_days"], r["max_days"]] for r in data.pipeline],
+    )  # fmt: skip
+    add_sheet(
+        book,
+        L["sheet_sell_through"],
+        [(L["project"], "text"), (L["product_type"], "text"), (L["st_for_sale"], "int"), (L["st_sold"], "int"),
+         (L["st_sold_in_window"].format(window=L[data.period.kind]), "int"), (L["st_rate"], "float"),
+         (L["st_area_rate"], "float"), (L["st_restricted"], "int"), (L["st_not_for_sale"], "int")],
+        [[r["project_name"] or r["project_code"] or L["st_total"], r["usage"] or "", r["for_sale"], r["sold"],
+          r["sold_in_window"], r["rate_pct"], r["area_rate_pct"], r["restricted"], r["not_for_sale"]]
+         for r in data.sell_through],
     )  # fmt: skip
     period = windows(data.period)[data.period.kind][0]  # the report's own period: its facts one by one
     add_sheet(

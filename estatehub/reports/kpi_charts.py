@@ -3,6 +3,7 @@
     png = trend_chart(data.trend, labels, week_targets)      # signings and collections by week, against target
     png = ageing_chart(data.receivables, labels)             # receivables outstanding by ageing bucket
     png = pipeline_chart(data.pipeline, labels)              # loans by bank, stacked by stage
+    png = sell_through_chart(data.sell_through, labels)      # 去化率 by project and product type
 
 Chinese labels need a CJK font: the one `make browser` installs (fonts-wqy-microhei), else any Noto /
 Source Han CJK font the system has. `CjkFontMissing` says what to install when there is none: a chart
@@ -146,4 +147,32 @@ def pipeline_chart(pipeline: Sequence[dict[str, Any]], labels: dict[str, str], b
     else:
         ax.text(0.5, 0.5, labels["pipeline_none"], ha="center", va="center", transform=ax.transAxes)
         ax.set_yticks([])
+    return _png(fig)
+
+
+def sell_through_chart(rows: Sequence[dict[str, Any]], labels: dict[str, str]) -> bytes:
+    """去化率 (sold of the units for sale, %) by project and product type: one horizontal bar each, the
+    department's rate as a line; where no building table is synced, a line saying so."""
+    groups = [row for row in rows if row["project_code"] is not None]
+    fig, ax = _figure(height=max(2.4, 0.4 * len(groups) + 1.6))
+    if groups:
+        names = [f"{row['project_name'] or row['project_code']} · {row['usage']}" for row in groups]
+        rates = [float(row["rate_pct"] or 0) for row in groups]
+        bars = ax.barh(names, rates, color=COLOURS[0])
+        ax.bar_label(bars, labels=[f"{row['rate_pct']}%" if row["rate_pct"] is not None else "–" for row in groups],
+                     fontsize=8, padding=2)  # fmt: skip
+        total = rows[-1]["rate_pct"]
+        if total is not None:
+            ax.axvline(float(total), color=COLOURS[1], linestyle="--", linewidth=1, label=labels["sell_through_total"])
+            ax.legend(fontsize=8, frameon=False, loc="lower right")
+        ax.set_xlim(0, 105)
+        ax.invert_yaxis()
+        ax.set_xlabel("%")
+        ax.grid(axis="x", color="#e5e8ec", linewidth=0.8)
+        ax.grid(axis="y", visible=False)
+    else:
+        ax.text(0.5, 0.5, labels["sell_through_none"], ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax.set_title(labels["chart_sell_through"], fontsize=11)
     return _png(fig)

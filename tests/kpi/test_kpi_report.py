@@ -130,7 +130,7 @@ def test_each_list_gets_its_language_with_inline_charts_and_the_workbook_in_yuan
     html = zh.get_body(("html",)).get_content()
     assert "客服部月报" in html and "逾期1-30天" in html and "去化率" in html and "（其中本期新增） · 发票" in html
     images = {part["Content-ID"]: part for part in zh.walk() if part.get_content_type() == "image/png"}
-    assert set(images) == {"<trend>", "<ageing>", "<pipeline>"}
+    assert set(images) == {"<trend>", "<ageing>", "<pipeline>", "<sell_through>"}
     for cid in ("trend", "ageing", "pipeline"):
         assert f'src="cid:{cid}"' in html
         assert images[f"<{cid}>"].get_content()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -268,3 +268,68 @@ def test_policy_changes_count_in_the_business_day_they_were_detected(reconciled)
     assert data.flows["policy_changes"]["month"] == (1, 1)
     assert data.flows["policy_changes"]["total"] == (2, 1)
     assert [c.title for c in data.policy] == ["六月第一天（北京）"]
+
+
+def _building_table(warehouse) -> None:  # noqa: ANN001
+    """P01 住宅: 5 units — A sold before June (已签 05-20), B sold in June (可售 until 06-10, then 已备案),
+    C 可售, D 限制 (sealed), E 不可售; P01 车位: 2 spaces, one sold in June. (UTC instants; the month's
+    window starts 06-01 Beijing time.)"""
+    from decimal import Decimal
+
+    from sqlalchemy import insert
+
+    from estatehub.trading_network.tables import core_unit_inventory, core_unit_inventory_state_history
+
+    def at(month: int, day: int) -> datetime:
+        return datetime(2026, month, day, 4, tzinfo=UTC)
+
+    units = {  # code: (usage, area, [(from, state)])
+        "A": ("住宅", "90.00", [(at(1, 5), "可售"), (at(5, 20), "已签")]),
+        "B": ("住宅", "100.00", [(at(1, 5), "可售"), (at(6, 10), "已备案")]),
+        "C": ("住宅", "110.00", [(at(1, 5), "可售")]),
+        "D": ("住宅", "120.00", [(at(1, 5), "限制")]),
+        "E": ("住宅", "130.00", [(at(1, 5), "不可售")]),
+        "P1": ("车位", "12.00", [(at(1, 5), "可售"), (at(6, 2), "已签")]),
+        "P2": ("车位", "12.00", [(at(1, 5), "可售")]),
+    }
+    inventory, history = [], []
+    for code, (usage, area, states) in units.items():
+        inventory.append(
+            {
+                "permit_no": "YS-P01-1", "unit_code": code, "project_code": "P01", "project_name": "一期",
+                "building": "1栋", "floor": 1, "room": code, "usage": usage, "building_area": Decimal(area),
+                "record_total_price_fen": 100, "sale_state": states[-1][1], "updated_at": states[-1][0],
+            }
+        )  # fmt: skip
+        for i, (start, state) in enumerate(states):
+            end = states[i + 1][0] if i + 1 < len(states) else None
+            history.append(
+                {"permit_no": "YS-P01-1", "unit_code": code, "valid_from": start, "valid_to": end, "sale_state": state}
+            )
+    with warehouse.engine.begin() as conn:
+        conn.execute(insert(core_unit_inventory), inventory)
+        conn.execute(insert(core_unit_inventory_state_history), history)
+
+
+def test_sell_through_counts_units_for_sale_at_the_end_and_the_start_of_the_window(reconciled, tmp_path):
+    _building_table(reconciled)
+    with reconciled.engine.connect() as conn:
+        data = compute(conn, JUNE)
+    rows = {(r["project_code"], r["usage"]): r for r in data.sell_through}
+    home = rows[("P01", "住宅")]
+    # for sale: A, B, C (D sealed, E not for sale); sold at the end A and B, before June only A
+    assert (home["for_sale"], home["sold"], home["sold_in_window"], home["restricted"], home["not_for_sale"]) == (
+        3, 2, 1, 1, 1,
+    )  # fmt: skip
+    assert (str(home["rate_pct"]), str(home["rate_before_pct"]), str(home["area_rate_pct"])) == ("66.7", "33.3", "63.3")
+    parking = rows[("P01", "车位")]
+    assert (parking["for_sale"], parking["sold"], str(parking["rate_pct"]), str(parking["rate_before_pct"])) == (
+        2, 1, "50.0", "0.0",
+    )  # fmt: skip
+    total = data.sell_through[-1]
+    assert total["project_code"] is None
+    assert (total["for_sale"], total["sold"], str(total["rate_pct"])) == (5, 3, "60.0")
+    report = build(data, lang="zh-CN", targets=load_targets())
+    assert "去化率" in report.html and "66.7" in report.html and "cid:sell_through" in report.html
+    sheet = openpyxl.load_workbook(BytesIO(report.workbook))["去化率"]
+    assert [c.value for c in sheet[2]][:5] == ["一期", "住宅", 3, 2, 1]
