@@ -33,8 +33,10 @@ from estatehub.reconcile.rules import RuleSet
 from estatehub.warehouse import queries, sqlfiles
 
 # receipts that are sale proceeds and so need an invoice (诚意金 is refundable until it becomes 定金)
+MAIN_CONTRACT_TYPES = ("预售", "现售")  # the contracts the city's filing rule applies to (mart/filings_overdue)
 PROCEEDS_KINDS = ("定金", "首付", "分期", "按揭", "公积金", "一次性", "补差")
 LOAN_SIDES = ("bank", "ledger")
+GUARANTEE_SUFFIX = ":guarantee"  # the id of a guarantee deposit's release (reconcile/loans_bank.sql)
 
 
 @dataclass
@@ -190,7 +192,46 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
                 f"({city.city}: {rule})",
             )
         )
+    out.breaks += _filed_late(contracts, period, city, rule)
     out.counts = {"contracts": len(contracts), "money_items": len(money)}
+    return out
+
+
+def _filed_late(contracts: Iterable[Any], period: Period, city: CityRules, rule: str) -> list[dict[str, Any]]:
+    """Main contracts signed in the period and filed after the city's deadline, or cancelled after it
+    without having been filed: the filing was not made in time even though nothing is open any more.
+    Same key as `filing_overdue`, so an open overdue filing that is then made keeps its break."""
+    out = []
+    for c in contracts:
+        if c.contract_type not in MAIN_CONTRACT_TYPES or c.signed_at is None:
+            continue
+        signed_on = queries.business_date(c.signed_at)
+        if not period.date_from <= signed_on <= period.date_to:
+            continue
+        due_on = signed_on + timedelta(days=city.filing_within_days)
+        if c.filed_at is not None:
+            late_on, what = queries.business_date(c.filed_at), "filed"
+        elif c.cancelled_at is not None:
+            late_on, what = queries.business_date(c.cancelled_at), "cancelled without being filed"
+        else:
+            continue  # still open: `filing_overdue` once it is due
+        if late_on <= due_on or late_on > period.as_of:
+            continue
+        out.append(
+            new_break(
+                "contracts",
+                "filed_late" if c.filed_at is not None else "filing_overdue",
+                items=[f"contract:{c.contract_no}"],
+                other=["filing"],
+                subject=c.contract_no,
+                amount_fen=0,
+                first_on=signed_on,
+                due_on=due_on,
+                as_of=period.as_of,
+                detail=f"{c.contract_type} signed on {signed_on}, {what} on {late_on}; due by {due_on} "
+                f"({city.city}: {rule})",
+            )
+        )
     return out
 
 
@@ -306,16 +347,20 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
     )
     for row in result.breaks.itertuples(index=False):
         items = tuple(row.left_ids) + tuple(row.right_ids)
+        reason = row.reason
+        if reason == "unmatched_bank" and all(str(i).endswith(GUARANTEE_SUFFIX) for i in row.left_ids):
+            reason = "guarantee_held"
         detail = {
             "unmatched_bank": "disbursed by the bank, no loan receipt in the ledger",
             "unmatched_ledger": "a loan receipt in the ledger, no disbursement from the bank",
             "amount_mismatch": "the bank disbursed another amount than the ledger booked",
-        }.get(row.reason, row.detail)
+            "guarantee_held": "the guarantee deposit the bank held back: no release booked in the ledger yet",
+        }.get(reason, row.detail)
         out.breaks.append(
             {
                 "break_key": row.break_key,
                 "reconciliation": "loans",
-                "reason": row.reason,
+                "reason": reason,
                 "rule": row.rule,
                 "subject": next((subject.get(i) for i in items if subject.get(i)), None),
                 "party_masked": None,
@@ -333,6 +378,8 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
         )
     states = {c.contract_no: c.state for c in sqlfiles.execute(conn, "reconcile/receivable_contracts", {}).all()}
     for loan in bank.itertuples(index=False):
+        if str(loan.id).endswith(GUARANTEE_SUFFIX):
+            continue  # the alarm is raised once, on the disbursement
         if loan.contract_no and states.get(loan.contract_no) == CANCELLED_STATE:
             out.breaks.append(
                 new_break(

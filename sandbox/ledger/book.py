@@ -62,7 +62,7 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 4  # 4: full invoices (501) for the final price, output VAT, no 602 after handover, bank chart
+LEDGER_VERSION = 5  # 5: a deposit without its receipt slip is planted (truth), none in a clean world
 
 # rates of planted irregularities and clerk errors (per receipt unless said otherwise)
 WRONG_CUSTOMER_RATE = 0.008
@@ -74,6 +74,7 @@ CUTOFF_RATE = 0.35  # of loan disbursements on the last two days of a month
 NOT_CONVERTED_RATE = 0.10  # of 诚意金
 REFUND_NOT_BOOKED_RATE = 0.08  # of refunds
 NOT_INVOICED_RATE = 0.08  # of receipts that take a 602 invoice
+SLIP_MISSING_RATE = 0.05  # of 定金 receipts: no receipt slip (收据) issued (诚意金 is refundable: always one)
 EXTRA_INVOICE_RATE = 0.003
 NOT_REVERSED_RATE = 0.03  # of handovers: a 602 invoice left unreversed
 WRONG_FINAL_RATE = 0.02  # of final invoices: issued for what was received, not the final price
@@ -961,7 +962,7 @@ class _Booker:
         customer = tuple(event["customer"])
         remark = f"{house['project_name']}{house['building']}{house['unit']}{house['room']}"
         if kind in (SINCERITY, DEPOSIT):
-            if rng.random() < 0.95:
+            if rng.random() >= SLIP_MISSING_RATE * self.plant or kind == SINCERITY:
                 return books.invoice(
                     chart.RECEIPT_SLIP,
                     after.date(),
@@ -973,6 +974,7 @@ class _Booker:
                     event["contract_no"],
                     source_bill=bill,
                 )
+            books.truth("not_invoiced", event, after.date(), bill_no=bill, amount_fen=amount)  # no slip issued
             return None
         if event["contract_no"] in books.settled:
             return None  # after handover the full invoice covers the whole price: no 602 invoice any more
