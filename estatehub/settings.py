@@ -87,6 +87,9 @@ WAREHOUSE_POOL = "warehouse"
 SUPERVISORS = ("cs-supervisor-1@estatehub.example", "cs-supervisor-2@estatehub.example")
 MAIL_FROM = "estatehub@estatehub.example"
 RECONCILE_SINCE = date(2015, 1, 1)  # the reconciliation DAG's period starts here: every sale still on the books
+# days finance takes to issue the invoice of a receipt: a receipt this close before the contract's full
+# invoice (at handover) needs no 602 invoice of its own, the full one covers it
+INVOICE_WITHIN_DAYS = 15
 
 # Every DAG's start_date: before any business day the sandbox or a backfill may ask for (catchup is off).
 DAG_START_DATE = datetime(2024, 1, 1, tzinfo=BUSINESS_TZ)

@@ -24,6 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from connectors.identity import mask_name
+from estatehub import settings
 from estatehub.money import yuan
 from estatehub.reconcile.breaks import stable_key
 from estatehub.reconcile.city import CityRules
@@ -35,6 +36,7 @@ from estatehub.warehouse import queries, sqlfiles
 # receipts that are sale proceeds and so need an invoice (诚意金 is refundable until it becomes 定金)
 MAIN_CONTRACT_TYPES = ("预售", "现售")  # the contracts the city's filing rule applies to (mart/filings_overdue)
 PROCEEDS_KINDS = ("定金", "首付", "分期", "按揭", "公积金", "一次性", "补差")
+PROCEEDS_PURPOSE = "预收房款"  # the ledger's purpose of sale proceeds: one whose memo names no kind is still one
 LOAN_SIDES = ("bank", "ledger")
 GUARANTEE_SUFFIX = ":guarantee"  # the id of a guarantee deposit's release (reconcile/loans_bank.sql)
 
@@ -436,6 +438,16 @@ def _match_rows(matches: pd.DataFrame) -> list[dict[str, Any]]:
 # -- invoices --------------------------------------------------------------------------------------
 
 
+def _covered_by_full_invoice(receipt: Any) -> bool:
+    """A receipt without a 602 invoice of its own is covered by its contract's full invoice when that came
+    within the days finance takes to invoice a receipt (`settings.INVOICE_WITHIN_DAYS`); one received
+    earlier went uninvoiced while the price was still a prepayment."""
+    if receipt.full_invoice_on is None:
+        return False
+    full_on = date.fromisoformat(str(receipt.full_invoice_on)[:10])  # `min()` of a date is text on SQLite
+    return full_on <= receipt.receipt_on + timedelta(days=settings.INVOICE_WITHIN_DAYS)
+
+
 def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
     out = Outcome("invoices")
     receipts = sqlfiles.execute(
@@ -447,15 +459,18 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
             "receipt_on",
             "amount_fen",
             "payment_kind",
+            "purpose",
             "contract_no",
             "customer_name",
             "invoice_no",
             "invoice_type",
+            "full_invoice_on",
         ),
     ).all()
     to_issue = 0
     for r in receipts:
-        if r.invoice_no is not None or r.payment_kind not in PROCEEDS_KINDS:
+        proceeds = r.payment_kind in PROCEEDS_KINDS or (r.payment_kind is None and r.purpose == PROCEEDS_PURPOSE)
+        if r.invoice_no is not None or not proceeds or _covered_by_full_invoice(r):
             continue
         to_issue += 1
         buyer = mask_name(r.customer_name) if r.customer_name else "?"
@@ -470,8 +485,8 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
                 amount_fen=r.amount_fen,
                 first_on=r.receipt_on,
                 as_of=period.as_of,
-                detail=f"issue an invoice of {yuan(r.amount_fen)} yuan to {buyer} for the {r.payment_kind} "
-                f"received on {r.receipt_on} ({r.contract_no or 'no contract'})",
+                detail=f"issue an invoice of {yuan(r.amount_fen)} yuan to {buyer} for the "
+                f"{r.payment_kind or r.purpose} received on {r.receipt_on} ({r.contract_no or 'no contract'})",
             )
         )
     unpaid = sqlfiles.execute(

@@ -62,7 +62,7 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 5  # 5: a deposit without its receipt slip is planted (truth), none in a clean world
+LEDGER_VERSION = 5  # 5: a deposit without its slip is planted; no 602 invoice within 14 days before the full one
 
 # rates of planted irregularities and clerk errors (per receipt unless said otherwise)
 WRONG_CUSTOMER_RATE = 0.008
@@ -74,6 +74,7 @@ CUTOFF_RATE = 0.35  # of loan disbursements on the last two days of a month
 NOT_CONVERTED_RATE = 0.10  # of 诚意金
 REFUND_NOT_BOOKED_RATE = 0.08  # of refunds
 NOT_INVOICED_RATE = 0.08  # of receipts that take a 602 invoice
+FULL_INVOICE_COVERS_DAYS = 14  # a receipt this close before the full invoice (handover) takes no 602 invoice
 SLIP_MISSING_RATE = 0.05  # of 定金 receipts: no receipt slip (收据) issued (诚意金 is refundable: always one)
 EXTRA_INVOICE_RATE = 0.003
 NOT_REVERSED_RATE = 0.03  # of handovers: a 602 invoice left unreversed
@@ -978,6 +979,8 @@ class _Booker:
             return None
         if event["contract_no"] in books.settled:
             return None  # after handover the full invoice covers the whole price: no 602 invoice any more
+        if event.get("settle_at") and _text(after + timedelta(days=FULL_INVOICE_COVERS_DAYS)) >= event["settle_at"]:
+            return None  # the full invoice follows within the days an invoice takes: it covers this receipt
         if rng.random() < NOT_INVOICED_RATE * self.plant:
             books.truth("not_invoiced", event, after.date(), bill_no=bill, amount_fen=amount)
             return None
