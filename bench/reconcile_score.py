@@ -11,9 +11,9 @@ differences of the ground truth (`sandbox.truth.planted_differences`) by their k
 reason answers which planted kind, and by which key, is the table `ANSWERS` (decision record 0017).
 
 Per reconciliation and per planted kind: TP (planted and reported), FN (planted, not reported), FP
-(reported, answering no planted difference), precision and recall. A break that answers a planted
-difference of another reconciliation's kind (a knock-on: an unbooked disbursement leaves the
-mortgage line of the plan unpaid) is counted apart, as `knock-on`, neither TP nor FP. Reasons that
+(reported, answering no planted difference), precision and recall. A break that holds the key of a
+planted difference it does not answer, or that `KNOCK_ON` says follows from one on the same contract
+(a duplicated receipt makes the deal overpaid), is counted apart, as `knock-on`, neither TP nor FP. Reasons that
 are work to do rather than differences (`refund_due`: a refund not yet due) are not scored.
 
 On a `--clean` world every break is a false alarm: the scorer lists them. Exit code 1 when a
@@ -75,10 +75,6 @@ def _invoice(planted: Any) -> str:
     return f"invoice:{planted.detail['invoice_no']}"
 
 
-def _plan_line(planted: Any) -> str:
-    return f"plan:{planted.contract_no}:{planted.detail['plan_seq']}"
-
-
 def _answer(reconciliation: str, reasons: Iterable[str] | None, key: Callable[[Any], str]) -> Answer:
     return Answer(reconciliation, None if reasons is None else frozenset(reasons), key)
 
@@ -90,16 +86,20 @@ ANSWERS: dict[str, Answer] = {
     "expired_subscription": _answer("contracts", {"subscription_expired"}, _contract),
     "refund_late": _answer("contracts", {"refund_overdue"}, _contract),
     # receivables
-    "instalment_unpaid": _answer("receivables", {"overdue"}, _plan_line),
+    # an unpaid instalment shows as an overdue line of its contract, though not always the planted line:
+    # the receipts of a kind pay its lines oldest due first, so the gap moves to the last of them
+    "instalment_unpaid": _answer("receivables", {"overdue"}, _contract),
     "wrong_customer": _answer("receivables", {"suspense_receipt", "overdue", "overpaid"}, _contract),
-    "wrong_unit_memo": _answer("receivables", {"suspense_receipt", "overdue", "overpaid"}, _contract),
+    "wrong_unit_memo": _answer(
+        "receivables", {"memo_names_other_unit", "suspense_receipt", "overdue", "overpaid"}, _contract
+    ),
     "deposit_not_converted": _answer("receivables", {"deposit_not_converted"}, _contract),
     # loans
     "loan_stuck": _answer("loans", {"loan_stuck"}, _contract),
     "loan_on_cancelled_contract": _answer("loans", {"loan_on_cancelled"}, _contract),
     "disbursement_not_received": _answer("loans", {"unmatched_bank"}, _contract),
     "disbursed_on_cancelled_contract": _answer("loans", {"disbursed_on_cancelled"}, _contract),
-    "late_booking": _answer("loans", {"booked_late"}, _contract),
+    "late_booking": _answer("loans", {"booked_next_month"}, _contract),
     # cash: its reasons are the cash reconciliation's own; any cash break holding the key answers
     "money_outside_supervised": _answer("cash", None, _contract),
     "refund_without_approval": _answer("cash", None, _contract),
@@ -112,6 +112,15 @@ ANSWERS: dict[str, Answer] = {
     "invoice_without_receipt": _answer("invoices", {"invoice_without_receipt"}, _invoice),
     "presale_invoice_not_reversed": _answer("invoices", {"presale_invoice_not_reversed"}, _invoice),
     "final_invoice_wrong_amount": _answer("invoices", {"final_invoice_wrong_amount"}, _contract),
+}
+
+
+# what a planted difference makes another check report on the same contract: the money it counts twice,
+# leaves out or puts on the wrong deal shows in the receivables; a refund never booked leaves the money held
+KNOCK_ON: dict[str, frozenset[tuple[str, str]]] = {
+    "duplicate_receipt": frozenset({("receivables", "overpaid"), ("receivables", "payable_overdue")}),
+    "disbursement_not_received": frozenset({("receivables", "overdue")}),
+    "refund_not_booked": frozenset({("contracts", "refund_overdue"), ("receivables", "overpaid")}),
 }
 
 
@@ -188,8 +197,9 @@ def score(breaks: list[dict[str, Any]], planted: Iterable[Any], built: Iterable[
             result.moot[p.kind] += 1
             continue
         key = answer.key(p)
-        for index, (_, keys) in enumerate(keyed):
-            if key in keys:
+        follows = KNOCK_ON.get(p.kind, frozenset())
+        for index, (b, keys) in enumerate(keyed):
+            if key in keys or ((b["reconciliation"], b["reason"]) in follows and _contract(p) in keys):
                 explaining.add(index)
         if answer.reconciliation not in built:
             continue

@@ -10,7 +10,8 @@ or the amount: a refund that turns overdue, or an amount that changes, keeps the
   `rec_receivable` mart is written beside.
 - `loans`: the banks' disbursements against the ledger's loan receipts (matching engine); a
   disbursement on a cancelled contract is an alarm.
-- `invoices`: receipts without an invoice (the list of invoices to issue), invoices without a receipt.
+- `invoices`: receipts without an invoice (the list of invoices to issue), invoices without a receipt,
+  602 invoices not red-reversed after the full invoice, full invoices whose amount is not the final price.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
     ).all()
     held: dict[str, int] = {}
     for m in money:
-        if m.contract_no is None:
+        if m.contract_no is None or m.source == "guarantee":  # a deposit the bank holds is not held by us
             continue
         deal = final.get(m.contract_no, m.contract_no)
         held[deal] = held.get(deal, 0) + m.amount_fen
@@ -313,7 +314,30 @@ def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
                 f"{receipt.money_on} tied to no contract (suspense)",
             )
         )
-    out.counts = {"plan_lines": len(result.rows), "suspense": len(result.suspense)}
+    other_unit = sqlfiles.execute(
+        conn,
+        "reconcile/receipt_memo_other_unit",
+        period.params(),
+        columns=("bill_no", "receipt_on", "amount_fen", "payment_kind", "contract_no", "house_id", "memo_units"),
+    ).all()
+    for r in other_unit:
+        out.breaks.append(
+            new_break(
+                "receivables",
+                "memo_names_other_unit",
+                items=[f"receipt:{r.bill_no}"],
+                other=["memo"],
+                subject=r.contract_no,
+                kind=r.payment_kind or None,
+                amount_fen=r.amount_fen,
+                first_on=r.receipt_on,
+                as_of=period.as_of,
+                detail=f"receipt {r.bill_no} of {yuan(r.amount_fen)} yuan on {r.receipt_on}: its memo names "
+                f"{r.memo_units or 'another unit'}, its customer's contract is {r.contract_no} ({r.house_id}); "
+                "correct the memo in the ledger",
+            )
+        )
+    out.counts = {"plan_lines": len(result.rows), "suspense": len(result.suspense), "memo_other_unit": len(other_unit)}
     return out
 
 
@@ -397,7 +421,118 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
                     f"for {loan.contract_no}, which the network shows cancelled",
                 )
             )
+    out.breaks += _booked_next_month(out.matches, bank, ledger, subject, period)
+    out.breaks += _loan_stage_breaks(conn, period)
     out.counts = {"disbursements": len(bank), "loan_receipts": len(ledger), "matched": len(out.matches)}
+    return out
+
+
+def _booked_next_month(
+    matches: list[dict[str, Any]], bank: pd.DataFrame, ledger: pd.DataFrame, subject: dict, period: Period
+) -> list[dict[str, Any]]:
+    """A disbursement matched to a loan receipt the ledger booked in a later month (`booked_next_month`): a
+    cut-off difference, the month's books show the money as not received."""
+    on = dict(zip(bank["id"], bank["on"], strict=True)) | dict(zip(ledger["id"], ledger["on"], strict=True))
+    out = []
+    for m in matches:
+        if str(m["left_id"]).endswith(GUARANTEE_SUFFIX):
+            continue  # a deposit's release is booked when the bank releases it, months after the disbursement
+        paid_on, booked_on = on.get(m["left_id"]), on.get(m["right_id"])
+        if paid_on is None or booked_on is None or (booked_on.year, booked_on.month) <= (paid_on.year, paid_on.month):
+            continue
+        out.append(
+            new_break(
+                "loans",
+                "booked_next_month",
+                items=[m["left_id"]],
+                other=[m["right_id"]],
+                subject=subject.get(m["left_id"]) or subject.get(m["right_id"]),
+                amount_fen=m["left_amount_fen"],
+                right_amount_fen=m["right_amount_fen"],
+                first_on=paid_on,
+                as_of=period.as_of,
+                detail=f"disbursed on {paid_on}, booked in the ledger on {booked_on}: the books of {paid_on:%Y-%m} "
+                "miss it (cut-off)",
+            )
+        )
+    return out
+
+
+def _loan_stage_breaks(conn: Connection, period: Period) -> list[dict[str, Any]]:
+    """The banks' stages against time and the network: a loan that waited at a stage longer than its limit
+    (`settings.LOAN_STAGE_LIMIT_DAYS`, or `LOAN_OPEN_STAGE_LIMIT_DAYS` for a loan still at that stage;
+    `loan_stuck`, dated the day the limit passed), and a loan still open
+    on a contract the network shows cancelled, which the bank has not withdrawn (`loan_on_cancelled`)."""
+    rows = sqlfiles.execute(
+        conn,
+        "reconcile/loan_stages",
+        {},
+        columns=(
+            "bank",
+            "loan_no",
+            "seq",
+            "stage",
+            "entered_at",
+            "current_stage",
+            "contract_no",
+            "contract_state",
+            "cancelled_at",
+        ),
+    ).all()
+    by_loan: dict[tuple[str, str], list[Any]] = {}
+    for r in rows:
+        by_loan.setdefault((r.bank, r.loan_no), []).append(r)
+    out = []
+    for (bank, loan_no), stages in by_loan.items():
+        loan = stages[-1]
+        for stage, after in zip(stages, [*stages[1:], None], strict=True):
+            limit = settings.LOAN_STAGE_LIMIT_DAYS.get(stage.stage)
+            if after is None and limit is None:
+                limit = settings.LOAN_OPEN_STAGE_LIMIT_DAYS.get(stage.stage)
+            if limit is None or stage.stage == loan.current_stage and loan.current_stage in settings.LOAN_FINAL_STAGES:
+                continue
+            entered_on = queries.business_date(stage.entered_at)
+            late_on = entered_on + timedelta(days=limit)
+            left_on = queries.business_date(after.entered_at) if after is not None else None
+            if late_on > period.as_of or not period.date_from <= late_on <= period.date_to:
+                continue
+            if left_on is not None and left_on <= late_on:
+                continue
+            waited = ((left_on or period.as_of) - entered_on).days
+            out.append(
+                new_break(
+                    "loans",
+                    "loan_stuck",
+                    items=[f"{bank}:{loan_no}"],
+                    other=[f"stage:{stage.stage}"],
+                    subject=loan.contract_no,
+                    amount_fen=0,
+                    first_on=late_on,
+                    due_on=late_on,
+                    as_of=period.as_of,
+                    detail=f"loan {loan_no} ({bank}) at {stage.stage} since {entered_on}"
+                    + (f", {waited} days until {left_on}" if left_on else f", {waited} days and still there")
+                    + f" (limit {limit} days)",
+                )
+            )
+        if loan.contract_state == CANCELLED_STATE and loan.current_stage not in settings.LOAN_FINAL_STAGES:
+            cancelled_on = queries.business_date(loan.cancelled_at) if loan.cancelled_at else None
+            if cancelled_on is not None and not period.date_from <= cancelled_on <= period.date_to:
+                continue
+            out.append(
+                new_break(
+                    "loans",
+                    "loan_on_cancelled",
+                    items=[f"{bank}:{loan_no}"],
+                    other=["cancelled"],
+                    subject=loan.contract_no,
+                    amount_fen=0,
+                    first_on=cancelled_on,
+                    as_of=period.as_of,
+                    detail=f"loan {loan_no} ({bank}) still at {loan.current_stage} for {loan.contract_no}, which the "
+                    f"network shows cancelled on {cancelled_on or '?'}: ask the bank to withdraw it",
+                )
+            )
     return out
 
 
@@ -438,14 +573,18 @@ def _match_rows(matches: pd.DataFrame) -> list[dict[str, Any]]:
 # -- invoices --------------------------------------------------------------------------------------
 
 
+def _as_date(value: Any) -> date:
+    """A date the SQL layer hands over as text on SQLite (`min()` of a date column)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def _covered_by_full_invoice(receipt: Any) -> bool:
     """A receipt without a 602 invoice of its own is covered by its contract's full invoice when that came
     within the days finance takes to invoice a receipt (`settings.INVOICE_WITHIN_DAYS`); one received
     earlier went uninvoiced while the price was still a prepayment."""
     if receipt.full_invoice_on is None:
         return False
-    full_on = date.fromisoformat(str(receipt.full_invoice_on)[:10])  # `min()` of a date is text on SQLite
-    return full_on <= receipt.receipt_on + timedelta(days=settings.INVOICE_WITHIN_DAYS)
+    return _as_date(receipt.full_invoice_on) <= receipt.receipt_on + timedelta(days=settings.INVOICE_WITHIN_DAYS)
 
 
 def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
@@ -520,5 +659,59 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
                 f"the ledger holds no receipt {i.source_bill_no or '(none named)'}",
             )
         )
-    out.counts = {"receipts": len(receipts), "to_issue": to_issue, "invoices_without_receipt": len(unpaid)}
+    standing = sqlfiles.execute(
+        conn,
+        "reconcile/invoices_not_reversed",
+        period.params(),
+        columns=("invoice_no", "invoice_on", "amount_fen", "contract_no", "customer_name", "full_invoice_on"),
+    ).all()
+    for i in standing:
+        out.breaks.append(
+            new_break(
+                "invoices",
+                "presale_invoice_not_reversed",
+                items=[],
+                other=[f"invoice:{i.invoice_no}"],
+                subject=i.contract_no,
+                party_masked=mask_name(i.customer_name) if i.customer_name else None,
+                amount_fen=i.amount_fen,
+                left_amount_fen=0,
+                right_amount_fen=i.amount_fen,
+                first_on=_as_date(i.full_invoice_on),
+                as_of=period.as_of,
+                detail=f"602 invoice {i.invoice_no} of {yuan(i.amount_fen)} yuan ({i.invoice_on}) still stands after "
+                f"the full invoice of {i.contract_no} on {_as_date(i.full_invoice_on)}: red-reverse it",
+            )
+        )
+    wrong = sqlfiles.execute(
+        conn,
+        "reconcile/invoices_final_amount",
+        period.params(),
+        columns=("invoice_no", "invoice_on", "amount_fen", "contract_no", "customer_name", "final_price_fen"),
+    ).all()
+    for i in wrong:
+        out.breaks.append(
+            new_break(
+                "invoices",
+                "final_invoice_wrong_amount",
+                items=[f"contract:{i.contract_no}"],
+                other=[f"invoice:{i.invoice_no}"],
+                subject=i.contract_no,
+                party_masked=mask_name(i.customer_name) if i.customer_name else None,
+                amount_fen=abs(i.final_price_fen - i.amount_fen),
+                left_amount_fen=i.final_price_fen,
+                right_amount_fen=i.amount_fen,
+                first_on=i.invoice_on,
+                as_of=period.as_of,
+                detail=f"full invoice {i.invoice_no} of {yuan(i.amount_fen)} yuan ({i.invoice_on}) for "
+                f"{i.contract_no}, whose final price is {yuan(i.final_price_fen)} yuan",
+            )
+        )
+    out.counts = {
+        "receipts": len(receipts),
+        "to_issue": to_issue,
+        "invoices_without_receipt": len(unpaid),
+        "presale_not_reversed": len(standing),
+        "final_wrong_amount": len(wrong),
+    }
     return out

@@ -62,7 +62,8 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 5  # 5: a deposit without its slip is planted; no 602 invoice within 14 days before the full one
+LEDGER_VERSION = 7  # 7: a deposit without its slip planted; no 602 invoice within 14 days before the full one;
+# no receipt of a disbursement the account never got; no voucher of the next month for money of the last day
 
 # rates of planted irregularities and clerk errors (per receipt unless said otherwise)
 WRONG_CUSTOMER_RATE = 0.008
@@ -704,8 +705,8 @@ class _Booker:
                     booked_on=voucher_day,
                     amount_fen=late["amount"],
                 )
-        elif booked.date() > voucher_day and rng.random() < 0.5:
-            voucher_day = booked.date()
+        elif booked.date() > voucher_day and booked.month == voucher_day.month and rng.random() < 0.5:
+            voucher_day = booked.date()  # booked the next morning: dated then, but never in the next month
         audited = booked + timedelta(hours=rng.randint(1, 48))
         draw = rng.random()
         error = None
@@ -1355,6 +1356,7 @@ def build_ledger(
         db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
         if bank_world is not None:
             _bank_events(db, Path(bank_world), seen)
+            _drop_unreceived(db, Path(bank_world))
         general = {a.account.number for a in chart.BANK_ACCOUNTS}
         db.executemany(
             "insert into accounts values (?, ?, ?, ?)",
@@ -1390,6 +1392,31 @@ def build_ledger(
 
 
 _BANK_LINES = {"release": "release", "interest": "interest", "fee": "fee"}
+
+
+def _drop_unreceived(db: sqlite3.Connection, bank_world: Path) -> None:
+    """A disbursement the bank shows but the developer's account never got (the banks' planted
+    `disbursement_not_received`) is not on the statement, nor is its deposit's release, so the clerk,
+    who books what the statements show, books no receipt for them."""
+    bank = sqlite3.connect(f"file:{bank_world}?mode=ro", uri=True)
+    try:
+        missing = []
+        for contract_no, disbursed, held in bank.execute(
+            "select json_extract(doc, '$.contract_no'), json_extract(doc, '$.disbursed_fen'),"
+            " coalesce(json_extract(doc, '$.guarantee_fen'), 0) from loans"
+            " where json_extract(doc, '$.received') = 0 and json_extract(doc, '$.disbursed_fen') is not null"
+        ):
+            missing.append((contract_no, disbursed - held))
+            if held:
+                missing.append((contract_no, held))  # nor the deposit's release
+    finally:
+        bank.close()
+    kinds = ", ".join(f"'{kind}'" for kind in LOAN_KINDS)
+    db.executemany(
+        "delete from events where contract_no = ? and json_extract(payload, '$.amount') = ?"
+        f" and json_extract(payload, '$.kind') in ({kinds})",
+        missing,
+    )
 
 
 def _bank_events(db: sqlite3.Connection, bank_world: Path, seen: dict[str, CollectionAccount]) -> None:
