@@ -337,7 +337,35 @@ def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
                 "correct the memo in the ledger",
             )
         )
-    out.counts = {"plan_lines": len(result.rows), "suspense": len(result.suspense), "memo_other_unit": len(other_unit)}
+    unconverted = sqlfiles.execute(
+        conn,
+        "reconcile/deposits_not_converted",
+        period.params(),
+        columns=("bill_no", "received_on", "amount_fen", "contract_no", "deposit_contract_no"),
+    ).all()
+    for d in unconverted:
+        out.breaks.append(
+            new_break(
+                "receivables",
+                "deposit_not_converted",
+                items=[f"receipt:{d.bill_no}"],
+                other=[f"contract:{d.deposit_contract_no}"],
+                subject=d.contract_no,
+                kind="诚意金",
+                amount_fen=d.amount_fen,
+                first_on=d.received_on,
+                as_of=period.as_of,
+                detail=f"诚意金 {d.bill_no} of {yuan(d.amount_fen)} yuan received on {d.received_on} for "
+                f"{d.contract_no}; its buyer has paid the 定金 of {d.deposit_contract_no} since: not carried into "
+                "the price (诚意金转定金)",
+            )
+        )
+    out.counts = {
+        "plan_lines": len(result.rows),
+        "suspense": len(result.suspense),
+        "memo_other_unit": len(other_unit),
+        "deposits_not_converted": len(unconverted),
+    }
     return out
 
 
