@@ -124,12 +124,35 @@ KNOCK_ON: dict[str, frozenset[tuple[str, str]]] = {
 }
 
 
-def break_keys(brk: dict[str, Any]) -> set[str]:
-    """Every key a break names: its items on both sides and its subject as a contract."""
+def break_keys(brk: dict[str, Any], deal: Callable[[str], str] = str) -> set[str]:
+    """Every key a break names: its items on both sides and its subject as a contract; a contract key
+    also as `deal:` (`deal` maps a contract to the last of its chain: subscription → contract → renamed)."""
     keys = {str(item) for item in (*brk["left_ids"], *brk["right_ids"])}
     if brk.get("subject"):
         keys.add(f"contract:{brk['subject']}")
-    return keys
+    return keys | {f"deal:{deal(k.removeprefix('contract:'))}" for k in keys if k.startswith("contract:")}
+
+
+def deals(world: Path) -> dict[str, str]:
+    """contract → the last contract of its deal, from the world: a subscription (认购) goes on in the
+    contract signed after it, a renamed or exchanged contract in its successor. The hub names a deal by
+    its last contract where the world names the contract of the moment (a receipt under the subscription)."""
+    from sandbox.world import open_world
+
+    successor: dict[str, str] = {}
+    with open_world(world) as store:
+        for doc in store.iter_docs():
+            for before in (doc.get("subscription_no"), doc.get("previous_contract_no")):
+                if before and before != doc["contract_no"]:
+                    successor[before] = doc["contract_no"]
+    final = {}
+    for start in successor:
+        seen, at = {start}, start
+        while at in successor and successor[at] not in seen:
+            at = successor[at]
+            seen.add(at)
+        final[start] = at
+    return final
 
 
 # -- scoring -------------------------------------------------------------------------------------
@@ -169,9 +192,17 @@ class Score:
         return (precision is None or precision >= PRECISION_TARGET) and (recall is None or recall >= RECALL_TARGET)
 
 
-def score(breaks: list[dict[str, Any]], planted: Iterable[Any], built: Iterable[str]) -> Score:
+def score(
+    breaks: list[dict[str, Any]], planted: Iterable[Any], built: Iterable[str], deal_of: dict[str, str] | None = None
+) -> Score:
     """Match `breaks` (dicts of `rec_break`'s columns) to the `planted` differences (`sandbox.truth.Planted`)
-    of the reconciliations `built`; see the module doc."""
+    of the reconciliations `built`; a planted difference keyed by a contract is found by any contract of its
+    deal (`deal_of`, from `deals`); see the module doc."""
+    deal_of = deal_of or {}
+
+    def deal(contract_no: str) -> str:
+        return deal_of.get(contract_no, contract_no)
+
     built = set(built)
     planted = list(planted)
     returned = {
@@ -184,7 +215,7 @@ def score(breaks: list[dict[str, Any]], planted: Iterable[Any], built: Iterable[
         if b["reason"] in UNSCORED_REASONS:
             result.unscored[(b["reconciliation"], b["reason"])] += 1
     result.breaks = len(scored)
-    keyed = [(b, break_keys(b)) for b in scored]
+    keyed = [(b, break_keys(b, deal)) for b in scored]
     answering: set[int] = set()  # breaks (by index) that answer a planted difference of their own check
     explaining: set[int] = set()  # breaks that hold the key of some planted difference (knock-on)
     for p in planted:
@@ -197,9 +228,12 @@ def score(breaks: list[dict[str, Any]], planted: Iterable[Any], built: Iterable[
             result.moot[p.kind] += 1
             continue
         key = answer.key(p)
+        if key.startswith("contract:"):
+            key = f"deal:{deal(key.removeprefix('contract:'))}"
+        own = f"deal:{deal(p.contract_no)}" if p.contract_no else None
         follows = KNOCK_ON.get(p.kind, frozenset())
         for index, (b, keys) in enumerate(keyed):
-            if key in keys or ((b["reconciliation"], b["reason"]) in follows and _contract(p) in keys):
+            if key in keys or ((b["reconciliation"], b["reason"]) in follows and own in keys):
                 explaining.add(index)
         if answer.reconciliation not in built:
             continue
@@ -368,7 +402,7 @@ def run(units: int, seed: int, *, clean: bool, home: Path, reuse: bool = False) 
     with built_warehouse(home, units=units, seed=seed, clean=clean, reuse=reuse) as built:
         breaks = reconcile(built)
     planted = list(planted_differences(faces(built.world)))
-    return score(breaks, planted, built_reconciliations()), built
+    return score(breaks, planted, built_reconciliations(), deals(built.world)), built
 
 
 def main(argv: list[str]) -> int:
