@@ -94,6 +94,9 @@ INVOICE_WITHIN_DAYS = 15
 # bank's review (已递交 → 已审批), however it ended; and a loan still at 已签借款合同, whose mortgage
 # registration waits for the purchase contract's filing (the wait between them varies with the bureau)
 LOAN_STAGE_LIMIT_DAYS = {"已递交": 21}
+# days past its planned signing date a subscription (认购) may stay open before it is a break: the
+# developer's own sales policy (the network knows no such rule)
+SUBSCRIPTION_GRACE_DAYS = 15
 LOAN_OPEN_STAGE_LIMIT_DAYS = {"已签借款合同": 21}
 LOAN_FINAL_STAGES = ("已放款", "拒贷", "已撤销")  # a loan at one of these waits for nothing
 

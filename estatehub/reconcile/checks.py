@@ -5,7 +5,8 @@ comes from the reconciliation and the items it concerns (`breaks.stable_key`), n
 or the amount: a refund that turns overdue, or an amount that changes, keeps the break and its status.
 
 - `contracts`: money received after the contract was cancelled; cancelled contracts with money still
-  held, due back by the contract's own refund term; signed contracts not filed in time (city rule).
+  held, due back by the contract's own refund term; signed contracts not filed in time (city rule);
+  subscriptions (认购) neither signed nor cancelled past their planned signing date and its grace.
 - `receivables`: plan lines overdue, deals overpaid, receipts tied to no contract (suspense); the
   `rec_receivable` mart is written beside.
 - `loans`: the banks' disbursements against the ledger's loan receipts (matching engine); a
@@ -196,6 +197,27 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
             )
         )
     out.breaks += _filed_late(contracts, period, city, rule)
+    for sub in sqlfiles.execute(
+        conn, "reconcile/subscriptions_open", {}, columns=("contract_no", "house_id", "signed_at", "planned_signing_on")
+    ).all():
+        expired_on = sub.planned_signing_on + timedelta(days=settings.SUBSCRIPTION_GRACE_DAYS)
+        if expired_on > period.as_of or not period.date_from <= expired_on <= period.date_to:
+            continue
+        out.breaks.append(
+            new_break(
+                "contracts",
+                "subscription_expired",
+                items=[f"contract:{sub.contract_no}"],
+                other=["signing"],
+                subject=sub.contract_no,
+                amount_fen=0,
+                first_on=sub.planned_signing_on,
+                due_on=expired_on,
+                as_of=period.as_of,
+                detail=f"认购 {sub.contract_no} ({sub.house_id}) was to be signed by {sub.planned_signing_on}; neither "
+                f"signed nor cancelled {settings.SUBSCRIPTION_GRACE_DAYS} days later",
+            )
+        )
     out.counts = {"contracts": len(contracts), "money_items": len(money)}
     return out
 
