@@ -121,6 +121,15 @@ KNOCK_ON: dict[str, frozenset[tuple[str, str]]] = {
     "duplicate_receipt": frozenset({("receivables", "overpaid"), ("receivables", "payable_overdue")}),
     "disbursement_not_received": frozenset({("receivables", "overdue")}),
     "refund_not_booked": frozenset({("contracts", "refund_overdue"), ("receivables", "overpaid")}),
+    "wrong_customer": frozenset(
+        {
+            ("receivables", "overpaid"),
+            ("receivables", "overdue"),
+            ("receivables", "deposit_not_converted"),
+            ("loans", "unmatched_ledger"),
+            ("invoices", "invoice_to_issue"),
+        }
+    ),
 }
 
 
@@ -230,10 +239,12 @@ def score(
         key = answer.key(p)
         if key.startswith("contract:"):
             key = f"deal:{deal(key.removeprefix('contract:'))}"
-        own = f"deal:{deal(p.contract_no)}" if p.contract_no else None
+        own = {f"deal:{deal(p.contract_no)}"} if p.contract_no else set()
+        if p.detail.get("booked_to_contract_no"):  # money booked to another customer shows on that one's deal
+            own.add(f"deal:{deal(p.detail['booked_to_contract_no'])}")
         follows = KNOCK_ON.get(p.kind, frozenset())
         for index, (b, keys) in enumerate(keyed):
-            if key in keys or ((b["reconciliation"], b["reason"]) in follows and own in keys):
+            if key in keys or ((b["reconciliation"], b["reason"]) in follows and own & keys):
                 explaining.add(index)
         if answer.reconciliation not in built:
             continue

@@ -62,8 +62,9 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 7  # 7: a deposit without its slip planted; no 602 invoice within 14 days before the full one;
-# no receipt of a disbursement the account never got; no voucher of the next month for money of the last day
+LEDGER_VERSION = 8  # 8: wrong_customer names the contract booked to; 7: a deposit without its slip planted, no
+# 602 invoice within 14 days before the full one, no receipt of a disbursement the account never got, no voucher
+# of the next month for money of a month's last day
 
 # rates of planted irregularities and clerk errors (per receipt unless said otherwise)
 WRONG_CUSTOMER_RATE = 0.008
@@ -392,6 +393,7 @@ class _Books:
         self.numbers: dict[tuple[int, int], int] = {}
         self.buffers: dict[str, list[tuple]] = {}
         self.last_customer: dict[str, tuple[str, str]] = {}
+        self.last_contract: dict[str, str] = {}  # the contract of the project's last receipt (its customer's)
         self.settled: set[str] = set()  # contracts handed over (their revenue and full invoice booked)
         self.counts: dict[str, int] = {}
 
@@ -724,7 +726,9 @@ class _Booker:
             item_rng = self.rng(item, item_seq, "customer")
             customer = tuple(item["customer"])
             previous = books.last_customer.get(project)
+            previous_contract = books.last_contract.get(project)
             books.last_customer[project] = customer  # type: ignore[assignment]
+            books.last_contract[project] = item["contract_no"]
             if (
                 previous
                 and previous != customer
@@ -736,6 +740,7 @@ class _Booker:
                     item,
                     voucher_day,
                     booked_to=previous[0],
+                    booked_to_contract_no=previous_contract,
                     customer=customer[0],
                     amount_fen=item["amount"],
                 )
