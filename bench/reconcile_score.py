@@ -43,7 +43,23 @@ RECONCILIATIONS = ("contracts", "receivables", "loans", "cash", "invoices")
 UNSCORED_REASONS = {
     "refund_due": "a cancelled contract's refund, not yet due: work to do, not a difference",
     "guarantee_held": "a guarantee deposit the bank still holds: released after the mortgage is registered",
+    "invoice_pending": "a receipt younger than the days finance takes to invoice it",
 }
+
+
+def _unscored(brk: dict[str, Any]) -> str | None:
+    """Why a break is not scored (a key of `UNSCORED_REASONS`), or None: a reason that is work to do, or an
+    invoice to issue for a receipt still within `settings.INVOICE_WITHIN_DAYS` (the list finance works
+    through, not yet a difference)."""
+    from estatehub import settings
+
+    if brk["reason"] in UNSCORED_REASONS:
+        return brk["reason"]
+    fresh = brk["age_days"] is not None and brk["age_days"] <= settings.INVOICE_WITHIN_DAYS
+    if brk["reason"] == "invoice_to_issue" and fresh:
+        return "invoice_pending"
+    return None
+
 
 # planted on a contract the world later cancels as a return (no successor): the money is to be refunded,
 # not invoiced, so the check rightly stops asking for the invoice (reconcile/invoice_receipts.sql)
@@ -219,10 +235,10 @@ def score(
     }
     result = Score(built={name: name in built for name in RECONCILIATIONS})
     result.by_reconciliation = {name: Tally() for name in RECONCILIATIONS if name in built}
-    scored = [b for b in breaks if b["reason"] not in UNSCORED_REASONS]
+    scored = [b for b in breaks if _unscored(b) is None]
     for b in breaks:
-        if b["reason"] in UNSCORED_REASONS:
-            result.unscored[(b["reconciliation"], b["reason"])] += 1
+        if (why := _unscored(b)) is not None:
+            result.unscored[(b["reconciliation"], why)] += 1
     result.breaks = len(scored)
     keyed = [(b, break_keys(b, deal)) for b in scored]
     answering: set[int] = set()  # breaks (by index) that answer a planted difference of their own check
