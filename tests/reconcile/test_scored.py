@@ -22,7 +22,6 @@ BELOW_TARGET = {
 }
 BREAKS_ON_CLEAN = {
     "receivables": "negative true-ups (补差) never paid back; a room change's receipt left unlinked",
-    "loans": "the release of a guarantee deposit whose receipt is left unlinked",
 }
 
 
