@@ -115,7 +115,8 @@ ANSWERS: dict[str, Answer] = {
     "loan_on_cancelled_contract": _answer("loans", {"loan_on_cancelled"}, _contract),
     "disbursement_not_received": _answer("loans", {"unmatched_bank"}, _contract),
     "disbursed_on_cancelled_contract": _answer("loans", {"disbursed_on_cancelled"}, _contract),
-    "late_booking": _answer("loans", {"booked_next_month"}, _contract),
+    # booked in the next month; seen before that booking (the as-of day between), as not booked at all
+    "late_booking": _answer("loans", {"booked_next_month", "unmatched_bank"}, _contract),
     # cash: its reasons are the cash reconciliation's own; any cash break holding the key answers
     "money_outside_supervised": _answer("cash", None, _contract),
     "refund_without_approval": _answer("cash", None, _contract),
