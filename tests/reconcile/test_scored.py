@@ -56,6 +56,19 @@ def test_each_reconciliation_finds_what_the_world_planted_at_its_targets(scored,
     assert tally.precision >= PRECISION_TARGET, f"{name}: precision {tally.precision:.3f}, false alarms {alarms}"
 
 
+# (precision, recall) measured on this world (docs/notes-rec-scorer.md): a check may get better, not worse;
+# this holds the reconciliations still below their targets to what they reached
+REACHED = {"contracts": (0.94, 1.0), "receivables": (0.78, 0.78), "loans": (1.0, 0.91), "invoices": (1.0, 1.0)}
+
+
+@pytest.mark.parametrize("name", list(REACHED))
+def test_no_reconciliation_falls_below_what_it_reached(scored, name):
+    tally = scored.by_reconciliation[name]
+    precision, recall = REACHED[name]
+    assert tally.recall >= recall, f"{name}: recall {tally.recall:.3f} < {recall} reached before"
+    assert tally.precision >= precision, f"{name}: precision {tally.precision:.3f} < {precision} reached before"
+
+
 @pytest.mark.parametrize("name", _params(BREAKS_ON_CLEAN))
 def test_a_clean_world_shows_no_break(clean, name):
     if not clean.built[name]:
