@@ -623,22 +623,18 @@ def _match_rows(matches: pd.DataFrame) -> list[dict[str, Any]]:
 # -- invoices --------------------------------------------------------------------------------------
 
 
-def _as_date(value: Any) -> date:
-    """A date the SQL layer hands over as text on SQLite (`min()` of a date column)."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _covered_by_full_invoice(receipt: Any) -> bool:
-    """A receipt without a 602 invoice of its own is covered by its contract's full invoice when that came
-    within the days finance takes to invoice a receipt (`settings.INVOICE_WITHIN_DAYS`); one received
-    earlier went uninvoiced while the price was still a prepayment."""
-    if receipt.full_invoice_on is None:
-        return False
-    return _as_date(receipt.full_invoice_on) <= receipt.receipt_on + timedelta(days=settings.INVOICE_WITHIN_DAYS)
+def _covered_by_full_invoice(receipt: Any, full_on: date | None) -> bool:
+    """A receipt without a 602 invoice of its own is covered by its contract's full invoice (`full_on`) when
+    that came within the days finance takes to invoice a receipt (`settings.INVOICE_WITHIN_DAYS`); one
+    received earlier went uninvoiced while the price was still a prepayment."""
+    return full_on is not None and full_on <= receipt.receipt_on + timedelta(days=settings.INVOICE_WITHIN_DAYS)
 
 
 def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
     out = Outcome("invoices")
+    full_on = dict(
+        sqlfiles.execute(conn, "reconcile/full_invoices", {}, columns=("contract_no", "full_invoice_on")).all()
+    )
     receipts = sqlfiles.execute(
         conn,
         "reconcile/invoice_receipts",
@@ -653,13 +649,12 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
             "customer_name",
             "invoice_no",
             "invoice_type",
-            "full_invoice_on",
         ),
     ).all()
     to_issue = 0
     for r in receipts:
         proceeds = r.payment_kind in PROCEEDS_KINDS or (r.payment_kind is None and r.purpose == PROCEEDS_PURPOSE)
-        if r.invoice_no is not None or not proceeds or _covered_by_full_invoice(r):
+        if r.invoice_no is not None or not proceeds or _covered_by_full_invoice(r, full_on.get(r.contract_no)):
             continue
         to_issue += 1
         buyer = mask_name(r.customer_name) if r.customer_name else "?"
@@ -709,12 +704,16 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
                 f"the ledger holds no receipt {i.source_bill_no or '(none named)'}",
             )
         )
-    standing = sqlfiles.execute(
-        conn,
-        "reconcile/invoices_not_reversed",
-        period.params(),
-        columns=("invoice_no", "invoice_on", "amount_fen", "contract_no", "customer_name", "full_invoice_on"),
-    ).all()
+    standing = [
+        i
+        for i in sqlfiles.execute(
+            conn,
+            "reconcile/invoices_presale_standing",
+            {},
+            columns=("invoice_no", "invoice_on", "amount_fen", "contract_no", "customer_name"),
+        ).all()
+        if i.contract_no in full_on and period.date_from <= full_on[i.contract_no] <= period.date_to
+    ]
     for i in standing:
         out.breaks.append(
             new_break(
@@ -727,10 +726,10 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
                 amount_fen=i.amount_fen,
                 left_amount_fen=0,
                 right_amount_fen=i.amount_fen,
-                first_on=_as_date(i.full_invoice_on),
+                first_on=full_on[i.contract_no],
                 as_of=period.as_of,
                 detail=f"602 invoice {i.invoice_no} of {yuan(i.amount_fen)} yuan ({i.invoice_on}) still stands after "
-                f"the full invoice of {i.contract_no} on {_as_date(i.full_invoice_on)}: red-reverse it",
+                f"the full invoice of {i.contract_no} on {full_on[i.contract_no]}: red-reverse it",
             )
         )
     wrong = sqlfiles.execute(

@@ -1,16 +1,7 @@
 -- Receipts of sale proceeds up to the day and the invoice (not red) issued for each, if any. Money on
 -- a contract the network shows cancelled is to be refunded, not invoiced (the contract checks list it),
 -- unless the contract has a successor (a rename or a room change), which carries the money on.
--- `full_invoice_on`: the day of the contract's full invoice (501, at handover), which covers the whole
--- price; whether it covers a receipt left without a 602 invoice of its own is the check's to judge.
-with full_invoices as (
-    select contract_no, min(invoice_on) as full_invoice_on
-    from core_invoice
-    where is_red = false and is_voided = false and tax_code like '501%' and contract_no is not null
-    group by contract_no
-),
-
-successors as (
+with successors as (
     select distinct previous_contract_no as contract_no
     from core_contract
     where previous_contract_no is not null
@@ -18,10 +9,9 @@ successors as (
 
 final as (
     select r.bill_no, r.receipt_on, r.amount_fen, r.payment_kind, r.purpose, r.contract_no, r.customer_name,
-           i.invoice_no, i.invoice_type, f.full_invoice_on
+           i.invoice_no, i.invoice_type
     from core_receipt r
     left join core_invoice i on i.source_bill_no = r.bill_no and i.is_red = false and i.is_voided = false
-    left join full_invoices f on f.contract_no = r.contract_no
     left join core_contract c on c.contract_no = r.contract_no
     left join successors s on s.contract_no = r.contract_no
     where r.is_voided = false and r.amount_fen > 0 and r.receipt_on between :from_on and :to_on
