@@ -4,12 +4,13 @@
 
 A synthetic warehouse is built once per size and database (in bulk, not by the syncs: this measures
 the reconciliation, not the loading): units, contracts (a fifth of them grown from a subscription, a
-few cancelled), payment plans, receipts and refunds, balanced vouchers of `--ledger-lines` lines,
-disbursed loans, invoices, and statement files whose lines chain their balances. Then, each in a fresh
-process so that its peak memory is its own:
+few cancelled), payment plans, receipts and refunds each booked to the supervised collection account
+(most the same day, a tenth the next) beside the statement line the bank shows, the rest of the
+`--ledger-lines` voucher lines costs and payables, disbursed loans, invoices, and statement files
+whose lines chain their balances. Then, each in a fresh process so that its peak memory is its own:
 
 - floor: every query the gates and the reconciliations read, rows fetched, nothing computed;
-- full: `run_reconciliation` over the whole period (gates, four reconciliations, breaks carried,
+- full: `run_reconciliation` over the whole period (gates, five reconciliations, breaks carried,
   the receivables mart written), then a second run (everything kept: the steady daily case).
 
 Targets (issue 11): within 5× the floor and under 4 GiB.
@@ -42,7 +43,12 @@ def build(url: str, contracts: int, ledger_lines: int, seed: int = 7) -> dict:
     """Fill an empty warehouse with a consistent synthetic book; returns the row counts."""
     from sqlalchemy import insert
 
-    from estatehub.banks.tables import core_bank_loan, core_bank_statement_line, etl_bank_statement_file
+    from estatehub.banks.tables import (
+        core_bank_account,
+        core_bank_loan,
+        core_bank_statement_line,
+        etl_bank_statement_file,
+    )
     from estatehub.ledger.tables import core_invoice, core_receipt, core_refund, core_voucher, core_voucher_line
     from estatehub.trading_network.tables import core_contract, core_payment_plan, core_unit
 
@@ -56,7 +62,7 @@ def build(url: str, contracts: int, ledger_lines: int, seed: int = 7) -> dict:
         rows = buffers.setdefault(table, [])
         rows.append(row)
         if len(rows) >= BATCH:
-            for parent in (core_unit, core_contract, etl_bank_statement_file):  # before what refers to them
+            for parent in (core_unit, core_contract, etl_bank_statement_file, core_voucher):  # parents first
                 flush(parent)
             flush(table)
 
@@ -69,8 +75,62 @@ def build(url: str, contracts: int, ledger_lines: int, seed: int = 7) -> dict:
             buffers[table] = []
 
     bill, voucher_id, entry_id, invoice_id = 0, 0, 0, 0
-    account = "4000021209200123456"
+    account = "4000021209200123456"  # the supervised collection account every sale's money lands in
     statement_days: dict[date, list[tuple[str, int, str]]] = {}
+
+    def book(on: date, lines: list[tuple[str, int, int, str | None]], memo: str) -> None:
+        """One balanced voucher of `lines` (account, debit, credit, bank account or None)."""
+        nonlocal voucher_id, entry_id
+        voucher_id += 1
+        add(
+            core_voucher,
+            {
+                "voucher_id": voucher_id,
+                "voucher_group": "记",
+                "voucher_number": voucher_id,
+                "year": on.year,
+                "period": on.month,
+                "voucher_on": on,
+                "is_audited": True,
+                "is_voided": False,
+                "is_reversal": False,
+                "created_at": NOW,
+                "modified_at": NOW,
+            },
+        )
+        for seq, (acct, debit, credit, bank_account) in enumerate(lines, start=1):
+            entry_id += 1
+            add(
+                core_voucher_line,
+                {
+                    "entry_id": entry_id,
+                    "voucher_id": voucher_id,
+                    "seq": seq,
+                    "voucher_on": on,
+                    "memo": memo,
+                    "account_no": acct,
+                    "bank_account_no": bank_account,
+                    "debit_fen": debit,
+                    "credit_fen": credit,
+                    "is_voided": False,
+                },
+            )
+
+    add(
+        core_bank_account,
+        {
+            "bank": "icbc",
+            "account_no": account,
+            "account_type": "supervised",
+            "account_name": "预售资金监管账户",
+            "permit_no": "预售许可证2024001",
+            "listed_at": NOW,
+            "payload_hash": "h",
+            "batch_id": "bench",
+            "run_id": "bench",
+            "loaded_at": NOW,
+        },
+    )
     for n in range(contracts):
         house = f"H{n:07d}"
         add(
@@ -140,6 +200,7 @@ def build(url: str, contracts: int, ledger_lines: int, seed: int = 7) -> dict:
                     "payment_kind": kind,
                     "contract_no": row["contract_no"],
                     "house_id": house,
+                    "bank_account_no": account,
                 },
             )
             invoice_id += 1
@@ -166,6 +227,8 @@ def build(url: str, contracts: int, ledger_lines: int, seed: int = 7) -> dict:
                 },
             )
             statement_days.setdefault(paid_on, []).append((f"S{bill:010d}", amount, "in"))
+            booked_on = paid_on + timedelta(days=1 if rng.random() < 0.1 else 0)  # some booked the next day
+            book(booked_on, [("1002.01", amount, 0, account), ("2203", 0, amount, None)], f"收{house}{kind}")
             if kind == "按揭":
                 add(
                     core_bank_loan,
@@ -188,12 +251,15 @@ def build(url: str, contracts: int, ledger_lines: int, seed: int = 7) -> dict:
                 )
         if cancelled and rng.random() < 0.5:
             bill += 1
+            refund_on = signed + timedelta(days=50)
+            statement_days.setdefault(refund_on, []).append((f"S{bill:010d}", 50_000_00, "out"))
+            book(refund_on, [("2203", 50_000_00, 0, None), ("1002.01", 0, 50_000_00, account)], f"退{house}定金")
             add(
                 core_refund,
                 {
                     "bill_id": bill,
                     "bill_no": f"SKTK{bill:09d}",
-                    "refund_on": signed + timedelta(days=50),
+                    "refund_on": refund_on,
                     "amount_fen": 50_000_00,
                     "remark": "",
                     "is_audited": True,
@@ -203,42 +269,10 @@ def build(url: str, contracts: int, ledger_lines: int, seed: int = 7) -> dict:
                     "contract_no": row["contract_no"],
                 },
             )
-    while entry_id < ledger_lines:
-        voucher_id += 1
-        on = START + timedelta(days=rng.randrange(0, 900))
-        add(
-            core_voucher,
-            {
-                "voucher_id": voucher_id,
-                "voucher_group": "记",
-                "voucher_number": voucher_id,
-                "year": on.year,
-                "period": on.month,
-                "voucher_on": on,
-                "is_audited": True,
-                "is_voided": False,
-                "is_reversal": False,
-                "created_at": NOW,
-                "modified_at": NOW,
-            },
-        )
+    while entry_id < ledger_lines:  # the rest of the book: costs and payables, not the collection account
         amount = rng.randrange(1, 10_000_000)
-        for seq, (acct, debit, credit) in enumerate((("1002.01", amount, 0), ("2203", 0, amount)), start=1):
-            entry_id += 1
-            add(
-                core_voucher_line,
-                {
-                    "entry_id": entry_id,
-                    "voucher_id": voucher_id,
-                    "seq": seq,
-                    "voucher_on": on,
-                    "memo": "收3栋1502首付款",
-                    "account_no": acct,
-                    "debit_fen": debit,
-                    "credit_fen": credit,
-                    "is_voided": False,
-                },
-            )
+        on = START + timedelta(days=rng.randrange(0, 900))
+        book(on, [("6601", amount, 0, None), ("2202", 0, amount, None)], "计提费用")
     balance = 0
     for file_id, day in enumerate(sorted(statement_days), start=1):
         lines = statement_days[day]
@@ -256,10 +290,10 @@ def build(url: str, contracts: int, ledger_lines: int, seed: int = 7) -> dict:
                 "version": 1,
                 "line_count": len(lines),
                 "quarantined_count": 0,
-                "credit_count": len(lines),
-                "debit_count": 0,
-                "credit_fen": sum(a for _, a, _ in lines),
-                "debit_fen": 0,
+                "credit_count": sum(d == "in" for _, _, d in lines),
+                "debit_count": sum(d == "out" for _, _, d in lines),
+                "credit_fen": sum(a for _, a, d in lines if d == "in"),
+                "debit_fen": sum(a for _, a, d in lines if d == "out"),
                 "status": "loaded",
                 "origin": "sync",
                 "run_id": "bench",
@@ -267,7 +301,7 @@ def build(url: str, contracts: int, ledger_lines: int, seed: int = 7) -> dict:
             },
         )
         for line_no, (serial, amount, direction) in enumerate(lines, start=1):
-            balance += amount
+            balance += amount if direction == "in" else -amount
             add(
                 core_bank_statement_line,
                 {

@@ -117,7 +117,7 @@ def bench_scale(units: int, databases: list[str]) -> list[dict]:
         def timed_child(args: list[str]) -> dict:
             """A measured child, with the CPU time the sandbox spent serving it."""
             before = sandbox.cpu_seconds()
-            result = run_child(__name__, args)
+            result = run_child("bench.trading_network_sync", args)
             after = sandbox.cpu_seconds()
             result["sandbox_cpu_s"] = None if before is None or after is None else after - before
             return result

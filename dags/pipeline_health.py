@@ -43,8 +43,8 @@ def pipeline_health():
     def check_freshness(params: dict | None = None) -> dict:
         from hooks.warehouse import WarehouseHook
 
+        from estatehub.freshness.rules import load_rules
         from estatehub.health.check import check_health
-        from estatehub.health.rules import load_rules
         from estatehub.mail import SmtpSender
 
         rules = load_rules((params or {}).get("rules"))

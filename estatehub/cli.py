@@ -39,6 +39,14 @@ def _iso_date(text: str) -> date:
     return day
 
 
+def _iso_month(text: str) -> date:
+    """`2026-03` → the first day of that month."""
+    try:
+        return _iso_date(f"{text}-01")
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"expected a month like 2026-03, got {text!r}") from exc
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -189,6 +197,66 @@ def cmd_report_finance(args: argparse.Namespace) -> int:
                 for path in write(report, args.out):
                     print(path)
     except NoReconciliation as exc:
+        raise UsageError(str(exc)) from exc
+    return 0
+
+
+def cmd_report_kpi(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.kpi.periods import report_period
+    from estatehub.kpi.targets import load_targets
+    from estatehub.reports.finance import load_report_config
+    from estatehub.reports.kpi import kpi_reports, send_kpi_report, write
+
+    period = report_period("week", args.week) if args.week else report_period("month", args.month)
+    config = load_report_config(args.config)
+    targets = load_targets(args.targets)
+    warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
+    if args.send:
+        from estatehub.mail import command_line_sender
+
+        sent = send_kpi_report(
+            warehouse, period, config=config, send=command_line_sender(), out=args.out, targets=targets
+        )
+        print(f"KPI report {period.label} sent to {', '.join(sent)}")
+        return 0
+    languages = tuple(lst.language for lst in config.kpi) or ("zh-CN", "en")
+    for report in kpi_reports(warehouse, period, languages, targets=targets).values():
+        for path in write(report, args.out):
+            print(path)
+    return 0
+
+
+def cmd_worklists_build(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.reconcile.city import load_city_rules
+    from estatehub.worklists import build_work_lists
+
+    city = load_city_rules(args.city_rules)
+    warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
+    print(build_work_lists(warehouse, args.date, city=city).summary())
+    return 0
+
+
+def cmd_report_digests(args: argparse.Namespace) -> int:
+    from estatehub.connections import resolve_warehouse
+    from estatehub.worklists import NoWorkLists, build_digests, load_assignees, send_digests, write_digests
+
+    assignees = load_assignees(args.assignees)
+    warehouse = resolve_warehouse(args.url)
+    warehouse.prepare()
+    try:
+        if args.send:
+            from estatehub.mail import command_line_sender
+
+            sent = send_digests(warehouse, args.date, assignees, send=command_line_sender(), out=args.out)
+            print(f"digests of {args.date} sent to {', '.join(sent)}")
+        else:
+            for path in write_digests(build_digests(warehouse, args.date, assignees), args.out):
+                print(path)
+    except NoWorkLists as exc:
         raise UsageError(str(exc)) from exc
     return 0
 
@@ -418,7 +486,10 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--to", dest="date_to", type=_iso_date, required=True, help="last business day")
     rec.add_argument("--as-of", type=_iso_date, help="the day breaks are aged at (default: --to)")
     rec.add_argument(
-        "--only", action="append", choices=("contracts", "receivables", "loans", "invoices"), help="this one only"
+        "--only",
+        action="append",
+        choices=("contracts", "receivables", "loans", "cash", "invoices"),
+        help="this one only",
     )
     rec.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="finance's matching rules (YAML or CSV)")
     rec.add_argument("--city-rules", type=Path, default=None, help="the city's rules (default config/city_rules.yaml)")
@@ -436,6 +507,42 @@ def build_parser() -> argparse.ArgumentParser:
     r_fin.add_argument("--config", type=Path, default=None, help="recipient lists (default config/reports.yaml)")
     r_fin.add_argument("--url", help="warehouse SQLAlchemy URL")
     r_fin.set_defaults(func=cmd_report_finance)
+    r_kpi = report_cmds.add_parser(
+        "kpi", help="the manager's weekly or monthly KPI report: HTML email with charts and workbook, per language"
+    )
+    when = r_kpi.add_mutually_exclusive_group(required=True)
+    when.add_argument("--week", type=_iso_date, help="a day of the week (Monday to Sunday) to report, e.g. 2026-03-29")
+    when.add_argument("--month", type=_iso_month, help="the month to report, e.g. 2026-03")
+    r_kpi.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
+    r_kpi.add_argument("--send", action="store_true", help="also send it through the smtp_default Connection")
+    r_kpi.add_argument("--config", type=Path, default=None, help="recipient lists (default config/reports.yaml)")
+    r_kpi.add_argument("--targets", type=Path, default=None, help="targets (default config/kpi_targets.yaml)")
+    r_kpi.add_argument("--url", help="warehouse SQLAlchemy URL")
+    r_kpi.set_defaults(func=cmd_report_kpi)
+
+    r_dig = report_cmds.add_parser(
+        "digests", help="the work lists' daily digest: HTML email and workbook, to each specialist and supervisor"
+    )
+    r_dig.add_argument("--date", type=_iso_date, required=True, help="the day the work lists were built as of")
+    r_dig.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
+    r_dig.add_argument("--send", action="store_true", help="also send them through the smtp_default Connection")
+    r_dig.add_argument(
+        "--assignees", type=Path, default=None, help="who works which projects (default config/assignees.yaml)"
+    )
+    r_dig.add_argument("--url", help="warehouse SQLAlchemy URL")
+    r_dig.set_defaults(func=cmd_report_digests)
+
+    wl = commands.add_parser("worklists", help="the specialists' work lists, one per process")
+    wl_cmds = wl.add_subparsers(dest="worklists_command", required=True, metavar="COMMAND")
+    wl_build = wl_cmds.add_parser(
+        "build", help="build the work lists as of a day into the mart (after the reconciliation of that day)"
+    )
+    wl_build.add_argument("--date", type=_iso_date, required=True, help="the business day to judge the lists as of")
+    wl_build.add_argument(
+        "--city-rules", type=Path, default=None, help="the city's rules (default config/city_rules.yaml)"
+    )
+    wl_build.add_argument("--url", help="warehouse SQLAlchemy URL")
+    wl_build.set_defaults(func=cmd_worklists_build)
 
     brk = commands.add_parser("breaks", help="what the reconciliations found: list, acknowledge, resolve")
     brk_cmds = brk.add_subparsers(dest="breaks_command", required=True, metavar="SUBCOMMAND")

@@ -54,6 +54,11 @@ BANK_CODES = ("icbc", "ccb", "cmb", "hpf")
 LAST_DAY_DAGS = ("bank_loans_sync", "bank_statements_sync", "ledger_sync")
 RECONCILE_DAG = "reconciliation"
 RECONCILE_DAYS = 2  # so that breaks are new on the first, aged or closed on the second
+# after each reconciliation: the specialists' work lists, and each person's digest mailed
+WORK_LISTS_DAG = "work_lists"
+# on the last day, after the reconciliation (they read its receivables mart and breaks): the manager's
+# KPI report of the week (sent to the sandbox's mail relay), and written as files
+REPORT_DAGS = ("kpi_report",)
 # every task that writes the warehouse runs in this pool (the bank tasks too: they write what they fetch)
 POOLS = {settings.WAREHOUSE_POOL: "serialises warehouse writes"}
 
@@ -298,7 +303,7 @@ def run_demo(options: DemoOptions) -> int:
             print_run_line(engine, day, faults=sorted({rule["kind"] for rule in faults}))
             if index >= len(days) - RECONCILE_DAYS:
                 sandbox.set_faults({"rules": []})
-                for dag_id in (*LAST_DAY_DAGS, RECONCILE_DAG):
+                for dag_id in (*LAST_DAY_DAGS, RECONCILE_DAG, WORK_LISTS_DAG):
                     log_path = logs / f"dags-test-{dag_id}-{day.isoformat()}.log"
                     run_logged(airflow_command("dags", "test", dag_id, when.isoformat()), env, log_path, dag_id)
                 run_logged(
@@ -308,7 +313,27 @@ def run_demo(options: DemoOptions) -> int:
                     logs / f"report-finance-{day.isoformat()}.log",
                     "estatehub report finance",
                 )
+                run_logged(
+                    [sys.executable, "-m", "estatehub", "report", "digests", "--date", day.isoformat()]
+                    + ["--out", str(reports_dir)],
+                    env,
+                    logs / f"report-digests-{day.isoformat()}.log",
+                    "estatehub report digests",
+                )
                 print_reconciliation_line(engine, day)
+        when = at_sync_hour(last_day)
+        for dag_id in REPORT_DAGS:
+            log_path = logs / f"dags-test-{dag_id}-{last_day.isoformat()}.log"
+            run_logged(airflow_command("dags", "test", dag_id, when.isoformat()), env, log_path, dag_id)
+        week_end = last_day - timedelta(days=(last_day.weekday() + 1) % 7)  # the last Sunday: a whole week
+        run_logged(
+            [sys.executable, "-m", "estatehub", "report", "kpi", "--week", week_end.isoformat()]
+            + ["--out", str(reports_dir)],
+            env,
+            logs / f"report-kpi-{week_end.isoformat()}.log",
+            "estatehub report kpi",
+        )
+        print(f"KPI report of the week to {week_end}: mailed by the kpi_report DAG, files in {reports_dir}")
         sandbox.set_faults({"rules": []})
         print_bank_lines(engine)
         summary_path = home / "summary.txt"

@@ -20,6 +20,7 @@ def all_metadata() -> tuple[MetaData, ...]:
     from estatehub.reconcile import tables as reconcile
     from estatehub.trading_network import tables as trading_network
     from estatehub.warehouse import tables as shared
+    from estatehub.worklists import tables as worklists
 
     return (
         shared.metadata,
@@ -30,6 +31,7 @@ def all_metadata() -> tuple[MetaData, ...]:
         quality.metadata,
         reconcile.metadata,
         health.metadata,
+        worklists.metadata,
     )
 
 

@@ -119,3 +119,40 @@ class StatementSettings:
 
 
 BANK_STATEMENTS = StatementSettings()
+
+
+def read_yaml(path: Path, what: str, error: type[Exception], *, hint: str = "") -> object:
+    """The YAML document of the configuration file `path` (`what` it is, e.g. "the city rules"); `error`
+    saying which file and why when it cannot be read or is not YAML (`hint`: what to do, appended)."""
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror}{hint}") from exc
+    except yaml.YAMLError as exc:
+        raise error(f"{what} {path} is not valid YAML: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class WorkListSettings:
+    """How the work lists judge what is late where neither a contract nor the city's rules say."""
+
+    # a loan is stuck at a stage when it has been there longer than its bank's usual time for it: this
+    # share of the loans that left that stage did so sooner (learned from the history as of the day)
+    loan_usual_quantile: float = 0.8
+    # never less than this many days (a bank that moves fast does not make a day's wait a problem)
+    loan_floor_days: int = 7
+    # fewer finished stays than this at a bank's stage: no usual time is learned, the floor applies
+    loan_min_samples: int = 5
+    # a guarantee deposit (按揭保证金) is due back this many days after the property right is registered
+    guarantee_release_days: int = 30
+    # as-built area off the contract's by more than this share: the buyer may return the unit (3%)
+    area_difference_share: float = 0.03
+    # the buyer is asked to decide on a unit off by more than 3% within this many days of the handover
+    area_decision_days: int = 30
+    # an invoice (预收款发票) is issued within this many days of the receipt
+    invoice_days: int = 7
+
+
+WORK_LISTS = WorkListSettings()

@@ -31,8 +31,8 @@ RULES_ENV = "ESTATEHUB_FRESHNESS_RULES"
 
 
 def _environment() -> Environment:
-    from estatehub.health.freshness import local
-    from estatehub.health.rules import format_duration
+    from estatehub.freshness.rules import format_duration
+    from estatehub.freshness.status import local
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.filters["bj"] = local
@@ -49,8 +49,8 @@ def build_page(now: datetime | None = None) -> str:
     """Read the warehouse of the `warehouse` Connection and render the page (blocking: run in a thread)."""
     from hooks.warehouse import WarehouseHook
 
+    from estatehub.freshness.rules import load_rules
     from estatehub.health.page import SchemaBehind, supervisor_view
-    from estatehub.health.rules import load_rules
 
     rules = load_rules(os.environ.get(RULES_ENV) or None)
     warehouse = WarehouseHook().get_conn()

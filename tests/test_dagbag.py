@@ -144,3 +144,28 @@ def test_the_reconciliation_runs_daily_and_on_new_data_and_alerts_when_the_repor
     (alert,) = dag.deadline
     assert alert.interval == timedelta(hours=1) and "QueuedAt" in type(alert.reference).__name__
     assert [t.task_id for t in dag.topological_sort()] == ["reconcile", "send_finance_report"]
+
+
+def test_the_kpi_report_runs_monday_and_the_first_at_eight_in_shanghai(dagbag):
+    from datetime import UTC, datetime
+
+    from airflow.timetables.base import TimeRestriction
+    from airflow.timetables.trigger import MultipleCronTriggerTimetable
+
+    dag = dagbag.dags["kpi_report"]
+    assert dag.task_ids == ["send_kpi_reports"]
+    crons = dag.timetable.timetables
+    assert sorted(t.expression for t in crons) == ["0 8 * * 1", "0 8 1 * *"]
+    assert {str(t.timezone) for t in crons} == {"Asia/Shanghai"}
+    scheduler_view = MultipleCronTriggerTimetable(*(t.expression for t in crons), timezone="Asia/Shanghai")
+    runs, last = [], None
+    for _ in range(6):  # from Friday 2026-05-29, at 08:00 in Shanghai: Monday the 1st once, the Mondays, 07-01
+        earliest = datetime(2026, 5, 29, tzinfo=UTC)
+        info = scheduler_view.next_dagrun_info(
+            last_automated_data_interval=last, restriction=TimeRestriction(earliest=earliest, latest=None, catchup=True)
+        )
+        runs.append(info.run_after)
+        last = info.data_interval
+    assert runs == [
+        datetime(2026, m, d, 0, 0, tzinfo=UTC) for m, d in ((6, 1), (6, 8), (6, 15), (6, 22), (6, 29), (7, 1))
+    ]

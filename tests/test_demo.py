@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 from datetime import datetime
+from email import message_from_bytes
+from email.policy import default
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -78,8 +80,12 @@ def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(demo
     assert "Reconciliation breaks" in summary
     reports = sorted(path.name for path in (home / "reports").iterdir())
     assert "finance_2025-06-30_zh-CN.xlsx" in reports and "finance_2025-06-30_en.html" in reports
+    assert "digest_2025-06-30_supervisor-1.html" in reports and "digest_2025-06-29_specialist-3.xlsx" in reports
+    assert "kpi_week_2025-06-29_zh-CN.html" in reports and "kpi_week_2025-06-29_en_trend.png" in reports, reports
     mails = list((home / "mail").glob("*.eml"))
-    assert len(mails) >= 4, "the reconciliation DAG sent the finance report to both lists on both days"
+    subjects = [message_from_bytes(path.read_bytes(), policy=default).get("Subject", "") for path in mails]
+    assert len(mails) >= 4 + 2 * 5 + 1, "finance reports to both lists, each person's digest on both days, the KPI"
+    assert sum("周报" in subject for subject in subjects) >= 1, subjects
 
 
 def test_nothing_the_demo_leaves_holds_a_full_id_number_phone_or_card_number(demo):

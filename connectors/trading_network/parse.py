@@ -246,6 +246,12 @@ def parse_contract(raw: Any) -> Contract | QuarantineItem:
     subscription_no = top.read("subscription_no", to_text, required=False)
     previous_contract_no = top.read("previous_contract_no", to_text, required=False)
     planned_signing_on = top.read("planned_signing_on", to_date, required=False)
+    delivery_on = top.read("delivery_on", to_date, required=False)
+    registration_days = top.read("registration_days", to_int, required=False)
+    if registration_days is not None and not 1 <= registration_days <= 1000:
+        problems.append(
+            f"registration_days: expected the contract's registration term in days (1-1000), got {registration_days}"
+        )
     signed_at = top.read("signed_at", to_utc, required=False)
     filed_at = top.read("filed_at", to_utc, required=False)
     cancellation = _cancellation(top)
@@ -296,6 +302,8 @@ def parse_contract(raw: Any) -> Contract | QuarantineItem:
         handover=handover,
         registration=registration,
         payload=raw,
+        delivery_on=delivery_on,
+        registration_days=registration_days,
     )
 
 

@@ -123,6 +123,10 @@ class Contract:
     handover: Handover | None
     registration: Registration | None
     payload: dict[str, Any] = field(repr=False, compare=False)
+    # the delivery date the contract names (交付), and the days it gives to register the property right
+    # after handover (现售: after signing); None where the network shows none
+    delivery_on: date | None = None
+    registration_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

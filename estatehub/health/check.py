@@ -2,7 +2,7 @@
 
     result = check_health(warehouse, rules, send, now=now)
 
-1. The findings of `estatehub.health.freshness` as of `now`.
+1. The findings of `estatehub.freshness.status` as of `now`.
 2. In one transaction: a finding already open is seen again (`last_seen_at`, its detail refreshed);
    a new one gets a row; an open row no longer found is resolved (`resolved_at`).
 3. The open findings the supervisors were not yet told about go out in one mail through `send`
@@ -24,8 +24,8 @@ from html import escape
 from sqlalchemy import Connection, select, update
 
 from estatehub import settings
-from estatehub.health.freshness import Finding, freshness, local
-from estatehub.health.rules import FreshnessRules
+from estatehub.freshness.rules import FreshnessRules
+from estatehub.freshness.status import Finding, freshness, local
 from estatehub.health.tables import etl_health_finding
 from estatehub.warehouse.engine import Warehouse
 

@@ -4,8 +4,8 @@
 
 Sections: each source's last successful sync and freshness, the expected daily files, the open
 staleness findings and when they were told, open quarantine per source, recent failed and abandoned
-runs, recent policy alerts and failing watches, the last reports sent. Sections whose tables come
-with later work (the work lists of issue 12 §4) say so: when their table does not exist yet the page
+runs, recent policy alerts and failing watches, the last reports sent, the size of each work list.
+Sections whose tables come with later work say so: when their table does not exist yet the page
 says which table will feed them; nothing is made up. The latest quality check with its errors and
 warnings, and the open breaks per reconciliation by age, come from the reconciliation's tables.
 Personal data: run messages pass through the PII redaction (ID numbers and phones masked), account
@@ -21,12 +21,13 @@ from typing import Any
 
 from sqlalchemy import Connection, func, inspect, select, text
 
-from estatehub.health.freshness import Freshness, freshness
-from estatehub.health.rules import FreshnessRules
+from estatehub.freshness.rules import FreshnessRules
+from estatehub.freshness.status import Freshness, freshness
 from estatehub.health.tables import etl_health_finding, etl_report_sent
 from estatehub.policy.tables import core_policy_change, etl_policy_watch_state
 from estatehub.quality.tables import etl_quality_result, etl_quality_run
 from estatehub.reconcile.tables import BREAK_AGE_BUCKETS, break_age_bucket, rec_break
+from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.redact import CARD, ID_NUMBER, PHONE, redact_text
 from estatehub.warehouse.tables import etl_quarantine, etl_run
@@ -50,9 +51,10 @@ class PendingSection:
 
 # The tables the later sections will read: the quality gates' results and the reconciliation's breaks
 # (issue 11, on main since this branch began: `estatehub.quality.tables`, `estatehub.reconcile.tables`),
-# the work lists (issue 12 §4, not yet written). Until a section is written for a table that exists,
-# the page shows how many rows it holds.
-PENDING_SECTIONS = (("Work list sizes 工作清单", "mart_work_item", "the work lists (issue 12 §4)"),)
+# the work lists (issue 12 §4: `mart_work_item`, shown by `work_list_sizes`). Until a section is written
+# for a table that exists, the page shows how many rows it holds.
+PENDING_SECTIONS: tuple[tuple[str, str, str], ...] = ()
+WORK_LIST_SIZE_COLUMNS = ("list_name", "item_count", "late_count", "oldest_deadline_on", "as_of_on")
 
 
 @dataclass
@@ -67,6 +69,7 @@ class SupervisorView:
     failing_watches: list[Any] = field(default_factory=list)
     reports: list[Any] = field(default_factory=list)
     pending: list[PendingSection] = field(default_factory=list)
+    work_lists: list[Any] = field(default_factory=list)  # per list of the latest build: items, late, as of
     quality: Any = None  # the latest quality check (etl_quality_run), None before the first
     quality_findings: list[Any] = field(default_factory=list)  # its errors and warnings
     breaks: list[dict[str, Any]] = field(default_factory=list)  # per reconciliation: open, acknowledged, by age
@@ -140,6 +143,11 @@ def reports_sent(conn: Connection) -> list[Any]:
     return conn.execute(select(table).order_by(table.c.sent_at.desc()).limit(RECENT_ROWS)).all()
 
 
+def work_list_sizes(conn: Connection) -> list[Any]:
+    """Each work list of the latest build with its items and those late (none before the first build)."""
+    return sqlfiles.execute(conn, "worklists/list_sizes", {}, columns=WORK_LIST_SIZE_COLUMNS).all()
+
+
 def pending_sections(conn: Connection) -> list[PendingSection]:
     existing = set(inspect(conn).get_table_names())
     result = []
@@ -211,6 +219,7 @@ def supervisor_view(warehouse: Warehouse, rules: FreshnessRules, now: datetime) 
             failing_watches=failing_watches(conn),
             reports=reports_sent(conn),
             pending=pending_sections(conn),
+            work_lists=work_list_sizes(conn),
             quality=quality[0],
             quality_findings=quality[1],
             breaks=breaks_by_age(conn),

@@ -25,7 +25,7 @@ remark. Links are written to `core_receipt`, `core_refund` and `core_invoice`, a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -120,18 +120,26 @@ class Linker:
                 self._contracts[house] = fetched.get(house, [])
         return {house: self._contracts[house] for house in wanted if self._contracts[house]}
 
-    def prefetch(self, rows: Iterable[Any]) -> None:
-        """Fetch at once the contracts and plans of every house the rows' memos may name (fewer queries)."""
+    def prefetch(self, rows: Sequence[Any]) -> None:
+        """Fetch at once the contracts and plans of every house the rows' memos, or their customers' names,
+        may name: a few queries per chunk of rows instead of some per row (`link` asks the same)."""
         houses: set[str] = set()
-        names: set[str] = set()
+        by_name: list[Any] = []
         for row in rows:
             directory = self.rooms(row.phase_code)
-            units = parse_memo(row.remark or "").units
-            for ref in units:
-                houses.update(directory.candidates(ref)[:MAX_CANDIDATES])
-            if not units and row.customer_name:
-                names.add(row.customer_name)
-        self._fetch_names(names)
+            named = {
+                house
+                for ref in parse_memo(row.remark or "").units
+                for house in directory.candidates(ref)[:MAX_CANDIDATES]
+            }
+            houses |= named
+            if not named and row.customer_name:  # `link` looks the customer's name up
+                by_name.append(row)
+        self._fetch_names(row.customer_name for row in by_name)
+        for row in by_name:
+            one = self._houses_by_name.get((row.phase_code, row.customer_name), set())
+            if len(one) == 1:
+                houses |= one
         found = self.contracts(houses)
         contracts = sorted({c.contract_no for listed in found.values() for c in listed} - self._plans.keys())
         for start in range(0, len(contracts), 500):
@@ -401,6 +409,7 @@ def link_invoices_of(conn: Connection, codes: list[str | None], *, at: datetime)
     by_bill = _links_by(conn, core_receipt, core_receipt.c.bill_no, {row.source_bill_no for row in invoices})
     by_blue = _links_by(conn, core_invoice, core_invoice.c.invoice_no, {row.blue_invoice_no for row in invoices})
     linker = Linker(conn)
+    linker.prefetch([row for row in invoices if not (row.source_bill_no in by_bill or row.blue_invoice_no in by_blue)])
     updates, resolved = [], 0
     for row in invoices:  # blue invoices come before the red ones that reverse them (id order)
         if row.source_bill_no in by_bill:

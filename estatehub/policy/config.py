@@ -16,11 +16,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import soupsieve
-import yaml
 
 from connectors.bureau.client import HostPolicy
 from connectors.bureau.records import ListSelectors, NoticeSelectors
-from estatehub.settings import CONFIG_DIR
+from estatehub.settings import CONFIG_DIR, read_yaml
 
 DEFAULT_CONFIG_PATH = CONFIG_DIR / "policy_watches.yaml"
 URGENCY_LEVELS = ("low", "medium", "high")
@@ -154,12 +153,7 @@ class PolicyConfig:
 def load_config(path: str | Path | None = None, *, base_url: str | None = None) -> PolicyConfig:
     """Read and check the watch file; `base_url` (the `bureau_site` Connection) replaces `site.base_url`."""
     path = Path(path) if path else DEFAULT_CONFIG_PATH
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PolicyConfigError(f"cannot read the watch file {path}: {exc.strerror}; pass --config PATH") from exc
-    except yaml.YAMLError as exc:
-        raise PolicyConfigError(f"the watch file {path} is not valid YAML: {exc}") from exc
+    raw = read_yaml(path, "the watch file", PolicyConfigError, hint="; pass --config PATH")
     return parse_config(raw, base_url=base_url, source=str(path))
 
 

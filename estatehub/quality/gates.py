@@ -20,7 +20,13 @@ check can read them.
 - `statement_files_quarantined` (banks, warning): no statement file is kept unloaded;
 - `row_count` (every core table): no table lost more than `drop_share` of its rows since the last
   check (error); none grew more than `growth_factor` times (warning);
-- `quarantine_open` (every source, warning): no record waits in quarantine.
+- `quarantine_open` (every source, warning): no record waits in quarantine;
+- `freshness` (every source the warehouse has seen, warning): the source synced and its daily files
+  arrived as its schedule in `config/freshness.yaml` says (`estatehub.freshness`, the same judgement as
+  the supervisors' staleness alerts), judged at the end of the day after `as_of` or now, whichever
+  is earlier: a re-run of an old period is judged by what had arrived when that period was closed.
+  A warning, not an error: the reconciliation of stale data still runs and its report says which
+  source is behind (the supervisors have had their alert since the source went stale).
 """
 
 from __future__ import annotations
@@ -28,18 +34,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, inspect, select
 from sqlalchemy import table as table_named
 
+from estatehub.freshness.rules import FreshnessRules, load_rules
+from estatehub.freshness.status import freshness
 from estatehub.money import yuan
 from estatehub.quality.tables import etl_quality_result, etl_quality_run
+from estatehub.settings import BUSINESS_TZ
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import utcnow
-from estatehub.warehouse.tables import etl_quarantine
+from estatehub.warehouse.tables import etl_quarantine, etl_run
 
 ERROR, WARNING, OK = "error", "warning", "ok"
 
@@ -180,10 +189,18 @@ SQL_GATES = (
 
 
 def check_sources(
-    warehouse: Warehouse, *, as_of: date, purpose: str = "a person", settings: GateSettings | None = None
+    warehouse: Warehouse,
+    *,
+    as_of: date,
+    purpose: str = "a person",
+    settings: GateSettings | None = None,
+    freshness_rules: FreshnessRules | None = None,
+    now: datetime | None = None,
 ) -> GateReport:
-    """Run every gate as of the end of `as_of` and keep the check and its findings."""
+    """Run every gate as of the end of `as_of` and keep the check and its findings. The freshness rules
+    are the installation's (`config/freshness.yaml`) unless given."""
     settings = settings or GateSettings()
+    freshness_rules = freshness_rules or load_rules()
     report = GateReport(check_id=f"quality-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", as_of=as_of)
     with warehouse.engine.begin() as conn:
         for gate in SQL_GATES:
@@ -192,6 +209,7 @@ def check_sources(
         counts = _core_counts(conn)
         report.findings += _row_count_findings(counts, _previous_counts(conn), settings)
         report.findings += _quarantine_findings(conn)
+        report.findings += _freshness_findings(conn, freshness_rules, as_of, now or utcnow())
         conn.execute(
             insert(etl_quality_run),
             [
@@ -288,6 +306,20 @@ def _quarantine_findings(conn: Connection) -> Iterable[Finding]:
             f"{waiting} records of {source} wait in quarantine (estatehub quarantine list --source {source})",
             waiting,
         )
+
+
+def _freshness_findings(conn: Connection, rules: FreshnessRules, as_of: date, now: datetime) -> list[Finding]:
+    """What `estatehub.freshness` finds stale or late, for the sources this warehouse has seen (a source
+    that never ran here, no `etl_run`, is not part of this installation; the supervisors' page lists it
+    all the same)."""
+    period_closed = datetime.combine(as_of + timedelta(days=2), time(), BUSINESS_TZ)
+    judged_at = min(now, period_closed)
+    seen = set(conn.execute(select(etl_run.c.source).distinct()).scalars())
+    return [
+        Finding("freshness", found.source, found.subject, WARNING, found.detail)
+        for found in freshness(conn, rules, judged_at).findings()
+        if found.source in seen
+    ]
 
 
 def _row(check_id: str, finding: Finding) -> dict[str, Any]:

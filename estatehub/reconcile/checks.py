@@ -122,6 +122,7 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
             "filed_at",
             "cancelled_at",
             "total_price_fen",
+            "refund_days",
         ),
     ).all()
     by_no = {c.contract_no: c for c in contracts}
@@ -267,7 +268,8 @@ def _cancelled_on(contract: Any) -> date | None:
 
 
 def _refund_days(contract: Any, city: CityRules) -> tuple[int, bool]:
-    stated = getattr(contract, "refund_days", None)
+    """The contract's own refund term (core_contract.refund_days); the city's default only where it states none."""
+    stated = contract.refund_days
     return (int(stated), True) if stated is not None else (city.refund_default_days, False)
 
 

@@ -1,5 +1,5 @@
-"""The city's rules as data (`config/city_rules.yaml`): filing deadline, refund term where a contract
-states none. A mistake in the file is a `CityRulesError` naming its place."""
+"""The city's rules as data (`config/city_rules.yaml`): filing deadline, refund term and registration
+term where a contract states none. A mistake in the file is a `CityRulesError` naming its place."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from estatehub.errors import UsageError
-from estatehub.settings import CONFIG_DIR
+from estatehub.settings import CONFIG_DIR, read_yaml
 
 DEFAULT_PATH = CONFIG_DIR / "city_rules.yaml"
 FILING_MODES = ("within_days", "at_signing")
@@ -26,6 +24,7 @@ class CityRules:
     filing_mode: str = "within_days"
     filing_days: int = 30
     refund_default_days: int = 30
+    registration_default_days: int = 90
 
     @property
     def filing_within_days(self) -> int:
@@ -35,16 +34,12 @@ class CityRules:
 
 def load_city_rules(path: Path | None = None) -> CityRules:
     path = path or DEFAULT_PATH
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CityRulesError(f"cannot read the city rules {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise CityRulesError(f"{path} is not valid YAML: {exc}") from exc
+    data = read_yaml(path, "the city rules", CityRulesError)
     if not isinstance(data, dict):
         raise CityRulesError(f"{path}: expected a mapping with city, filing and refund")
     filing = _section(data, "filing", path)
     refund = _section(data, "refund", path)
+    registration = _section(data, "registration", path)
     mode = filing.get("mode", "within_days")
     if mode not in FILING_MODES:
         raise CityRulesError(f"{path}: filing.mode must be one of {', '.join(FILING_MODES)}, got {mode!r}")
@@ -53,6 +48,7 @@ def load_city_rules(path: Path | None = None) -> CityRules:
         filing_mode=mode,
         filing_days=_days(filing, "days", path, "filing", default=30),
         refund_default_days=_days(refund, "default_days", path, "refund", default=30),
+        registration_default_days=_days(registration, "default_days", path, "registration", default=90),
     )
 
 

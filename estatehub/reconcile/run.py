@@ -21,6 +21,7 @@ from sqlalchemy import Connection, delete, insert, update
 
 from estatehub import settings
 from estatehub.quality.gates import GateReport, GatesFailed, check_sources
+from estatehub.reconcile.cash import reconcile_cash
 from estatehub.reconcile.checks import (
     Outcome,
     Period,
@@ -40,7 +41,7 @@ from estatehub.warehouse.queries import business_date
 
 log = logging.getLogger(__name__)
 
-RECONCILIATIONS = ("contracts", "receivables", "loans", "invoices")
+RECONCILIATIONS = ("contracts", "receivables", "loans", "cash", "invoices")
 
 
 @dataclass
@@ -129,6 +130,7 @@ def run_reconciliation(
         "contracts": lambda conn: reconcile_contracts(conn, period, city),
         "receivables": lambda conn: reconcile_receivables(conn, period),
         "loans": lambda conn: reconcile_loans(conn, period, rules),
+        "cash": lambda conn: reconcile_cash(conn, period, rules),
         "invoices": lambda conn: reconcile_invoices(conn, period),
     }
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
 from estatehub.errors import UsageError
 from estatehub.health.reports import record_report_sent
@@ -29,7 +28,7 @@ from estatehub.money import yuan
 from estatehub.reports import i18n
 from estatehub.reports.finance_data import AGE_BUCKETS, RECONCILIATIONS, FinanceData, read
 from estatehub.reports.workbook import add_sheet, new_workbook, to_bytes
-from estatehub.settings import CONFIG_DIR
+from estatehub.settings import CONFIG_DIR, read_yaml
 from estatehub.warehouse.engine import Warehouse
 
 DEFAULT_CONFIG = CONFIG_DIR / "reports.yaml"
@@ -38,6 +37,8 @@ HTML_LIMIT = 50  # rows per table in the email; the workbook has them all
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TH = "text-align:left;padding:6px 8px;border-bottom:1px solid #d8dde3;font-weight:600;white-space:nowrap"
 _TD = "padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top"
+# the inline styles of a table cell in every report's HTML (mail clients drop <style> blocks)
+TABLE_STYLES = {"th": _TH, "td": _TD, "tdn": _TD + ";text-align:right;white-space:nowrap"}
 
 
 class ReportConfigError(UsageError):
@@ -55,6 +56,7 @@ class RecipientList:
 class ReportConfig:
     sender: str
     finance: tuple[RecipientList, ...]
+    kpi: tuple[RecipientList, ...] = ()  # the manager's KPI report (estatehub.reports.kpi)
 
 
 @dataclass(frozen=True)
@@ -66,19 +68,26 @@ class Report:
     html: str
     workbook: bytes
     attachment_name: str
+    name: str = "finance"  # the files' stem: <name>_<day>_<lang>
+    images: dict[str, bytes] = field(default_factory=dict)  # inline PNGs by Content-ID (the KPI report's charts)
 
 
 def load_report_config(path: Path | None = None) -> ReportConfig:
     path = path or DEFAULT_CONFIG
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportConfigError(f"cannot read the reports file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ReportConfigError(f"{path} is not valid YAML: {exc}") from exc
+    data = read_yaml(path, "the reports file", ReportConfigError)
+    lists = _recipient_lists(path, data, "finance")
+    if not lists:
+        raise ReportConfigError(f"{path}: finance.lists names no recipients")
+    return ReportConfig(
+        str((data or {}).get("sender") or "estatehub@localhost"), lists, _recipient_lists(path, data, "kpi")
+    )
+
+
+def _recipient_lists(path: Path, data: Any, report: str) -> tuple[RecipientList, ...]:
+    """The recipient lists of one report (`<report>.lists` of the file), each checked."""
     lists = []
-    for i, entry in enumerate(((data or {}).get("finance") or {}).get("lists") or []):
-        where = f"{path}: finance.lists[{i}]"
+    for i, entry in enumerate((((data or {}).get(report) or {}).get("lists")) or []):
+        where = f"{path}: {report}.lists[{i}]"
         if not isinstance(entry, dict):
             raise ReportConfigError(f"{where} must be a mapping with name, language, recipients")
         lang = entry.get("language", "zh-CN")
@@ -88,16 +97,21 @@ def load_report_config(path: Path | None = None) -> ReportConfig:
         if not recipients or not all(isinstance(r, str) and "@" in r for r in recipients):
             raise ReportConfigError(f"{where}.recipients must be a list of e-mail addresses")
         lists.append(RecipientList(str(entry.get("name", f"list-{i}")), lang, tuple(recipients)))
-    if not lists:
-        raise ReportConfigError(f"{path}: finance.lists names no recipients")
-    return ReportConfig(str((data or {}).get("sender") or "estatehub@localhost"), tuple(lists))
+    return tuple(lists)
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The reports' templates (`reports/templates/`), autoescaped, an unknown name an error."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
     )
+
+
+def render(template: str, **context: Any) -> str:
+    """A report template of `templates/` with `context` and the reports' shared cell styles (th, td, tdn:
+    inline, as mail clients drop style sheets)."""
+    return template_environment().get_template(template).render(**TABLE_STYLES, **context)
 
 
 def build(data: FinanceData, *, lang: str) -> Report:
@@ -109,25 +123,19 @@ def build(data: FinanceData, *, lang: str) -> Report:
         if data.nothing_to_report
         else labels["subject"].format(day=data.day, open=open_total, new=new_total)
     )
-    html = (
-        _environment()
-        .get_template("finance.html.j2")
-        .render(
-            d=data,
-            L=labels,
-            lang=lang,
-            yuan=yuan,
-            reason=lambda code: i18n.reason(lang, code),
-            rec_name=lambda name: i18n.reconciliation_name(lang, name),
-            buckets=[name for name, _, _ in AGE_BUCKETS],
-            invoice_buyer=lambda b: b.party_masked or "",
-            invoice_kind=lambda b: b.kind or "",
-            cash_ran=any(s.reconciliation == "cash" and s.ran for s in data.summaries),
-            limit=HTML_LIMIT,
-            th=_TH,
-            td=_TD,
-            tdn=_TD + ";text-align:right;white-space:nowrap",
-        )
+    html = render(
+        "finance.html.j2",
+        d=data,
+        L=labels,
+        lang=lang,
+        yuan=yuan,
+        reason=lambda code: i18n.reason(lang, code),
+        rec_name=lambda name: i18n.reconciliation_name(lang, name),
+        buckets=[name for name, _, _ in AGE_BUCKETS],
+        invoice_buyer=lambda b: b.party_masked or "",
+        invoice_kind=lambda b: b.kind or "",
+        cash_ran=any(s.reconciliation == "cash" and s.ran for s in data.summaries),
+        limit=HTML_LIMIT,
     )
     return Report(
         lang,
@@ -308,6 +316,8 @@ def _workbook(data: FinanceData, lang: str) -> bytes:
 
 
 def message(report: Report, *, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+    """The email of a report: text and HTML alternatives, the report's inline PNG images (the HTML shows
+    them as `cid:<id>`) and the workbook attached."""
     msg = EmailMessage()
     msg["Subject"] = report.subject
     msg["From"] = sender
@@ -316,17 +326,29 @@ def message(report: Report, *, sender: str, recipients: tuple[str, ...]) -> Emai
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "estatehub")
     msg.set_content(report.text)
     msg.add_alternative(report.html, subtype="html")
+    if report.images:
+        html_part = msg.get_body(("html",))
+        for cid, png in report.images.items():
+            html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png")
     maintype, subtype = XLSX.split("/")
     msg.add_attachment(report.workbook, maintype=maintype, subtype=subtype, filename=report.attachment_name)
     return msg
 
 
-def write(report: Report, folder: Path) -> list[Path]:
-    """The email's HTML and text and the workbook, as files (the same as would be sent)."""
+def write(report: Report, folder: Path, *, stem: str | None = None) -> list[Path]:
+    """The email's HTML and text and the workbook, as files (the same as would be sent), named
+    `<stem>.html|.txt|.xlsx` (by default `<name>_<day>_<lang>`); inline images beside them, the HTML
+    pointing at those files instead of the message's parts."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"finance_{report.day}_{report.lang}"
+    stem = stem or f"{report.name}_{report.day}_{report.lang}"
     paths = [folder / f"{stem}.html", folder / f"{stem}.txt", folder / f"{stem}.xlsx"]
-    paths[0].write_text(report.html, encoding="utf-8")
+    html = report.html
+    for cid, png in report.images.items():
+        image = folder / f"{stem}_{cid}.png"
+        image.write_bytes(png)
+        html = html.replace(f'src="cid:{cid}"', f'src="{image.name}"')
+        paths.append(image)
+    paths[0].write_text(html, encoding="utf-8")
     paths[1].write_text(f"Subject: {report.subject}\n\n{report.text}\n", encoding="utf-8")
     paths[2].write_bytes(report.workbook)
     return paths
@@ -348,17 +370,34 @@ def send_finance_report(
 ) -> list[str]:
     """Send the report of `day` to every recipient list in its language; return the lists it went to."""
     reports = finance_reports(warehouse, day, tuple(lst.language for lst in config.finance))
+    return send_to_lists(
+        warehouse, reports, config.finance, sender=config.sender, send=send, out=out, label=f"finance {day}"
+    )
+
+
+def send_to_lists(
+    warehouse: Warehouse,
+    reports: dict[str, Report],
+    lists: tuple[RecipientList, ...],
+    *,
+    sender: str,
+    send: Callable[[EmailMessage], Any],
+    out: Path | None,
+    label: str,
+) -> list[str]:
+    """Each list gets the report of its language (also written to `out` when given), and each sending is
+    recorded for the supervisors' page as `<label> <list> (<language>)`; returns the lists it went to."""
     sent = []
-    for lst in config.finance:
+    for lst in lists:
         report = reports[lst.language]
         if out is not None:
             write(report, out)
-        send(message(report, sender=config.sender, recipients=lst.recipients))
+        send(message(report, sender=sender, recipients=lst.recipients))
         record_report_sent(
             warehouse,
-            f"finance {day} {lst.name} ({lst.language})",
+            f"{label} {lst.name} ({lst.language})",
             recipients=len(lst.recipients),
-            path=str(out / f"finance_{day}_{lst.language}.html") if out is not None else None,
+            path=str(out / f"{report.name}_{report.day}_{lst.language}.html") if out is not None else None,
         )
         sent.append(lst.name)
     return sent

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from estatehub.quality.tables import etl_quality_result
+from estatehub.reconcile.cash import SUPERVISED_REASONS
 from estatehub.reconcile.tables import (
     BREAK_AGE_BUCKETS,
     break_age_bucket,
@@ -144,7 +145,7 @@ def read(conn: Connection, day: date) -> FinanceData:
         invoices_to_issue=[
             x for x in breaks.get("invoices", []) if x.reason == "invoice_to_issue" and x.status != "resolved"
         ],
-        supervised=[x for x in breaks.get("cash", []) if x.reason.startswith("supervised") and x.status != "resolved"],
+        supervised=[x for x in breaks.get("cash", []) if x.reason in SUPERVISED_REASONS and x.status != "resolved"],
         gate_warnings=gate_warnings,
         breaks=breaks,
         receivables=receivables,

@@ -92,6 +92,8 @@ CONTRACT_PAYLOAD = PayloadShape(
                 "subscription_no",
                 "previous_contract_no",
                 "planned_signing_on",
+                "delivery_on",
+                "registration_days",
                 "signed_at",
                 "filed_at",
             )
@@ -175,6 +177,8 @@ def stage_contract(contract: Contract, *, payload_hash: str, hasher: PiiHasher) 
         "subscription_no": contract.subscription_no,
         "previous_contract_no": contract.previous_contract_no,
         "planned_signing_on": contract.planned_signing_on,
+        "delivery_on": contract.delivery_on,
+        "registration_days": contract.registration_days,
         "signed_at": _utc(contract.signed_at, "signed_at"),
         "filed_at": _utc(contract.filed_at, "filed_at"),
         "cancelled_at": _utc(cancellation.cancelled_at, "cancellation.cancelled_at") if cancellation else None,

@@ -55,6 +55,8 @@ stg_tn_contract = Table(
     Column("deposit_fen", Money),
     Column("payment_method", String),
     Column("refund_days", Integer),  # the contract's refund term (0009)
+    Column("delivery_on", Date),  # the delivery date the contract names (0016)
+    Column("registration_days", Integer),  # days to register the property right, as the contract names (0016)
     Column("subscription_no", String),
     Column("previous_contract_no", String),
     Column("planned_signing_on", Date),
@@ -169,6 +171,8 @@ core_contract = Table(
     Column("deposit_fen", Money),
     Column("payment_method", String),
     Column("refund_days", Integer),  # the contract's refund term (0009)
+    Column("delivery_on", Date),  # the delivery date the contract names (0016)
+    Column("registration_days", Integer),  # days to register the property right, as the contract names (0016)
     Column("subscription_no", String),
     Column("previous_contract_no", String),
     Column("planned_signing_on", Date),

@@ -6,7 +6,7 @@ are typed by the repository's naming rules, so a timestamp goes in and comes out
 `datetime` and a date as a `date` on SQLite and PostgreSQL alike:
 
     *_at → UtcDateTime     *_on → Date        *_fen → BigInteger (fen)    *_area → Numeric(12, 2)
-    is_* / has_* → Boolean  seq, floor, *_count, days_* → Integer           share → Numeric(5, 2)
+    is_* / has_* → Boolean  seq, floor, *_count, days_*, *_days → Integer   share → Numeric(5, 2)
     anything else → String
 """
 
@@ -45,7 +45,7 @@ def type_for(name: str) -> TypeEngine[Any]:
         return Area
     if name.startswith(("is_", "has_")):
         return Boolean()
-    if name in {"seq", "floor"} or name.endswith("_count") or name.startswith("days_"):
+    if name in {"seq", "floor"} or name.endswith(("_count", "_days")) or name.startswith("days_"):
         return Integer()
     if name == "share":
         return Share

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sandbox.world.amounts import hundredths_text
 from sandbox.world.clock import bj_iso, utc_iso
@@ -100,11 +100,28 @@ class ContractLife:
             self.registration = None
 
 
+# the contract names its delivery date (交付) this many days after the building's delivery (or after
+# signing, for a 现售 home): the developer hands over within it; later is a late handover
+HANDOVER_DAYS = 60
+
+
+def delivery_on(life: ContractLife, signed_at: datetime | None) -> date | None:
+    """The delivery date a main contract names; a 认购 agreement, or a contract not signed, names none."""
+    if life.contract_type == SUBSCRIPTION or signed_at is None:
+        return None
+    signed_on = date.fromisoformat(bj_iso(signed_at)[:10])
+    return max(life.unit.building.delivery_on, signed_on) + timedelta(days=HANDOVER_DAYS)
+
+
 def refund_days(project_code: str) -> int:
     """The refund term of a project's model contract (days from a cancellation to the refund): 15 or
     30, as the developer filled the clause in, the same for every contract of the project."""
     digest = hashlib.sha256(f"refund-days:{project_code}".encode()).digest()
     return 30 if digest[0] % 3 == 0 else 15
+
+
+def _iso_or_none(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def house_document(unit: Unit) -> dict:
@@ -205,6 +222,7 @@ def life_document(
         },
         "payment_method": life.payment_method,
         "refund_days": refund_days(unit.project.code),
+        "delivery_on": _iso_or_none(delivery_on(life, signed_at)),
         "subscription_no": life.subscription_no,
         "previous_contract_no": life.previous_contract_no,
         "planned_signing_on": life.planned_signing_on.isoformat() if life.planned_signing_on else None,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from sandbox.world.contracts import CANCELLED, SUBSCRIPTION, ContractLife
+from sandbox.world.contracts import CANCELLED, HANDOVER_DAYS, SUBSCRIPTION, ContractLife
 
 KINDS = (
     "late_filing",
@@ -41,7 +41,6 @@ KINDS = (
 FILING_DAYS = 30
 REFUND_DAYS = 15
 SUBSCRIPTION_GRACE_DAYS = 15
-HANDOVER_DAYS = 60
 REGISTRATION_DAYS = 90
 
 Row = tuple[str, str, str, str, str]

@@ -51,6 +51,23 @@ def test_syncing_day_by_day_gives_exactly_the_warehouse_of_one_full_sync(tn_serv
     assert set(numbers) == visible_contract_numbers(world, LAST_DAY), "nothing missing"
 
 
+def test_contracts_keep_the_delivery_date_the_network_shows(tn_server, world, make_warehouse):
+    from sandbox.world import open_world
+
+    set_clock(tn_server, LAST_DAY)
+    warehouse = make_warehouse()
+    with _client(tn_server, page_size=100) as client:
+        sync_trading_network(client, warehouse, full=True, settings=SyncSettings(batch_size=100))
+    with warehouse.engine.connect() as conn:
+        stored = dict(conn.execute(text("select contract_no, delivery_on from core_contract")).all())
+    with open_world(world) as store:
+        named = {doc["contract_no"]: doc.get("delivery_on") for doc in store.iter_docs()}
+    assert any(stored.values()), "delivery dates reach the warehouse"
+    for contract_no, delivery_on in stored.items():
+        expected = named[contract_no]
+        assert (str(delivery_on)[:10] if delivery_on else None) == expected, contract_no
+
+
 def test_the_warehouse_follows_the_network_as_contracts_move_between_days(tn_server, make_warehouse):
     warehouse = make_warehouse()
     states = []

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from estatehub.health.freshness import FileFreshness, StreamFreshness
-from estatehub.health.rules import DEFAULT_RULES_PATH, FreshnessRulesError, load_rules, parse_rules
+from estatehub.freshness.rules import DEFAULT_RULES_PATH, FreshnessRulesError, load_rules, parse_rules
+from estatehub.freshness.status import FileFreshness, StreamFreshness
 from estatehub.settings import BUSINESS_TZ
 
 WEEKDAYS_ONLY = ["mon", "tue", "wed", "thu", "fri"]

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from estatehub.banks.tables import etl_bank_statement_file
 from estatehub.connections import SMTP_CONN_ID
+from estatehub.freshness.rules import parse_rules
 from estatehub.health.check import check_health
-from estatehub.health.rules import parse_rules
 from estatehub.health.tables import etl_health_finding
 from estatehub.mail import MailError, SmtpSender, SmtpSettings
 from estatehub.settings import BUSINESS_TZ

@@ -107,7 +107,7 @@ def test_the_page_shows_freshness_quarantine_failures_and_alerts_with_personal_d
     assert "关于进一步规范商品房预售资金监管的通知" in html and "房管〔2026〕12号" in html
     assert "none recorded yet" in html
     assert "no quality check has run yet" in html and "no open break" in html
-    assert "read from the table mart_work_item, which this warehouse does not have yet" in html
+    assert "no work list item (or the work lists were not built yet" in html
 
 
 def test_the_page_shows_the_latest_quality_check_and_open_breaks_by_age(page_warehouse):
@@ -203,6 +203,42 @@ def test_the_last_reports_sent_are_listed_newest_first(page_warehouse):
     assert "none recorded yet" not in html
     assert html.index("finance_daily") < html.index("kpi_weekly")
     assert "var/reports/kpi_weekly.html" in html
+
+
+def test_the_page_shows_the_size_of_each_work_list_and_how_many_are_late(page_warehouse):
+    import supervisors_page
+    from sqlalchemy import insert
+
+    from estatehub.worklists.tables import mart_work_item
+
+    day = NOW.date()
+    rows = [
+        ("refund_due", "refund:YS3", -45),
+        ("refund_due", "refund:YS9", 3),
+        ("handover_late", "handover:YS2", -1),
+    ]
+    with page_warehouse.begin() as conn:
+        conn.execute(
+            insert(mart_work_item),
+            [
+                {
+                    "list_name": name,
+                    "item_key": key,
+                    "deadline_on": day + timedelta(days=left),
+                    "days_left": left,
+                    "detail": "",
+                    "first_listed_on": day,
+                    "as_of_on": day,
+                    "build_id": "wl-1",
+                }
+                for name, key, left in rows
+            ],
+        )
+    html = supervisors_page.build_page(now=NOW)
+    assert "no work list item" not in html
+    assert '<td>refund_due</td><td class="num">2</td><td class="num">1</td>' in html
+    assert '<td>handover_late</td><td class="num">1</td><td class="num">1</td>' in html
+    assert str(day - timedelta(days=45)) in html
 
 
 def test_without_a_login_the_page_is_refused():

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from estatehub.connections import SMTP_CONN_ID
+from estatehub.freshness.rules import load_rules
 from estatehub.health.check import check_health
-from estatehub.health.rules import load_rules
 from estatehub.mail import SmtpSender
 from sandbox.smtp import MailSink
 from tests.conftest import TEST_PII_KEY

@@ -190,3 +190,40 @@ def test_the_sync_survives_faults_and_loads_the_same_rows(
     again = sync_ledger(make_client(page_size=500), warehouse, full=True, settings=SETTINGS)
     assert again.quarantined == 0
     assert _snapshot(warehouse) == faulted
+
+
+def test_linking_asks_the_warehouse_a_few_queries_per_chunk_of_customers_not_some_per_row(
+    warehouse: Warehouse, client: LedgerClient, world_path: Path
+) -> None:
+    """The linker fetches the contracts, names and plans of a chunk's rows at once (`Linker.prefetch`):
+    per row lookups made the linking of a million lines most of the sync's time."""
+    from sqlalchemy import event, update
+
+    from estatehub.ledger.load import link_pending
+
+    _load_contracts(warehouse, world_path)
+    sync_ledger(client, warehouse, settings=SETTINGS)
+    with warehouse.begin() as conn:
+        before = {table.name: _links(conn, table) for table in (core_receipt, core_refund, core_invoice)}
+        for table in (core_receipt, core_refund, core_invoice):
+            conn.execute(update(table).values(linked_at=None))
+        rows = sum(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (core_receipt, core_invoice))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(warehouse.engine, "before_cursor_execute", count)
+    try:
+        link_pending(warehouse, at=WORLD_END, chunk=10_000)
+    finally:
+        event.remove(warehouse.engine, "before_cursor_execute", count)
+    with warehouse.engine.connect() as conn:
+        after = {table.name: _links(conn, table) for table in (core_receipt, core_refund, core_invoice)}
+    assert after == before, "linking again gives the same links"
+    assert rows > 1000 and len(statements) <= 60, f"{len(statements)} statements to link {rows} rows"
+
+
+def _links(conn, table) -> list[tuple]:  # noqa: ANN001
+    key = table.c.bill_id if "bill_id" in table.c else table.c.invoice_id
+    return [tuple(row) for row in conn.execute(select(key, table.c.contract_no, table.c.link_basis).order_by(key))]

@@ -13,7 +13,8 @@ from estatehub.banks.tables import core_bank_statement_line, etl_bank_statement_
 from estatehub.ledger.tables import core_voucher, core_voucher_line
 from estatehub.quality.gates import GateSettings, GatesFailed, check_sources
 from estatehub.quality.tables import etl_quality_result, etl_quality_run
-from estatehub.warehouse.tables import etl_quarantine
+from estatehub.settings import BUSINESS_TZ
+from estatehub.warehouse.tables import etl_quarantine, etl_run, raw_record
 
 AS_OF = date(2026, 3, 31)
 NOW = datetime(2026, 3, 31, 10, 0, tzinfo=UTC)
@@ -264,3 +265,62 @@ def test_many_findings_are_listed_up_to_a_limit_and_counted(whole):
     report = check_sources(whole, as_of=AS_OF, settings=GateSettings(listed=5))
     unbalanced = [f for f in report.errors if f.gate == "voucher_balanced"]
     assert len(unbalanced) == 6 and unbalanced[-1].message == "and 25 more like these"
+
+
+def _synced(warehouse, source: str, stream: str, finished_at: datetime) -> None:
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            insert(etl_run).values(
+                run_id=f"{source}-{finished_at:%Y%m%d%H%M}",
+                source=source,
+                stream=stream,
+                mode="incremental",
+                started_at=finished_at,
+                finished_at=finished_at,
+                status="succeeded",
+                fetched=1,
+                loaded=1,
+                quarantined=0,
+            )
+        )
+        conn.execute(  # what the run brought (a source that runs and never brings anything is flagged too)
+            insert(raw_record).values(
+                source=source,
+                entity=stream,
+                record_key=f"k-{finished_at:%Y%m%d%H%M}",
+                run_id=f"{source}-{finished_at:%Y%m%d%H%M}",
+                payload_hash=f"h-{finished_at:%Y%m%d%H%M}",
+                fetched_at=finished_at,
+                is_quarantined=False,
+                payload={"n": 1},
+            )
+        )
+
+
+def _bj(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=BUSINESS_TZ)
+
+
+def test_a_stale_source_is_a_warning_judged_by_the_freshness_rules(whole):
+    """The trading network syncs hourly from 09:00 to 19:00 with 30 minutes' grace (config/freshness.yaml)."""
+    _synced(whole, "trading_network", "contracts", _bj(2026, 3, 31, 10, 0))
+    fresh = check_sources(whole, as_of=AS_OF, now=_bj(2026, 3, 31, 11, 29))
+    assert fresh.status == "passed", fresh.summary()
+    stale = check_sources(whole, as_of=AS_OF, now=_bj(2026, 3, 31, 11, 31))
+    assert _gates(stale, "warning") == ["freshness"] and not stale.errors, "stale data is reported, not a stop"
+    [finding] = stale.warnings
+    assert (finding.source, finding.subject) == ("trading_network", "trading_network/contracts")
+    assert "2026-03-31 10:00" in finding.message
+
+
+def test_an_old_period_is_judged_by_what_had_arrived_when_it_closed(whole):
+    """Re-run months later, a period is judged at the end of the day after it (not by today's clock), and a
+    source this warehouse never ran (the ledger, the banks here) is not part of the installation."""
+    _synced(whole, "trading_network", "contracts", _bj(2026, 4, 1, 18, 40))
+    assert check_sources(whole, as_of=AS_OF, now=_bj(2026, 9, 1, 12, 0)).status == "passed"
+    with whole.engine.begin() as conn:
+        conn.execute(delete(etl_run))
+        conn.execute(delete(raw_record))
+    _synced(whole, "trading_network", "contracts", _bj(2026, 3, 30, 18, 40))
+    late = check_sources(whole, as_of=AS_OF, now=_bj(2026, 9, 1, 12, 0))
+    assert {(f.gate, f.source) for f in late.findings if f.severity != "ok"} == {("freshness", "trading_network")}

@@ -69,6 +69,23 @@ def _receipt(no: int, contract: str | None, kind: str, amount: int, on: date, **
     }
 
 
+def _refund(no: int, contract: str | None, amount: int, on: date, **extra) -> dict:
+    """A refund (退款单) the ledger paid back to a buyer."""
+    return {
+        "bill_id": no,
+        "bill_no": f"SKTKD{no}",
+        "refund_on": on,
+        "amount_fen": amount,
+        "remark": "",
+        "is_audited": True,
+        "is_voided": False,
+        "created_at": NOW,
+        "modified_at": NOW,
+        "contract_no": contract,
+        **extra,
+    }
+
+
 @pytest.fixture
 def world(warehouse):
     """Two live contracts, one cancelled with money held, one signed and not filed; plans and receipts."""

@@ -21,7 +21,7 @@ from estatehub.reconcile.store import acknowledge_break
 from estatehub.reconcile.tables import rec_break, rec_receivable, rec_run
 from estatehub.trading_network.tables import core_contract
 from tests.conftest import TEST_PII_KEY
-from tests.reconcile.conftest import END, NOW, START
+from tests.reconcile.conftest import END, NOW, START, _refund
 
 CITY = CityRules(filing_days=30, refund_default_days=30)
 
@@ -276,23 +276,7 @@ def test_ageing_buckets_at_their_edges(days, bucket):
 
 def test_refunds_reduce_what_a_cancelled_contract_holds(world):
     with world.engine.begin() as conn:
-        conn.execute(
-            insert(core_refund),
-            [
-                {
-                    "bill_id": 1,
-                    "bill_no": "SKTKD1",
-                    "refund_on": date(2026, 5, 20),
-                    "amount_fen": 510_000_00,
-                    "remark": "",
-                    "is_audited": True,
-                    "is_voided": False,
-                    "created_at": NOW,
-                    "modified_at": NOW,
-                    "contract_no": "YS3",
-                }
-            ],
-        )
+        conn.execute(insert(core_refund), [_refund(1, "YS3", 510_000_00, date(2026, 5, 20))])
     report = run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("contracts",))
     assert not [b for b in report.outcomes["contracts"].breaks if b["reason"].startswith("refund")]
 

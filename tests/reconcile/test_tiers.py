@@ -316,3 +316,44 @@ def test_a_busy_unit_pairs_each_line_with_its_own_day():
     result = run(left, right)
     assert links(result) == {(f"L{i:02d}", f"B{i:02d}") for i in range(50)}
     assert set(result.matches["date_delta_days"]) == {2}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_exact_amounts_choose_as_the_greedy_over_every_candidate_would(seed):  # noqa: ANN001
+    """Tier 2 with exact amounts takes a shortcut (`exact_window_choice`, no candidate pairs formed): on
+    random books of few units, amounts and days (many ties) it chooses what `assign_one_to_one` chooses
+    among all of `_key_candidates`."""
+    import random
+
+    from estatehub.reconcile.assign import assign_one_to_one
+    from estatehub.reconcile.matching import _key_candidates, _prepare, exact_window_choice
+
+    rng = random.Random(seed)
+
+    def book(prefix: str, n: int):  # noqa: ANN202
+        rows = [
+            {"id": f"{prefix}{rng.randrange(10**6):06d}", "amount": rng.choice((100, 200)), "on": rng.randrange(8)}
+            for _ in range(n)
+        ]
+        for row in rows:
+            row["unit"] = rng.choice(("U1", "U2", None))
+        return side(*rows)
+
+    left, right = book("L", rng.randrange(1, 40)), book("B", rng.randrange(1, 40))
+    for window in (0, 1, 3):
+        a, b = _prepare(left, "ledger"), _prepare(right, "bank")
+        a.free[:] = [rng.random() < 0.9 for _ in range(len(a.free))]  # what tier 1 took is not free
+        columns = ["l", "r", "dd"]
+        greedy = assign_one_to_one(_key_candidates(a, b, "unit", 0, window), ["neg_score", "abs_da", "abs_dd"])
+        fast = exact_window_choice(a, b, "unit", window)
+        assert sorted(map(tuple, fast[columns].to_numpy())) == sorted(map(tuple, greedy[columns].to_numpy()))
+
+
+def test_a_busy_account_of_equal_amounts_is_matched_without_forming_every_pair():
+    """3,000 equal deposits on each side over ten days of one account: 9 million candidate pairs for the
+    plain greedy, one row per item here."""
+    left = side(*({"id": f"L{i:05d}", "amount": 5_000_000, "on": i % 10, "unit": "ACC"} for i in range(3000)))
+    right = side(*({"id": f"B{i:05d}", "amount": 5_000_000, "on": (i + 1) % 10, "unit": "ACC"} for i in range(3000)))
+    result = run(left, right)
+    assert len(result.matches) == 3000 and result.breaks.empty
+    assert set(result.matches["date_delta_days"].abs()) <= {0}

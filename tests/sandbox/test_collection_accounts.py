@@ -235,3 +235,20 @@ def test_contracts_carry_their_refund_term_and_the_truth_counts_from_it(planted)
     assert returns
     for cancelled_on, due_on, days in returns:
         assert (date.fromisoformat(due_on) - date.fromisoformat(cancelled_on)).days == days
+
+
+def test_main_contracts_name_their_delivery_date_and_the_truth_counts_late_handovers_from_it(planted):
+    world, _, _ = planted
+    db = sqlite3.connect(world)
+    docs = db.execute(
+        "select json_extract(doc, '$.contract_type'), json_extract(doc, '$.signed_at'),"
+        " json_extract(doc, '$.delivery_on') from contracts"
+    ).fetchall()
+    main = [(kind, signed, delivery) for kind, signed, delivery in docs if kind in ("预售", "现售") and signed]
+    assert main and all(delivery for _, _, delivery in main), "every signed main contract names a delivery date"
+    assert all(delivery is None for kind, _, delivery in docs if kind == "认购"), "a 认购 names none"
+    late = db.execute(
+        "select json_extract(g.detail, '$.due_on'), json_extract(c.doc, '$.delivery_on')"
+        " from ground_truth g join contracts c using (contract_no) where g.kind = 'late_handover'"
+    ).fetchall()
+    assert late and all(due == delivery for due, delivery in late)

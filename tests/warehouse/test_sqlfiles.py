@@ -46,6 +46,7 @@ def test_parameters_and_columns_are_typed_by_their_names():
     assert type(sqlfiles.type_for("amount_fen")).__name__ == "BigInteger"
     assert type(sqlfiles.type_for("is_primary")).__name__ == "Boolean"
     assert type(sqlfiles.type_for("contract_no")).__name__ == "String"
+    assert type(sqlfiles.type_for("refund_days")).__name__ == "Integer"
 
 
 def test_a_missing_parameter_or_model_is_a_clear_error():

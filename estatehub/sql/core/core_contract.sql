@@ -17,6 +17,8 @@ final as (
         deposit_fen,
         payment_method,
         refund_days,
+        delivery_on,
+        registration_days,
         subscription_no,
         previous_contract_no,
         planned_signing_on,
@@ -31,7 +33,8 @@ final as (
 
 insert into core_contract (
     contract_no, contract_type, state, house_id, unit_price_fen, total_price_fen, deposit_fen,
-    payment_method, refund_days, subscription_no, previous_contract_no, planned_signing_on, signed_at, filed_at,
+    payment_method, refund_days, delivery_on, registration_days, subscription_no, previous_contract_no,
+    planned_signing_on, signed_at, filed_at,
     cancelled_at, cancel_reason_code, cancel_reason, updated_at
 )
 select * from final
@@ -45,6 +48,8 @@ on conflict (contract_no) do update set
     deposit_fen = excluded.deposit_fen,
     payment_method = excluded.payment_method,
     refund_days = excluded.refund_days,
+    delivery_on = excluded.delivery_on,
+    registration_days = excluded.registration_days,
     subscription_no = excluded.subscription_no,
     previous_contract_no = excluded.previous_contract_no,
     planned_signing_on = excluded.planned_signing_on,

@@ -1,4 +1,4 @@
-"""How fresh every source is, from the warehouse alone, judged by the rules (`estatehub.health.rules`).
+"""How fresh every source is, from the warehouse alone, judged by the rules (`estatehub.freshness.rules`).
 
     statuses = freshness(conn, rules, now)      # one row per stream and per expected daily file
     found = findings(statuses)                  # only what is stale or late, as alert findings
@@ -27,7 +27,7 @@ from sqlalchemy import Connection, func, select
 
 from connectors.identity import mask_account
 from estatehub.banks.tables import etl_bank_statement_file
-from estatehub.health.rules import DailyFileRule, FreshnessRules, SyncRule, format_duration
+from estatehub.freshness.rules import DailyFileRule, FreshnessRules, SyncRule, format_duration
 from estatehub.settings import BUSINESS_TZ
 from estatehub.warehouse.tables import etl_run, etl_sync_state, raw_record
 

@@ -19,9 +19,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from estatehub.settings import BUSINESS_TZ, CONFIG_DIR
+from estatehub.settings import BUSINESS_TZ, CONFIG_DIR, read_yaml
 
 DEFAULT_RULES_PATH = CONFIG_DIR / "freshness.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -234,12 +232,7 @@ def parse_rules(data: Any, path: Path | None = None) -> FreshnessRules:
 def load_rules(path: str | Path | None = None) -> FreshnessRules:
     """The rules of `path` (default: config/freshness.yaml in the project)."""
     path = Path(path) if path is not None else DEFAULT_RULES_PATH
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FreshnessRulesError(f"cannot read the freshness rules {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise FreshnessRulesError(f"the freshness rules {path} are not valid YAML: {exc}") from exc
+    data = read_yaml(path, "the freshness rules", FreshnessRulesError)
     try:
         return parse_rules(data, path)
     except FreshnessRulesError as exc:
