@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,13 @@ def _invoice(planted: Any) -> str:
     return f"invoice:{planted.detail['invoice_no']}"
 
 
+def _money(planted: Any) -> str:
+    """A statement line by its day and amount: what the cash kinds of the banks' truth name (no serial)."""
+    detail = planted.detail
+    fen = detail["amount_fen"] if "amount_fen" in detail else round(Decimal(detail["amount"]) * 100)
+    return f"money:{planted.on_date}:{int(fen)}"
+
+
 def _answer(reconciliation: str, reasons: Iterable[str] | None, key: Callable[[Any], str]) -> Answer:
     return Answer(reconciliation, None if reasons is None else frozenset(reasons), key)
 
@@ -119,11 +127,11 @@ ANSWERS: dict[str, Answer] = {
     "late_booking": _answer("loans", {"booked_next_month", "unmatched_bank"}, _contract),
     # cash: its reasons are the cash reconciliation's own; any cash break holding the key answers
     "money_outside_supervised": _answer("cash", None, _contract),
-    "refund_without_approval": _answer("cash", None, _contract),
+    "refund_without_approval": _answer("cash", None, _money),
     "release_over_allowed": _answer("cash", None, _contract),
-    "other_payer_line": _answer("cash", None, _contract),
-    "duplicate_receipt": _answer("cash", None, _bill),
-    "refund_not_booked": _answer("cash", None, _contract),
+    "other_payer_line": _answer("cash", None, _money),
+    "duplicate_receipt": _answer("cash", None, _contract),
+    "refund_not_booked": _answer("cash", None, _money),
     # invoices
     "not_invoiced": _answer("invoices", {"invoice_to_issue"}, _bill),
     "invoice_without_receipt": _answer("invoices", {"invoice_without_receipt"}, _invoice),
@@ -156,6 +164,8 @@ def break_keys(brk: dict[str, Any], deal: Callable[[str], str] = str) -> set[str
     keys = {str(item) for item in (*brk["left_ids"], *brk["right_ids"])}
     if brk.get("subject"):
         keys.add(f"contract:{brk['subject']}")
+    if brk.get("first_on") is not None:
+        keys.add(f"money:{brk['first_on']}:{brk['amount_fen']}")
     return keys | {f"deal:{deal(k.removeprefix('contract:'))}" for k in keys if k.startswith("contract:")}
 
 
