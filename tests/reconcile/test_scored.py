@@ -19,6 +19,7 @@ BELOW_TARGET = {
     "contracts": "precision 0.941: a cancelled subscription's money the ledger shows neither refunded nor forfeited",
     "receivables": "recall 0.786: wrong_customer and wrong_unit_memo the linking resolves silently",
     "loans": "recall 0.917: late_booking of a guarantee release (its date is not in the warehouse)",
+    "cash": "recall 0.973: a duplicate receipt voided in the ledger, a 定金 outside the supervised account",
 }
 BREAKS_ON_CLEAN = {
     "receivables": "negative true-ups (补差) the ledger never shows paid back",
@@ -58,11 +59,19 @@ def test_each_reconciliation_finds_what_the_world_planted_at_its_targets(scored,
 
 # (precision, recall) measured on this world (docs/notes-rec-scorer.md): a check may get better, not worse;
 # this holds the reconciliations still below their targets to what they reached
-REACHED = {"contracts": (0.94, 1.0), "receivables": (0.78, 0.78), "loans": (1.0, 0.91), "invoices": (1.0, 1.0)}
+REACHED = {
+    "contracts": (0.94, 1.0),
+    "receivables": (0.78, 0.78),
+    "loans": (1.0, 0.91),
+    "cash": (0.98, 0.97),
+    "invoices": (1.0, 1.0),
+}
 
 
 @pytest.mark.parametrize("name", list(REACHED))
 def test_no_reconciliation_falls_below_what_it_reached(scored, name):
+    if not scored.built[name]:
+        pytest.skip(f"no {name} reconciliation in the hub yet")
     tally = scored.by_reconciliation[name]
     precision, recall = REACHED[name]
     assert tally.recall >= recall, f"{name}: recall {tally.recall:.3f} < {recall} reached before"
