@@ -91,9 +91,10 @@ def read_ready(lines: Iterable[str]) -> dict[str, str]:
     raise RuntimeError("the sandbox stopped before it was ready")
 
 
-def serve_command(units: int, seed: int, account: str, password: str) -> list[str]:
+def serve_command(units: int, seed: int, account: str, password: str, world: Path | None = None) -> list[str]:
     """The arguments of `estatehub sandbox serve` with the demo's account. `--name=value`: a generated
-    password may begin with `-`, which as a separate argument reads as an option."""
+    password may begin with `-`, which as a separate argument reads as an option. `world`: a world file
+    to serve (e.g. one generated `--clean`) instead of the one `units` and `seed` name."""
     return [
         "sandbox",
         "serve",
@@ -103,6 +104,7 @@ def serve_command(units: int, seed: int, account: str, password: str) -> list[st
         str(seed),
         f"--account={account}",
         f"--password={password}",
+        *([f"--world={world}"] if world is not None else []),
     ]
 
 
@@ -111,7 +113,9 @@ class SandboxProcess:
     URLs, the world it serves and the banks' credentials read from what it prints (the hub never
     imports the sandbox: it talks to it as to the real systems)."""
 
-    def __init__(self, units: int, seed: int, log_path: Path, mail_dir: Path | None = None) -> None:
+    def __init__(
+        self, units: int, seed: int, log_path: Path, mail_dir: Path | None = None, world: Path | None = None
+    ) -> None:
         self.log_path = log_path
         self.account, self.password = "estatehub-demo", secrets.token_urlsafe(16)
         self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in stop()
@@ -120,7 +124,7 @@ class SandboxProcess:
                 sys.executable,
                 "-m",
                 "estatehub",
-                *serve_command(units, seed, self.account, self.password),
+                *serve_command(units, seed, self.account, self.password, world),
                 *([f"--mail-dir={mail_dir}"] if mail_dir is not None else []),
             ],
             stdout=subprocess.PIPE,

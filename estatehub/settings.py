@@ -87,6 +87,18 @@ WAREHOUSE_POOL = "warehouse"
 SUPERVISORS = ("cs-supervisor-1@estatehub.example", "cs-supervisor-2@estatehub.example")
 MAIL_FROM = "estatehub@estatehub.example"
 RECONCILE_SINCE = date(2015, 1, 1)  # the reconciliation DAG's period starts here: every sale still on the books
+# days finance takes to issue the invoice of a receipt: a receipt this close before the contract's full
+# invoice (at handover) needs no 602 invoice of its own, the full one covers it
+INVOICE_WITHIN_DAYS = 15
+# how long a loan may wait at a stage before the loans reconciliation calls it stuck (`loan_stuck`): the
+# bank's review (已递交 → 已审批), however it ended; and a loan still at 已签借款合同, whose mortgage
+# registration waits for the purchase contract's filing (the wait between them varies with the bureau)
+LOAN_STAGE_LIMIT_DAYS = {"已递交": 21}
+# days past its planned signing date a subscription (认购) may stay open before it is a break: the
+# developer's own sales policy (the network knows no such rule)
+SUBSCRIPTION_GRACE_DAYS = 15
+LOAN_OPEN_STAGE_LIMIT_DAYS = {"已签借款合同": 21}
+LOAN_FINAL_STAGES = ("已放款", "拒贷", "已撤销")  # a loan at one of these waits for nothing
 
 # Every DAG's start_date: before any business day the sandbox or a backfill may ask for (catchup is off).
 DAG_START_DATE = datetime(2024, 1, 1, tzinfo=BUSINESS_TZ)

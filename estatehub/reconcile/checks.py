@@ -5,12 +5,14 @@ comes from the reconciliation and the items it concerns (`breaks.stable_key`), n
 or the amount: a refund that turns overdue, or an amount that changes, keeps the break and its status.
 
 - `contracts`: money received after the contract was cancelled; cancelled contracts with money still
-  held, due back by the contract's own refund term; signed contracts not filed in time (city rule).
+  held, due back by the contract's own refund term; signed contracts not filed in time (city rule);
+  subscriptions (认购) neither signed nor cancelled past their planned signing date and its grace.
 - `receivables`: plan lines overdue, deals overpaid, receipts tied to no contract (suspense); the
   `rec_receivable` mart is written beside.
 - `loans`: the banks' disbursements against the ledger's loan receipts (matching engine); a
   disbursement on a cancelled contract is an alarm.
-- `invoices`: receipts without an invoice (the list of invoices to issue), invoices without a receipt.
+- `invoices`: receipts without an invoice (the list of invoices to issue), invoices without a receipt,
+  602 invoices not red-reversed after the full invoice, full invoices whose amount is not the final price.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from connectors.identity import mask_name
+from estatehub import settings
 from estatehub.money import yuan
 from estatehub.reconcile.breaks import stable_key
 from estatehub.reconcile.city import CityRules
@@ -33,8 +36,11 @@ from estatehub.reconcile.rules import RuleSet
 from estatehub.warehouse import queries, sqlfiles
 
 # receipts that are sale proceeds and so need an invoice (诚意金 is refundable until it becomes 定金)
+MAIN_CONTRACT_TYPES = ("预售", "现售")  # the contracts the city's filing rule applies to (mart/filings_overdue)
 PROCEEDS_KINDS = ("定金", "首付", "分期", "按揭", "公积金", "一次性", "补差")
+PROCEEDS_PURPOSE = "预收房款"  # the ledger's purpose of sale proceeds: one whose memo names no kind is still one
 LOAN_SIDES = ("bank", "ledger")
+GUARANTEE_SUFFIX = ":guarantee"  # the id of a guarantee deposit's release (reconcile/loans_bank.sql)
 
 
 @dataclass
@@ -129,7 +135,7 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
     ).all()
     held: dict[str, int] = {}
     for m in money:
-        if m.contract_no is None:
+        if m.contract_no is None or m.source == "guarantee":  # a deposit the bank holds is not held by us
             continue
         deal = final.get(m.contract_no, m.contract_no)
         held[deal] = held.get(deal, 0) + m.amount_fen
@@ -191,7 +197,67 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
                 f"({city.city}: {rule})",
             )
         )
+    out.breaks += _filed_late(contracts, period, city, rule)
+    for sub in sqlfiles.execute(
+        conn, "reconcile/subscriptions_open", {}, columns=("contract_no", "house_id", "signed_at", "planned_signing_on")
+    ).all():
+        expired_on = sub.planned_signing_on + timedelta(days=settings.SUBSCRIPTION_GRACE_DAYS)
+        if expired_on > period.as_of or not period.date_from <= expired_on <= period.date_to:
+            continue
+        out.breaks.append(
+            new_break(
+                "contracts",
+                "subscription_expired",
+                items=[f"contract:{sub.contract_no}"],
+                other=["signing"],
+                subject=sub.contract_no,
+                amount_fen=0,
+                first_on=sub.planned_signing_on,
+                due_on=expired_on,
+                as_of=period.as_of,
+                detail=f"认购 {sub.contract_no} ({sub.house_id}) was to be signed by {sub.planned_signing_on}; neither "
+                f"signed nor cancelled {settings.SUBSCRIPTION_GRACE_DAYS} days later",
+            )
+        )
     out.counts = {"contracts": len(contracts), "money_items": len(money)}
+    return out
+
+
+def _filed_late(contracts: Iterable[Any], period: Period, city: CityRules, rule: str) -> list[dict[str, Any]]:
+    """Main contracts signed in the period and filed after the city's deadline, or cancelled after it
+    without having been filed: the filing was not made in time even though nothing is open any more.
+    Same key as `filing_overdue`, so an open overdue filing that is then made keeps its break."""
+    out = []
+    for c in contracts:
+        if c.contract_type not in MAIN_CONTRACT_TYPES or c.signed_at is None:
+            continue
+        signed_on = queries.business_date(c.signed_at)
+        if not period.date_from <= signed_on <= period.date_to:
+            continue
+        due_on = signed_on + timedelta(days=city.filing_within_days)
+        if c.filed_at is not None:
+            late_on, what = queries.business_date(c.filed_at), "filed"
+        elif c.cancelled_at is not None:
+            late_on, what = queries.business_date(c.cancelled_at), "cancelled without being filed"
+        else:
+            continue  # still open: `filing_overdue` once it is due
+        if late_on <= due_on or late_on > period.as_of:
+            continue
+        out.append(
+            new_break(
+                "contracts",
+                "filed_late" if c.filed_at is not None else "filing_overdue",
+                items=[f"contract:{c.contract_no}"],
+                other=["filing"],
+                subject=c.contract_no,
+                amount_fen=0,
+                first_on=signed_on,
+                due_on=due_on,
+                as_of=period.as_of,
+                detail=f"{c.contract_type} signed on {signed_on}, {what} on {late_on}; due by {due_on} "
+                f"({city.city}: {rule})",
+            )
+        )
     return out
 
 
@@ -272,7 +338,58 @@ def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
                 f"{receipt.money_on} tied to no contract (suspense)",
             )
         )
-    out.counts = {"plan_lines": len(result.rows), "suspense": len(result.suspense)}
+    other_unit = sqlfiles.execute(
+        conn,
+        "reconcile/receipt_memo_other_unit",
+        period.params(),
+        columns=("bill_no", "receipt_on", "amount_fen", "payment_kind", "contract_no", "house_id", "memo_units"),
+    ).all()
+    for r in other_unit:
+        out.breaks.append(
+            new_break(
+                "receivables",
+                "memo_names_other_unit",
+                items=[f"receipt:{r.bill_no}"],
+                other=["memo"],
+                subject=r.contract_no,
+                kind=r.payment_kind or None,
+                amount_fen=r.amount_fen,
+                first_on=r.receipt_on,
+                as_of=period.as_of,
+                detail=f"receipt {r.bill_no} of {yuan(r.amount_fen)} yuan on {r.receipt_on}: its memo names "
+                f"{r.memo_units or 'another unit'}, its customer's contract is {r.contract_no} ({r.house_id}); "
+                "correct the memo in the ledger",
+            )
+        )
+    unconverted = sqlfiles.execute(
+        conn,
+        "reconcile/deposits_not_converted",
+        period.params(),
+        columns=("bill_no", "received_on", "amount_fen", "contract_no", "deposit_contract_no"),
+    ).all()
+    for d in unconverted:
+        out.breaks.append(
+            new_break(
+                "receivables",
+                "deposit_not_converted",
+                items=[f"receipt:{d.bill_no}"],
+                other=[f"contract:{d.deposit_contract_no}"],
+                subject=d.contract_no,
+                kind="诚意金",
+                amount_fen=d.amount_fen,
+                first_on=d.received_on,
+                as_of=period.as_of,
+                detail=f"诚意金 {d.bill_no} of {yuan(d.amount_fen)} yuan received on {d.received_on} for "
+                f"{d.contract_no}; its buyer has paid the 定金 of {d.deposit_contract_no} since: not carried into "
+                "the price (诚意金转定金)",
+            )
+        )
+    out.counts = {
+        "plan_lines": len(result.rows),
+        "suspense": len(result.suspense),
+        "memo_other_unit": len(other_unit),
+        "deposits_not_converted": len(unconverted),
+    }
     return out
 
 
@@ -308,16 +425,20 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
     )
     for row in result.breaks.itertuples(index=False):
         items = tuple(row.left_ids) + tuple(row.right_ids)
+        reason = row.reason
+        if reason == "unmatched_bank" and all(str(i).endswith(GUARANTEE_SUFFIX) for i in row.left_ids):
+            reason = "guarantee_held"
         detail = {
             "unmatched_bank": "disbursed by the bank, no loan receipt in the ledger",
             "unmatched_ledger": "a loan receipt in the ledger, no disbursement from the bank",
             "amount_mismatch": "the bank disbursed another amount than the ledger booked",
-        }.get(row.reason, row.detail)
+            "guarantee_held": "the guarantee deposit the bank held back: no release booked in the ledger yet",
+        }.get(reason, row.detail)
         out.breaks.append(
             {
                 "break_key": row.break_key,
                 "reconciliation": "loans",
-                "reason": row.reason,
+                "reason": reason,
                 "rule": row.rule,
                 "subject": next((subject.get(i) for i in items if subject.get(i)), None),
                 "party_masked": None,
@@ -335,6 +456,8 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
         )
     states = {c.contract_no: c.state for c in sqlfiles.execute(conn, "reconcile/receivable_contracts", {}).all()}
     for loan in bank.itertuples(index=False):
+        if str(loan.id).endswith(GUARANTEE_SUFFIX):
+            continue  # the alarm is raised once, on the disbursement
         if loan.contract_no and states.get(loan.contract_no) == CANCELLED_STATE:
             out.breaks.append(
                 new_break(
@@ -350,7 +473,118 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
                     f"for {loan.contract_no}, which the network shows cancelled",
                 )
             )
+    out.breaks += _booked_next_month(out.matches, bank, ledger, subject, period)
+    out.breaks += _loan_stage_breaks(conn, period)
     out.counts = {"disbursements": len(bank), "loan_receipts": len(ledger), "matched": len(out.matches)}
+    return out
+
+
+def _booked_next_month(
+    matches: list[dict[str, Any]], bank: pd.DataFrame, ledger: pd.DataFrame, subject: dict, period: Period
+) -> list[dict[str, Any]]:
+    """A disbursement matched to a loan receipt the ledger booked in a later month (`booked_next_month`): a
+    cut-off difference, the month's books show the money as not received."""
+    on = dict(zip(bank["id"], bank["on"], strict=True)) | dict(zip(ledger["id"], ledger["on"], strict=True))
+    out = []
+    for m in matches:
+        if str(m["left_id"]).endswith(GUARANTEE_SUFFIX):
+            continue  # a deposit's release is booked when the bank releases it, months after the disbursement
+        paid_on, booked_on = on.get(m["left_id"]), on.get(m["right_id"])
+        if paid_on is None or booked_on is None or (booked_on.year, booked_on.month) <= (paid_on.year, paid_on.month):
+            continue
+        out.append(
+            new_break(
+                "loans",
+                "booked_next_month",
+                items=[m["left_id"]],
+                other=[m["right_id"]],
+                subject=subject.get(m["left_id"]) or subject.get(m["right_id"]),
+                amount_fen=m["left_amount_fen"],
+                right_amount_fen=m["right_amount_fen"],
+                first_on=paid_on,
+                as_of=period.as_of,
+                detail=f"disbursed on {paid_on}, booked in the ledger on {booked_on}: the books of {paid_on:%Y-%m} "
+                "miss it (cut-off)",
+            )
+        )
+    return out
+
+
+def _loan_stage_breaks(conn: Connection, period: Period) -> list[dict[str, Any]]:
+    """The banks' stages against time and the network: a loan that waited at a stage longer than its limit
+    (`settings.LOAN_STAGE_LIMIT_DAYS`, or `LOAN_OPEN_STAGE_LIMIT_DAYS` for a loan still at that stage;
+    `loan_stuck`, dated the day the limit passed), and a loan still open
+    on a contract the network shows cancelled, which the bank has not withdrawn (`loan_on_cancelled`)."""
+    rows = sqlfiles.execute(
+        conn,
+        "reconcile/loan_stages",
+        {},
+        columns=(
+            "bank",
+            "loan_no",
+            "seq",
+            "stage",
+            "entered_at",
+            "current_stage",
+            "contract_no",
+            "contract_state",
+            "cancelled_at",
+        ),
+    ).all()
+    by_loan: dict[tuple[str, str], list[Any]] = {}
+    for r in rows:
+        by_loan.setdefault((r.bank, r.loan_no), []).append(r)
+    out = []
+    for (bank, loan_no), stages in by_loan.items():
+        loan = stages[-1]
+        for stage, after in zip(stages, [*stages[1:], None], strict=True):
+            limit = settings.LOAN_STAGE_LIMIT_DAYS.get(stage.stage)
+            if after is None and limit is None:
+                limit = settings.LOAN_OPEN_STAGE_LIMIT_DAYS.get(stage.stage)
+            if limit is None or stage.stage == loan.current_stage and loan.current_stage in settings.LOAN_FINAL_STAGES:
+                continue
+            entered_on = queries.business_date(stage.entered_at)
+            late_on = entered_on + timedelta(days=limit)
+            left_on = queries.business_date(after.entered_at) if after is not None else None
+            if late_on > period.as_of or not period.date_from <= late_on <= period.date_to:
+                continue
+            if left_on is not None and left_on <= late_on:
+                continue
+            waited = ((left_on or period.as_of) - entered_on).days
+            out.append(
+                new_break(
+                    "loans",
+                    "loan_stuck",
+                    items=[f"{bank}:{loan_no}"],
+                    other=[f"stage:{stage.stage}"],
+                    subject=loan.contract_no,
+                    amount_fen=0,
+                    first_on=late_on,
+                    due_on=late_on,
+                    as_of=period.as_of,
+                    detail=f"loan {loan_no} ({bank}) at {stage.stage} since {entered_on}"
+                    + (f", {waited} days until {left_on}" if left_on else f", {waited} days and still there")
+                    + f" (limit {limit} days)",
+                )
+            )
+        if loan.contract_state == CANCELLED_STATE and loan.current_stage not in settings.LOAN_FINAL_STAGES:
+            cancelled_on = queries.business_date(loan.cancelled_at) if loan.cancelled_at else None
+            if cancelled_on is not None and not period.date_from <= cancelled_on <= period.date_to:
+                continue
+            out.append(
+                new_break(
+                    "loans",
+                    "loan_on_cancelled",
+                    items=[f"{bank}:{loan_no}"],
+                    other=["cancelled"],
+                    subject=loan.contract_no,
+                    amount_fen=0,
+                    first_on=cancelled_on,
+                    as_of=period.as_of,
+                    detail=f"loan {loan_no} ({bank}) still at {loan.current_stage} for {loan.contract_no}, which the "
+                    f"network shows cancelled on {cancelled_on or '?'}: ask the bank to withdraw it",
+                )
+            )
     return out
 
 
@@ -391,8 +625,18 @@ def _match_rows(matches: pd.DataFrame) -> list[dict[str, Any]]:
 # -- invoices --------------------------------------------------------------------------------------
 
 
+def _covered_by_full_invoice(receipt: Any, full_on: date | None) -> bool:
+    """A receipt without a 602 invoice of its own is covered by its contract's full invoice (`full_on`) when
+    that came within the days finance takes to invoice a receipt (`settings.INVOICE_WITHIN_DAYS`); one
+    received earlier went uninvoiced while the price was still a prepayment."""
+    return full_on is not None and full_on <= receipt.receipt_on + timedelta(days=settings.INVOICE_WITHIN_DAYS)
+
+
 def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
     out = Outcome("invoices")
+    full_on = dict(
+        sqlfiles.execute(conn, "reconcile/full_invoices", {}, columns=("contract_no", "full_invoice_on")).all()
+    )
     receipts = sqlfiles.execute(
         conn,
         "reconcile/invoice_receipts",
@@ -402,6 +646,7 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
             "receipt_on",
             "amount_fen",
             "payment_kind",
+            "purpose",
             "contract_no",
             "customer_name",
             "invoice_no",
@@ -410,7 +655,8 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
     ).all()
     to_issue = 0
     for r in receipts:
-        if r.invoice_no is not None or r.payment_kind not in PROCEEDS_KINDS:
+        proceeds = r.payment_kind in PROCEEDS_KINDS or (r.payment_kind is None and r.purpose == PROCEEDS_PURPOSE)
+        if r.invoice_no is not None or not proceeds or _covered_by_full_invoice(r, full_on.get(r.contract_no)):
             continue
         to_issue += 1
         buyer = mask_name(r.customer_name) if r.customer_name else "?"
@@ -425,8 +671,8 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
                 amount_fen=r.amount_fen,
                 first_on=r.receipt_on,
                 as_of=period.as_of,
-                detail=f"issue an invoice of {yuan(r.amount_fen)} yuan to {buyer} for the {r.payment_kind} "
-                f"received on {r.receipt_on} ({r.contract_no or 'no contract'})",
+                detail=f"issue an invoice of {yuan(r.amount_fen)} yuan to {buyer} for the "
+                f"{r.payment_kind or r.purpose} received on {r.receipt_on} ({r.contract_no or 'no contract'})",
             )
         )
     unpaid = sqlfiles.execute(
@@ -460,5 +706,63 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
                 f"the ledger holds no receipt {i.source_bill_no or '(none named)'}",
             )
         )
-    out.counts = {"receipts": len(receipts), "to_issue": to_issue, "invoices_without_receipt": len(unpaid)}
+    standing = [
+        i
+        for i in sqlfiles.execute(
+            conn,
+            "reconcile/invoices_presale_standing",
+            {},
+            columns=("invoice_no", "invoice_on", "amount_fen", "contract_no", "customer_name"),
+        ).all()
+        if i.contract_no in full_on and period.date_from <= full_on[i.contract_no] <= period.date_to
+    ]
+    for i in standing:
+        out.breaks.append(
+            new_break(
+                "invoices",
+                "presale_invoice_not_reversed",
+                items=[],
+                other=[f"invoice:{i.invoice_no}"],
+                subject=i.contract_no,
+                party_masked=mask_name(i.customer_name) if i.customer_name else None,
+                amount_fen=i.amount_fen,
+                left_amount_fen=0,
+                right_amount_fen=i.amount_fen,
+                first_on=full_on[i.contract_no],
+                as_of=period.as_of,
+                detail=f"602 invoice {i.invoice_no} of {yuan(i.amount_fen)} yuan ({i.invoice_on}) still stands after "
+                f"the full invoice of {i.contract_no} on {full_on[i.contract_no]}: red-reverse it",
+            )
+        )
+    wrong = sqlfiles.execute(
+        conn,
+        "reconcile/invoices_final_amount",
+        period.params(),
+        columns=("invoice_no", "invoice_on", "amount_fen", "contract_no", "customer_name", "final_price_fen"),
+    ).all()
+    for i in wrong:
+        out.breaks.append(
+            new_break(
+                "invoices",
+                "final_invoice_wrong_amount",
+                items=[f"contract:{i.contract_no}"],
+                other=[f"invoice:{i.invoice_no}"],
+                subject=i.contract_no,
+                party_masked=mask_name(i.customer_name) if i.customer_name else None,
+                amount_fen=abs(i.final_price_fen - i.amount_fen),
+                left_amount_fen=i.final_price_fen,
+                right_amount_fen=i.amount_fen,
+                first_on=i.invoice_on,
+                as_of=period.as_of,
+                detail=f"full invoice {i.invoice_no} of {yuan(i.amount_fen)} yuan ({i.invoice_on}) for "
+                f"{i.contract_no}, whose final price is {yuan(i.final_price_fen)} yuan",
+            )
+        )
+    out.counts = {
+        "receipts": len(receipts),
+        "to_issue": to_issue,
+        "invoices_without_receipt": len(unpaid),
+        "presale_not_reversed": len(standing),
+        "final_wrong_amount": len(wrong),
+    }
     return out

@@ -80,6 +80,8 @@ def compute(conn: Connection, *, as_of: date) -> Receivables:
     suspense = []
     params = {"as_of_on": as_of}
     for r in sqlfiles.execute(conn, "reconcile/receivable_money", params, columns=MONEY_COLUMNS).all():
+        if r.source == "forfeit":
+            continue  # a forfeited deposit ends a cancelled deal: a refund matter (contracts), not a receivable
         if r.contract_no is None:
             if r.amount_fen > 0:
                 suspense.append(r)

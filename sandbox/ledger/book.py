@@ -62,7 +62,9 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 4  # 4: full invoices (501) for the final price, output VAT, no 602 after handover, bank chart
+LEDGER_VERSION = 8  # 8: wrong_customer names the contract booked to; 7: a deposit without its slip planted, no
+# 602 invoice within 14 days before the full one, no receipt of a disbursement the account never got, no voucher
+# of the next month for money of a month's last day
 
 # rates of planted irregularities and clerk errors (per receipt unless said otherwise)
 WRONG_CUSTOMER_RATE = 0.008
@@ -74,6 +76,8 @@ CUTOFF_RATE = 0.35  # of loan disbursements on the last two days of a month
 NOT_CONVERTED_RATE = 0.10  # of 诚意金
 REFUND_NOT_BOOKED_RATE = 0.08  # of refunds
 NOT_INVOICED_RATE = 0.08  # of receipts that take a 602 invoice
+FULL_INVOICE_COVERS_DAYS = 14  # a receipt this close before the full invoice (handover) takes no 602 invoice
+SLIP_MISSING_RATE = 0.05  # of 定金 receipts: no receipt slip (收据) issued (诚意金 is refundable: always one)
 EXTRA_INVOICE_RATE = 0.003
 NOT_REVERSED_RATE = 0.03  # of handovers: a 602 invoice left unreversed
 WRONG_FINAL_RATE = 0.02  # of final invoices: issued for what was received, not the final price
@@ -389,6 +393,7 @@ class _Books:
         self.numbers: dict[tuple[int, int], int] = {}
         self.buffers: dict[str, list[tuple]] = {}
         self.last_customer: dict[str, tuple[str, str]] = {}
+        self.last_contract: dict[str, str] = {}  # the contract of the project's last receipt (its customer's)
         self.settled: set[str] = set()  # contracts handed over (their revenue and full invoice booked)
         self.counts: dict[str, int] = {}
 
@@ -702,8 +707,8 @@ class _Booker:
                     booked_on=voucher_day,
                     amount_fen=late["amount"],
                 )
-        elif booked.date() > voucher_day and rng.random() < 0.5:
-            voucher_day = booked.date()
+        elif booked.date() > voucher_day and booked.month == voucher_day.month and rng.random() < 0.5:
+            voucher_day = booked.date()  # booked the next morning: dated then, but never in the next month
         audited = booked + timedelta(hours=rng.randint(1, 48))
         draw = rng.random()
         error = None
@@ -721,7 +726,9 @@ class _Booker:
             item_rng = self.rng(item, item_seq, "customer")
             customer = tuple(item["customer"])
             previous = books.last_customer.get(project)
+            previous_contract = books.last_contract.get(project)
             books.last_customer[project] = customer  # type: ignore[assignment]
+            books.last_contract[project] = item["contract_no"]
             if (
                 previous
                 and previous != customer
@@ -733,6 +740,7 @@ class _Booker:
                     item,
                     voucher_day,
                     booked_to=previous[0],
+                    booked_to_contract_no=previous_contract,
                     customer=customer[0],
                     amount_fen=item["amount"],
                 )
@@ -961,7 +969,7 @@ class _Booker:
         customer = tuple(event["customer"])
         remark = f"{house['project_name']}{house['building']}{house['unit']}{house['room']}"
         if kind in (SINCERITY, DEPOSIT):
-            if rng.random() < 0.95:
+            if rng.random() >= SLIP_MISSING_RATE * self.plant or kind == SINCERITY:
                 return books.invoice(
                     chart.RECEIPT_SLIP,
                     after.date(),
@@ -973,9 +981,12 @@ class _Booker:
                     event["contract_no"],
                     source_bill=bill,
                 )
+            books.truth("not_invoiced", event, after.date(), bill_no=bill, amount_fen=amount)  # no slip issued
             return None
         if event["contract_no"] in books.settled:
             return None  # after handover the full invoice covers the whole price: no 602 invoice any more
+        if event.get("settle_at") and _text(after + timedelta(days=FULL_INVOICE_COVERS_DAYS)) >= event["settle_at"]:
+            return None  # the full invoice follows within the days an invoice takes: it covers this receipt
         if rng.random() < NOT_INVOICED_RATE * self.plant:
             books.truth("not_invoiced", event, after.date(), bill_no=bill, amount_fen=amount)
             return None
@@ -1350,6 +1361,7 @@ def build_ledger(
         db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
         if bank_world is not None:
             _bank_events(db, Path(bank_world), seen)
+            _drop_unreceived(db, Path(bank_world))
         general = {a.account.number for a in chart.BANK_ACCOUNTS}
         db.executemany(
             "insert into accounts values (?, ?, ?, ?)",
@@ -1385,6 +1397,31 @@ def build_ledger(
 
 
 _BANK_LINES = {"release": "release", "interest": "interest", "fee": "fee"}
+
+
+def _drop_unreceived(db: sqlite3.Connection, bank_world: Path) -> None:
+    """A disbursement the bank shows but the developer's account never got (the banks' planted
+    `disbursement_not_received`) is not on the statement, nor is its deposit's release, so the clerk,
+    who books what the statements show, books no receipt for them."""
+    bank = sqlite3.connect(f"file:{bank_world}?mode=ro", uri=True)
+    try:
+        missing = []
+        for contract_no, disbursed, held in bank.execute(
+            "select json_extract(doc, '$.contract_no'), json_extract(doc, '$.disbursed_fen'),"
+            " coalesce(json_extract(doc, '$.guarantee_fen'), 0) from loans"
+            " where json_extract(doc, '$.received') = 0 and json_extract(doc, '$.disbursed_fen') is not null"
+        ):
+            missing.append((contract_no, disbursed - held))
+            if held:
+                missing.append((contract_no, held))  # nor the deposit's release
+    finally:
+        bank.close()
+    kinds = ", ".join(f"'{kind}'" for kind in LOAN_KINDS)
+    db.executemany(
+        "delete from events where contract_no = ? and json_extract(payload, '$.amount') = ?"
+        f" and json_extract(payload, '$.kind') in ({kinds})",
+        missing,
+    )
 
 
 def _bank_events(db: sqlite3.Connection, bank_world: Path, seen: dict[str, CollectionAccount]) -> None:

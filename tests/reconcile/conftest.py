@@ -97,7 +97,9 @@ def world(warehouse):
                 _contract("RG1", "H1", kind="认购", state="已签", signed=date(2026, 1, 2)),
                 _contract("YS1", "H1", subscription_no="RG1"),
                 _contract("YS2", "H2"),
-                _contract("YS3", "H3", state="撤销", cancelled_at=_at(date(2026, 5, 1))),
+                _contract(
+                    "YS3", "H3", state="撤销", cancelled_at=_at(date(2026, 5, 1)), filed_at=_at(date(2026, 1, 15))
+                ),
                 _contract("XS4", "H4", kind="现售", state="已签", signed=date(2026, 5, 1)),
             ],
         )

@@ -120,6 +120,33 @@ def test_filing_at_signing_makes_every_unfiled_signed_contract_late(world):
     assert [b["subject"] for b in late] == ["XS4"] and late[0]["due_on"] == date(2026, 5, 1)
 
 
+def test_a_filing_made_late_or_never_made_before_a_cancellation_is_a_break_once_past(world):
+    from estatehub.reconcile.checks import Period, reconcile_contracts
+
+    with world.engine.begin() as conn:
+        # YS2 (signed 01-10) filed on 02-10, a day after its 30 days; YS3 cancelled on 05-01, never filed
+        conn.execute(update(core_contract).where(core_contract.c.contract_no == "YS2").values(filed_at=_at(2, 10)))
+        conn.execute(update(core_contract).where(core_contract.c.contract_no == "YS3").values(filed_at=None))
+        conn.execute(update(core_contract).where(core_contract.c.contract_no == "YS1").values(filed_at=_at(2, 9)))
+    with world.engine.connect() as conn:
+        out = reconcile_contracts(conn, Period(START, END, END), CITY)
+        before = reconcile_contracts(conn, Period(START, END, date(2026, 2, 9)), CITY)
+    filing = {b["subject"]: b for b in out.breaks if b["reason"] in ("filed_late", "filing_overdue")}
+    assert {s: b["reason"] for s, b in filing.items()} == {
+        "YS2": "filed_late",
+        "YS3": "filing_overdue",  # cancelled 05-01 without being filed: not in time
+        "XS4": "filing_overdue",  # still open
+    }, "YS1, filed on its 30th day, is in time"
+    assert filing["YS2"]["due_on"] == date(2026, 2, 9) and filing["YS2"]["right_ids"] == ("filing",)
+    assert not [b for b in before.breaks if b["subject"] == "YS2"], "not yet late as of its last day"
+
+
+def _at(month: int, day: int) -> datetime:
+    from tests.reconcile.conftest import _at as at
+
+    return at(date(2026, month, day))
+
+
 def test_a_disbursement_of_another_amount_or_on_a_cancelled_contract_is_a_break(world):
     with world.engine.begin() as conn:
         conn.execute(update(core_receipt).where(core_receipt.c.bill_id == 3).values(amount_fen=205_000_00))

@@ -1,0 +1,480 @@
+"""Score the reconciliations against the sandbox's ground truth: `python -m bench.reconcile_score`.
+
+    python -m bench.reconcile_score [--units 300] [--seed 7] [--clean] [--home DIR] [--json]
+
+Builds a world (`sandbox.world`), serves it as the demo does (`estatehub.demo.SandboxProcess`, the
+servers in a child process), fills a SQLite warehouse from it by the project's own syncs (the
+trading network, every bank's loans and statements, the ledger: the functions the Airflow tasks
+call, with clients built from the Connections the demo sets), runs every reconciliation over the
+world's whole period as of its last day, and matches each break the hub reports to the planted
+differences of the ground truth (`sandbox.truth.planted_differences`) by their keys. Which break
+reason answers which planted kind, and by which key, is the table `ANSWERS` (decision record 0017).
+
+Per reconciliation and per planted kind: TP (planted and reported), FN (planted, not reported), FP
+(reported, answering no planted difference), precision and recall. A break that holds the key of a
+planted difference it does not answer, or that `KNOCK_ON` says follows from one on the same contract
+(a duplicated receipt makes the deal overpaid), is counted apart, as `knock-on`, neither TP nor FP. Reasons that
+are work to do rather than differences (`refund_due`: a refund not yet due) are not scored.
+
+On a `--clean` world every break is a false alarm: the scorer lists them. Exit code 1 when a
+reconciliation misses its targets (recall ≥ 0.98, precision ≥ 0.95) or a clean world shows a break.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bench.common import BENCH_PII_KEY, table
+
+PRECISION_TARGET = 0.95
+RECALL_TARGET = 0.98
+RECONCILIATIONS = ("contracts", "receivables", "loans", "cash", "invoices")
+UNSCORED_REASONS = {
+    "refund_due": "a cancelled contract's refund, not yet due: work to do, not a difference",
+    "guarantee_held": "a guarantee deposit the bank still holds: released after the mortgage is registered",
+    "invoice_pending": "a receipt younger than the days finance takes to invoice it",
+}
+
+
+def _unscored(brk: dict[str, Any]) -> str | None:
+    """Why a break is not scored (a key of `UNSCORED_REASONS`), or None: a reason that is work to do, or an
+    invoice to issue for a receipt still within `settings.INVOICE_WITHIN_DAYS` (the list finance works
+    through, not yet a difference)."""
+    from estatehub import settings
+
+    if brk["reason"] in UNSCORED_REASONS:
+        return brk["reason"]
+    fresh = brk["age_days"] is not None and brk["age_days"] <= settings.INVOICE_WITHIN_DAYS
+    if brk["reason"] == "invoice_to_issue" and fresh:
+        return "invoice_pending"
+    return None
+
+
+# planted on a contract the world later cancels as a return (no successor): the money is to be refunded,
+# not invoiced, so the check rightly stops asking for the invoice (reconcile/invoice_receipts.sql)
+MOOT_WHEN_RETURNED = frozenset({"not_invoiced"})
+
+
+# -- what answers what ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A planted kind is answered by a break of `reconciliation` with one of `reasons` (None: any reason,
+    for a reconciliation whose reasons are not yet fixed) whose keys hold the planted difference's key."""
+
+    reconciliation: str
+    reasons: frozenset[str] | None
+    key: Callable[[Any], str]
+
+
+def _contract(planted: Any) -> str:
+    return f"contract:{planted.contract_no}"
+
+
+def _bill(planted: Any) -> str:
+    return f"receipt:{planted.detail['bill_no']}"
+
+
+def _invoice(planted: Any) -> str:
+    return f"invoice:{planted.detail['invoice_no']}"
+
+
+def _money(planted: Any) -> str:
+    """A statement line by its day and amount: what the cash kinds of the banks' truth name (no serial)."""
+    detail = planted.detail
+    fen = detail["amount_fen"] if "amount_fen" in detail else round(Decimal(detail["amount"]) * 100)
+    return f"money:{planted.on_date}:{int(fen)}"
+
+
+def _answer(reconciliation: str, reasons: Iterable[str] | None, key: Callable[[Any], str]) -> Answer:
+    return Answer(reconciliation, None if reasons is None else frozenset(reasons), key)
+
+
+ANSWERS: dict[str, Answer] = {
+    # contracts
+    "late_filing": _answer("contracts", {"filed_late", "filing_overdue"}, _contract),
+    "unfiled_overdue": _answer("contracts", {"filing_overdue"}, _contract),
+    "expired_subscription": _answer("contracts", {"subscription_expired"}, _contract),
+    "refund_late": _answer("contracts", {"refund_overdue"}, _contract),
+    # receivables
+    # an unpaid instalment shows as an overdue line of its contract, though not always the planted line:
+    # the receipts of a kind pay its lines oldest due first, so the gap moves to the last of them
+    "instalment_unpaid": _answer("receivables", {"overdue"}, _contract),
+    "wrong_customer": _answer("receivables", {"suspense_receipt", "overdue", "overpaid"}, _contract),
+    "wrong_unit_memo": _answer(
+        "receivables", {"memo_names_other_unit", "suspense_receipt", "overdue", "overpaid"}, _contract
+    ),
+    "deposit_not_converted": _answer("receivables", {"deposit_not_converted"}, _contract),
+    # loans
+    "loan_stuck": _answer("loans", {"loan_stuck"}, _contract),
+    "loan_on_cancelled_contract": _answer("loans", {"loan_on_cancelled"}, _contract),
+    "disbursement_not_received": _answer("loans", {"unmatched_bank"}, _contract),
+    "disbursed_on_cancelled_contract": _answer("loans", {"disbursed_on_cancelled"}, _contract),
+    # booked in the next month; seen before that booking (the as-of day between), as not booked at all
+    "late_booking": _answer("loans", {"booked_next_month", "unmatched_bank"}, _contract),
+    # cash: its reasons are the cash reconciliation's own; any cash break holding the key answers
+    "money_outside_supervised": _answer("cash", None, _contract),
+    "refund_without_approval": _answer("cash", None, _money),
+    "release_over_allowed": _answer("cash", None, _contract),
+    "other_payer_line": _answer("cash", None, _money),
+    "duplicate_receipt": _answer("cash", None, _contract),
+    "refund_not_booked": _answer("cash", None, _money),
+    # invoices
+    "not_invoiced": _answer("invoices", {"invoice_to_issue"}, _bill),
+    "invoice_without_receipt": _answer("invoices", {"invoice_without_receipt"}, _invoice),
+    "presale_invoice_not_reversed": _answer("invoices", {"presale_invoice_not_reversed"}, _invoice),
+    "final_invoice_wrong_amount": _answer("invoices", {"final_invoice_wrong_amount"}, _contract),
+}
+
+
+# what a planted difference makes another check report on the same contract: the money it counts twice,
+# leaves out or puts on the wrong deal shows in the receivables; a refund never booked leaves the money held
+KNOCK_ON: dict[str, frozenset[tuple[str, str]]] = {
+    "duplicate_receipt": frozenset({("receivables", "overpaid"), ("receivables", "payable_overdue")}),
+    "disbursement_not_received": frozenset({("receivables", "overdue")}),
+    "refund_not_booked": frozenset({("contracts", "refund_overdue"), ("receivables", "overpaid")}),
+    "wrong_customer": frozenset(
+        {
+            ("receivables", "overpaid"),
+            ("receivables", "overdue"),
+            ("receivables", "deposit_not_converted"),
+            ("loans", "unmatched_ledger"),
+            ("invoices", "invoice_to_issue"),
+        }
+    ),
+}
+
+
+def break_keys(brk: dict[str, Any], deal: Callable[[str], str] = str) -> set[str]:
+    """Every key a break names: its items on both sides and its subject as a contract; a contract key
+    also as `deal:` (`deal` maps a contract to the last of its chain: subscription → contract → renamed)."""
+    keys = {str(item) for item in (*brk["left_ids"], *brk["right_ids"])}
+    if brk.get("subject"):
+        keys.add(f"contract:{brk['subject']}")
+    if brk.get("first_on") is not None:
+        keys.add(f"money:{brk['first_on']}:{brk['amount_fen']}")
+    return keys | {f"deal:{deal(k.removeprefix('contract:'))}" for k in keys if k.startswith("contract:")}
+
+
+def deals(world: Path) -> dict[str, str]:
+    """contract → the last contract of its deal, from the world: a subscription (认购) goes on in the
+    contract signed after it, a renamed or exchanged contract in its successor. The hub names a deal by
+    its last contract where the world names the contract of the moment (a receipt under the subscription)."""
+    from sandbox.world import open_world
+
+    successor: dict[str, str] = {}
+    with open_world(world) as store:
+        for doc in store.iter_docs():
+            for before in (doc.get("subscription_no"), doc.get("previous_contract_no")):
+                if before and before != doc["contract_no"]:
+                    successor[before] = doc["contract_no"]
+    final = {}
+    for start in successor:
+        seen, at = {start}, start
+        while at in successor and successor[at] not in seen:
+            at = successor[at]
+            seen.add(at)
+        final[start] = at
+    return final
+
+
+# -- scoring -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    tp: int = 0
+    fn: int = 0
+    fp: int = 0
+    knock_on: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+
+@dataclass
+class Score:
+    built: dict[str, bool]
+    by_reconciliation: dict[str, Tally] = field(default_factory=dict)
+    by_kind: dict[str, Tally] = field(default_factory=dict)
+    unscored: Counter = field(default_factory=Counter)  # (reconciliation, reason) → breaks not scored
+    moot: Counter = field(default_factory=Counter)  # planted kind → differences the world's later events moot
+    false_alarms: list[dict[str, Any]] = field(default_factory=list)
+    misses: list[Any] = field(default_factory=list)
+    breaks: int = 0
+    planted: int = 0
+
+    def meets_targets(self, reconciliation: str) -> bool:
+        tally = self.by_reconciliation[reconciliation]
+        precision, recall = tally.precision, tally.recall
+        return (precision is None or precision >= PRECISION_TARGET) and (recall is None or recall >= RECALL_TARGET)
+
+
+def score(
+    breaks: list[dict[str, Any]], planted: Iterable[Any], built: Iterable[str], deal_of: dict[str, str] | None = None
+) -> Score:
+    """Match `breaks` (dicts of `rec_break`'s columns) to the `planted` differences (`sandbox.truth.Planted`)
+    of the reconciliations `built`; a planted difference keyed by a contract is found by any contract of its
+    deal (`deal_of`, from `deals`); see the module doc."""
+    deal_of = deal_of or {}
+
+    def deal(contract_no: str) -> str:
+        return deal_of.get(contract_no, contract_no)
+
+    built = set(built)
+    planted = list(planted)
+    returned = {
+        p.contract_no for p in planted if p.kind == "cancelled_contract" and not p.detail.get("successor_contract_no")
+    }
+    result = Score(built={name: name in built for name in RECONCILIATIONS})
+    result.by_reconciliation = {name: Tally() for name in RECONCILIATIONS if name in built}
+    scored = [b for b in breaks if _unscored(b) is None]
+    for b in breaks:
+        if (why := _unscored(b)) is not None:
+            result.unscored[(b["reconciliation"], why)] += 1
+    result.breaks = len(scored)
+    keyed = [(b, break_keys(b, deal)) for b in scored]
+    answering: set[int] = set()  # breaks (by index) that answer a planted difference of their own check
+    explaining: set[int] = set()  # breaks that hold the key of some planted difference (knock-on)
+    for p in planted:
+        answer = ANSWERS.get(p.kind)
+        if answer is None:
+            if p.check in RECONCILIATIONS:
+                raise ValueError(f"planted kind {p.kind!r} of the {p.check} check has no answer in ANSWERS")
+            continue  # an event, or a check outside the reconciliations (queues, quality)
+        if p.kind in MOOT_WHEN_RETURNED and p.contract_no in returned:
+            result.moot[p.kind] += 1
+            continue
+        key = answer.key(p)
+        if key.startswith("contract:"):
+            key = f"deal:{deal(key.removeprefix('contract:'))}"
+        own = {f"deal:{deal(p.contract_no)}"} if p.contract_no else set()
+        if p.detail.get("booked_to_contract_no"):  # money booked to another customer shows on that one's deal
+            own.add(f"deal:{deal(p.detail['booked_to_contract_no'])}")
+        follows = KNOCK_ON.get(p.kind, frozenset())
+        for index, (b, keys) in enumerate(keyed):
+            if key in keys or ((b["reconciliation"], b["reason"]) in follows and own & keys):
+                explaining.add(index)
+        if answer.reconciliation not in built:
+            continue
+        result.planted += 1
+        kind = result.by_kind.setdefault(p.kind, Tally())
+        rec = result.by_reconciliation[answer.reconciliation]
+        hits = [
+            index
+            for index, (b, keys) in enumerate(keyed)
+            if b["reconciliation"] == answer.reconciliation
+            and (answer.reasons is None or b["reason"] in answer.reasons)
+            and key in keys
+        ]
+        if hits:
+            kind.tp += 1
+            rec.tp += 1
+            answering.update(hits)
+        else:
+            kind.fn += 1
+            rec.fn += 1
+            result.misses.append(p)
+    for index, (b, _) in enumerate(keyed):
+        if index in answering or b["reconciliation"] not in result.by_reconciliation:
+            continue
+        rec = result.by_reconciliation[b["reconciliation"]]
+        if index in explaining:
+            rec.knock_on += 1
+        else:
+            rec.fp += 1
+            result.false_alarms.append(b)
+    return result
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def render(result: Score, *, clean: bool) -> str:
+    rows = []
+    for name in RECONCILIATIONS:
+        if not result.built[name]:
+            rows.append([name, "not yet built", "", "", "", "", "", ""])
+            continue
+        t = result.by_reconciliation[name]
+        verdict = "yes" if result.meets_targets(name) else "**no**"
+        rows.append([name, t.tp, t.fn, t.fp, t.knock_on, _ratio(t.precision), _ratio(t.recall), verdict])
+    out = [table(["reconciliation", "TP", "FN", "FP", "knock-on", "precision", "recall", "targets met"], rows)]
+    if not clean:
+        kinds = []
+        for kind, answer in ANSWERS.items():
+            t = result.by_kind.get(kind)
+            if t is None:
+                built = result.built[answer.reconciliation]
+                kinds.append([kind, answer.reconciliation, 0, 0, "", "-" if built else "not yet built"])
+                continue
+            kinds.append([kind, answer.reconciliation, t.tp, t.fn, _ratio(t.recall), ""])
+        out.append(table(["planted kind", "reconciliation", "TP", "FN", "recall", ""], kinds))
+    if result.moot:
+        out.append(
+            "not expected (the contract was returned later, the money is refunded, not invoiced): "
+            + ", ".join(f"{kind} {n}" for kind, n in sorted(result.moot.items()))
+        )
+    if result.unscored:
+        unscored = result.unscored.items()
+        out.append("not scored: " + ", ".join(f"{r}/{why} {n} ({UNSCORED_REASONS[why]})" for (r, why), n in unscored))
+    if result.false_alarms:
+        by_reason = Counter((b["reconciliation"], b["reason"]) for b in result.false_alarms)
+        out.append(
+            ("breaks on a clean world: " if clean else "false alarms by reason: ")
+            + ", ".join(f"{rec}/{reason} {n}" for (rec, reason), n in sorted(by_reason.items()))
+        )
+    return "\n\n".join(out)
+
+
+# -- the world and the warehouse -------------------------------------------------------------------
+
+
+@dataclass
+class Built:
+    world: Path
+    warehouse_url: str
+    start_on: date
+    end_on: date
+    seconds: dict[str, float]
+
+
+@contextmanager
+def built_warehouse(home: Path, *, units: int, seed: int, clean: bool, reuse: bool = False) -> Iterator[Built]:
+    """A world in `home`, served as the demo serves it, and a SQLite warehouse filled by the syncs
+    (`reuse`: the warehouse a previous run left in `home`, to score a changed check without syncing)."""
+    from estatehub.banks.connections import BANK_CODES, bank_client_from
+    from estatehub.banks.sync import sync_loans, sync_statements
+    from estatehub.connections import parse_env_connection, trading_network_client
+    from estatehub.demo import SandboxProcess, airflow_env, at_sync_hour
+    from estatehub.ledger.connection import ledger_client
+    from estatehub.ledger.sync import sync_ledger
+    from estatehub.trading_network.sync import sync_trading_network
+    from estatehub.warehouse.engine import Warehouse
+    from sandbox.world import ensure_world, open_world
+
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    world = ensure_world(home / "sandbox", units=units, seed=seed, clean=clean)
+    seconds["world"] = time.perf_counter() - started
+    warehouse_path = home / "warehouse.db"
+    url = f"sqlite:///{warehouse_path}"
+    if reuse and warehouse_path.exists():
+        with open_world(world) as store:
+            meta = store.meta
+        yield Built(world, url, date.fromisoformat(meta["start_on"]), date.fromisoformat(meta["end_on"]), seconds)
+        return
+    warehouse_path.unlink(missing_ok=True)
+    sandbox = SandboxProcess(units, seed, home / "sandbox.log", world=world)
+    try:
+        start_on = date.fromisoformat(sandbox.world["start_on"])
+        end_on = date.fromisoformat(sandbox.world["end_on"])
+        sandbox.set_clock(at_sync_hour(end_on))
+        env = airflow_env(home, sandbox, url, BENCH_PII_KEY.decode())
+
+        def conn(conn_id: str):
+            return parse_env_connection(conn_id, env[f"AIRFLOW_CONN_{conn_id.upper()}"])
+
+        warehouse = Warehouse.from_url(url, pii_key=BENCH_PII_KEY)
+        started = time.perf_counter()
+        with trading_network_client(conn("trading_network")) as client:
+            sync_trading_network(client, warehouse)
+        for code in BANK_CODES:
+            folder = home / "banks" / code
+            sync_loans(code, warehouse, client=bank_client_from(conn(f"bank_{code}"), code, folder=folder))
+            sync_statements(code, warehouse, folder=home / "banks", client=bank_client_from(conn(f"bank_{code}"), code))
+        with ledger_client(conn("finance_ledger")) as client:
+            sync_ledger(client, warehouse)
+        warehouse.engine.dispose()
+        seconds["syncs"] = time.perf_counter() - started
+    finally:
+        sandbox.stop()
+    yield Built(world, url, start_on, end_on, seconds)
+
+
+def built_reconciliations() -> tuple[str, ...]:
+    """The reconciliations the hub runs (`estatehub.reconcile.run.RECONCILIATIONS`)."""
+    from estatehub.reconcile.run import RECONCILIATIONS as RUN
+
+    return tuple(RUN)
+
+
+def reconcile(built: Built) -> list[dict[str, Any]]:
+    """Every reconciliation over the world's whole period, as of its last day: the breaks, as dicts."""
+    from estatehub.reconcile.city import load_city_rules
+    from estatehub.reconcile.run import run_reconciliation
+    from estatehub.warehouse.engine import Warehouse
+
+    warehouse = Warehouse.from_url(built.warehouse_url, pii_key=BENCH_PII_KEY)
+    try:
+        started = time.perf_counter()
+        report = run_reconciliation(warehouse, date_from=built.start_on, date_to=built.end_on, city=load_city_rules())
+        built.seconds["reconcile"] = time.perf_counter() - started
+    finally:
+        warehouse.engine.dispose()
+    return [b for outcome in report.outcomes.values() for b in outcome.breaks]
+
+
+def run(units: int, seed: int, *, clean: bool, home: Path, reuse: bool = False) -> tuple[Score, Built]:
+    from sandbox.truth import faces, planted_differences
+
+    with built_warehouse(home, units=units, seed=seed, clean=clean, reuse=reuse) as built:
+        breaks = reconcile(built)
+    planted = list(planted_differences(faces(built.world)))
+    return score(breaks, planted, built_reconciliations(), deals(built.world)), built
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.reconcile_score", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--units", type=int, default=300, help="units of the world (default 300, the demo's)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the world (default 7, the demo's)")
+    parser.add_argument("--clean", action="store_true", help="a world that plants nothing: every break is an error")
+    parser.add_argument("--home", type=Path, help="folder for the world and the warehouse (default: a temporary one)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="score again the warehouse a previous run left in --home (no syncs)"
+    )
+    parser.add_argument("--misses", type=int, default=0, help="also list this many misses and false alarms")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="reconcile-score-") as tmp:
+        home = (args.home or Path(tmp)).resolve()
+        home.mkdir(parents=True, exist_ok=True)
+        result, built = run(args.units, args.seed, clean=args.clean, home=home, reuse=args.reuse)
+    print(
+        f"world: {args.units} units, seed {args.seed}{' (clean)' if args.clean else ''}, "
+        f"{built.start_on}..{built.end_on}; {result.planted} planted differences scored, {result.breaks} breaks; "
+        + ", ".join(f"{step} {s:.1f} s" for step, s in built.seconds.items())
+    )
+    print()
+    print(render(result, clean=args.clean), flush=True)
+    if args.misses:
+        for p in result.misses[: args.misses]:
+            print("miss:", p.kind, p.contract_no, p.on_date, json.dumps(p.detail, ensure_ascii=False))
+        for b in result.false_alarms[: args.misses]:
+            print("false alarm:", b["reconciliation"], b["reason"], b["subject"], b["detail"])
+    failed = [name for name in result.by_reconciliation if not result.meets_targets(name)]
+    if args.clean and result.false_alarms:
+        return 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
