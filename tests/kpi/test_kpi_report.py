@@ -59,8 +59,8 @@ def test_the_known_world_s_numbers_in_each_window(reconciled):
     assert flows["signings_amount_fen"]["ytd"] == (1_200_000_000, 0)
     assert flows["subscriptions_units"]["total"] == (1, 1)
     # XS4 signed 05-01, never filed: the 30 days end 05-31, late from 06-01 (June, not May); YS3
-    # (signed 01-10, cancelled 05-01 unfiled) was late from 02-10
-    assert flows["filings_late"] == {"week": (0, 0), "month": (1, 0), "ytd": (2, 0), "total": (2, 1)}
+    # (signed 01-10, filed 01-15, cancelled 05-01) was filed in time
+    assert flows["filings_late"] == {"week": (0, 0), "month": (1, 0), "ytd": (1, 0), "total": (1, 0)}
     # June: the 12,345.00 receipt of 06-01 tied to no contract; May: 10,000.00 分期 on 05-10
     assert flows["collections_amount_fen"]["month"] == (1_234_500, 1_000_000)
     assert flows["collections_首付_fen"]["month"] == (1_234_500, 0)
