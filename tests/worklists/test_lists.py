@@ -25,7 +25,9 @@ EXPECTED = {
     "loan_stuck": {"loan:icbc:S1": -1, "loan:ccb:S3": -1},
     "guarantee_unreleased": {"guarantee:ccb:G1": 10},
     "refund_due": {"refund:YS3": -45},
-    "instalment_overdue": {"plan:YS2:2": -30, "plan:YS2:3": -31, "plan:YS11:1": -25, "plan:YS11:2": -15},
+    # YS11's mortgage line is paid: the 50,000.00 the bank holds back is its guarantee deposit (listed
+    # under guarantee_unreleased), not the buyer's debt (the receivables count it as paid)
+    "instalment_overdue": {"plan:YS2:2": -30, "plan:YS2:3": -31, "plan:YS11:2": -15},
     "handover_late": {"handover:YS2": -1},
     "registration_late": {"registration:YS1": -31, "registration:XS4": -30},
     "area_difference": {"area:YS11": 1},
@@ -92,7 +94,7 @@ def test_the_lists_are_sorted_by_urgency_most_late_first(lists_world):
     days = [(i.deadline_on - AS_OF).days for i in items]
     assert days == sorted(days)
     plans = [i.item_key for i in items if i.list_name == "instalment_overdue"]
-    assert plans == ["plan:YS2:3", "plan:YS2:2", "plan:YS11:1", "plan:YS11:2"]
+    assert plans == ["plan:YS2:3", "plan:YS2:2", "plan:YS11:2"]
 
 
 def test_rebuilding_is_idempotent_and_keeps_the_day_an_item_was_first_listed(lists_world):
