@@ -233,7 +233,7 @@ def test_every_dag_runs_on_two_celery_workers_and_matches_the_sqlite_path(
         # the SQLite path: the command line's syncs against the same sandbox, world and day, in the same order
         sqlite_path = tmp_path / "sqlite-warehouse.db"
         cli_env = airflow_env(tmp_path / "cli", sandbox, sqlite_path, pii_key)
-        for command in (["trading-network"], ["banks"], ["ledger"]):
+        for command in (["trading-network"], ["unit-inventory"], ["banks"], ["ledger"]):
             result = subprocess.run(
                 [sys.executable, "-m", "estatehub", "sync", *command],
                 env=cli_env,
