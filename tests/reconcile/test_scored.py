@@ -3,7 +3,7 @@ built by the project's own syncs: each reconciliation at its targets, and no bre
 
 Slow (two worlds of 120 units, a few minutes): the sandbox is served in a child process as the demo does
 and the warehouse is synced from it. A reconciliation measured below its targets is marked `xfail`
-strictly (with what was measured, docs/notes-rec-scorer.md): the day it reaches them the test fails
+strictly (what was measured: README, the scored reconciliations): the day it reaches them the test fails
 until the mark goes."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def test_each_reconciliation_finds_what_the_world_planted_at_its_targets(scored,
     assert tally.precision >= PRECISION_TARGET, f"{name}: precision {tally.precision:.3f}, false alarms {alarms}"
 
 
-# (precision, recall) measured on this world (docs/notes-rec-scorer.md): a check may get better, not worse;
+# (precision, recall) measured on this world (README): a check may get better, not worse;
 # this holds the reconciliations still below their targets to what they reached
 REACHED = {
     "contracts": (0.94, 1.0),
