@@ -208,6 +208,16 @@ def test_every_dag_runs_on_two_celery_workers_and_matches_the_sqlite_path(
         run_dags([FIRST])
         run_dags([dag_id for dag_id in dag_ids if dag_id != FIRST])
 
+        def settled() -> bool:
+            """No run of any DAG waits or runs: also the runs their Assets triggered meanwhile (the
+            reconciliation's breaks start the work lists after the wait above has passed them)."""
+            return all(r["state"] in {"success", "failed"} for d in dag_ids for r in api.dag_runs(d))
+
+        for _ in range(2):  # once more after the scheduler has had time to create Asset-triggered runs
+            wait_for("every run, Asset-triggered ones too, finished", settled, 240, cluster)
+            time.sleep(15)
+        wait_for("every run, Asset-triggered ones too, finished", settled, 240, cluster)
+
         task_instances = []
         for dag_id in dag_ids:
             runs = api.dag_runs(dag_id)
