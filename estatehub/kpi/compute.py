@@ -158,15 +158,15 @@ def sell_through(conn: Connection, period: ReportPeriod) -> list[dict[str, Any]]
         return {(r.project_code, r.usage): r for r in rows}
 
     now, before = at(period.end), at(period.start - timedelta(days=1))
-    out = []
-    for key, r in sorted(now.items()):
-        earlier = before.get(key)
-        out.append(_sell_through_row(r.project_code, r.project_name, r.usage, r, earlier))
+    out = [_sell_through_row(r, before.get(key)) for key, r in sorted(now.items())]
     if out:
         total = {
             name: sum(row[name] for row in out)
-            for name in ("units", "for_sale", "sold", "restricted", "not_for_sale", "sold_before", "for_sale_before")
-        }
+            for name in (
+                "units", "for_sale", "sold", "restricted", "not_for_sale", "sold_before", "for_sale_before",
+                "sold_area", "for_sale_area",
+            )
+        }  # fmt: skip
         out.append(
             {
                 "project_code": None,
@@ -176,22 +176,20 @@ def sell_through(conn: Connection, period: ReportPeriod) -> list[dict[str, Any]]
                 "sold_in_window": total["sold"] - total["sold_before"],
                 "rate_pct": _rate(total["sold"], total["for_sale"]),
                 "rate_before_pct": _rate(total["sold_before"], total["for_sale_before"]),
-                "area_rate_pct": _rate_area(out, "sold_area", "for_sale_area"),
-                "sold_area": sum(row["sold_area"] for row in out),
-                "for_sale_area": sum(row["for_sale_area"] for row in out),
+                "area_rate_pct": _rate(total["sold_area"], total["for_sale_area"]),
             }
         )
     return out
 
 
-def _sell_through_row(project: str, name: str | None, usage: str, r: Any, earlier: Any) -> dict[str, Any]:
+def _sell_through_row(r: Any, earlier: Any) -> dict[str, Any]:
     sold_before = int(earlier.sold_count) if earlier is not None else 0
     for_sale_before = int(earlier.for_sale_count) if earlier is not None else 0
     sold_area, for_sale_area = Decimal(r.sold_area or 0), Decimal(r.for_sale_area or 0)
     return {
-        "project_code": project,
-        "project_name": name,
-        "usage": usage,
+        "project_code": r.project_code,
+        "project_name": r.project_name,
+        "usage": r.usage,
         "units": int(r.unit_count),
         "for_sale": int(r.for_sale_count),
         "sold": int(r.sold_count),
@@ -204,13 +202,8 @@ def _sell_through_row(project: str, name: str | None, usage: str, r: Any, earlie
         "rate_before_pct": _rate(sold_before, for_sale_before),
         "sold_area": sold_area,
         "for_sale_area": for_sale_area,
-        "area_rate_pct": (sold_area * 100 / for_sale_area).quantize(PCT, ROUND_HALF_UP) if for_sale_area else None,
+        "area_rate_pct": _rate(sold_area, for_sale_area),
     }
-
-
-def _rate_area(rows: list[dict[str, Any]], part: str, whole: str) -> Decimal | None:
-    total = sum(row[whole] for row in rows)
-    return (sum(row[part] for row in rows) * 100 / total).quantize(PCT, ROUND_HALF_UP) if total else None
 
 
 Metric = Callable[[Window], Any]
@@ -286,7 +279,8 @@ def _collection_kind(row: Any) -> str:
     return row.collection_kind if row.collection_kind in COLLECTION_KINDS else "其他"
 
 
-def _rate(part: int, whole: int) -> Decimal | None:
+def _rate(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    """`part` of `whole` in percent, one decimal, half up (counts or areas); None where `whole` is 0."""
     if not whole:
         return None
     return (Decimal(100 * part) / whole).quantize(PCT, ROUND_HALF_UP)
