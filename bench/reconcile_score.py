@@ -113,7 +113,9 @@ ANSWERS: dict[str, Answer] = {
     # an unpaid instalment shows as an overdue line of its contract, though not always the planted line:
     # the receipts of a kind pay its lines oldest due first, so the gap moves to the last of them
     "instalment_unpaid": _answer("receivables", {"overdue"}, _contract),
-    "wrong_customer": _answer("receivables", {"suspense_receipt", "overdue", "overpaid"}, _contract),
+    "wrong_customer": _answer(
+        "receivables", {"booked_to_other_customer", "suspense_receipt", "overdue", "overpaid"}, _contract
+    ),
     "wrong_unit_memo": _answer(
         "receivables", {"memo_names_other_unit", "suspense_receipt", "overdue", "overpaid"}, _contract
     ),

@@ -6,9 +6,10 @@ unit is only in the memo. A receipt is linked, in this order:
 1. `memo`: the memo names a unit that resolves to exactly one house of the project
    (`estatehub.memo.RoomDirectory`); the contract is the one on that house that was in force on the
    receipt's date (`date`), preferring one whose buyers include the customer's name (`customer`).
-   When the memo's house has no buyer of that name but the customer code is already linked to
-   another house whose buyer has it, the memo is taken to name the wrong room and the customer wins
-   (`customer_code`, memo disagrees).
+   When the memo's house has no buyer of that name but the memo also names one of its buyers, the memo
+   wins (`memo+buyer`: the receipt was booked to another customer, a break of the receivables). Else,
+   when the customer code is already linked to another house whose buyer has the customer's name, the
+   memo is taken to name the wrong room and the customer wins (`customer_code`, memo disagrees).
 2. `memo+customer`: the memo fits several houses (the 单元 left out), and the customer's name picks one.
 3. `customer_code`: the memo names no unit, but the customer code's other receipts, whose memo and
    customer name agree, point at one house; or at several (a room change: 换房, the same customer goes
@@ -340,6 +341,9 @@ class Linker:
             chosen = self.pick(by_house[houses[0]], on, kind, names, refund=refund)
             if chosen.names & names:
                 return self._with_amount(chosen, "memo+customer+date", confidence, row)
+            if any(len(name) > 1 and name in (row.remark or "") for name in chosen.names):
+                # the memo names the unit and its buyer: the memo is right, the customer code may not be
+                return self._with_amount(chosen, "memo+buyer+date", confidence, row)
             if known_link is not None and known_link[1] != chosen.house_id:
                 return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
             return self._with_amount(chosen, "memo+date", confidence * 0.9, row)

@@ -361,6 +361,39 @@ def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
                 "correct the memo in the ledger",
             )
         )
+    other_customer = sqlfiles.execute(
+        conn,
+        "reconcile/receipt_other_customer",
+        period.params(),
+        columns=(
+            "bill_no",
+            "receipt_on",
+            "amount_fen",
+            "payment_kind",
+            "contract_no",
+            "house_id",
+            "customer_code",
+            "customer_contract_no",
+            "customer_house_id",
+        ),  # fmt: skip
+    ).all()
+    for r in other_customer:
+        out.breaks.append(
+            new_break(
+                "receivables",
+                "booked_to_other_customer",
+                items=[f"receipt:{r.bill_no}"],
+                other=[f"customer:{r.customer_code}"],
+                subject=r.contract_no,
+                kind=r.payment_kind or None,
+                amount_fen=r.amount_fen,
+                first_on=r.receipt_on,
+                as_of=period.as_of,
+                detail=f"receipt {r.bill_no} of {yuan(r.amount_fen)} yuan on {r.receipt_on} pays {r.contract_no} "
+                f"({r.house_id}), its memo says so, but is booked to customer {r.customer_code}, whose contract is "
+                f"{r.customer_contract_no} ({r.customer_house_id}); correct the customer in the ledger",
+            )
+        )
     unconverted = sqlfiles.execute(
         conn,
         "reconcile/deposits_not_converted",
