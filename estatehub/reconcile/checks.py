@@ -435,7 +435,7 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
         conn,
         "reconcile/loans_bank",
         period,
-        ("id", "amount_fen", "on", "reference", "unit", "loan_type", "contract_no", "stage"),
+        ("id", "amount_fen", "on", "reference", "unit", "loan_type", "contract_no", "stage", "held"),
     )
     ledger = _frame(
         conn,
@@ -456,10 +456,11 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
     subject = dict(zip(bank["id"], bank["contract_no"], strict=True)) | dict(
         zip(ledger["id"], ledger["contract_no"], strict=True)
     )
+    held = set(bank.loc[bank["held"].astype(bool), "id"])  # guarantees the bank has not said it paid out
     for row in result.breaks.itertuples(index=False):
         items = tuple(row.left_ids) + tuple(row.right_ids)
         reason = row.reason
-        if reason == "unmatched_bank" and all(str(i).endswith(GUARANTEE_SUFFIX) for i in row.left_ids):
+        if reason == "unmatched_bank" and all(i in held for i in row.left_ids):
             reason = "guarantee_held"
         detail = {
             "unmatched_bank": "disbursed by the bank, no loan receipt in the ledger",
@@ -506,22 +507,27 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
                     f"for {loan.contract_no}, which the network shows cancelled",
                 )
             )
-    out.breaks += _booked_next_month(out.matches, bank, ledger, subject, period)
+    out.breaks += _booked_next_month(out.matches, bank, ledger, subject, period, held)
     out.breaks += _loan_stage_breaks(conn, period)
     out.counts = {"disbursements": len(bank), "loan_receipts": len(ledger), "matched": len(out.matches)}
     return out
 
 
 def _booked_next_month(
-    matches: list[dict[str, Any]], bank: pd.DataFrame, ledger: pd.DataFrame, subject: dict, period: Period
+    matches: list[dict[str, Any]],
+    bank: pd.DataFrame,
+    ledger: pd.DataFrame,
+    subject: dict,
+    period: Period,
+    held: set[str],
 ) -> list[dict[str, Any]]:
-    """A disbursement matched to a loan receipt the ledger booked in a later month (`booked_next_month`): a
-    cut-off difference, the month's books show the money as not received."""
+    """A disbursement or a guarantee's release matched to a loan receipt the ledger booked in a later month
+    (`booked_next_month`): a cut-off difference, the month's books show the money as not received."""
     on = dict(zip(bank["id"], bank["on"], strict=True)) | dict(zip(ledger["id"], ledger["on"], strict=True))
     out = []
     for m in matches:
-        if str(m["left_id"]).endswith(GUARANTEE_SUFFIX):
-            continue  # a deposit's release is booked when the bank releases it, months after the disbursement
+        if m["left_id"] in held:
+            continue  # dated at the disbursement: when the bank paid the deposit out is not known
         paid_on, booked_on = on.get(m["left_id"]), on.get(m["right_id"])
         if paid_on is None or booked_on is None or (booked_on.year, booked_on.month) <= (paid_on.year, paid_on.month):
             continue

@@ -21,7 +21,7 @@ from estatehub.reconcile.store import acknowledge_break
 from estatehub.reconcile.tables import rec_break, rec_receivable, rec_run
 from estatehub.trading_network.tables import core_contract
 from tests.conftest import TEST_PII_KEY
-from tests.reconcile.conftest import END, NOW, START, _refund
+from tests.reconcile.conftest import END, NOW, START, _receipt, _refund
 
 CITY = CityRules(filing_days=30, refund_default_days=30)
 
@@ -154,6 +154,35 @@ def test_a_disbursement_of_another_amount_or_on_a_cancelled_contract_is_a_break(
     report = run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("loans",))
     reasons = sorted(b["reason"] for b in report.outcomes["loans"].breaks)
     assert reasons == ["amount_mismatch", "disbursed_on_cancelled"]
+
+
+@pytest.mark.parametrize(
+    ("released_on", "release_booked_on", "reasons"),
+    [
+        (None, None, ["guarantee_held"]),  # the bank holds it still: work to do, not a difference
+        (date(2026, 5, 29), date(2026, 6, 2), ["booked_next_month"]),  # paid out in May, booked in June
+        (date(2026, 5, 29), date(2026, 5, 30), []),
+        (date(2026, 5, 29), None, ["unmatched_bank"]),  # paid out, never booked: not "held" any more
+    ],
+)
+def test_a_guarantee_deposit_is_reconciled_on_the_day_the_bank_paid_it_out(
+    world, released_on, release_booked_on, reasons
+):
+    from estatehub.banks.tables import core_bank_loan
+
+    with world.engine.begin() as conn:
+        conn.execute(
+            update(core_bank_loan).values(guarantee_fen=50_000_00, guarantee_released_on=released_on)
+        )  # the bank paid 2,000,000 on 03-01 and held 50,000 back until the mortgage was registered
+        conn.execute(update(core_receipt).where(core_receipt.c.bill_id == 3).values(amount_fen=2_000_000_00))
+        if release_booked_on is not None:
+            conn.execute(insert(core_receipt), [_receipt(8, "YS1", "按揭", 50_000_00, release_booked_on)])
+    report = run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("loans",))
+    breaks = report.outcomes["loans"].breaks
+    assert sorted(b["reason"] for b in breaks) == reasons
+    assert all(b["left_ids"] == ("icbc:L1:guarantee",) for b in breaks)
+    if reasons == ["booked_next_month"]:
+        assert breaks[0]["first_on"] == released_on and breaks[0]["amount_fen"] == 50_000_00
 
 
 def test_a_run_over_another_period_leaves_the_breaks_of_this_one_alone(world):
