@@ -134,11 +134,14 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
         columns=("source", "bill_no", "contract_no", "payment_kind", "money_on", "amount_fen"),
     ).all()
     held: dict[str, int] = {}
+    refunds: dict[str, list[Any]] = {}
     for m in money:
         if m.contract_no is None or m.source == "guarantee":  # a deposit the bank holds is not held by us
             continue
         deal = final.get(m.contract_no, m.contract_no)
         held[deal] = held.get(deal, 0) + m.amount_fen
+        if m.source == "refund":
+            refunds.setdefault(deal, []).append(m)
         contract = by_no.get(deal)
         cancelled_on = _cancelled_on(contract)
         after = m.source == "receipt" and cancelled_on is not None and m.money_on > cancelled_on
@@ -159,10 +162,30 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
     for deal, amount in sorted(held.items()):
         contract = by_no.get(deal)
         cancelled_on = _cancelled_on(contract)
-        if cancelled_on is None or amount <= 0 or not period.date_from <= cancelled_on <= period.date_to:
+        if cancelled_on is None or not period.date_from <= cancelled_on <= period.date_to:
             continue
         days, stated = _refund_days(contract, city)
         due_on = cancelled_on + timedelta(days=days)
+        term = f"({days} days, the contract's term)" if stated else f"({days} days: the contract states no term)"
+        if amount <= 0:
+            late = [r for r in refunds.get(deal, ()) if r.money_on > due_on]
+            if late:
+                out.breaks.append(
+                    new_break(
+                        "contracts",
+                        "refund_paid_late",
+                        items=[f"contract:{deal}"],
+                        other=[f"refund:{r.bill_no}" for r in late],
+                        subject=deal,
+                        amount_fen=-sum(r.amount_fen for r in late),
+                        first_on=due_on,
+                        due_on=due_on,
+                        as_of=period.as_of,
+                        detail=f"cancelled on {cancelled_on}, refund due by {due_on} {term}; "
+                        + ", ".join(f"{yuan(-r.amount_fen)} yuan refunded on {r.money_on}" for r in late),
+                    )
+                )
+            continue
         overdue = period.as_of > due_on
         out.breaks.append(
             new_break(
@@ -174,8 +197,7 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
                 first_on=cancelled_on,
                 due_on=due_on,
                 as_of=period.as_of,
-                detail=f"cancelled on {cancelled_on}, {yuan(amount)} yuan still held; refund due by {due_on} "
-                + (f"({days} days, the contract's term)" if stated else f"({days} days: the contract states no term)"),
+                detail=f"cancelled on {cancelled_on}, {yuan(amount)} yuan still held; refund due by {due_on} {term}",
             )
         )
     rule = "filing at signing" if city.filing_mode == "at_signing" else f"{city.filing_days} days"
