@@ -85,7 +85,7 @@ def _moot(planted: Any, returned: set[str], as_of: date | None) -> str | None:
     voided = planted.detail.get("voided_at")
     if planted.kind in MOOT_WHEN_VOIDED and voided and date.fromisoformat(voided[:10]) <= as_of:
         return "voided"
-    return "later" if planted.on_date > as_of else None
+    return "later" if date.fromisoformat(str(planted.on_date)[:10]) > as_of else None
 
 
 # -- what answers what ---------------------------------------------------------------------------
@@ -134,6 +134,9 @@ ANSWERS: dict[str, Answer] = {
     # an unpaid instalment shows as an overdue line of its contract, though not always the planted line:
     # the receipts of a kind pay its lines oldest due first, so the gap moves to the last of them
     "instalment_unpaid": _answer("receivables", {"overdue"}, _contract),
+    # not planted: the world's buyers pay some lines late, so what fell due by its end and was paid after it
+    # is overdue on the day the run is as of (payable overdue when the developer owes it: a negative 补差)
+    "unpaid_at_end": _answer("receivables", {"overdue", "payable_overdue"}, _contract),
     "wrong_customer": _answer(
         "receivables", {"booked_to_other_customer", "suspense_receipt", "overdue", "overpaid"}, _contract
     ),
@@ -168,7 +171,10 @@ ANSWERS: dict[str, Answer] = {
 KNOCK_ON: dict[str, frozenset[tuple[str, str]]] = {
     "duplicate_receipt": frozenset({("receivables", "overpaid"), ("receivables", "payable_overdue")}),
     "disbursement_not_received": frozenset({("receivables", "overdue")}),
-    "refund_not_booked": frozenset({("contracts", "refund_overdue"), ("receivables", "overpaid")}),
+    # … and the bank's transfer fee of that refund, the same day, which the clerk did not book either
+    "refund_not_booked": frozenset(
+        {("contracts", "refund_overdue"), ("receivables", "overpaid"), ("cash", "statement_not_booked")}
+    ),
     "wrong_customer": frozenset(
         {
             ("receivables", "overpaid"),
@@ -181,6 +187,11 @@ KNOCK_ON: dict[str, frozenset[tuple[str, str]]] = {
 }
 
 
+# planted kinds whose knock-ons are found by their day (the detail's field naming it) rather than their deal:
+# a bank's fee line names no contract
+KNOCK_ON_SAME_DAY = {"refund_not_booked": "refunded_on"}
+
+
 def break_keys(brk: dict[str, Any], deal: Callable[[str], str] = str) -> set[str]:
     """Every key a break names: its items on both sides and its subject as a contract; a contract key
     also as `deal:` (`deal` maps a contract to the last of its chain: subscription → contract → renamed)."""
@@ -189,6 +200,7 @@ def break_keys(brk: dict[str, Any], deal: Callable[[str], str] = str) -> set[str
         keys.add(f"contract:{brk['subject']}")
     if brk.get("first_on") is not None:
         keys.add(f"money:{brk['first_on']}:{brk['amount_fen']}")
+        keys.add(f"day:{brk['first_on']}")  # only knock-ons compare it (`KNOCK_ON_SAME_DAY`)
     return keys | {f"deal:{deal(k.removeprefix('contract:'))}" for k in keys if k.startswith("contract:")}
 
 
@@ -295,6 +307,8 @@ def score(
         if key.startswith("contract:"):
             key = f"deal:{deal(key.removeprefix('contract:'))}"
         own = {f"deal:{deal(p.contract_no)}"} if p.contract_no else set()
+        if p.kind in KNOCK_ON_SAME_DAY:
+            own.add(f"day:{p.detail.get(KNOCK_ON_SAME_DAY[p.kind], p.on_date)}")
         if p.detail.get("booked_to_contract_no"):  # money booked to another customer shows on that one's deal
             own.add(f"deal:{deal(p.detail['booked_to_contract_no'])}")
         follows = KNOCK_ON.get(p.kind, frozenset())

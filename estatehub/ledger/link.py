@@ -10,7 +10,9 @@ unit is only in the memo. A receipt is linked, in this order:
    wins (`memo+buyer`: the receipt was booked to another customer, a break of the receivables). Else,
    when the customer code is already linked to another house whose buyer has the customer's name, the
    memo is taken to name the wrong room and the customer wins (`customer_code`, memo disagrees).
-2. `memo+customer`: the memo fits several houses (the 单元 left out), and the customer's name picks one.
+2. `memo+customer`: the memo fits several houses (the 单元 left out), and the customer's name picks one;
+   when none has a buyer of that name and the customer code stands for another house, the customer
+   wins as in 1.
 3. `customer_code`: the memo names no unit, but the customer code's other receipts, whose memo and
    customer name agree, point at one house; or at several (a room change: 换房, the same customer goes
    on in a contract on another house), of which one has a contract of the customer's name in force on
@@ -352,6 +354,8 @@ class Linker:
             if len({c.house_id for c in named}) == 1:
                 chosen = self.pick(named, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "memo+customer+date", min(confidence, 0.9), row)
+            if not named and known_link is not None and known_link[1] not in houses:
+                return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
         if known_link is not None:
             return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
         if not houses:

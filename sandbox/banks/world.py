@@ -62,8 +62,9 @@ from sandbox.world.supervision import Permit, read_permits, releases
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "5"  # 4: guarantee deposits, linked combined loans, supervised accounts per permit;
-# 5: a guarantee's release is an update of its loan (listed by `updated_since`), with its time
+BANK_WORLD_VERSION = "6"  # 4: guarantee deposits, linked combined loans, supervised accounts per permit;
+# 5: a guarantee's release is an update of its loan (listed by `updated_since`), with its time; 6: lines due
+# by the world's end and paid after it are in the truth (`unpaid_at_end`), a clean world pays them by the end
 RELEASE_EVENT = "guarantee_released"  # in `loan_events` only: the stage history stays the bank's stages
 BEIJING = timedelta(hours=8)
 BATCH = 500
