@@ -65,9 +65,9 @@ def _unscored(brk: dict[str, Any]) -> str | None:
 # planted on a contract the world later cancels as a return (no successor): the money is to be refunded,
 # not invoiced, so the check rightly stops asking for the invoice (reconcile/invoice_receipts.sql)
 MOOT_WHEN_RETURNED = frozenset({"not_invoiced"})
-# corrected in the ledger by the day the run is as of (a duplicate receipt finance voided): what the run finds
-# is the books as they stand, so it rightly shows nothing; a daily run saw it while it stood (the test of
-# the cash reconciliation's duplicates runs as of a day in between)
+# corrected in the ledger by the day the run is as of (a duplicate receipt finance voided): the run reads the
+# books as they stand, so it rightly shows nothing; the daily runs before the void saw it while it stood (a
+# duplicate that stands is found: tests/reconcile/test_cash.py, entry 9, and the duplicates never voided here)
 MOOT_WHEN_VOIDED = frozenset({"duplicate_receipt"})
 MOOT_REASONS = {
     "returned": "the contract was returned later, the money is refunded, not invoiced",

@@ -7,22 +7,26 @@ unit is only in the memo. A receipt is linked, in this order:
    (`estatehub.memo.RoomDirectory`); the contract is the one on that house that was in force on the
    receipt's date (`date`), preferring one whose buyers include the customer's name (`customer`).
    When the memo's house has no buyer of that name but the memo also names one of its buyers, the memo
-   wins (`memo+buyer`: the receipt was booked to another customer, a break of the receivables). Else,
-   when the customer code is already linked to another house whose buyer has the customer's name, the
-   memo is taken to name the wrong room and the customer wins (`customer_code`, memo disagrees).
+   wins (`memo+buyer`: the receipt was booked to another customer, a break of the receivables); so it
+   does when the customer code stands for another house but the amount is a plan line of the memo's
+   contract and of none on the customer's house (`memo+amount`). Else, when the customer code is already
+   linked to another house whose buyer has the customer's name, the memo is taken to name the wrong room
+   and the customer wins (`customer_code`, memo disagrees).
 2. `memo+customer`: the memo fits several houses (the 单元 left out), and the customer's name picks one;
-   when none has a buyer of that name and the customer code stands for another house, the customer
-   wins as in 1.
+   when none has a buyer of that name and the customer code stands for another house, the amount
+   (`memo+amount`) or else the customer wins, as in 1.
 3. `customer_code`: the memo names no unit, but the customer code's other receipts, whose memo and
    customer name agree, point at one house; or at several (a room change: 换房, the same customer goes
    on in a contract on another house), of which one has a contract of the customer's name in force on
    the receipt's date.
 4. `customer_name`: exactly one house of the project has a buyer of the customer's name, or, of several,
    exactly one has a contract of that name in force on the date.
+Otherwise the receipt stays unresolved (no contract), visible as suspense.
 
 A contract is in force from its start until it is cancelled or superseded: the contract that names it
 as its subscription (认购 → 合同) or its previous contract (换房, 更名) takes over from its own start.
-Otherwise the receipt stays unresolved (no contract), visible as suspense.
+A refund is linked to a cancelled contract on its house, unless its memo says it pays back an area
+true-up (退面积补差款): that is a live contract's.
 
 `+amount` is added to the basis (and the confidence raised) when the amount equals a payment-plan
 line of the chosen contract. The confidence starts from the memo rule's measured reliability.
@@ -33,6 +37,7 @@ remark. Links are written to `core_receipt`, `core_refund` and `core_invoice`, a
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -55,6 +60,7 @@ from estatehub.trading_network.tables import (
 )
 
 DEPOSIT_KINDS = ("定金", "诚意金")
+TRUE_UP = re.compile("补差|面积差")  # the words of an area true-up (补差) in a memo
 MAX_CANDIDATES = 6
 
 
@@ -327,6 +333,8 @@ class Linker:
 
     def link(self, row: Any, *, on: date, known: dict[str, frozenset[tuple[str, str]]], refund: bool = False) -> Link:
         reading = parse_memo(row.remark or "")
+        if refund and TRUE_UP.search(row.remark or ""):
+            refund = False  # a negative area true-up (退面积补差款) paid back on a live contract, not a cancelled one's
         directory = self.rooms(row.phase_code)
         names = {name for name in (row.customer_name, getattr(row, "payer", None), getattr(row, "payee", None)) if name}
         kind = reading.kind
@@ -346,6 +354,13 @@ class Linker:
             if any(len(name) > 1 and name in (row.remark or "") for name in chosen.names):
                 # the memo names the unit and its buyer: the memo is right, the customer code may not be
                 return self._with_amount(chosen, "memo+buyer+date", confidence, row)
+            if (
+                known_link is not None
+                and known_link[1] != chosen.house_id
+                and self._amount_picks(row, chosen, known_link)
+            ):
+                # the memo's unit has a plan line of exactly the amount, the customer's contract none
+                return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.9))
             if known_link is not None and known_link[1] != chosen.house_id:
                 return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
             return self._with_amount(chosen, "memo+date", confidence * 0.9, row)
@@ -355,6 +370,15 @@ class Linker:
                 chosen = self.pick(named, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "memo+customer+date", min(confidence, 0.9), row)
             if not named and known_link is not None and known_link[1] not in houses:
+                fitting = [
+                    self.pick(by_house[house], on, kind, names, refund=refund)
+                    for house in houses
+                    if by_house.get(house)
+                ]
+                fitting = [c for c in fitting if self._amount_picks(row, c, known_link)]
+                if len(fitting) == 1:
+                    chosen = fitting[0]
+                    return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.85))
                 return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
         if known_link is not None:
             return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
@@ -364,6 +388,13 @@ class Linker:
                 chosen = self.pick(contracts, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "customer_name+date", 0.7, row)
         return UNRESOLVED
+
+    def _amount_picks(self, row: Any, chosen: _Contract, customer: tuple[str, str]) -> bool:
+        """Whether the amount is a plan line of `chosen` and of no contract on the customer's house."""
+        if row.amount_fen not in self.plan_amounts(chosen.contract_no):
+            return False
+        theirs = self.contracts([customer[1]]).get(customer[1], [])
+        return not any(row.amount_fen in self.plan_amounts(c.contract_no) for c in theirs)
 
     def _with_amount(self, chosen: _Contract, basis: str, confidence: float, row: Any) -> Link:
         if row.amount_fen in self.plan_amounts(chosen.contract_no):

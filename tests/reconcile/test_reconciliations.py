@@ -295,6 +295,14 @@ def test_what_the_developer_owes_is_set_off_against_what_the_buyer_owes():
     assert [x.received_fen for x in lines] == [100, -10], "nothing left on either side"
 
 
+def test_a_line_not_yet_due_is_no_debt_to_set_off_a_true_up_against():
+    lines = _lines(("补差", -10), ("分期", 100))  # due on 01-01 and 01-02
+    _offset(lines, as_of=date(2026, 1, 1))
+    assert [x.received_fen for x in lines] == [0, 0], "the developer owes the 10, the buyer pays the 100 whole"
+    _offset(lines, as_of=date(2026, 1, 2))
+    assert [x.received_fen for x in lines] == [-10, 10]
+
+
 @pytest.mark.parametrize(
     ("days", "bucket"),
     [(1, "1-30"), (30, "1-30"), (31, "31-60"), (60, "31-60"), (61, "61-90"), (90, "61-90"), (91, "over_90")],
