@@ -76,6 +76,11 @@ MOOT_REASONS = {
 }
 
 
+# planted kinds dated at their end (a late booking: the day it was booked) whose difference stands from an
+# earlier day of their detail (the day the bank paid): a run as of a day between sees it
+STARTS = {"late_booking": "paid_on"}
+
+
 def _moot(planted: Any, returned: set[str], as_of: date | None) -> str | None:
     """Why a planted difference is not expected of a run as of `as_of` (a key of `MOOT_REASONS`), or None."""
     if planted.kind in MOOT_WHEN_RETURNED and planted.contract_no in returned:
@@ -85,7 +90,8 @@ def _moot(planted: Any, returned: set[str], as_of: date | None) -> str | None:
     voided = planted.detail.get("voided_at")
     if planted.kind in MOOT_WHEN_VOIDED and voided and date.fromisoformat(voided[:10]) <= as_of:
         return "voided"
-    return "later" if date.fromisoformat(str(planted.on_date)[:10]) > as_of else None
+    since = planted.detail.get(STARTS.get(planted.kind, ""), planted.on_date)
+    return "later" if date.fromisoformat(str(since)[:10]) > as_of else None
 
 
 # -- what answers what ---------------------------------------------------------------------------

@@ -236,7 +236,8 @@ def cash_flows(
             late = rng.random() >= 1 - LATE_REFUND_RATE and not clean
             day = cancelled.date() + timedelta(days=rng.randint(term + 1, term + 25) if late else rng.randint(2, 13))
             kind = FORFEIT if forfeit else REFUND
-            if late and kind == REFUND and _moment(rng, day) <= end:
+            if late and kind == REFUND and (_moment(rng, day) <= end or cash.refund_due_on < end.date()):
+                # refunded late, or due by the world's end and refunded after it: overdue on its last day
                 detail = {"refund_due_on": cash.refund_due_on.isoformat(), "amount_fen": cash.received_fen}
                 cash.planted.append(("refund_late", cash.refund_due_on + timedelta(days=1), detail))
             add(
