@@ -381,6 +381,8 @@ class Linker:
                     return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.85))
                 return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
         if known_link is not None:
+            if houses and known_link[1] not in houses:  # the memo names a unit (one nobody bought, say) not theirs
+                return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
             return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
         if not houses:
             contracts = self.by_customer_name(row.phase_code, row.customer_name, on, refund=refund)
