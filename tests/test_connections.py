@@ -61,7 +61,8 @@ def test_a_connection_that_is_neither_json_nor_a_uri_is_a_clear_error(monkeypatc
 
 
 # Every command that runs no DAG, run for real against an empty SQLite warehouse (those that need a
-# server or a file are run too: they fail on the missing Connection or file, after their imports).
+# server or a file are run too: they fail on the missing Connection or file, after their imports; so do
+# those that send mail, before the provider's SMTP hook, the one piece of Airflow they use, is loaded).
 # `{w}` is the warehouse URL, `{tmp}` the test's folder. `demo` and `up` run Airflow: not here.
 RUNS_NO_DAG = [
     "warehouse upgrade --url {w}",
@@ -83,7 +84,9 @@ RUNS_NO_DAG = [
     "sync banks --warehouse-url {w}",
     "import-statement {tmp}/missing.csv --bank icbc --warehouse-url {w}",
     "import-inventory {tmp}/missing.csv --warehouse-url {w}",
+    "report kpi --month 2026-03 --out {tmp} --send --url {w}",
     "policy validate",
+    "policy check --warehouse-url {w}",
     "sandbox generate --units 5 --out {tmp}/world.sqlite",
 ]
 RUNS_AIRFLOW = {"demo", "up"}
