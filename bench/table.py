@@ -1,7 +1,8 @@
 """One benchmark table: every row measured in the same run, on the same machine, each in its own process.
 
     python -m bench [--quick] [--contracts 100000] [--ledger-lines 1000000] [--statement-lines 1000000]
-                    [--db sqlite,postgresql] [--ledger-db sqlite] [--only tn,statements,reconcile,dags,cli,ledger]
+                    [--reconcile-lines 1000000] [--db sqlite,postgresql] [--ledger-db sqlite]
+                    [--only tn,statements,reconcile,dags,cli,ledger]
 
 Rows, in order (each a fresh child process, so its peak memory is its own):
 
@@ -11,13 +12,14 @@ Rows, in order (each a fresh child process, so its peak memory is its own):
   the contracts changed; dlt's REST API source paging the same endpoint (its own virtual environment,
   `.venv-dlt`, `make bench-dlt-env`; nested raw tables); pandas `json_normalize` + `to_sql` (one
   flat table). Rows written are counted in the database afterwards;
-- ledger: fetch-and-parse floor and full sync of the ERP's voucher lines (`bench.ledger_sync`);
 - bank statements: parse, and parse + load into SQLite (`bench.bank_statements`);
 - reconciliation and KPIs over one synthetic warehouse (`bench.reconcile.build`): each floor (the
   queries' rows read, nothing computed), the reconciliation's first and second run, the KPI compute;
 - each DAG file parsed as the DAG processor parses it (`bench.dag_parse`) against an empty DAG file;
 - command-line start: `estatehub --help` and `estatehub quarantine list` (no Airflow) against
-  `python -c pass`.
+  `python -c pass`;
+- ledger, last (its full sync is the slowest row): fetch-and-parse floor and full sync of the ERP's
+  voucher lines, receipts linked (`bench.ledger_sync`).
 
 `--quick` is the smoke run (2,000 contracts, 20,000 ledger and statement lines, one try each).
 """
@@ -41,7 +43,6 @@ from bench.trading_network_sync import clocks, fresh_warehouse, set_clock, world
 
 ROOT = Path(__file__).resolve().parent.parent
 DLT_PYTHON = ROOT / ".venv-dlt" / "bin" / "python"
-DLT_SCRIPT = Path(__file__).resolve().parent / "peers" / "dlt_trading_network.py"
 SECTIONS = ("tn", "statements", "reconcile", "dags", "cli", "ledger")  # in the order they run: the slowest last
 LEDGER_LINES_PER_UNIT = 1_000_000 / 91_000  # bench.ledger_sync: a world of 91,000 units books ~1,000,000 lines
 HEADERS = [
@@ -93,7 +94,7 @@ class Table:
                 f"{records / seconds:,.0f}" if records and seconds else "",
                 compared,
                 written,
-                f"{result['peak_rss_mb']:.0f}",
+                "" if result.get("peak_rss_mb") is None else f"{result['peak_rss_mb']:.0f}",
             ]
         self.rows.append(row)
         print("  " + " | ".join(row), file=sys.stderr, flush=True)
@@ -152,9 +153,9 @@ def run_dlt(url: str, warehouse_url: str) -> dict:
     from sandbox.serve import DEFAULT_ACCOUNT, DEFAULT_PASSWORD
 
     with tempfile.TemporaryDirectory(prefix="estatehub-bench-dlt-") as workdir:
-        command = [str(DLT_PYTHON), str(DLT_SCRIPT), url, DEFAULT_ACCOUNT, DEFAULT_PASSWORD]
+        command = [str(DLT_PYTHON), "-m", "bench.peers.dlt_trading_network", url, DEFAULT_ACCOUNT, DEFAULT_PASSWORD]
         command += [dlt_credentials(warehouse_url), workdir]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"dlt failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -349,16 +350,14 @@ def quiet_env(home: Path) -> dict[str, str]:
 
 
 def timed_process(command: Sequence[str], env: dict[str, str], cwd: Path) -> dict:
-    """Run a command, wall time and the peak memory of that one process (from its own rusage)."""
+    """Run a command: its wall time and output. No peak memory: the only one a parent can read after the
+    end, `ru_maxrss`, counts the memory of the parent it was forked from (`bench.common.peak_rss_mb`)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, check=False)
     seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stdout, stderr = proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr.decode()[-3000:]}")
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": stdout.decode()}
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr.decode()[-3000:]}")
+    return {"seconds": seconds, "peak_rss_mb": None, "stdout": result.stdout.decode()}
 
 
 def best_of(tries: int, run) -> dict:
@@ -447,7 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="the smoke run: small sizes, one try each")
     parser.add_argument("--contracts", type=int, help="trading-network contracts (default 100,000)")
-    parser.add_argument("--ledger-lines", type=int, help="ledger voucher lines (default 1,000,000)")
+    parser.add_argument("--ledger-lines", type=int, help="ledger voucher lines synced (default 1,000,000)")
+    parser.add_argument("--reconcile-lines", type=int, help="ledger lines the reconciliation reads (default 1,000,000)")
     parser.add_argument("--statement-lines", type=int, help="lines per statement file (default 1,000,000)")
     parser.add_argument("--db", default="sqlite,postgresql", help="warehouses, comma-separated")
     parser.add_argument("--ledger-db", help="warehouses of the ledger's full sync (default: --db; the slowest rows)")
@@ -455,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     contracts = args.contracts or (2_000 if args.quick else 100_000)
     ledger_lines = args.ledger_lines or (20_000 if args.quick else 1_000_000)
+    reconcile_lines = args.reconcile_lines or (20_000 if args.quick else 1_000_000)
     statement_lines = args.statement_lines or (20_000 if args.quick else 1_000_000)
     tries = 1 if args.quick else 3
     databases = args.db.split(",")
@@ -474,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
             bench_statements(out, statement_lines)
     if "reconcile" in only:
         with section("reconciliation and KPIs"):
-            bench_reconcile(out, contracts, ledger_lines, databases)
+            bench_reconcile(out, contracts, reconcile_lines, databases)
     if "dags" in only:
         with section("DAG files"):
             bench_dags(out, tries)

@@ -1,10 +1,11 @@
 """dlt's REST API source paging the sandbox's contract listing into SQLite or PostgreSQL.
 
-    .venv-dlt/bin/python bench/peers/dlt_trading_network.py URL ACCOUNT PASSWORD DESTINATION WORKDIR
+    .venv-dlt/bin/python -m bench.peers.dlt_trading_network URL ACCOUNT PASSWORD DESTINATION WORKDIR
 
-Runs in its own virtual environment (`bench/requirements-dlt.txt`): it imports dlt and the standard
-library only, nothing of the project. DESTINATION is `sqlite:///path` (dlt's SQLAlchemy destination)
-or `postgresql://…` (dlt's PostgreSQL destination). What dlt writes: the contracts as received,
+Runs in its own virtual environment (`bench/requirements-dlt.txt`), from the project's root: it imports
+dlt, the standard library and `bench.common`'s measures (standard library only at import).
+DESTINATION is `sqlite:///path` (dlt's SQLAlchemy destination) or `postgresql://…` (dlt's PostgreSQL
+destination). What dlt writes: the contracts as received,
 nested lists unpacked into child tables (`contracts__buyers`, `contracts__payment_plan`, …), no
 history, no hashing, no quarantine. Prints one JSON line: seconds, records (contracts), CPU seconds,
 peak memory and the rows written per table.
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
+
+from bench.common import cpu_seconds, peak_rss_mb
 
 
 def main(url: str, account: str, password: str, destination: str, workdir: str) -> None:
@@ -27,7 +29,7 @@ def main(url: str, account: str, password: str, destination: str, workdir: str) 
     from dlt.sources.rest_api import rest_api_source
 
     started = time.perf_counter()
-    cpu_started = _cpu()
+    cpu_started = cpu_seconds()
     login = requests.post(f"{url}/api/v1/auth/login", json={"account": account, "password": password}, timeout=60)
     login.raise_for_status()
     token = login.json()["data"]["token"]
@@ -70,17 +72,12 @@ def main(url: str, account: str, password: str, destination: str, workdir: str) 
     payload = {
         "seconds": seconds,
         "records": written.get("contracts", 0),
-        "cpu_s": _cpu() - cpu_started,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cpu_s": cpu_seconds() - cpu_started,
+        "peak_rss_mb": peak_rss_mb(),
         "written": written,
         "dlt": dlt.__version__,
     }
     print(json.dumps(payload), flush=True)
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":
