@@ -90,7 +90,7 @@ class Table:
                 database,
                 writes,
                 "" if records is None else f"{records:,}",
-                f"{seconds:.2f}" if seconds < 10 else f"{seconds:.1f}",
+                f"{seconds:.3f}" if seconds < 1 else f"{seconds:.2f}" if seconds < 10 else f"{seconds:.1f}",
                 f"{records / seconds:,.0f}" if records and seconds else "",
                 compared,
                 written,
