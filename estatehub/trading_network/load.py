@@ -315,9 +315,10 @@ def _stage(conn: Connection, contracts: list[StagedContract], batch: Batch) -> t
         conn,
         header,
         ["contract_no"],
-        [{**staged.contract, "run_id": batch.run_id, "loaded_at": batch.fetched_at} for staged in contracts],
+        [staged.contract for staged in contracts],
         version="updated_at",
         batch_id=batch.batch_id,
+        constants=batch.stamp,
     )
     if not accepted:
         return 0, False
