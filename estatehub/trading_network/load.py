@@ -332,9 +332,7 @@ def _stage(conn: Connection, contracts: list[StagedContract], batch: Batch) -> t
         (stg_tn_payment_plan, [row for staged in kept for row in staged.payment_plan]),
         (stg_tn_state_change, [row for staged in kept for row in staged.state_changes]),
     ):
-        for row in rows:
-            row["batch_id"] = batch.batch_id
-        bulk_insert(conn, table, rows)
+        bulk_insert(conn, table, rows, constants={"batch_id": batch.batch_id})
     return len(accepted), replacing is not None
 
 
