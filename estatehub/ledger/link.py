@@ -106,11 +106,12 @@ def _confidence(value: float) -> Decimal:
 
 
 class Linker:
-    """Links rows of one connection's transaction; caches the rooms of each project it meets."""
+    """Links rows of one connection's transaction; caches the rooms of each project it meets (in
+    `rooms`, when given: the units do not change while a sync links, so its chunks share them)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, rooms: dict[str, RoomDirectory] | None = None) -> None:
         self.conn = conn
-        self._rooms: dict[str, RoomDirectory] = {}
+        self._rooms: dict[str, RoomDirectory] = {} if rooms is None else rooms
         self._contracts: dict[str, list[_Contract]] = {}
         self._plans: dict[str, set[int]] = {}
         self._houses_by_name: dict[tuple[str, str], set[str]] = {}
@@ -457,7 +458,9 @@ def _is_named(found: Link) -> bool:
     return bool(found.basis and found.basis.startswith("memo+customer"))
 
 
-def link_customers(conn: Connection, codes: list[str | None], *, at: datetime) -> tuple[int, int]:
+def link_customers(
+    conn: Connection, codes: list[str | None], *, at: datetime, rooms: dict[str, RoomDirectory] | None = None
+) -> tuple[int, int]:
     """Link every receipt and refund of these customer codes (None: the rows without one).
 
     The result depends only on the rows and the contracts, never on the order they arrived in: first
@@ -465,7 +468,7 @@ def link_customers(conn: Connection, codes: list[str | None], *, at: datetime) -
     house a customer code stands for; then the other receipts and the refunds are linked with that
     knowledge. Returns (receipts resolved, receipts unresolved). Invoices: `link_invoices_of`, after.
     """
-    linker = Linker(conn)
+    linker = Linker(conn, rooms)
     named_codes = [code for code in codes if code is not None]
     clauses = []
     if named_codes:
@@ -514,7 +517,9 @@ def link_customers(conn: Connection, codes: list[str | None], *, at: datetime) -
     return resolved, len(receipts) - resolved
 
 
-def link_invoices_of(conn: Connection, codes: list[str | None], *, at: datetime) -> int:
+def link_invoices_of(
+    conn: Connection, codes: list[str | None], *, at: datetime, rooms: dict[str, RoomDirectory] | None = None
+) -> int:
     """Link the invoices of these customer codes, and those issued on their receipts (after the receipts
     of every pending customer are linked): through the receipt, else the blue invoice a red one reverses,
     else the remark. Returns how many were linked to a contract."""
@@ -530,7 +535,7 @@ def link_invoices_of(conn: Connection, codes: list[str | None], *, at: datetime)
     invoices = conn.execute(select(core_invoice).where(or_(*clauses)).order_by(core_invoice.c.invoice_id)).all()
     by_bill = _links_by(conn, core_receipt, core_receipt.c.bill_no, {row.source_bill_no for row in invoices})
     by_blue = _links_by(conn, core_invoice, core_invoice.c.invoice_no, {row.blue_invoice_no for row in invoices})
-    linker = Linker(conn)
+    linker = Linker(conn, rooms)
     linker.prefetch([row for row in invoices if not (row.source_bill_no in by_bill or row.blue_invoice_no in by_blue)])
     updates, resolved = [], 0
     for row in invoices:  # blue invoices come before the red ones that reverse them (id order)
