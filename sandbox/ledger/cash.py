@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sandbox.world.clock import at_office_hours, next_workday
 from sandbox.world.collection import general_account, house_permit, supervised_account
@@ -302,12 +302,15 @@ def _due_by_the_end(
     """When a line paid after `stop` is really paid, as the world's end sees it. A line due by then and paid
     after it is a receivable overdue at the world's end (payable, when the developer owes it): a fact every
     reconciliation as of that day must report, kept in the ground truth as `unpaid_at_end`. A clean world
-    has none: its buyers, and the developer, pay what fell due by the end (then at its last moment)."""
+    has none: its buyers, and the developer, pay what falls due by the end before it falls due."""
     due = date.fromisoformat(line["due_on"])
     if not open_at_end or at <= stop or due > stop.date():
         return at
-    if clean:
-        return stop
+    if clean:  # the workday before it fell due, in office hours: booked in the ledger well before the end
+        day = due - timedelta(days=1)
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
+        return datetime.combine(day, time(10, 0))
     detail = {"plan_seq": line["seq"], "kind": line["kind"], "due_on": line["due_on"], "amount_fen": amount,
               "paid_on": at.date().isoformat()}  # fmt: skip
     cash.planted.append(("unpaid_at_end", due + timedelta(days=1), detail))
