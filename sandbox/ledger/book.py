@@ -29,7 +29,7 @@ import random
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -825,7 +825,7 @@ class _Booker:
             )
             books.count("voided_receipts")
             if rng.random() < 0.3:  # the invoice went out on the voided bill and was never reversed
-                number = self._invoice(rng, event, bad_bills[0], voided_at, wrong, lines[0][3].text)
+                number = self._invoice(rng, event, bad_bills[0], voided_at, wrong, lines[0][3].text, voucher_day)
                 if number:
                     books.truth("invoice_without_receipt", event, voucher_day, invoice_no=number, bill_no=bad_bills[0])
         elif error == "red":
@@ -848,14 +848,14 @@ class _Booker:
                 previous,
                 bills[0],
             )
-            self._invoice(rng, event, bills[0], audited, event["amount"], lines[0][3].text)
+            self._invoice(rng, event, bills[0], audited, event["amount"], lines[0][3].text, voucher_day)
             return
         else:
             bills, voucher_id, entry_ids = book(exact, booked, audited, None)
         self._record(lines, bills, entry_ids, bank_memo, bank_houses)
         books.last_customer[f"red/{project}"] = tuple(event["customer"])  # type: ignore[assignment]
         for (_item_seq, item, _customer, memo, _houses), bill in zip(lines, bills, strict=True):
-            self._invoice(self.rng(item, seq, "invoice"), item, bill, audited, item["amount"], memo.text)
+            self._invoice(self.rng(item, seq, "invoice"), item, bill, audited, item["amount"], memo.text, voucher_day)
         if error == "duplicate":
             again = booked + timedelta(days=rng.randint(0, 2), minutes=rng.randint(5, 300))
             voided = again + timedelta(days=rng.randint(3, 20)) if rng.random() < 0.5 else None
@@ -963,7 +963,7 @@ class _Booker:
         books.count("red_reversals")
 
     def _invoice(
-        self, rng: random.Random, event: dict, bill: str, after: datetime, amount: int, memo: str
+        self, rng: random.Random, event: dict, bill: str, after: datetime, amount: int, memo: str, day: date
     ) -> str | None:
         books = self.books
         kind = event["kind"]
@@ -987,14 +987,20 @@ class _Booker:
             return None
         if event["contract_no"] in books.settled:
             return None  # after handover the full invoice covers the whole price: no 602 invoice any more
-        if event.get("settle_at") and _text(after + timedelta(days=FULL_INVOICE_COVERS_DAYS)) >= event["settle_at"]:
+        settled_on = date.fromisoformat(event["settle_at"][:10]) if event.get("settle_at") else None
+        if settled_on is not None and (settled_on - day).days <= FULL_INVOICE_COVERS_DAYS:
             return None  # the full invoice follows within the days an invoice takes: it covers this receipt
         if rng.random() < NOT_INVOICED_RATE * self.plant:
             books.truth("not_invoiced", event, after.date(), bill_no=bill, amount_fen=amount)
             return None
         at = at_office_hours(rng, next_workday(after.date() + timedelta(days=rng.randint(0, 10))), 9, 17)
-        if event.get("settle_at") and _text(at) >= event["settle_at"]:
-            return None  # it would come after the handover's full invoice, which covers the whole price
+        if settled_on is not None and _text(at) >= event["settle_at"]:
+            # it would come after the handover's full invoice, which is too late for this receipt: issued the
+            # workday before the handover instead
+            before = settled_on - timedelta(days=1)
+            while before.weekday() >= 5:
+                before -= timedelta(days=1)
+            at = datetime.combine(before, time(10, 0))
         number = books.invoice(
             chart.PRESALE_INVOICE,
             at.date(),
