@@ -541,3 +541,61 @@ def test_sell_through_equals_the_world_s_units_sold_and_for_sale(reported, world
             }
             _assert_equal(r, expected, f"{period.label} 去化率 {r['project_code']} {r['usage']}")
         assert total["sold_in_window"] > 0 and total["not_for_sale"] > 0 and total["restricted"] > 0
+
+
+def test_policy_changes_equal_the_bureau_site_s_real_changes(warehouse_url, tmp_path):
+    """The monitor replayed over the bureau site's period (every scheduled check); the KPI counts, per
+    week and for the month, the site's real changes (its ground truth), each in the business day it
+    happened: the monitor checks every two hours in office hours, and the site changes on workdays."""
+    from bench.policy_score import replay
+    from estatehub.warehouse.engine import create_warehouse_engine
+    from sandbox.bureau.world import DEFAULT_DAYS, PERIOD_START, BureauWorld
+
+    score = replay(7, warehouse_url=warehouse_url, mail_dir=tmp_path / "mail")
+    site = BureauWorld.generate(7)
+    changed_on = [change.at.date() for change in site.truth if change.at < PERIOD_START + timedelta(days=DEFAULT_DAYS)]
+    engine = create_warehouse_engine(warehouse_url)
+    try:
+        weeks = [report_period("week", PERIOD_START.date() + timedelta(days=7 * n)) for n in range(4)]
+        for period in [*weeks, report_period("month", date(2026, 3, 31))]:
+            with engine.connect() as conn:
+                data = compute(conn, period)
+            for name, pair in windows(period).items():
+                for index, w in enumerate(pair):
+                    expected = sum(1 for on in changed_on if w.holds(on))
+                    got = data.flows["policy_changes"][name][index]
+                    assert got == expected, f"{period.label} {name} {w}: hub {got}, site {expected}"
+            assert len(data.policy) == sum(1 for on in changed_on if period.start <= on <= period.end)
+        assert len(changed_on) == len(score.truth) == 18
+    finally:
+        engine.dispose()
+
+
+def test_open_breaks_count_the_reconciliation_s_unresolved_breaks(reported, world_faces):
+    """Open breaks are the reconciliation's own, not the world's (how many of the world's planted
+    differences they catch is the reconciliation's score, decision 0017); where a break is a fact of
+    the world — a buyer behind on a plan line, a 诚意金 never converted — its subjects are the world's."""
+    warehouse, _ = reported
+    world = World(world_faces, MONTH.end)
+    c = rec_break.c
+    with warehouse.engine.connect() as conn:
+        breaks = conn.execute(select(c.break_key, c.reason, c.subject).where(c.reconciliation == "receivables")).all()
+        data = compute(conn, MONTH)
+    overdue = {
+        no
+        for (no, _), (bucket, _) in (world.receivables() | BOOKED_ELSEWHERE).items()
+        if bucket not in ("not_due", "due")
+    }
+    assert {b.subject for b in breaks if b.reason == "overdue"} == overdue
+    deposits = world.ledger.execute("select count(*) from truth where kind = 'deposit_not_converted'").fetchone()[0]
+    assert sum(b.reason == "deposit_not_converted" for b in breaks) == deposits == 12
+    # every break was found on the run of the world's end (06-30): new in June, none before
+    assert data.open_breaks == {"receivables": (len(breaks), len(breaks))}
+    assert data.flows["breaks_new"]["month"] == (len(breaks), 0)
+
+    # an acknowledged break stays open, a resolved one leaves the count
+    with warehouse.begin() as conn:
+        conn.execute(rec_break.update().where(c.break_key == breaks[0].break_key).values(status="acknowledged"))
+        conn.execute(rec_break.update().where(c.break_key == breaks[1].break_key).values(status="resolved"))
+    with warehouse.engine.connect() as conn:
+        assert compute(conn, MONTH).open_breaks == {"receivables": (len(breaks) - 1, len(breaks) - 1)}
