@@ -34,6 +34,9 @@ MONTH = report_period("month", WORLD_END_ON)
 WEEK = report_period("week", date(2026, 6, 24))
 PERIODS = (MONTH, WEEK)
 NO_GROUP = ("-", "其他")  # a receipt tied to no contract belongs to no project
+# the 按揭 disbursement of XS2025P03000250 with the buyer's name and no room, of a buyer with two
+# contracts (a room change): the hub cannot tell which and holds it in suspense, under no project
+SUSPENSE = {"SKD00001180"}
 PCT = Decimal("0.1")
 # money as the plan lines name it (a 诚意金 and a subscription's 定金 pay the contract's 定金 line)
 PLAN_KIND = {"诚意金": "定金"}
@@ -113,6 +116,8 @@ class World:
         db.close()
 
     def _receipt_group(self, links, bill_no: str) -> Group:
+        if bill_no in SUSPENSE:
+            return NO_GROUP
         houses = {house_id for _, house_id in links.get(bill_no, [])}
         return self.units[houses.pop()]["group"] if len(houses) == 1 else NO_GROUP
 
@@ -418,6 +423,17 @@ def _assert_equal(got: dict, expected: dict, where: str) -> None:
     assert not wrong, f"{where}: (hub, world) {wrong}"
 
 
+def _assert_groups_equal(data, world: World, period) -> None:
+    """By project and product type, the report's window and the one before."""
+    cur, prev = windows(period)[period.kind]
+    assert set(data.by_group["signings_units"]) == world.groups()
+    for group in world.groups():
+        for index, w in enumerate((cur, prev)):
+            expected = world.flows(w, group)
+            got = {key: data.by_group[key][group][index] for key in expected}
+            _assert_equal(got, expected, f"{period.label} {group} {w}")
+
+
 def test_every_kpi_equals_the_world_s_own_count(reported, world_faces):
     warehouse, server = reported
     for period in PERIODS:
@@ -432,16 +448,7 @@ def test_every_kpi_equals_the_world_s_own_count(reported, world_faces):
                 if name == "total" and index == 0:
                     assert all(v for k, v in expected.items() if k != "changes_重签_units"), expected
 
-        # by project and product type, the report's window and the one before
-        cur, prev = windows(period)[period.kind]
-        # a receipt the hub could tie to no contract (the books' suspense, which the receivables
-        # reconciliation lists) counts under no project: the world knows its contract
-        assert set(data.by_group["signings_units"]) - {NO_GROUP} == world.groups()
-        for group in world.groups():
-            for index, w in enumerate((cur, prev)):
-                expected = world.flows(w, group)
-                got = {key: data.by_group[key][group][index] for key in expected}
-                _assert_equal(got, expected, f"{period.label} {group} {w}")
+        _assert_groups_equal(data, world, period)
 
         trend = [
             (w.start, world.flows(w)["signings_amount_fen"], world.collected(None, w)) for w in trend_weeks(period.end)
@@ -463,6 +470,21 @@ def test_every_kpi_equals_the_world_s_own_count(reported, world_faces):
         }
 
 
+def test_every_month_s_kpis_by_project_and_product_type_equal_the_world_s(reported, world_faces):
+    warehouse, _ = reported
+    month = report_period("month", date(2025, 1, 31))
+    seen: Counter = Counter()
+    while month.end <= WORLD_END_ON:
+        world = World(world_faces, month.end)
+        with warehouse.engine.connect() as conn:
+            data = compute(conn, month)
+        _assert_groups_equal(data, world, month)
+        for group in world.groups():
+            seen[group[1]] += any(data.by_group["collections_amount_fen"][group])
+        month = report_period("month", month.end + timedelta(days=1))
+    assert seen["住宅"] and seen["商业"], seen  # months with collections of both product types
+
+
 # Receipts the books hold on another deal than the world's, which the ledger linking did not see
 # through: on these lines the buyer owes nothing in the world and the hub, reading the books, shows the
 # line overdue (each with an open break of the receivables reconciliation, so finance sees it).
@@ -472,8 +494,8 @@ BOOKED_ELSEWHERE = {
     ("YS2025P01000431", 3): ("over_90", 126_000_000),
     # the subscription's 诚意金 booked to another customer (wrong_customer of RG2025P03000150)
     ("YS2025P03000151", 1): ("over_90", 4_500_000),
-    # the 按揭 disbursement with the buyer's name and no room, and the buyer has two contracts (a room
-    # change, XS2025P03000241 → 250): held in suspense
+    # the 按揭 disbursement with the buyer's name and no room, of a buyer with two contracts (a room
+    # change, XS2025P03000241 → 250): held in suspense (SUSPENSE)
     ("XS2025P03000250", 3): ("over_90", 216_169_400),
 }
 
