@@ -80,12 +80,11 @@ class World:
             self.docs = list(world.iter_docs())
         self.by_no = {d["contract_no"]: d for d in self.docs}
         self.as_of = as_of
-        self.end = datetime.combine(as_of, time(23, 59, 59))  # naive Beijing, as the world's money
         db = sqlite3.connect(faces["world"])
         self.units = {
-            house_id: {"group": (project, usage), "area": Decimal(area), "permit_no": permit_no}
-            for house_id, project, usage, area, permit_no in db.execute(
-                "select house_id, project_code, usage, building_area, permit_no from units"
+            house_id: {"group": (project, usage), "area": Decimal(area)}
+            for house_id, project, usage, area in db.execute(
+                "select house_id, project_code, usage, building_area from units"
             )
         }
         self.truth = [
