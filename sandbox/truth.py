@@ -38,6 +38,7 @@ CHECKS = {
     "rename": ("world", EVENT),
     "refund_late": ("banks", "contracts"),
     "instalment_unpaid": ("banks", "receivables"),
+    "unpaid_at_end": ("banks", "receivables"),  # not planted: a line due by the world's end, paid after it
     "money_outside_supervised": ("banks", "cash"),
     "refund_without_approval": ("banks", "cash"),
     "release_over_allowed": ("banks", "cash"),
@@ -91,6 +92,10 @@ POPULATIONS = {
     "deposit_not_converted": ("ledger", "select count(*) from receipts where purpose = '诚意金'"),
 }  # fmt: skip
 POPULATIONS["unfiled_overdue"] = POPULATIONS["late_filing"]
+POPULATIONS["unpaid_at_end"] = (
+    "world",
+    "select count(*) from contracts, json_each(json_extract(doc, '$.payment_plan'))",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,7 @@ def parse_loan(item: Any) -> LoanItem:
         approved=reader.yuan("approveAmount", get("approveAmount")),
         disbursed=reader.yuan("lendAmount", get("lendAmount")),
         guarantee=reader.yuan("guaranteeAmount", get("guaranteeAmount")),
+        guarantee_released_at=reader.moment("guaranteeReleaseTime", get("guaranteeReleaseTime"), required=False),
         linked_loan_no=reader.text("relatedLoanNo", get("relatedLoanNo"), required=False),
         updated_at=reader.moment("updateTime", get("updateTime")),
     )

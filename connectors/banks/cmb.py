@@ -76,6 +76,7 @@ def parse_loan(application: Any) -> LoanItem:
         approved=reader.yuan("amounts.approved", amounts.get("approved")),
         disbursed=reader.yuan("amounts.disbursed", amounts.get("disbursed")),
         guarantee=reader.yuan("amounts.guarantee", amounts.get("guarantee")),
+        guarantee_released_at=reader.moment("guaranteeReleasedAt", get("guaranteeReleasedAt"), required=False),
         linked_loan_no=reader.text("relatedApplicationId", get("relatedApplicationId"), required=False),
         updated_at=reader.moment("updatedAt", get("updatedAt")),
     )

@@ -75,6 +75,7 @@ def parse_loan(record: Any) -> LoanItem:
         approved=reader.fen("approve_amt", get("approve_amt")),
         disbursed=reader.fen("loan_amt", get("loan_amt")),
         guarantee=reader.fen("guarantee_amt", get("guarantee_amt")),
+        guarantee_released_at=reader.moment("guarantee_release_time", get("guarantee_release_time"), required=False),
         linked_loan_no=reader.text("related_loan_no", get("related_loan_no"), required=False),
         updated_at=reader.moment("update_time", get("update_time")),
     )

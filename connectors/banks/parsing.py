@@ -89,8 +89,10 @@ class LoanReader:
             self.problem(f"{name}: expected an amount, got {describe(value)}")
             return None
 
-    def moment(self, name: str, value: Any) -> datetime | None:
+    def moment(self, name: str, value: Any, *, required: bool = True) -> datetime | None:
         """A time in Beijing time (compact, spaced or ISO with offset) → aware UTC."""
+        if value in (None, "") and not required:
+            return None
         if not isinstance(value, str) or not value.strip():
             self.problem(f"{name}: expected a time, got {describe(value)}")
             return None
@@ -151,6 +153,7 @@ class LoanReader:
         updated_at: datetime | None,
         house_id: str | None = None,
         guarantee: Decimal | None = None,
+        guarantee_released_at: datetime | None = None,
         linked_loan_no: str | None = None,
     ) -> Loan | QuarantineItem:
         if loan_type not in LOAN_TYPES:
@@ -197,5 +200,6 @@ class LoanReader:
             updated_at=updated_at,
             payload=self.payload,
             guarantee_amount=guarantee,
+            guarantee_released_at=guarantee_released_at,
             linked_loan_no=linked_loan_no,
         )

@@ -106,6 +106,7 @@ class Loan:
     # 按揭保证金: what the bank held back from the disbursement until the mortgage is registered (the
     # developer received `disbursed_amount - guarantee_amount` first, the rest on the release)
     guarantee_amount: Decimal | None = None
+    guarantee_released_at: datetime | None = None  # when the bank paid the deposit out (after registration)
     linked_loan_no: str | None = None  # 组合贷: the other part of the same mortgage (commercial ↔ fund)
 
     @property

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, select, update
 
+from connectors.banks.parsing import beijing_date
 from connectors.banks.records import Loan, QuarantineItem
 from estatehub.banks.tables import core_bank_loan, stg_bank_loan, stg_bank_loan_stage
 from estatehub.pii import PiiHasher
@@ -77,6 +78,7 @@ def stage_loan(loan: Loan, *, payload_hash: str, hasher: PiiHasher) -> StagedLoa
         "approved_fen": to_fen(loan.approved_amount),
         "disbursed_fen": to_fen(loan.disbursed_amount),
         "guarantee_fen": to_fen(loan.guarantee_amount),
+        "guarantee_released_on": beijing_date(loan.guarantee_released_at) if loan.guarantee_released_at else None,
         "linked_loan_no": loan.linked_loan_no,
         "applied_on": loan.applied_on,
         "approved_on": loan.approved_on,

@@ -61,6 +61,7 @@ def _loan_columns() -> list[Column]:
         Column("approved_fen", Money),
         Column("disbursed_fen", Money),
         Column("guarantee_fen", Money),  # 按揭保证金 held back from the disbursement (0015)
+        Column("guarantee_released_on", Date),  # the day the bank paid the deposit out; null while held (0018)
         Column("linked_loan_no", String),  # 组合贷: the other part of the same mortgage (0015)
         Column("applied_on", Date),
         Column("approved_on", Date),

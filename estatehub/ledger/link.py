@@ -6,14 +6,27 @@ unit is only in the memo. A receipt is linked, in this order:
 1. `memo`: the memo names a unit that resolves to exactly one house of the project
    (`estatehub.memo.RoomDirectory`); the contract is the one on that house that was in force on the
    receipt's date (`date`), preferring one whose buyers include the customer's name (`customer`).
-   When the memo's house has no buyer of that name but the customer code is already linked to
-   another house whose buyer has it, the memo is taken to name the wrong room and the customer wins
-   (`customer_code`, memo disagrees).
-2. `memo+customer`: the memo fits several houses (the 单元 left out), and the customer's name picks one.
+   When the memo's house has no buyer of that name but the memo also names one of its buyers, the memo
+   wins (`memo+buyer`: the receipt was booked to another customer, a break of the receivables); so it
+   does when the customer code stands for another house but the amount is a plan line of the memo's
+   contract and of none on the customer's house (`memo+amount`). Else, when the customer code is already
+   linked to another house whose buyer has the customer's name, the memo is taken to name the wrong room
+   and the customer wins (`customer_code`, memo disagrees).
+2. `memo+customer`: the memo fits several houses (the 单元 left out), and the customer's name picks one;
+   when none has a buyer of that name and the customer code stands for another house, the amount
+   (`memo+amount`) or else the customer wins, as in 1.
 3. `customer_code`: the memo names no unit, but the customer code's other receipts, whose memo and
-   customer name agree, all point at one house.
-4. `customer_name`: exactly one contract of the project has a buyer of the customer's name.
+   customer name agree, point at one house; or at several (a room change: 换房, the same customer goes
+   on in a contract on another house), of which one has a contract of the customer's name in force on
+   the receipt's date.
+4. `customer_name`: exactly one house of the project has a buyer of the customer's name, or, of several,
+   exactly one has a contract of that name in force on the date.
 Otherwise the receipt stays unresolved (no contract), visible as suspense.
+
+A contract is in force from its start until it is cancelled or superseded: the contract that names it
+as its subscription (认购 → 合同) or its previous contract (换房, 更名) takes over from its own start.
+A refund is linked to a cancelled contract on its house, unless its memo says it pays back an area
+true-up (退面积补差款): that is a live contract's.
 
 `+amount` is added to the basis (and the confidence raised) when the amount equals a payment-plan
 line of the chosen contract. The confidence starts from the memo rule's measured reliability.
@@ -24,6 +37,7 @@ remark. Links are written to `core_receipt`, `core_refund` and `core_invoice`, a
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,6 +60,7 @@ from estatehub.trading_network.tables import (
 )
 
 DEPOSIT_KINDS = ("定金", "诚意金")
+TRUE_UP = re.compile("补差|面积差")  # the words of an area true-up (补差) in a memo
 MAX_CANDIDATES = 6
 
 
@@ -68,6 +83,13 @@ class _Contract:
     started_on: date
     cancelled_on: date | None
     names: frozenset[str]
+    superseded_on: date | None = None  # the start of the contract that took over from it
+
+    def in_force(self, on: date) -> bool:
+        """Started by `on` (3 days' grace: money paid ahead of the signing) and neither cancelled nor
+        superseded the day before."""
+        ended = min((d for d in (self.cancelled_on, self.superseded_on) if d is not None), default=None)
+        return self.started_on <= on + timedelta(days=3) and (ended is None or ended >= on - timedelta(days=1))
 
 
 def _local_day(moment: datetime | None) -> date | None:
@@ -137,9 +159,9 @@ class Linker:
                 by_name.append(row)
         self._fetch_names(row.customer_name for row in by_name)
         for row in by_name:
-            one = self._houses_by_name.get((row.phase_code, row.customer_name), set())
-            if len(one) == 1:
-                houses |= one
+            named_houses = self._houses_by_name.get((row.phase_code, row.customer_name), set())
+            if len(named_houses) <= MAX_CANDIDATES:
+                houses |= named_houses
         found = self.contracts(houses)
         contracts = sorted({c.contract_no for listed in found.values() for c in listed} - self._plans.keys())
         for start in range(0, len(contracts), 500):
@@ -174,6 +196,7 @@ class Linker:
             .where(core_contract.c.house_id.in_(houses))
         ).all()
         names = self._names([row.contract_no for row in rows])
+        superseded = self._successors_start([row.contract_no for row in rows])
         for row in rows:
             first = row.valid_from or row.signed_at
             found[row.house_id].append(
@@ -184,8 +207,31 @@ class Linker:
                     _local_day(first) or date.min,
                     _local_day(row.cancelled_at),
                     frozenset(names.get(row.contract_no, ())),
+                    superseded.get(row.contract_no),
                 )
             )
+        return found
+
+    def _successors_start(self, contracts: list[str]) -> dict[str, date]:
+        """contract → the first start of a contract that names it as its subscription or previous contract."""
+        found: dict[str, date] = {}
+        for start in range(0, len(contracts), 500):
+            chunk = contracts[start : start + 500]
+            rows = self.conn.execute(
+                select(
+                    core_contract.c.subscription_no,
+                    core_contract.c.previous_contract_no,
+                    core_contract.c.signed_at,
+                    core_contract.c.updated_at,
+                ).where(
+                    or_(core_contract.c.subscription_no.in_(chunk), core_contract.c.previous_contract_no.in_(chunk))
+                )
+            )
+            for subscription_no, previous_no, signed_at, updated_at in rows:
+                day = _local_day(signed_at or updated_at)
+                for before in {subscription_no, previous_no} & set(chunk):
+                    if day is not None and (before not in found or day < found[before]):
+                        found[before] = day
         return found
 
     def _names(self, contracts: list[str]) -> dict[str, set[str]]:
@@ -230,15 +276,39 @@ class Linker:
             for name, project, house_id in rows:
                 self._houses_by_name.setdefault((project, name), set()).add(house_id)
 
-    def by_customer_name(self, project: str | None, name: str | None) -> list[_Contract]:
-        """The contracts of the one house of the project whose buyers include `name` (none if 0 or 2+)."""
+    def by_customer_name(self, project: str | None, name: str | None, on: date, *, refund: bool) -> list[_Contract]:
+        """The contracts of the one house of the project whose buyers include `name`; of several houses, the
+        one contract of that name in force on `on` (`current`; not for a refund); else none."""
         if not project or not name:
             return []
         self._fetch_names([name])
         houses = sorted(self._houses_by_name.get((project, name), ()))
-        if len(houses) != 1:
-            return []
-        return self.contracts(houses).get(houses[0], [])
+        if len(houses) == 1:
+            return self.contracts(houses).get(houses[0], [])
+        chosen = None if refund or not houses else self.current(houses, on, {name})
+        return [chosen] if chosen else []
+
+    def known_link(
+        self, pairs: frozenset[tuple[str, str]], on: date, names: set[str], *, refund: bool
+    ) -> tuple[str, str] | None:
+        """The (contract, house) a customer code stands for on `on`, from the pairs its named receipts point
+        at: the one house's last contract; of several houses, the one `current` finds (not for a refund)."""
+        houses = {house for _, house in pairs}
+        if len(houses) == 1:
+            return max(pairs)
+        chosen = None if refund or not houses else self.current(houses, on, names)
+        return (chosen.contract_no, chosen.house_id) if chosen else None
+
+    def current(self, houses: Iterable[str], on: date, names: set[str]) -> _Contract | None:
+        """Of several houses a customer stands for (a room change, a second purchase), the contract of the
+        customer's name in force on `on`, when exactly one house has one."""
+        live = {
+            c.house_id: c
+            for listed in self.contracts(houses).values()
+            for c in listed
+            if c.names & names and c.in_force(on)
+        }
+        return next(iter(live.values())) if len(live) == 1 else None
 
     # -- the decision ---------------------------------------------------------------------------
 
@@ -251,7 +321,7 @@ class Linker:
         def score(contract: _Contract) -> tuple:
             in_force = contract.started_on <= on + timedelta(days=3) and (
                 contract.cancelled_on is None or contract.cancelled_on >= on - timedelta(days=1)
-            )
+            )  # a subscription stays a candidate after its contract is signed: `subscription_fits` decides
             if refund:
                 in_force = contract.cancelled_on is not None and contract.cancelled_on <= on + timedelta(days=1)
             named = bool(contract.names & names)
@@ -261,8 +331,10 @@ class Linker:
 
         return max(contracts, key=score)
 
-    def link(self, row: Any, *, on: date, known: dict[str, tuple[str, str]], refund: bool = False) -> Link:
+    def link(self, row: Any, *, on: date, known: dict[str, frozenset[tuple[str, str]]], refund: bool = False) -> Link:
         reading = parse_memo(row.remark or "")
+        if refund and TRUE_UP.search(row.remark or ""):
+            refund = False  # a negative area true-up (退面积补差款) paid back on a live contract, not a cancelled one's
         directory = self.rooms(row.phase_code)
         names = {name for name in (row.customer_name, getattr(row, "payer", None), getattr(row, "payee", None)) if name}
         kind = reading.kind
@@ -273,11 +345,22 @@ class Linker:
                 if house not in houses:
                     houses.append(house)
         by_house = self.contracts(houses) if houses else {}
-        known_link = known.get(row.customer_code or "")
+        pairs = known.get(row.customer_code or "")
+        known_link = self.known_link(pairs, on, names, refund=refund) if pairs else None
         if len(houses) == 1 and by_house.get(houses[0]):
             chosen = self.pick(by_house[houses[0]], on, kind, names, refund=refund)
             if chosen.names & names:
                 return self._with_amount(chosen, "memo+customer+date", confidence, row)
+            if any(len(name) > 1 and name in (row.remark or "") for name in chosen.names):
+                # the memo names the unit and its buyer: the memo is right, the customer code may not be
+                return self._with_amount(chosen, "memo+buyer+date", confidence, row)
+            if (
+                known_link is not None
+                and known_link[1] != chosen.house_id
+                and self._amount_picks(row, chosen, known_link)
+            ):
+                # the memo's unit has a plan line of exactly the amount, the customer's contract none
+                return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.9))
             if known_link is not None and known_link[1] != chosen.house_id:
                 return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
             return self._with_amount(chosen, "memo+date", confidence * 0.9, row)
@@ -286,14 +369,32 @@ class Linker:
             if len({c.house_id for c in named}) == 1:
                 chosen = self.pick(named, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "memo+customer+date", min(confidence, 0.9), row)
+            if not named and known_link is not None and known_link[1] not in houses:
+                fitting = [
+                    self.pick(by_house[house], on, kind, names, refund=refund)
+                    for house in houses
+                    if by_house.get(house)
+                ]
+                fitting = [c for c in fitting if self._amount_picks(row, c, known_link)]
+                if len(fitting) == 1:
+                    chosen = fitting[0]
+                    return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.85))
+                return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
         if known_link is not None:
             return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
         if not houses:
-            contracts = self.by_customer_name(row.phase_code, row.customer_name)
+            contracts = self.by_customer_name(row.phase_code, row.customer_name, on, refund=refund)
             if contracts:
                 chosen = self.pick(contracts, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "customer_name+date", 0.7, row)
         return UNRESOLVED
+
+    def _amount_picks(self, row: Any, chosen: _Contract, customer: tuple[str, str]) -> bool:
+        """Whether the amount is a plan line of `chosen` and of no contract on the customer's house."""
+        if row.amount_fen not in self.plan_amounts(chosen.contract_no):
+            return False
+        theirs = self.contracts([customer[1]]).get(customer[1], [])
+        return not any(row.amount_fen in self.plan_amounts(c.contract_no) for c in theirs)
 
     def _with_amount(self, chosen: _Contract, basis: str, confidence: float, row: Any) -> Link:
         if row.amount_fen in self.plan_amounts(chosen.contract_no):
@@ -357,10 +458,7 @@ def link_customers(conn: Connection, codes: list[str | None], *, at: datetime) -
         found = first[row.bill_id]
         if row.customer_code and not row.is_voided and _is_named(found):
             houses[row.customer_code].add((found.contract_no, found.house_id))  # type: ignore[arg-type]
-    known = {}
-    for code, pairs in houses.items():
-        if len({house for _, house in pairs}) == 1:
-            known[code] = sorted(pairs)[-1]
+    known = {code: frozenset(pairs) for code, pairs in houses.items()}
     updates, resolved = [], 0
     final: dict[int, Link] = {}
     for row in receipts:

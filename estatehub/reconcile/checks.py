@@ -134,11 +134,14 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
         columns=("source", "bill_no", "contract_no", "payment_kind", "money_on", "amount_fen"),
     ).all()
     held: dict[str, int] = {}
+    refunds: dict[str, list[Any]] = {}
     for m in money:
         if m.contract_no is None or m.source == "guarantee":  # a deposit the bank holds is not held by us
             continue
         deal = final.get(m.contract_no, m.contract_no)
         held[deal] = held.get(deal, 0) + m.amount_fen
+        if m.source == "refund":
+            refunds.setdefault(deal, []).append(m)
         contract = by_no.get(deal)
         cancelled_on = _cancelled_on(contract)
         after = m.source == "receipt" and cancelled_on is not None and m.money_on > cancelled_on
@@ -159,10 +162,30 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
     for deal, amount in sorted(held.items()):
         contract = by_no.get(deal)
         cancelled_on = _cancelled_on(contract)
-        if cancelled_on is None or amount <= 0 or not period.date_from <= cancelled_on <= period.date_to:
+        if cancelled_on is None or not period.date_from <= cancelled_on <= period.date_to:
             continue
         days, stated = _refund_days(contract, city)
         due_on = cancelled_on + timedelta(days=days)
+        term = f"({days} days, the contract's term)" if stated else f"({days} days: the contract states no term)"
+        if amount <= 0:
+            late = [r for r in refunds.get(deal, ()) if r.money_on > due_on]
+            if late:
+                out.breaks.append(
+                    new_break(
+                        "contracts",
+                        "refund_paid_late",
+                        items=[f"contract:{deal}"],
+                        other=[f"refund:{r.bill_no}" for r in late],
+                        subject=deal,
+                        amount_fen=-sum(r.amount_fen for r in late),
+                        first_on=due_on,
+                        due_on=due_on,
+                        as_of=period.as_of,
+                        detail=f"cancelled on {cancelled_on}, refund due by {due_on} {term}; "
+                        + ", ".join(f"{yuan(-r.amount_fen)} yuan refunded on {r.money_on}" for r in late),
+                    )
+                )
+            continue
         overdue = period.as_of > due_on
         out.breaks.append(
             new_break(
@@ -174,8 +197,7 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
                 first_on=cancelled_on,
                 due_on=due_on,
                 as_of=period.as_of,
-                detail=f"cancelled on {cancelled_on}, {yuan(amount)} yuan still held; refund due by {due_on} "
-                + (f"({days} days, the contract's term)" if stated else f"({days} days: the contract states no term)"),
+                detail=f"cancelled on {cancelled_on}, {yuan(amount)} yuan still held; refund due by {due_on} {term}",
             )
         )
     rule = "filing at signing" if city.filing_mode == "at_signing" else f"{city.filing_days} days"
@@ -361,6 +383,39 @@ def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
                 "correct the memo in the ledger",
             )
         )
+    other_customer = sqlfiles.execute(
+        conn,
+        "reconcile/receipt_other_customer",
+        period.params(),
+        columns=(
+            "bill_no",
+            "receipt_on",
+            "amount_fen",
+            "payment_kind",
+            "contract_no",
+            "house_id",
+            "customer_code",
+            "customer_contract_no",
+            "customer_house_id",
+        ),  # fmt: skip
+    ).all()
+    for r in other_customer:
+        out.breaks.append(
+            new_break(
+                "receivables",
+                "booked_to_other_customer",
+                items=[f"receipt:{r.bill_no}"],
+                other=[f"customer:{r.customer_code}"],
+                subject=r.contract_no,
+                kind=r.payment_kind or None,
+                amount_fen=r.amount_fen,
+                first_on=r.receipt_on,
+                as_of=period.as_of,
+                detail=f"receipt {r.bill_no} of {yuan(r.amount_fen)} yuan on {r.receipt_on} pays {r.contract_no} "
+                f"({r.house_id}), its memo says so, but is booked to customer {r.customer_code}, whose contract is "
+                f"{r.customer_contract_no} ({r.customer_house_id}); correct the customer in the ledger",
+            )
+        )
     unconverted = sqlfiles.execute(
         conn,
         "reconcile/deposits_not_converted",
@@ -402,7 +457,7 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
         conn,
         "reconcile/loans_bank",
         period,
-        ("id", "amount_fen", "on", "reference", "unit", "loan_type", "contract_no", "stage"),
+        ("id", "amount_fen", "on", "reference", "unit", "loan_type", "contract_no", "stage", "held"),
     )
     ledger = _frame(
         conn,
@@ -423,10 +478,11 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
     subject = dict(zip(bank["id"], bank["contract_no"], strict=True)) | dict(
         zip(ledger["id"], ledger["contract_no"], strict=True)
     )
+    held = set(bank.loc[bank["held"].astype(bool), "id"])  # guarantees the bank has not said it paid out
     for row in result.breaks.itertuples(index=False):
         items = tuple(row.left_ids) + tuple(row.right_ids)
         reason = row.reason
-        if reason == "unmatched_bank" and all(str(i).endswith(GUARANTEE_SUFFIX) for i in row.left_ids):
+        if reason == "unmatched_bank" and all(i in held for i in row.left_ids):
             reason = "guarantee_held"
         detail = {
             "unmatched_bank": "disbursed by the bank, no loan receipt in the ledger",
@@ -473,22 +529,27 @@ def reconcile_loans(conn: Connection, period: Period, rules: RuleSet | None = No
                     f"for {loan.contract_no}, which the network shows cancelled",
                 )
             )
-    out.breaks += _booked_next_month(out.matches, bank, ledger, subject, period)
+    out.breaks += _booked_next_month(out.matches, bank, ledger, subject, period, held)
     out.breaks += _loan_stage_breaks(conn, period)
     out.counts = {"disbursements": len(bank), "loan_receipts": len(ledger), "matched": len(out.matches)}
     return out
 
 
 def _booked_next_month(
-    matches: list[dict[str, Any]], bank: pd.DataFrame, ledger: pd.DataFrame, subject: dict, period: Period
+    matches: list[dict[str, Any]],
+    bank: pd.DataFrame,
+    ledger: pd.DataFrame,
+    subject: dict,
+    period: Period,
+    held: set[str],
 ) -> list[dict[str, Any]]:
-    """A disbursement matched to a loan receipt the ledger booked in a later month (`booked_next_month`): a
-    cut-off difference, the month's books show the money as not received."""
+    """A disbursement or a guarantee's release matched to a loan receipt the ledger booked in a later month
+    (`booked_next_month`): a cut-off difference, the month's books show the money as not received."""
     on = dict(zip(bank["id"], bank["on"], strict=True)) | dict(zip(ledger["id"], ledger["on"], strict=True))
     out = []
     for m in matches:
-        if str(m["left_id"]).endswith(GUARANTEE_SUFFIX):
-            continue  # a deposit's release is booked when the bank releases it, months after the disbursement
+        if m["left_id"] in held:
+            continue  # dated at the disbursement: when the bank paid the deposit out is not known
         paid_on, booked_on = on.get(m["left_id"]), on.get(m["right_id"])
         if paid_on is None or booked_on is None or (booked_on.year, booked_on.month) <= (paid_on.year, paid_on.month):
             continue

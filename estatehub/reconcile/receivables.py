@@ -91,7 +91,7 @@ def compute(conn: Connection, *, as_of: date) -> Receivables:
         money[deal][kind] += r.amount_fen
     overpaid: dict[str, int] = {}
     for deal, received in money.items():
-        left = _allocate(sorted(lines.get(deal, []), key=_due_order), received)
+        left = _allocate(sorted(lines.get(deal, []), key=_due_order), received, as_of=as_of)
         if left > 0:
             overpaid[deal] = left
             if lines.get(deal):
@@ -109,7 +109,7 @@ def _due_order(line: Line) -> tuple[date, int]:
     return (line.due_on or date.max, line.seq)
 
 
-def _allocate(lines: list[Line], received: dict[str, int]) -> int:
+def _allocate(lines: list[Line], received: dict[str, int], *, as_of: date | None = None) -> int:
     """Fill the lines from the money per kind, then from what is left; return what no line takes.
 
     Money and lines carry a sign: a refund (negative) pays a line the developer owes (a negative 补差
@@ -127,20 +127,23 @@ def _allocate(lines: list[Line], received: dict[str, int]) -> int:
             back = min(-pool, max(line.received_fen, 0))
             line.received_fen -= back
             pool += back
-    _offset(lines)
+    _offset(lines, as_of)
     return pool
 
 
-def _offset(lines: list[Line]) -> None:
+def _offset(lines: list[Line], as_of: date | None = None) -> None:
     """What the developer owes the buyer on a line (a negative true-up not yet paid back) is set off
-    against what the buyer still owes on others, as the ledger settles it at handover."""
-    owed_by_buyer = sum(max(x.amount_fen - x.received_fen, 0) for x in lines)
+    against what the buyer owes on others due by `as_of`, as the ledger settles it at handover. A line
+    not yet due is no debt to set off: the buyer pays it whole when due, the developer pays the true-up
+    back (late, if not by its own due date: `payable_overdue`)."""
+    due = [x for x in lines if as_of is None or (x.due_on is not None and x.due_on <= as_of)]
+    owed_by_buyer = sum(max(x.amount_fen - x.received_fen, 0) for x in due)
     owed_to_buyer = sum(max(x.received_fen - x.amount_fen, 0) for x in lines if x.amount_fen < 0)
     amount = min(owed_by_buyer, owed_to_buyer)
     if amount <= 0:
         return
     left = amount
-    for line in lines:  # the buyer's open lines, oldest due first
+    for line in due:  # the buyer's open lines due by the day, oldest due first
         left -= _fill(line, left)
     left = -amount
     for line in lines:  # the developer's open lines

@@ -615,6 +615,9 @@ class CcbServer(BankServer):
             "approveAmount": _yuan(loan["approved_fen"]),
             "lendAmount": _yuan(loan["disbursed_fen"]),
             "guaranteeAmount": _yuan(loan.get("guarantee_fen") or None),
+            "guaranteeReleaseTime": _spaced(loan["guarantee_released_at"])
+            if loan.get("guarantee_released_at")
+            else None,
             "relatedLoanNo": loan.get("linked_loan_no"),
             "status": loan["stage"],
             "history": [{"status": e["stage"], "time": _spaced(e["at"])} for e in loan["events"]],
@@ -708,6 +711,7 @@ class CmbServer(BankServer):
                 "disbursed": _yuan(loan["disbursed_fen"]),
                 "guarantee": _yuan(loan.get("guarantee_fen") or None),
             },
+            "guaranteeReleasedAt": loan.get("guarantee_released_at"),
             "stage": CMB_STAGE_CODES[loan["stage"]],
             "timeline": [{"stage": CMB_STAGE_CODES[e["stage"]], "at": e["at"]} for e in loan["events"]],
             "updatedAt": loan["updated_at"],

@@ -62,7 +62,10 @@ from sandbox.world.supervision import Permit, read_permits, releases
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "4"  # 4: guarantee deposits, linked combined loans, supervised accounts per permit
+BANK_WORLD_VERSION = "6"  # 4: guarantee deposits, linked combined loans, supervised accounts per permit;
+# 5: a guarantee's release is an update of its loan (listed by `updated_since`), with its time; 6: lines due
+# by the world's end and paid after it are in the truth (`unpaid_at_end`), a clean world pays them by the end
+RELEASE_EVENT = "guarantee_released"  # in `loan_events` only: the stage history stays the bank's stages
 BEIJING = timedelta(hours=8)
 BATCH = 500
 OTHER_PAYER_RATE = 0.04
@@ -196,6 +199,8 @@ class _Builder:
                 (loan.bank, loan.loan_no, loan.contract_no, json.dumps(loan_document(loan), ensure_ascii=False))
             )
             self.events += [(loan.bank, loan.loan_no, _utc_text(at), stage) for stage, at in loan.events]
+            if loan.guarantee_released_at is not None:  # the release changes the loan's record: listed as updated
+                self.events.append((loan.bank, loan.loan_no, _utc_text(loan.guarantee_released_at), RELEASE_EVENT))
         for truth in truths:
             self._truth(truth)
         self.planted(doc, planted)
@@ -869,7 +874,9 @@ def cut_loan(doc: dict, moment: datetime) -> dict:
         cut["guarantee_fen"] = None
     if (cut.get("guarantee_released_at") or "") > limit:
         cut["guarantee_released_at"] = None
-    cut["updated_at"] = events[-1]["at"] if events else None
+    cut["updated_at"] = (
+        max((events[-1]["at"], cut.get("guarantee_released_at") or ""), default=None) if events else None
+    )
     return cut
 
 

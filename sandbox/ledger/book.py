@@ -62,7 +62,8 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 8  # 8: wrong_customer names the contract booked to; 7: a deposit without its slip planted, no
+LEDGER_VERSION = 9  # 9: a clean world pays what fell due by its end; a wrong unit planted only in a memo naming one
+# 8: wrong_customer names the contract booked to; 7: a deposit without its slip planted, no
 # 602 invoice within 14 days before the full one, no receipt of a disbursement the account never got, no voucher
 # of the next month for money of a month's last day
 
@@ -867,10 +868,9 @@ class _Booker:
     def _memo(self, rng: random.Random, event: dict, on: date) -> tuple[Memo, list[str]]:
         address = _address(event["house"])
         houses = [event["house"]["house_id"]]
+        right = address
         if rng.random() < WRONG_UNIT_RATE * self.plant:
-            wrong = address.neighbour(rng)
-            self.books.truth("wrong_unit_memo", event, on, written_room=wrong.room, room=address.room)
-            address = wrong
+            address = address.neighbour(rng)
         kind = event["kind"]
         kinds = () if kind == DEPOSIT and rng.random() < 0.1 else (kind,)
         memo = write_memo(
@@ -886,6 +886,8 @@ class _Booker:
             parts=event.get("parts", 1),
             named_rate=0.45 if kind == SINCERITY else 0.93,
         )
+        if address is not right and memo.written:  # planted only where the memo shows a unit at all
+            self.books.truth("wrong_unit_memo", event, on, written_room=address.room, room=right.room)
         return memo, houses
 
     def _record(

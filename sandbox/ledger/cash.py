@@ -210,7 +210,7 @@ def cash_flows(
     if doc["contract_type"] == SUBSCRIPTION:
         _subscription(rng, doc, cash, add, stop, parent_name)
     else:
-        held = _main_contract(rng, doc, cash, add, stop, carried_fen, parent_name, clean)
+        held = _main_contract(rng, doc, cash, add, stop, carried_fen, parent_name, clean, open_at_end=stop == end)
     refunded = sum(f.amount_fen for f in cash.flows if f.kind == REFUND)
     cash.received_fen = held + sum(f.amount_fen for f in cash.flows if f.kind != REFUND) - refunded
     if cancelled is not None and cancelled <= end:
@@ -236,7 +236,8 @@ def cash_flows(
             late = rng.random() >= 1 - LATE_REFUND_RATE and not clean
             day = cancelled.date() + timedelta(days=rng.randint(term + 1, term + 25) if late else rng.randint(2, 13))
             kind = FORFEIT if forfeit else REFUND
-            if late and kind == REFUND and _moment(rng, day) <= end:
+            if late and kind == REFUND and (_moment(rng, day) <= end or cash.refund_due_on < end.date()):
+                # refunded late, or due by the world's end and refunded after it: overdue on its last day
                 detail = {"refund_due_on": cash.refund_due_on.isoformat(), "amount_fen": cash.received_fen}
                 cash.planted.append(("refund_late", cash.refund_due_on + timedelta(days=1), detail))
             add(
@@ -296,7 +297,25 @@ def _subscription(rng, doc, cash, add, stop, parent_name) -> None:  # noqa: ANN0
     _number_parts(cash)
 
 
-def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False) -> int:  # noqa: ANN001
+def _due_by_the_end(
+    cash: ContractCash, line: dict, amount: int, at: datetime, stop: datetime, *, clean: bool, open_at_end: bool
+) -> datetime:
+    """When a line paid after `stop` is really paid, as the world's end sees it. A line due by then and paid
+    after it is a receivable overdue at the world's end (payable, when the developer owes it): a fact every
+    reconciliation as of that day must report, kept in the ground truth as `unpaid_at_end`. A clean world
+    has none: its buyers, and the developer, pay what fell due by the end (then at its last moment)."""
+    due = date.fromisoformat(line["due_on"])
+    if not open_at_end or at <= stop or due > stop.date():
+        return at
+    if clean:
+        return stop
+    detail = {"plan_seq": line["seq"], "kind": line["kind"], "due_on": line["due_on"], "amount_fen": amount,
+              "paid_on": at.date().isoformat()}  # fmt: skip
+    cash.planted.append(("unpaid_at_end", due + timedelta(days=1), detail))
+    return at
+
+
+def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False, *, open_at_end=True) -> int:  # noqa: ANN001
     """Book a main contract's payments; return what it held before its own payments (定金 or carried)."""
     no = doc["contract_no"]
     signed = bj(doc.get("signed_at"))
@@ -321,7 +340,9 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False)
         if amount == 0:
             continue
         if amount < 0:  # 补差 in the buyer's favour: the developer refunds the difference
-            at = paid_at(rng, line, clean)
+            at = _due_by_the_end(
+                cash, line, amount, paid_at(rng, line, clean), stop, clean=clean, open_at_end=open_at_end
+            )
             if at <= stop:
                 add(CashFlow(no, REFUND, at, -amount, payer, reason=TRUE_UP, plan_seq=line["seq"]))
             continue
@@ -338,7 +359,10 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False)
                     add(CashFlow(no, kind, released, held, bank or "", bank=bank, plan_seq=line["seq"], guarantee=True))
             continue
         at = (signed or bj(doc["history"][0]["at"])) if kind == DEPOSIT else paid_at(rng, line, clean)
-        if at is None or at > stop:
+        if at is None:
+            continue
+        at = _due_by_the_end(cash, line, amount, at, stop, clean=clean, open_at_end=open_at_end)
+        if at > stop:
             continue
         if kind == INSTALMENT and rng.random() < UNPAID_INSTALMENT_RATE and not clean:
             detail = {"plan_seq": line["seq"], "due_on": line["due_on"], "amount_fen": amount}

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from connectors.banks import errors
-from connectors.banks.records import Loan, QuarantineItem
+from connectors.banks.records import Loan, QuarantineItem, StageEvent
 from connectors.banks.statements import StatementReader
 from sandbox.banks import accounts
 from tests.banks.conftest import client_for
@@ -70,8 +70,22 @@ def test_adapter_lists_every_loan_of_its_bank_as_the_world_has_it(banks, clean, 
         assert loan.property_address == truth["property_address"]
         assert loan.contract_no == (truth["contract_no"] if truth["shows_contract_no"] else None)
         assert loan.updated_at.tzinfo is not None and loan.updated_at.utcoffset().total_seconds() == 0
-        if code != "hpf":  # the fund centre's list has dates only
-            assert loan.updated_at == max(event.at for event in loan.stages)
+        released = truth.get("guarantee_released_at")
+        assert loan.guarantee_released_at == (datetime.fromisoformat(released).astimezone(UTC) if released else None), (
+            "the day the bank paid the guarantee deposit out, as every bank that holds one reports it"
+        )
+        if code != "hpf":  # the fund centre's list has dates only; a release is an update of the loan
+            assert loan.updated_at == max(event.at for event in (*loan.stages, *released_event(loan)))
+
+
+def released_event(loan: Loan) -> list[StageEvent]:
+    return [StageEvent("released", loan.guarantee_released_at)] if loan.guarantee_released_at else []
+
+
+def test_every_bank_that_holds_guarantee_deposits_reports_their_release(clean):
+    held = [loan for code in ("icbc", "ccb", "cmb") for loan in clean[code].values() if loan.guarantee_amount]
+    assert any(loan.guarantee_released_at for loan in held)
+    assert all(loan.guarantee_released_at is None for loan in clean["hpf"].values())
 
 
 def test_ccb_leaves_out_some_contract_numbers_and_the_fund_centre_all(clean):

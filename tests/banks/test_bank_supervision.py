@@ -113,6 +113,9 @@ def test_guarantee_deposits_and_combined_loans_reach_the_warehouse(warehouse, ru
         row = stored[(doc["bank"], doc["loan_no"])]
         assert (row.guarantee_fen, row.disbursed_fen) == (doc["guarantee_fen"], doc["disbursed_fen"])
         assert row.disbursed_fen > row.guarantee_fen > 0
+        released = doc.get("guarantee_released_at")  # Beijing time: its day is the day's first ten characters
+        assert row.guarantee_released_on == (date.fromisoformat(released[:10]) if released else None)
+    assert any(doc.get("guarantee_released_at") for doc in held)
     linked = [d for d in docs if d.get("linked_loan_no") and d["bank"] != "hpf"]
     assert linked  # the commercial part of a 组合贷 names its fund part
     for doc in linked:

@@ -227,3 +227,30 @@ def test_linking_asks_the_warehouse_a_few_queries_per_chunk_of_customers_not_som
 def _links(conn, table) -> list[tuple]:  # noqa: ANN001
     key = table.c.bill_id if "bill_id" in table.c else table.c.invoice_id
     return [tuple(row) for row in conn.execute(select(key, table.c.contract_no, table.c.link_basis).order_by(key))]
+
+
+def test_a_customer_who_changed_rooms_has_the_receipts_without_a_unit_linked_to_the_contract_in_force(
+    warehouse: Warehouse, client: LedgerClient, ledger_path: Path, world_path: Path
+) -> None:
+    """换房: finance keeps the customer code, the memos of the first unit and of the new one both name the
+    customer, so the code stands for two houses; a receipt whose memo names no unit (a bank's 按揭款) is the
+    new contract's, the one of the customer's name in force on its date."""
+    _load_contracts(warehouse, world_path)
+    sync_ledger(client, warehouse, settings=SETTINGS)
+    with open_world(world_path) as world:
+        changed = {
+            doc["contract_no"]
+            for doc in world.iter_docs()
+            if doc.get("previous_contract_no")
+            and (world.get_doc(doc["previous_contract_no"]) or doc)["house"]["house_id"] != doc["house"]["house_id"]
+        }
+    truth = dict(_store(ledger_path, "select ref, contract_no from links where form = 'AR_RECEIVEBILL'"))
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(
+            select(core_receipt.c.bill_no, core_receipt.c.contract_no, core_receipt.c.memo_units).where(
+                core_receipt.c.is_voided.is_(False)
+            )
+        ).all()
+    unnamed = [row for row in rows if truth.get(row.bill_no) in changed and not row.memo_units]
+    assert unnamed, "the test world has receipts without a unit on the contract after a room change"
+    assert [(r.bill_no, r.contract_no) for r in unnamed] == [(r.bill_no, truth[r.bill_no]) for r in unnamed]

@@ -21,7 +21,7 @@ from estatehub.reconcile.store import acknowledge_break
 from estatehub.reconcile.tables import rec_break, rec_receivable, rec_run
 from estatehub.trading_network.tables import core_contract
 from tests.conftest import TEST_PII_KEY
-from tests.reconcile.conftest import END, NOW, START, _refund
+from tests.reconcile.conftest import END, NOW, START, _receipt, _refund
 
 CITY = CityRules(filing_days=30, refund_default_days=30)
 
@@ -156,6 +156,35 @@ def test_a_disbursement_of_another_amount_or_on_a_cancelled_contract_is_a_break(
     assert reasons == ["amount_mismatch", "disbursed_on_cancelled"]
 
 
+@pytest.mark.parametrize(
+    ("released_on", "release_booked_on", "reasons"),
+    [
+        (None, None, ["guarantee_held"]),  # the bank holds it still: work to do, not a difference
+        (date(2026, 5, 29), date(2026, 6, 2), ["booked_next_month"]),  # paid out in May, booked in June
+        (date(2026, 5, 29), date(2026, 5, 30), []),
+        (date(2026, 5, 29), None, ["unmatched_bank"]),  # paid out, never booked: not "held" any more
+    ],
+)
+def test_a_guarantee_deposit_is_reconciled_on_the_day_the_bank_paid_it_out(
+    world, released_on, release_booked_on, reasons
+):
+    from estatehub.banks.tables import core_bank_loan
+
+    with world.engine.begin() as conn:
+        conn.execute(
+            update(core_bank_loan).values(guarantee_fen=50_000_00, guarantee_released_on=released_on)
+        )  # the bank paid 2,000,000 on 03-01 and held 50,000 back until the mortgage was registered
+        conn.execute(update(core_receipt).where(core_receipt.c.bill_id == 3).values(amount_fen=2_000_000_00))
+        if release_booked_on is not None:
+            conn.execute(insert(core_receipt), [_receipt(8, "YS1", "按揭", 50_000_00, release_booked_on)])
+    report = run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("loans",))
+    breaks = report.outcomes["loans"].breaks
+    assert sorted(b["reason"] for b in breaks) == reasons
+    assert all(b["left_ids"] == ("icbc:L1:guarantee",) for b in breaks)
+    if reasons == ["booked_next_month"]:
+        assert breaks[0]["first_on"] == released_on and breaks[0]["amount_fen"] == 50_000_00
+
+
 def test_a_run_over_another_period_leaves_the_breaks_of_this_one_alone(world):
     run_reconciliation(world, date_from=START, date_to=END, city=CITY)
     before = {k: v["status"] for k, v in _breaks(world).items()}
@@ -264,6 +293,14 @@ def test_what_the_developer_owes_is_set_off_against_what_the_buyer_owes():
     lines[0].received_fen = 90
     _offset(lines)
     assert [x.received_fen for x in lines] == [100, -10], "nothing left on either side"
+
+
+def test_a_line_not_yet_due_is_no_debt_to_set_off_a_true_up_against():
+    lines = _lines(("补差", -10), ("分期", 100))  # due on 01-01 and 01-02
+    _offset(lines, as_of=date(2026, 1, 1))
+    assert [x.received_fen for x in lines] == [0, 0], "the developer owes the 10, the buyer pays the 100 whole"
+    _offset(lines, as_of=date(2026, 1, 2))
+    assert [x.received_fen for x in lines] == [-10, 10]
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,7 @@ final as (
         batch_loans.approved_fen,
         batch_loans.disbursed_fen,
         batch_loans.guarantee_fen,
+        batch_loans.guarantee_released_on,
         batch_loans.linked_loan_no,
         batch_loans.applied_on,
         batch_loans.approved_on,
@@ -99,7 +100,8 @@ final as (
 insert into core_bank_loan (
     bank, loan_no, contract_no, house_id, link_basis, loan_type, stage, reported_contract_no, borrower_name,
     borrower_id_type, borrower_id_hash, borrower_id_masked, property_address, branch, applied_fen, approved_fen,
-    disbursed_fen, guarantee_fen, linked_loan_no, applied_on, approved_on, disbursed_on, updated_at
+    disbursed_fen, guarantee_fen, guarantee_released_on, linked_loan_no, applied_on, approved_on, disbursed_on,
+    updated_at
 )
 select * from final
 where true
@@ -120,6 +122,7 @@ on conflict (bank, loan_no) do update set
     approved_fen = excluded.approved_fen,
     disbursed_fen = excluded.disbursed_fen,
     guarantee_fen = excluded.guarantee_fen,
+    guarantee_released_on = excluded.guarantee_released_on,
     linked_loan_no = excluded.linked_loan_no,
     applied_on = excluded.applied_on,
     approved_on = excluded.approved_on,

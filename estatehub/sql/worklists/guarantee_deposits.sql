@@ -1,7 +1,8 @@
 -- guarantee_deposits: loans disbursed less a guarantee deposit (按揭保证金) on a contract whose
 -- property right is registered by :as_of_on, with the loan money of the loan's kind (按揭 for 商贷,
 -- 公积金) that the ledger received for the contract up to the day, against what the banks disbursed:
--- the deposit is released when the ledger holds the whole disbursement.
+-- the deposit is released when the bank says it paid it out (`guarantee_released_on`) or the ledger holds
+-- the whole disbursement (a bank that does not report its releases).
 with loans as (
     select
         bank,
@@ -15,6 +16,7 @@ with loans as (
     where guarantee_fen > 0
         and contract_no is not null
         and disbursed_on <= :as_of_on
+        and (guarantee_released_on is null or guarantee_released_on > :as_of_on)
 ),
 
 disbursed as (
