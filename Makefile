@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
+DLT := .venv-dlt/.installed
 
-.PHONY: help demo up test browser lint format bench clean
+.PHONY: help demo up test browser lint format bench bench-dlt-env clean
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
@@ -44,8 +45,15 @@ lint: $(DEV)  ## ruff check and format check
 format: $(DEV)  ## ruff format
 	$(BIN)/ruff format .
 
-bench: $(DEV)  ## benchmarks (not part of the test run); prints the tables of the README
-	$(BIN)/python -m bench
+bench: $(DEV) $(DLT)  ## the one benchmark table of the README (not part of the test run); BENCH_ARGS=--quick: a smoke run
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-dlt-env: $(DLT)  ## dlt, the benchmark's peer, in its own venv (.venv-dlt): its dependencies kept apart from Airflow's
+
+$(DLT): bench/requirements-dlt.txt
+	$(PYTHON) -m venv .venv-dlt
+	.venv-dlt/bin/pip install --quiet -r bench/requirements-dlt.txt
+	touch $@
 
 clean:  ## remove the venv and the data folder
-	rm -rf $(VENV) var
+	rm -rf $(VENV) .venv-dlt var

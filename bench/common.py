@@ -13,14 +13,22 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from estatehub.demo import read_ready
-
 BENCH_PII_KEY = b"bench-key-0123456789abcdefghijklmnop"  # a fixed key: figures comparable run to run
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process, in MiB (Linux reports KiB)."""
+    """Peak resident memory of this process since it started its program, in MiB.
+
+    Linux's `VmHWM`, the high-water mark of this program's own memory. Not `ru_maxrss`: the kernel keeps
+    that across `exec`, so a child counts the resident memory of the parent it was forked from (a driver
+    holding 200 MiB made every small child report 200 MiB). `ru_maxrss` only where there is no /proc."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -74,6 +82,8 @@ class SandboxProcess:
 @contextmanager
 def sandbox_process(world: Path, clock: str):
     """The trading network of the sandbox in a child process: yields a `SandboxProcess`."""
+    from estatehub.demo import read_ready
+
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox.serve", str(world), "--clock", clock, "--only", "trading_network"],
         stdout=subprocess.PIPE,

@@ -17,6 +17,7 @@ Also printed: the time to derive the ledger from the world (done once, cached in
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -148,15 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             ("memo parser alone", ["memos", str(ledger)]),
         ):
             result = run_child("bench.ledger_sync", ["--child", *child])
-            rows.append(
-                [
-                    name,
-                    f"{result['records']:,}",
-                    f"{result['seconds']:.1f}",
-                    f"{result['records'] / result['seconds']:,.0f}",
-                    f"{result['peak_rss_mb']:.0f}",
-                ]
-            )
+            rows.append(_row(name, result))
         if not args.skip_sync:
             for kind in args.db.split(","):
                 if kind == "postgresql":
@@ -169,19 +162,35 @@ def main(argv: list[str] | None = None) -> int:
                     target.unlink(missing_ok=True)
                     sync_args = ["--child", "sync", server.url, str(args.page_size), f"sqlite:///{target}", str(world)]
                     result = run_child("bench.ledger_sync", sync_args)
-                rows.append(
-                    [
-                        f"full sync ({kind})",
-                        f"{result['records']:,}",
-                        f"{result['seconds']:.1f}",
-                        f"{result['records'] / result['seconds']:,.0f}",
-                        f"{result['peak_rss_mb']:.0f}",
-                    ]
-                )
+                rows.append(_row(f"full sync ({kind})", result, floor=rows[0]))
     finally:
         server.stop()
-    print(table(["measurement", "lines", "seconds", "lines/s", "peak MiB"], rows))
+    headers = ["measurement", "rows", "seconds", "rows/s", "CPU s", "× floor (s)", "× floor (CPU)", "peak MiB", "load"]
+    print(table(headers, [row[1:] for row in rows]))
     return 0
+
+
+def _row(name: str, result: dict, floor: list | None = None) -> list:
+    """A row of the table (its first cell: the raw result, for the ratios of the rows after it).
+
+    The load average (1 minute) is read when the measurement ends: the machine is shared, and CPU
+    seconds (the child's own, every thread) compare better than wall seconds when it is busy.
+    """
+    seconds, cpu = result["seconds"], result["cpu_s"]
+    ratio = f"{seconds / floor[0]['seconds']:.2f}" if floor else ""
+    cpu_ratio = f"{cpu / floor[0]['cpu_s']:.2f}" if floor else ""
+    return [
+        result,
+        name,
+        f"{result['records']:,}",
+        f"{seconds:.1f}",
+        f"{result['records'] / seconds:,.0f}",
+        f"{cpu:.1f}",
+        ratio,
+        cpu_ratio,
+        f"{result['peak_rss_mb']:.0f}",
+        f"{os.getloadavg()[0]:.2f}",
+    ]
 
 
 if __name__ == "__main__":

@@ -177,6 +177,8 @@ ANSWERS: dict[str, Answer] = {
 KNOCK_ON: dict[str, frozenset[tuple[str, str]]] = {
     "duplicate_receipt": frozenset({("receivables", "overpaid"), ("receivables", "payable_overdue")}),
     "disbursement_not_received": frozenset({("receivables", "overdue")}),
+    # a disbursement the ledger books after the day the run is as of: on the statement, not yet in the books
+    "late_booking": frozenset({("cash", "statement_not_booked")}),
     # … and the bank's transfer fee of that refund, the same day, which the clerk did not book either
     "refund_not_booked": frozenset(
         {("contracts", "refund_overdue"), ("receivables", "overpaid"), ("cash", "statement_not_booked")}
@@ -195,7 +197,7 @@ KNOCK_ON: dict[str, frozenset[tuple[str, str]]] = {
 
 # planted kinds whose knock-ons are found by their day (the detail's field naming it) rather than their deal:
 # a bank's fee line names no contract
-KNOCK_ON_SAME_DAY = {"refund_not_booked": "refunded_on"}
+KNOCK_ON_SAME_DAY = {"refund_not_booked": "refunded_on", "late_booking": "paid_on"}
 
 
 def break_keys(brk: dict[str, Any], deal: Callable[[str], str] = str) -> set[str]:
@@ -416,6 +418,7 @@ def built_warehouse(home: Path, *, units: int, seed: int, clean: bool, reuse: bo
     from estatehub.demo import SandboxProcess, airflow_env, at_sync_hour
     from estatehub.ledger.connection import ledger_client
     from estatehub.ledger.sync import sync_ledger
+    from estatehub.trading_network.inventory import sync_unit_inventory
     from estatehub.trading_network.sync import sync_trading_network
     from estatehub.warehouse.engine import Warehouse
     from sandbox.world import ensure_world, open_world
@@ -446,6 +449,7 @@ def built_warehouse(home: Path, *, units: int, seed: int, clean: bool, reuse: bo
         started = time.perf_counter()
         with trading_network_client(conn("trading_network")) as client:
             sync_trading_network(client, warehouse)
+            sync_unit_inventory(client, warehouse)  # the building tables, as the network's DAG syncs them
         for code in BANK_CODES:
             folder = home / "banks" / code
             sync_loans(code, warehouse, client=bank_client_from(conn(f"bank_{code}"), code, folder=folder))

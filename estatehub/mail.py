@@ -23,12 +23,10 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import TYPE_CHECKING
 
-from airflow.providers.smtp.hooks.smtp import SmtpHook
-from airflow.sdk.exceptions import AirflowException
-
 from estatehub.connections import SMTP_CONN_ID, ConnectionLike
 
 if TYPE_CHECKING:
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
     from airflow.sdk import Connection
 
 log = logging.getLogger(__name__)
@@ -83,21 +81,26 @@ class SmtpSettings:
         )
 
 
-class _ReadSmtpHook(SmtpHook):
-    """The provider's hook on a Connection already read: it uses that one instead of looking its id up again."""
-
-    def __init__(self, connection: ConnectionLike) -> None:
-        super().__init__(smtp_conn_id=getattr(connection, "conn_id", None) or SMTP_CONN_ID)
-        self._read_connection = connection
-
-    def get_connection(self, conn_id: str) -> ConnectionLike:  # type: ignore[override]
-        return self._read_connection
-
-
 def smtp_hook(server: str | ConnectionLike | SmtpSettings = SMTP_CONN_ID) -> SmtpHook:
-    """The provider's `SmtpHook` for a Connection id, a Connection already read, or settings named in code."""
+    """The provider's `SmtpHook` for a Connection id, a Connection already read, or settings named in code.
+
+    Airflow is imported here, when a message is about to be sent, not when this module is: a command
+    that may send mail (`policy check`) starts without it (issue 13)."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
     if isinstance(server, str):
         return SmtpHook(smtp_conn_id=server)
+
+    class _ReadSmtpHook(SmtpHook):
+        """The provider's hook on a Connection already read: it uses that one instead of looking its id up again."""
+
+        def __init__(self, connection: ConnectionLike) -> None:
+            super().__init__(smtp_conn_id=getattr(connection, "conn_id", None) or SMTP_CONN_ID)
+            self._read_connection = connection
+
+        def get_connection(self, conn_id: str) -> ConnectionLike:  # type: ignore[override]
+            return self._read_connection
+
     return _ReadSmtpHook(server.connection() if isinstance(server, SmtpSettings) else server)
 
 
@@ -134,6 +137,8 @@ def send_message(message: EmailMessage, hook: SmtpHook) -> None:
     ]
     if not recipients:
         raise MailError("expected a message with From and To headers, got one without To; set them before sending")
+    from airflow.sdk.exceptions import AirflowException
+
     name = hook.smtp_conn_id
     try:
         with hook:  # the provider: reads the Connection, connects (over TLS or with STARTTLS), logs in

@@ -125,9 +125,10 @@ class LoanStream(Stream[Loan, StagedLoan]):
             conn,
             table,
             ["bank", "loan_no"],
-            [{**row, "run_id": batch.run_id, "loaded_at": batch.fetched_at} for row, _ in staged],
+            [row for row, _ in staged],
             version="updated_at",
             batch_id=batch.batch_id,
+            constants=batch.stamp,
         )
         if not accepted:
             return 0

@@ -42,10 +42,6 @@ class SupervisionSource(Protocol):
     def iter_supervision(self, date_from: date, date_to: date) -> Iterator[SupervisionRecord | QuarantineItem]: ...
 
 
-def _loaded(row: dict[str, Any], batch: Batch) -> dict[str, Any]:
-    return {**row, "run_id": batch.run_id, "loaded_at": batch.fetched_at}
-
-
 class AccountStream(Stream[CollectionAccount, dict[str, Any]]):
     name = "accounts"
     entity = "account"
@@ -80,9 +76,18 @@ class AccountStream(Stream[CollectionAccount, dict[str, Any]]):
         }
 
     def write(self, conn: Connection, staged: list[dict[str, Any]], batch: Batch) -> int:
-        rows = [_loaded(row, batch) for row in staged]
         keys = ["bank", "account_no"]
-        return len(stage_newest(conn, core_bank_account, keys, rows, version="listed_at", batch_id=batch.batch_id))
+        return len(
+            stage_newest(
+                conn,
+                core_bank_account,
+                keys,
+                staged,
+                version="listed_at",
+                batch_id=batch.batch_id,
+                constants=batch.stamp,
+            )
+        )
 
 
 class SupervisionStream(Stream[SupervisionRecord, dict[str, Any]]):
@@ -124,11 +129,17 @@ class SupervisionStream(Stream[SupervisionRecord, dict[str, Any]]):
         }
 
     def write(self, conn: Connection, staged: list[dict[str, Any]], batch: Batch) -> int:
-        rows = [_loaded(row, batch) for row in staged]
         keys = ["bank", "record_no"]
-        return len(
-            stage_newest(conn, core_bank_supervision, keys, rows, version="approved_at", batch_id=batch.batch_id)
+        accepted = stage_newest(
+            conn,
+            core_bank_supervision,
+            keys,
+            staged,
+            version="approved_at",
+            batch_id=batch.batch_id,
+            constants=batch.stamp,
         )
+        return len(accepted)
 
 
 def sync_bank_accounts(

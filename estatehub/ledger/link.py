@@ -58,9 +58,14 @@ from estatehub.trading_network.tables import (
     core_payment_plan,
     core_unit,
 )
+from estatehub.trading_network.tables import (
+    core_unit_inventory as inv,
+)
 
 DEPOSIT_KINDS = ("定金", "诚意金")
 TRUE_UP = re.compile("补差|面积差")  # the words of an area true-up (补差) in a memo
+LOAN_KINDS = ("按揭", "公积金")
+GUARANTEE_SHARE = 0.10  # the most of a loan a bank holds back as 按揭保证金 (招商银行 10%, 建设银行 5%)
 MAX_CANDIDATES = 6
 
 
@@ -101,11 +106,12 @@ def _confidence(value: float) -> Decimal:
 
 
 class Linker:
-    """Links rows of one connection's transaction; caches the rooms of each project it meets."""
+    """Links rows of one connection's transaction; caches the rooms of each project it meets (in
+    `rooms`, when given: the units do not change while a sync links, so its chunks share them)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, rooms: dict[str, RoomDirectory] | None = None) -> None:
         self.conn = conn
-        self._rooms: dict[str, RoomDirectory] = {}
+        self._rooms: dict[str, RoomDirectory] = {} if rooms is None else rooms
         self._contracts: dict[str, list[_Contract]] = {}
         self._plans: dict[str, set[int]] = {}
         self._houses_by_name: dict[tuple[str, str], set[str]] = {}
@@ -117,13 +123,23 @@ class Linker:
         if project is None:
             return RoomDirectory()
         if project not in self._rooms:
+            # the units of its contracts, and those of the network's building tables (楼盘表) that no contract
+            # has reached yet: a memo may name a unit nobody bought
             rows = self.conn.execute(
-                select(core_unit.c.house_id, core_unit.c.building, core_unit.c.unit, core_unit.c.room).where(
-                    core_unit.c.project_code == project
+                select(core_unit.c.house_id, core_unit.c.building, core_unit.c.unit, core_unit.c.room)
+                .where(core_unit.c.project_code == project)
+                .union(
+                    select(inv.c.house_id, inv.c.building, inv.c.unit, inv.c.room).where(
+                        inv.c.project_code == project, inv.c.house_id.is_not(None)
+                    )
                 )
-            )
+            ).all()
             directory = RoomDirectory()
-            for house_id, building, unit, room in rows:
+            seen: set[str] = set()
+            for house_id, building, unit, room in sorted(rows, key=lambda row: tuple(str(v) for v in row)):
+                if house_id in seen:
+                    continue  # the same unit from a contract and from the building table
+                seen.add(house_id)
                 try:
                     directory.add(house_id, building, unit, room)
                 except ValueError:
@@ -381,6 +397,8 @@ class Linker:
                     return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.85))
                 return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
         if known_link is not None:
+            if reading.units and known_link[1] not in houses:  # the memo names a unit not theirs (or none at all)
+                return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
             return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
         if not houses:
             contracts = self.by_customer_name(row.phase_code, row.customer_name, on, refund=refund)
@@ -390,11 +408,18 @@ class Linker:
         return UNRESOLVED
 
     def _amount_picks(self, row: Any, chosen: _Contract, customer: tuple[str, str]) -> bool:
-        """Whether the amount is a plan line of `chosen` and of no contract on the customer's house."""
-        if row.amount_fen not in self.plan_amounts(chosen.contract_no):
+        """Whether the amount fits a plan line of `chosen` and none of a contract on the customer's house."""
+        loan = parse_memo(row.remark or "").kind in LOAN_KINDS
+        if not self._fits(row.amount_fen, chosen.contract_no, loan=loan):
             return False
         theirs = self.contracts([customer[1]]).get(customer[1], [])
-        return not any(row.amount_fen in self.plan_amounts(c.contract_no) for c in theirs)
+        return not any(self._fits(row.amount_fen, c.contract_no, loan=loan) for c in theirs)
+
+    def _fits(self, amount: int, contract_no: str, *, loan: bool) -> bool:
+        """The amount is a plan line; a loan's may be up to `GUARANTEE_SHARE` less (a guarantee deposit the
+        bank held back from the disbursement)."""
+        plan = self.plan_amounts(contract_no)
+        return amount in plan or (loan and any(line * (1 - GUARANTEE_SHARE) <= amount <= line for line in plan))
 
     def _with_amount(self, chosen: _Contract, basis: str, confidence: float, row: Any) -> Link:
         if row.amount_fen in self.plan_amounts(chosen.contract_no):
@@ -433,7 +458,9 @@ def _is_named(found: Link) -> bool:
     return bool(found.basis and found.basis.startswith("memo+customer"))
 
 
-def link_customers(conn: Connection, codes: list[str | None], *, at: datetime) -> tuple[int, int]:
+def link_customers(
+    conn: Connection, codes: list[str | None], *, at: datetime, rooms: dict[str, RoomDirectory] | None = None
+) -> tuple[int, int]:
     """Link every receipt and refund of these customer codes (None: the rows without one).
 
     The result depends only on the rows and the contracts, never on the order they arrived in: first
@@ -441,7 +468,7 @@ def link_customers(conn: Connection, codes: list[str | None], *, at: datetime) -
     house a customer code stands for; then the other receipts and the refunds are linked with that
     knowledge. Returns (receipts resolved, receipts unresolved). Invoices: `link_invoices_of`, after.
     """
-    linker = Linker(conn)
+    linker = Linker(conn, rooms)
     named_codes = [code for code in codes if code is not None]
     clauses = []
     if named_codes:
@@ -490,7 +517,9 @@ def link_customers(conn: Connection, codes: list[str | None], *, at: datetime) -
     return resolved, len(receipts) - resolved
 
 
-def link_invoices_of(conn: Connection, codes: list[str | None], *, at: datetime) -> int:
+def link_invoices_of(
+    conn: Connection, codes: list[str | None], *, at: datetime, rooms: dict[str, RoomDirectory] | None = None
+) -> int:
     """Link the invoices of these customer codes, and those issued on their receipts (after the receipts
     of every pending customer are linked): through the receipt, else the blue invoice a red one reverses,
     else the remark. Returns how many were linked to a contract."""
@@ -506,7 +535,7 @@ def link_invoices_of(conn: Connection, codes: list[str | None], *, at: datetime)
     invoices = conn.execute(select(core_invoice).where(or_(*clauses)).order_by(core_invoice.c.invoice_id)).all()
     by_bill = _links_by(conn, core_receipt, core_receipt.c.bill_no, {row.source_bill_no for row in invoices})
     by_blue = _links_by(conn, core_invoice, core_invoice.c.invoice_no, {row.blue_invoice_no for row in invoices})
-    linker = Linker(conn)
+    linker = Linker(conn, rooms)
     linker.prefetch([row for row in invoices if not (row.source_bill_no in by_bill or row.blue_invoice_no in by_blue)])
     updates, resolved = [], 0
     for row in invoices:  # blue invoices come before the red ones that reverse them (id order)

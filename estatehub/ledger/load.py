@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from connectors.ledger.records import SOURCE, Invoice, Receipt, Refund, VoucherLine
 from estatehub.ledger import link
 from estatehub.ledger.tables import STAGING
-from estatehub.memo import parse_memo
+from estatehub.memo import RoomDirectory, parse_memo
 from estatehub.pii import PiiHasher
 from estatehub.sync.stream import Batch, Stream
 from estatehub.warehouse import sqlfiles
@@ -215,16 +215,18 @@ class FormStream(Stream[LedgerRecord, dict[str, Any]]):
         for column in FREE_TEXT:
             if row.get(column):
                 row[column] = redact_text(hasher, row[column])
-        return {**row, "payload_hash": payload_hash}
+        row["payload_hash"] = payload_hash
+        return row
 
     def write(self, conn: Connection, staged: list[dict[str, Any]], batch: Batch) -> int:
         accepted = stage_newest(
             conn,
             STAGING[self.form],
             [KEYS[self.form]],
-            [{**row, "run_id": batch.run_id, "loaded_at": batch.fetched_at} for row in staged],
+            staged,
             version="modified_at",
             batch_id=batch.batch_id,
+            constants=batch.stamp,
         )
         if accepted:
             for model in CORE_MODELS[self.form]:
@@ -238,12 +240,13 @@ def link_pending(warehouse: Warehouse, *, at: datetime, chunk: int = 500) -> tup
     with warehouse.engine.connect() as conn:
         codes = link.pending_customers(conn)
     resolved = unresolved = 0
+    rooms: dict[str, RoomDirectory] = {}  # each project's rooms, read once for every chunk
     for start in range(0, len(codes), chunk):
         with warehouse.begin() as conn:
-            done, left = link.link_customers(conn, codes[start : start + chunk], at=at)
+            done, left = link.link_customers(conn, codes[start : start + chunk], at=at, rooms=rooms)
         resolved += done
         unresolved += left
     for start in range(0, len(codes), chunk):
         with warehouse.begin() as conn:
-            link.link_invoices_of(conn, codes[start : start + chunk], at=at)
+            link.link_invoices_of(conn, codes[start : start + chunk], at=at, rooms=rooms)
     return resolved, unresolved

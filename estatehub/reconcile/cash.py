@@ -49,7 +49,15 @@ from connectors.identity import mask_name
 from estatehub.money import yuan
 from estatehub.reconcile.assign import assign_one_to_one
 from estatehub.reconcile.breaks import AMOUNT_MISMATCH, stable_key, unmatched
-from estatehub.reconcile.checks import PROCEEDS_KINDS, Outcome, Period, _frame, _match_rows, new_break
+from estatehub.reconcile.checks import (
+    PROCEEDS_KINDS,
+    PROCEEDS_PURPOSE,
+    Outcome,
+    Period,
+    _frame,
+    _match_rows,
+    new_break,
+)
 from estatehub.reconcile.matching import Tolerances, match
 from estatehub.reconcile.rules import RuleSet
 from estatehub.warehouse import sqlfiles
@@ -305,11 +313,14 @@ def _outside_supervised(conn: Connection, period: Period) -> list[dict[str, Any]
             "customer_name",
             "permit_no",
             "supervised_account_no",
+            "purpose",
         ),
     ).all()
     breaks = []
     for r in rows:
-        if r.payment_kind not in SALE_MONEY_KINDS:
+        # sale money: a kind of it, or the ledger's purpose of sale proceeds where the memo names no kind (房款)
+        kind = r.payment_kind or ("房款" if r.purpose == PROCEEDS_PURPOSE else None)
+        if kind not in (*SALE_MONEY_KINDS, "房款"):
             continue
         breaks.append(
             new_break(
@@ -319,11 +330,11 @@ def _outside_supervised(conn: Connection, period: Period) -> list[dict[str, Any]
                 other=["supervised_account"],
                 subject=r.contract_no or r.bill_no,
                 party_masked=mask_name(r.customer_name) if r.customer_name else None,
-                kind=r.payment_kind,
+                kind=kind,
                 amount_fen=r.amount_fen,
                 first_on=r.receipt_on,
                 as_of=period.as_of,
-                detail=f"{r.payment_kind} of {yuan(r.amount_fen)} yuan received on {r.receipt_on} into account "
+                detail=f"{kind} of {yuan(r.amount_fen)} yuan received on {r.receipt_on} into account "
                 f"{r.bank_account_no}, which is no supervised account; "
                 + (
                     f"it belongs in {r.supervised_account_no}, the supervised account of permit {r.permit_no} "

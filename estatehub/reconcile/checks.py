@@ -298,6 +298,27 @@ def _refund_days(contract: Any, city: CityRules) -> tuple[int, bool]:
 # -- receivables -----------------------------------------------------------------------------------
 
 
+OTHER_CUSTOMER_COLUMNS = ("bill_no", "receipt_on", "amount_fen", "payment_kind", "contract_no", "house_id",
+                          "customer_code", "customer_contract_no", "customer_house_id")  # fmt: skip
+
+
+def _receipt_break(reason: str, r: Any, period: Period, *, other: str, detail: str) -> dict[str, Any]:
+    """A receivables break about one ledger receipt (`r`: bill_no, receipt_on, amount_fen, payment_kind,
+    contract_no)."""
+    return new_break(
+        "receivables",
+        reason,
+        items=[f"receipt:{r.bill_no}"],
+        other=[other],
+        subject=r.contract_no,
+        kind=r.payment_kind or None,
+        amount_fen=r.amount_fen,
+        first_on=r.receipt_on,
+        as_of=period.as_of,
+        detail=detail,
+    )
+
+
 def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
     out = Outcome("receivables")
     result = compute(conn, as_of=period.as_of)
@@ -366,56 +387,36 @@ def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
         period.params(),
         columns=("bill_no", "receipt_on", "amount_fen", "payment_kind", "contract_no", "house_id", "memo_units"),
     ).all()
-    for r in other_unit:
-        out.breaks.append(
-            new_break(
-                "receivables",
-                "memo_names_other_unit",
-                items=[f"receipt:{r.bill_no}"],
-                other=["memo"],
-                subject=r.contract_no,
-                kind=r.payment_kind or None,
-                amount_fen=r.amount_fen,
-                first_on=r.receipt_on,
-                as_of=period.as_of,
-                detail=f"receipt {r.bill_no} of {yuan(r.amount_fen)} yuan on {r.receipt_on}: its memo names "
-                f"{r.memo_units or 'another unit'}, its customer's contract is {r.contract_no} ({r.house_id}); "
-                "correct the memo in the ledger",
-            )
+    out.breaks += [
+        _receipt_break(
+            "memo_names_other_unit",
+            r,
+            period,
+            other="memo",
+            detail=f"receipt {r.bill_no} of {yuan(r.amount_fen)} yuan on {r.receipt_on}: its memo names "
+            f"{r.memo_units or 'another unit'}, its customer's contract is {r.contract_no} ({r.house_id}); "
+            "correct the memo in the ledger",
         )
+        for r in other_unit
+    ]
     other_customer = sqlfiles.execute(
         conn,
         "reconcile/receipt_other_customer",
         period.params(),
-        columns=(
-            "bill_no",
-            "receipt_on",
-            "amount_fen",
-            "payment_kind",
-            "contract_no",
-            "house_id",
-            "customer_code",
-            "customer_contract_no",
-            "customer_house_id",
-        ),  # fmt: skip
+        columns=OTHER_CUSTOMER_COLUMNS,
     ).all()
-    for r in other_customer:
-        out.breaks.append(
-            new_break(
-                "receivables",
-                "booked_to_other_customer",
-                items=[f"receipt:{r.bill_no}"],
-                other=[f"customer:{r.customer_code}"],
-                subject=r.contract_no,
-                kind=r.payment_kind or None,
-                amount_fen=r.amount_fen,
-                first_on=r.receipt_on,
-                as_of=period.as_of,
-                detail=f"receipt {r.bill_no} of {yuan(r.amount_fen)} yuan on {r.receipt_on} pays {r.contract_no} "
-                f"({r.house_id}), its memo says so, but is booked to customer {r.customer_code}, whose contract is "
-                f"{r.customer_contract_no} ({r.customer_house_id}); correct the customer in the ledger",
-            )
+    out.breaks += [
+        _receipt_break(
+            "booked_to_other_customer",
+            r,
+            period,
+            other=f"customer:{r.customer_code}",
+            detail=f"receipt {r.bill_no} of {yuan(r.amount_fen)} yuan on {r.receipt_on} pays {r.contract_no} "
+            f"({r.house_id}), its memo says so, but is booked to customer {r.customer_code}, whose contract is "
+            f"{r.customer_contract_no} ({r.customer_house_id}); correct the customer in the ledger",
         )
+        for r in other_customer
+    ]
     unconverted = sqlfiles.execute(
         conn,
         "reconcile/deposits_not_converted",

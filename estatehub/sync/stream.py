@@ -91,6 +91,12 @@ class Batch:
     run_id: str
     fetched_at: datetime
 
+    @property
+    def stamp(self) -> dict[str, Any]:
+        """What every staging row of the batch carries besides its own values (its run, when it was
+        loaded): `stage_newest(..., constants=batch.stamp)` writes them without copying each row."""
+        return {"run_id": self.run_id, "loaded_at": self.fetched_at}
+
 
 class Stream(ABC, Generic[R, S]):
     """One stream of one source, as the runner needs it. Subclasses set the class attributes and

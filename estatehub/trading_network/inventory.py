@@ -105,9 +105,10 @@ class InventoryStream(Stream[InventoryUnit, dict[str, Any]]):
             conn,
             stg_tn_inventory_unit,
             ["permit_no", "unit_code"],
-            [{**row, "run_id": batch.run_id, "loaded_at": batch.fetched_at} for row in staged],
+            staged,
             version="updated_at",
             batch_id=batch.batch_id,
+            constants=batch.stamp,
             accepted="unit_code",
         )
         if not accepted:

@@ -315,9 +315,10 @@ def _stage(conn: Connection, contracts: list[StagedContract], batch: Batch) -> t
         conn,
         header,
         ["contract_no"],
-        [{**staged.contract, "run_id": batch.run_id, "loaded_at": batch.fetched_at} for staged in contracts],
+        [staged.contract for staged in contracts],
         version="updated_at",
         batch_id=batch.batch_id,
+        constants=batch.stamp,
     )
     if not accepted:
         return 0, False
@@ -331,9 +332,7 @@ def _stage(conn: Connection, contracts: list[StagedContract], batch: Batch) -> t
         (stg_tn_payment_plan, [row for staged in kept for row in staged.payment_plan]),
         (stg_tn_state_change, [row for staged in kept for row in staged.state_changes]),
     ):
-        for row in rows:
-            row["batch_id"] = batch.batch_id
-        bulk_insert(conn, table, rows)
+        bulk_insert(conn, table, rows, constants={"batch_id": batch.batch_id})
     return len(accepted), replacing is not None
 
 

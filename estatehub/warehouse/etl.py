@@ -7,6 +7,7 @@ functions that take an `Engine` commit on their own (a run's start and end).
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,11 +81,13 @@ def stage_newest(
     version: str,
     batch_id: str,
     accepted: str | None = None,
+    constants: Mapping[str, Any] | None = None,
 ) -> set[Any]:
     """Upsert a batch's staging rows by `key`, never replacing a stored row by an older version (the
     `version` column: an equal version replaces, so a re-read gives the same row). Each row gets
-    `batch_id`; returns the values of column `accepted` (default the last key column) of the rows this
-    batch now holds — the ones that were not older than what was staged."""
+    `batch_id` and the `constants` (columns with one value for the whole batch: its run, when it was
+    loaded; see `bulk_execute`); returns the values of column `accepted` (default the last key column)
+    of the rows this batch now holds — the ones that were not older than what was staged."""
     if not rows:
         return set()
     column = table.c[version]
@@ -92,7 +95,8 @@ def stage_newest(
         conn,
         f"{table.name}:stage_newest",
         lambda c: upsert_statement(c, table, key, where=lambda excluded: excluded[version] >= column),
-        [{**row, "batch_id": batch_id} for row in rows],
+        rows,
+        constants={**(constants or {}), "batch_id": batch_id},
     )
     accepted_column = table.c[accepted or key[-1]]
     return set(conn.execute(select(accepted_column).where(table.c.batch_id == batch_id)).scalars())
@@ -330,6 +334,12 @@ def resolve_quarantined(
     if not good_versions:
         return 0
     q = etl_quarantine
+    # most batches find nothing open: one cheap question first, not an IN list of every key in the batch
+    anything_open = conn.execute(
+        select(q.c.quarantine_id).where(q.c.source == source, q.c.entity == entity, q.c.resolved_at.is_(None)).limit(1)
+    ).first()
+    if anything_open is None:
+        return 0
     open_rows = conn.execute(
         select(q.c.quarantine_id, q.c.record_key, q.c.record_updated_at).where(
             q.c.source == source,
@@ -372,11 +382,22 @@ class _Bulk:
         processed = tuple((i, p) for i, p in enumerate(processors) if p is not None)
         return cls(compiled.string, names, processed)
 
-    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-        # column by column: the loops over rows and values run in C, only the processors in Python
-        columns = [list(map(itemgetter(name), rows)) for name in self.names]
-        for i, processor in self.processed:
-            columns[i] = list(map(processor, columns[i]))
+    def parameters(
+        self, rows: Sequence[Mapping[str, Any]], constants: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        # column by column: the loops over rows and values run in C, only the processors in Python;
+        # a constant column is processed once and repeated
+        constants = constants or {}
+        processors = dict(self.processed)
+        columns: list[Any] = []
+        for i, name in enumerate(self.names):
+            processor = processors.get(i)
+            if name in constants:
+                value = constants[name]
+                columns.append(itertools.repeat(value if processor is None else processor(value), len(rows)))
+                continue
+            column = list(map(itemgetter(name), rows))
+            columns.append(column if processor is None else list(map(processor, column)))
         return list(zip(*columns, strict=True))
 
 
@@ -396,40 +417,55 @@ _BULK: weakref.WeakKeyDictionary[Any, dict[tuple, _Bulk]] = weakref.WeakKeyDicti
 
 
 def bulk_execute(
-    conn: Connection, name: str, build: Callable[[Connection], Any], rows: Sequence[Mapping[str, Any]]
+    conn: Connection,
+    name: str,
+    build: Callable[[Connection], Any],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    constants: Mapping[str, Any] | None = None,
 ) -> None:
     """Execute `build(conn)` for every row (executemany), with the statement compiled once per engine.
 
     The rows' values go through the same type processors SQLAlchemy would apply, without its per-row
     bookkeeping: the bulk writes of a sync are mostly that bookkeeping otherwise. Every row must have
-    the keys of the first.
+    the keys of the first. `constants` are columns with one value for every row (a batch's id, its run,
+    when it was loaded): given once, processed once, never copied into each row; they win over a
+    row's own value of the same column.
     """
     if not rows:
         return
-    keys = tuple(rows[0])
+    keys = _keys(rows, constants)
     compiled = _BULK.setdefault(conn.dialect, {})
     bulk = compiled.get((name, keys))
     if bulk is None:
         bulk = compiled[(name, keys)] = _Bulk.compile(conn.dialect, build(conn), keys)
-    conn.exec_driver_sql(bulk.sql, bulk.parameters(rows))
+    conn.exec_driver_sql(bulk.sql, bulk.parameters(rows, constants))
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def _keys(rows: Sequence[Mapping[str, Any]], constants: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The columns written: the first row's, then the constants' not among them."""
+    keys = tuple(rows[0])
+    return keys + tuple(name for name in constants if name not in rows[0]) if constants else keys
+
+
+def bulk_insert(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *, constants: Mapping[str, Any] | None = None
+) -> None:
     """Plain inserts of many rows: `COPY` on PostgreSQL (an order of magnitude faster than
-    executemany), executemany elsewhere. Values pass the columns' bind processors either way."""
+    executemany), executemany elsewhere. Values pass the columns' bind processors either way;
+    `constants` as in `bulk_execute`."""
     if not rows:
         return
     if conn.dialect.name != "postgresql":
-        bulk_execute(conn, f"{table.name}:insert", lambda _conn: table.insert(), rows)
+        bulk_execute(conn, f"{table.name}:insert", lambda _conn: table.insert(), rows, constants=constants)
         return
-    names = tuple(rows[0])
-    processors = [_bind_processor(table.c[name].type, conn.dialect) for name in names]
-    pairs = tuple(zip(names, processors, strict=True))
-    columns = ", ".join(names)
+    names = _keys(rows, constants)
+    processors = tuple(_bind_processor(table.c[name].type, conn.dialect) for name in names)
+    bulk = _Bulk("", names, tuple((i, p) for i, p in enumerate(processors) if p is not None))
     cursor = conn.connection.driver_connection.cursor()
     try:
-        with cursor.copy(f"copy {table.name} ({columns}) from stdin") as copy:
-            for row in rows:
-                copy.write_row(tuple(row[n] if p is None else p(row[n]) for n, p in pairs))
+        with cursor.copy(f"copy {table.name} ({', '.join(names)}) from stdin") as copy:
+            for values in bulk.parameters(rows, constants):
+                copy.write_row(values)
     finally:
         cursor.close()

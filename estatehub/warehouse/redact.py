@@ -348,7 +348,9 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 _ELEVEN_DIGITS = b"0" * 11
 _DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
 _ASCII_MOBILE = re.compile(r"1[3-9][0-9][\s-]?[0-9]{4}[\s-]?[0-9]{4}")
-_SPACED_CARD = re.compile(r"\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}")  # a card written in groups of four
+# a card with a separator anywhere between its groups of four (4-4-4-4, 8-4-4, 4-12, ...): any such run
+# has four digits, a space or dash and four digits (without one it has eleven digits in a row)
+_SPACED_CARD = re.compile(r"\d{4}[ -]\d{4}")
 _OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")
 
 

@@ -236,15 +236,14 @@ def cash_flows(
             late = rng.random() >= 1 - LATE_REFUND_RATE and not clean
             day = cancelled.date() + timedelta(days=rng.randint(term + 1, term + 25) if late else rng.randint(2, 13))
             kind = FORFEIT if forfeit else REFUND
-            if late and kind == REFUND and (_moment(rng, day) <= end or cash.refund_due_on < end.date()):
-                # refunded late, or due by the world's end and refunded after it: overdue on its last day
+            moment = _moment(rng, day)
+            after_end = moment > end
+            if late and ((kind == REFUND and not after_end) or (after_end and cash.refund_due_on < end.date())):
+                # refunded late; or due by the world's end and neither refunded nor forfeited by then: the money
+                # is still held on its last day, past the refund's due date
                 detail = {"refund_due_on": cash.refund_due_on.isoformat(), "amount_fen": cash.received_fen}
                 cash.planted.append(("refund_late", cash.refund_due_on + timedelta(days=1), detail))
-            add(
-                CashFlow(
-                    no, kind, _moment(rng, day), cash.received_fen, buyer, reason=doc["cancellation"]["reason_code"]
-                )
-            )
+            add(CashFlow(no, kind, moment, cash.received_fen, buyer, reason=doc["cancellation"]["reason_code"]))
     cash.flows.sort(key=lambda f: (f.at, f.kind))
     _place(cash, doc, seed, clean)
     return cash

@@ -18,7 +18,7 @@ from estatehub.banks.tables import (
 )
 from estatehub.ledger.tables import core_receipt, core_refund, core_voucher, core_voucher_line
 from estatehub.reconcile.cash import reconcile_cash
-from estatehub.reconcile.checks import Period
+from estatehub.reconcile.checks import PROCEEDS_KINDS, Period
 from estatehub.reconcile.rules import load_rules
 from estatehub.reconcile.run import run_reconciliation
 from estatehub.reconcile.tables import rec_break
@@ -137,6 +137,7 @@ def _receipt(no: int, account: str, day: date, fen: int, kind="首付", house="H
         "created_at": NOW,
         "modified_at": NOW,
         "payment_kind": kind,
+        "purpose": "预收房款" if kind in PROCEEDS_KINDS else None,
         "contract_no": f"YS-{house}",
         "house_id": house,
     }
@@ -273,8 +274,8 @@ def cash_world(warehouse):
         GEN,
         D(2026, 3, 12),
         9_000_00,
-        memo="收郑一首付",
-        bill=_receipt(22, GEN, D(2026, 3, 12), 9_000_00, house="H2"),
+        memo="收郑一房款",  # no kind in the memo: the ledger's purpose says sale proceeds
+        bill=_receipt(22, GEN, D(2026, 3, 12), 9_000_00, None, house="H2") | {"purpose": "预收房款"},
     )
     books.entry(
         23,
@@ -282,7 +283,7 @@ def cash_world(warehouse):
         D(2026, 3, 13),
         1_500_00,
         memo="代收维修基金",
-        bill=_receipt(23, GEN, D(2026, 3, 13), 1_500_00, "维修基金", "H2"),
+        bill=_receipt(23, GEN, D(2026, 3, 13), 1_500_00, "维修基金", "H2") | {"purpose": "代收款项"},
     )
     books.entry(25, SUP, D(2026, 3, 31), -3_000_00, memo="退房款", bill=_refund(25, SUP, D(2026, 3, 31), 3_000_00))
     books.entry(26, SUP, D(2026, 3, 31), -3_100_00, memo="退房款", bill=_refund(26, SUP, D(2026, 3, 31), 3_100_00))

@@ -22,6 +22,7 @@ from tests.support.trading_network_fakes import person_id_number, person_phone
 HASHER = PiiHasher(b"redaction-tests-key-0123456789-kQz")
 ID = person_id_number(42)
 PHONE = person_phone(42)
+CARD = "6222021234567894"  # passes the Luhn check: a bank card's number
 
 
 def test_id_numbers_and_phones_under_known_keys_become_masked_form_and_keyed_hash():
@@ -140,12 +141,14 @@ def shaped_payload(**changes):
         shaped_payload(note="备用 " + PHONE.translate({c: c + 0xFEE0 for c in range(0x30, 0x3A)})),
         shaped_payload(note=f"line\n{PHONE[:3]}\n{PHONE[3:7]}\n{PHONE[7:]}"),
         shaped_payload(note="trunc\x00ated", contract_no="order 12345678901234567890"),
+        # a bank card (Luhn-valid) written in groups of 4, 8 and 4: no eleven digits in a row
+        shaped_payload(note=f"退款卡号 {CARD[:4]} {CARD[4:12]}-{CARD[12:]}"),
     ],
 )
 def test_a_payload_of_a_known_shape_is_stored_as_the_full_walk_stores_it(payload):
     expected = canonical_json(redact_payload(HASHER, payload))
     assert stored_payload(HASHER, payload, SHAPE) == (expected, HASHER.hash("payload", expected))
-    assert ID not in expected and PHONE not in expected
+    assert ID not in expected and PHONE not in expected and CARD[4:12] not in expected
 
 
 def test_a_shape_must_declare_every_key_that_names_an_id_number_or_phone():

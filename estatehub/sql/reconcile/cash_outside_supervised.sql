@@ -5,7 +5,8 @@
 -- disbursements; fees collected for others are not sale proceeds). A receipt that names no bank account
 -- is not judged here.
 with receipts as (
-    select bill_no, receipt_on, amount_fen, payment_kind, contract_no, house_id, bank_account_no, customer_name
+    select bill_no, receipt_on, amount_fen, payment_kind, contract_no, house_id, bank_account_no, customer_name,
+           purpose
     from core_receipt
     where is_voided = false and receipt_on between :from_on and :to_on and bank_account_no is not null
 ),
@@ -19,7 +20,7 @@ supervised as (
 
 final as (
     select r.bill_no, r.receipt_on, r.amount_fen, r.payment_kind, r.contract_no, r.house_id,
-           r.bank_account_no, r.customer_name, u.permit_no, s.account_no as supervised_account_no
+           r.bank_account_no, r.customer_name, u.permit_no, s.account_no as supervised_account_no, r.purpose
     from receipts r
     left join core_unit u on u.house_id = r.house_id
     left join supervised s on s.permit_no = u.permit_no

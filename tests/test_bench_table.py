@@ -1,0 +1,81 @@
+"""The one benchmark table (`python -m bench`, `bench.table`): its harness, at a tiny size.
+
+The figures are not judged here (the machine is shared); what is: every row of a section is there,
+measured in the same run, the systems read the same contracts, and each writes what the table says
+(estatehub three layers, dlt its nested tables, pandas one flat table).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rows_of(output: str) -> list[dict[str, str]]:
+    lines = [line for line in output.splitlines() if line.startswith("| ")]
+    headers = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    cells = ([cell.strip() for cell in line.strip("|").split("|")] for line in lines[1:])
+    return [dict(zip(headers, row, strict=True)) for row in cells]
+
+
+def number(text: str) -> int:
+    return int(text.split()[0].replace(",", ""))
+
+
+def test_estatehub_rows_written_are_counted_per_layer_and_since_a_point():
+    before = {"raw_record": 10, "stg_tn_contract": 10, "core_contract": 10, "etl_quarantine": 1}
+    after = {"raw_record": 12, "stg_tn_contract": 15, "core_contract": 11, "etl_quarantine": 1, "core_unit": 3}
+    assert table.estatehub_written(after) == "42 (raw 12 · staging 15 · core 14 · quarantine 1)"
+    assert table.estatehub_written(after, before) == "11 (raw 2 · staging 5 · core 4 · quarantine 0)"
+
+
+def test_dlt_gets_the_same_postgresql_database_in_the_form_its_destination_takes():
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/estatehub_bench_1"
+    assert table.dlt_credentials(url) == "postgresql://postgres:unused@127.0.0.1:5432/estatehub_bench_1"
+    assert table.dlt_credentials("sqlite:////tmp/w.db") == "sqlite:////tmp/w.db"
+
+
+def test_a_child_reports_its_own_peak_memory_not_that_of_the_parent_it_was_forked_from():
+    held = bytearray(400 * 2**20)  # the driver holding 400 MiB when it starts a child
+    held[::4096] = b"x" * len(held[::4096])  # touched: resident
+    code = "from bench.common import peak_rss_mb; print(peak_rss_mb())"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert float(result.stdout) < 200, result.stdout
+    del held
+
+
+@pytest.mark.slow
+def test_the_quick_table_measures_every_system_on_the_same_contracts(capsys):
+    assert table.main(["--quick", "--contracts", "300", "--db", "sqlite", "--only", "tn,cli"]) == 0
+    output = capsys.readouterr().out
+    rows = {row["system"]: row for row in rows_of(output)}
+
+    floor, full = rows["floor: fetch + parse"], rows["estatehub full sync"]
+    incremental, pandas = rows["estatehub incremental sync"], rows["pandas json_normalize + to_sql"]
+    contracts = number(floor["records"])
+    assert contracts > 0
+    assert number(full["records"]) == number(pandas["records"]) == contracts
+    assert 0 < number(incremental["records"]) < contracts
+    assert "history" in full["writes"] and "one flat table" in pandas["writes"]
+    assert number(pandas["rows written"]) == contracts  # one row a contract
+    assert number(full["rows written"]) > 3 * contracts  # raw, staging and core
+
+    dlt = [row for system, row in rows.items() if system.startswith("dlt")]
+    assert len(dlt) == 1
+    if table.DLT_PYTHON.exists():
+        assert number(dlt[0]["records"]) == contracts
+        assert contracts < number(dlt[0]["rows written"]) < number(full["rows written"])
+        assert "dlt's throughput" in full["compared"]
+    else:
+        assert "not measured" in dlt[0]["system"]
+
+    for name in ("python -c pass", "estatehub --help", "estatehub quarantine list"):
+        assert float(rows[name]["s"]) > 0
+    assert "cores" in output and "command: python -m bench --quick" in output
