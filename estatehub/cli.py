@@ -119,6 +119,24 @@ def cmd_sandbox_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox_inventory_file(args: argparse.Namespace) -> int:
+    from sandbox.serve import parse_clock
+    from sandbox.trading_network.developer_file import write_developer_file
+
+    try:
+        at = parse_clock(args.at)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        planted = write_developer_file(_world_path(args), args.out, at=at, project_code=args.project)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"developer inventory written to {args.out}: {len(planted)} planted differences in {args.out}.planted.json")
+    for item in planted:
+        print(f"  {item['permit_no']} {item['unit_code']}: {item['kind']} ({item['why']})")
+    return 0
+
+
 # -- warehouse -------------------------------------------------------------------------------------
 
 
@@ -470,6 +488,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--clock", help="simulated time to start at, ISO 8601 (default: world end)")
     serve.add_argument("--mail-dir", type=Path, help="also run the mail relay, keeping each message as .eml here")
     serve.set_defaults(func=cmd_sandbox_serve)
+
+    inventory_file = sandbox_cmds.add_parser(
+        "inventory-file", help="write the developer's 一房一价 table of a project, with planted differences"
+    )
+    inventory_file.add_argument("--world", help="world file (default: generated and cached in the data folder)")
+    inventory_file.add_argument("--units", type=_positive_int, default=300, help="units when generating (default 300)")
+    inventory_file.add_argument("--seed", type=int, default=7, help="seed when generating (default 7)")
+    inventory_file.add_argument("--project", help="project code (default: the first)")
+    inventory_file.add_argument("--at", required=True, help="the network's clock to copy, ISO 8601")
+    inventory_file.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    inventory_file.set_defaults(func=cmd_sandbox_inventory_file)
 
     warehouse = commands.add_parser("warehouse", help="the warehouse")
     warehouse_cmds = warehouse.add_subparsers(dest="warehouse_command", required=True, metavar="SUBCOMMAND")

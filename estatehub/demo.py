@@ -3,8 +3,10 @@
 Steps: generate (or reuse) the simulated world; start the sandbox servers in a child process; point
 the Connections (`AIRFLOW_CONN_*`) at them and at a SQLite warehouse; `airflow db migrate`; then for
 each simulated business day move the sandbox clock to 18:00 and run `airflow dags test
-trading_network_sync` (two of the days with faults injected, to show retries and quarantine); finally print
-a summary read from the warehouse and stop the servers. Everything stays in the demo folder.
+trading_network_sync` (two of the days with faults injected, to show retries and quarantine); after the
+first day, import the developer's unit inventory file that the sandbox writes for one project (with
+planted differences from the network's building tables) and say where its differences are listed;
+finally print a summary read from the warehouse and stop the servers. Everything stays in the demo folder.
 """
 
 from __future__ import annotations
@@ -242,6 +244,26 @@ def run_logged(command: list[str], env: dict[str, str], log_path: Path, step: st
         raise DemoError(f"{step} failed (exit {result.returncode}); see {log_path}")
 
 
+def import_developer_inventory(sandbox: SandboxProcess, env: dict[str, str], home: Path, when: datetime) -> Path:
+    """The developer's 一房一价 table of one project, written by the sandbox from the world at `when` with
+    a few planted differences (a unit repriced, a unit held back, a parking space missing), imported
+    and checked against the building tables the sync just loaded; returns the log listing them."""
+    path = home / "inventory" / "一房一价.csv"
+    logs = home / "logs"
+    run_logged(
+        [sys.executable, "-m", "estatehub", "sandbox", "inventory-file", "--world", sandbox.world_path]
+        + ["--at", when.isoformat(), "--out", str(path)],
+        env,
+        logs / "sandbox-inventory-file.log",
+        "estatehub sandbox inventory-file",
+    )
+    listed = logs / "import-inventory.log"
+    run_logged(
+        [sys.executable, "-m", "estatehub", "import-inventory", str(path)], env, listed, "estatehub import-inventory"
+    )
+    return listed
+
+
 def airflow_command(*args: str) -> list[str]:
     return [str(Path(sys.executable).parent / "airflow"), *args]
 
@@ -301,6 +323,9 @@ def run_demo(options: DemoOptions) -> int:
             if count_runs(engine) != runs_before + 1:
                 raise DemoError(f"the DAG run of {day} did not record a sync run; see {log_path}")
             print_run_line(engine, day, faults=sorted({rule["kind"] for rule in faults}))
+            if index == 0:
+                listed = import_developer_inventory(sandbox, env, home, when)
+                print(f"developer inventory (一房一价) imported; its differences from the network's listed in {listed}")
             if index >= len(days) - RECONCILE_DAYS:
                 sandbox.set_faults({"rules": []})
                 for dag_id in (*LAST_DAY_DAGS, RECONCILE_DAG, WORK_LISTS_DAG):

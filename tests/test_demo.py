@@ -3,6 +3,7 @@ SQLite warehouse, summary. Slow (about a minute): it starts Airflow for every si
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -89,6 +90,24 @@ def test_demo_runs_the_dag_over_simulated_days_and_summarises_the_warehouse(demo
     subjects = [message_from_bytes(path.read_bytes(), policy=default).get("Subject", "") for path in mails]
     assert len(mails) >= 4 + 2 * 5 + 1, "finance reports to both lists, each person's digest on both days, the KPI"
     assert sum("周报" in subject for subject in subjects) >= 1, subjects
+
+
+def test_the_demo_imports_the_developer_inventory_and_lists_exactly_the_planted_differences(demo):
+    tmp_path, result = demo
+    home = tmp_path / "demo"
+    listed = home / "logs" / "import-inventory.log"
+    assert str(listed) in result.stdout, "the demo says where the differences are listed"
+    planted = json.loads((home / "inventory" / "一房一价.csv.planted.json").read_text(encoding="utf-8"))
+    assert {"repriced", "held_back", "parking_missing"} <= {p["why"] for p in planted}
+    text_listed = listed.read_text(encoding="utf-8")
+    assert f"{len(planted)} differences" in text_listed
+    for p in planted:
+        assert f"  {p['permit_no']} {p['unit_code']}: " in text_listed
+    engine = create_engine(f"sqlite:///{home / 'warehouse.db'}")
+    with engine.connect() as conn:
+        diffs = set(conn.execute(text("select permit_no, unit_code, kind from inventory_diff")).all())
+    engine.dispose()
+    assert {tuple(d) for d in diffs} == {(p["permit_no"], p["unit_code"], p["kind"]) for p in planted}
 
 
 def test_nothing_the_demo_leaves_holds_a_full_id_number_phone_or_card_number(demo):

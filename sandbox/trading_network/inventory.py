@@ -90,9 +90,12 @@ class BuildingTables:
 
     # -- one permit's table ------------------------------------------------------------------------
 
-    def rows(self, conn: sqlite3.Connection, permit_no: str, now: datetime) -> list[dict[str, Any]] | None:
+    def rows(
+        self, conn: sqlite3.Connection, permit_no: str, now: datetime, *, messy: bool = True
+    ) -> list[dict[str, Any]] | None:
         """The building table of `permit_no` at `now`, in (updated_at, unit_code) order; None when
-        there is no such permit."""
+        there is no such permit. `messy=False`: the clean values, as the developer's own table holds
+        them (`sandbox.trading_network.developer_file`)."""
         units = _query(conn, "select * from world.units where permit_no = ? order by house_id", (permit_no,))
         if not units:
             return None
@@ -116,7 +119,7 @@ class BuildingTables:
             rows += self._parking_rows(conn, units[0], permit_no)
         keyed = [(row["_updated_key"], row["unit_code"], row) for row in rows]
         keyed.sort(key=lambda entry: entry[:2])
-        return [self._shown(row) for _, _, row in keyed]
+        return [self._shown(row) if messy else self._clean(row) for _, _, row in keyed]
 
     def _contracts(self, conn: sqlite3.Connection, permit_no: str, now: datetime) -> dict[str, list[tuple[str, dict]]]:
         """house_id → [(updated_at UTC key, view at `now`)] of the contracts visible at the clock."""
@@ -218,6 +221,10 @@ class BuildingTables:
                 }
             )
         return rows
+
+    @staticmethod
+    def _clean(row: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in row.items() if not key.startswith("_")}
 
     def _shown(self, row: dict[str, Any]) -> dict[str, Any]:
         """The row as the network writes it: the clean values, some of them messy (see the module doc)."""

@@ -21,7 +21,7 @@ import importlib
 import json
 import logging
 import math
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -120,7 +120,7 @@ class TradingNetworkServer(SandboxServer):
         try:
             seed = self.store.meta.get("seed", "")
             self.page_tokens = PageTokens(hashlib.sha256(f"estatehub-page-token:{seed}".encode()).digest())
-            self.building_tables = BuildingTables(str(seed), self._start_key(), self._view.contract_as_of)
+            self.building_tables = BuildingTables(str(seed), self.store.start_key, self._view.contract_as_of)
             super().__init__(host=host, port=port, faults=faults)
         except BaseException:
             self.store.close()
@@ -286,13 +286,6 @@ class TradingNetworkServer(SandboxServer):
         if view is None:
             raise RuntimeError(f"world store: contract {contract_no} has events before {now} but no view")
         return view if detail else self._view.contract_summary(view)
-
-    def _start_key(self) -> str:
-        """The world's start (its first day, 00:00 Beijing) as a UTC key."""
-        start_on = self.store.meta.get("start_on")
-        if not start_on:
-            return utc_key(self.store.world_end)
-        return utc_key(datetime.combine(datetime.fromisoformat(start_on).date(), time(0), tzinfo=BUSINESS_TZ))
 
     @staticmethod
     def _since(request: Request) -> str | None:

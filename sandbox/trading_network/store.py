@@ -125,6 +125,15 @@ class WorldStore:
         return max(candidates).astimezone(UTC)
 
     @property
+    def start_key(self) -> str:
+        """The world's start (its first day, 00:00 Beijing) as a UTC key: the `updated_at` of a
+        building-table row nothing changed."""
+        start_on = self.meta.get("start_on")
+        if not start_on:
+            return utc_key(self.world_end)
+        return utc_key(datetime.combine(date.fromisoformat(start_on[:10]), dtime(0), tzinfo=BUSINESS_TZ))
+
+    @property
     def now(self) -> datetime:
         assert self._now is not None
         return self._now

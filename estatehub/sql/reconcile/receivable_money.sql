@@ -2,7 +2,10 @@
 -- (negative), each with the contract the ledger linking found (null: tied to no contract) and its kind;
 -- and the guarantee deposits (按揭保证金) a bank still holds of a loan it disbursed (no receipt of the
 -- deposit's amount on the contract since the disbursement): the buyer paid it, the bank keeps it until
--- the mortgage is registered, so it pays the loan's plan line (`source` = 'guarantee'); and deposits
+-- the mortgage is registered, so it pays the loan's plan line (`source` = 'guarantee') — only where the
+-- disbursement itself reached the books (a receipt of the loan's kind on the contract since the
+-- disbursement): of a loan the bank shows paid out whose money never arrived, nothing is held back
+-- either, and the whole loan line is still owed; and deposits
 -- forfeited (a voucher taking the customer's advance receipts to 营业外收入, 6301 of the standard chart:
 -- the buyer walked away and the 定金 is kept), negative, on the contract the customer's receipts are
 -- linked to (`source` = 'forfeit'): money no longer held for the buyer.
@@ -29,6 +32,13 @@ guarantees as (
           select 1
           from core_receipt r
           where r.contract_no = l.contract_no and r.amount_fen = l.guarantee_fen and r.is_voided = false
+            and r.receipt_on >= l.disbursed_on and r.receipt_on <= :as_of_on
+      )
+      and exists (
+          select 1
+          from core_receipt r
+          where r.contract_no = l.contract_no and r.is_voided = false
+            and r.payment_kind = case when l.loan_type = '公积金' then '公积金' else '按揭' end
             and r.receipt_on >= l.disbursed_on and r.receipt_on <= :as_of_on
       )
 ),
