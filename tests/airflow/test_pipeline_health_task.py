@@ -36,7 +36,7 @@ def test_the_health_task_judges_the_connections_warehouse_and_tells_the_supervis
     path = tmp_path / "warehouse.db"
     warehouse = Warehouse.from_url(path, pii_key=TEST_PII_KEY)
     warehouse.prepare()
-    seed(warehouse, datetime.now(UTC))
+    seed(warehouse, datetime.now(UTC), any_time=True)
     warehouse.dispose()
     monkeypatch.setenv(
         "AIRFLOW_CONN_WAREHOUSE",

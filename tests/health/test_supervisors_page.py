@@ -32,13 +32,17 @@ def page_warehouse(warehouse, warehouse_url, monkeypatch):
     return warehouse
 
 
-def seed(warehouse, now: datetime = NOW) -> None:
+def seed(warehouse, now: datetime = NOW, *, any_time: bool = False) -> None:
     """A warehouse a supervisor must act on at `now`: the trading network 2 h behind, the ICBC statement
-    of the day before yesterday the newest, a failed ledger run, three quarantined contracts, a policy alert."""
+    of the day before yesterday the newest, a failed ledger run, three quarantined contracts, a policy alert.
+
+    `any_time`: for a test on the real clock, stale and late whatever the hour — the network two days behind
+    (2 h behind at 21:00 is fresh: the night does not age it) and the newest statement three days old
+    (before 08:00 yesterday's is not due yet)."""
     today = now.astimezone(BUSINESS_TZ).date()
-    statement(warehouse, today - timedelta(days=2))  # yesterday's statement is late (after 08:00)
+    statement(warehouse, today - timedelta(days=3 if any_time else 2))  # yesterday's is late (after 08:00)
     fund_list(warehouse, today - timedelta(days=1))
-    synced(warehouse, now - timedelta(hours=2), run_id="run-ok")
+    synced(warehouse, now - (timedelta(days=2) if any_time else timedelta(hours=2)), run_id="run-ok")
     with warehouse.begin() as conn:
         conn.execute(
             etl_run.insert().values(

@@ -130,7 +130,7 @@ def test_the_supervisors_page_in_the_airflow_ui_shows_what_to_act_on(tmp_path, m
         warehouse = Warehouse.from_url(warehouse_db, pii_key=TEST_PII_KEY)
         warehouse.prepare()
         now = datetime.now(UTC)
-        seed(warehouse, now)
+        seed(warehouse, now, any_time=True)
         monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_url)
         result = check_health(warehouse, load_rules(), SmtpSender(SMTP_CONN_ID).send, now=now)
         warehouse.dispose()
