@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +68,13 @@ class AirflowApi:
         response.raise_for_status()
         self.session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
 
-    def request(self, method: str, path: str, body: dict | None = None, **params: Any) -> Any:
-        """One call; a read (GET) or an idempotent change (PATCH) is tried up to five times when the
-        api-server is slow to answer or fails with a 5xx (a busy standalone on SQLite), a POST once."""
-        attempts = 1 if method == "POST" else 5
+    def request(
+        self, method: str, path: str, body: dict | None = None, *, idempotent: bool = False, **params: Any
+    ) -> Any:
+        """One call; a read (GET), an idempotent change (PATCH) or a POST the caller makes idempotent is tried
+        up to five times when the api-server is slow to answer or fails with a 5xx (a busy standalone on
+        SQLite), any other POST once."""
+        attempts = 1 if method == "POST" and not idempotent else 5
         for attempt in range(1, attempts + 1):
             try:
                 response = self.session.request(
@@ -99,7 +102,16 @@ class AirflowApi:
     def unpause_and_trigger(self, dag_id: str) -> str:
         """Unpause `dag_id` and start a run now; the run's id."""
         self.request("PATCH", f"/dags/{dag_id}", {"is_paused": False})
-        return self.request("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None})["dag_run_id"]
+        # the run's id is ours, so the POST can be repeated: a repeat of one that did create the run is a 409
+        run_id = f"manual__estatehub_up__{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+        try:
+            self.request(
+                "POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None, "dag_run_id": run_id}, idempotent=True
+            )
+        except RuntimeError as exc:
+            if " 409 " not in str(exc):
+                raise
+        return run_id
 
     def dag_runs(self, dag_id: str) -> list[dict]:
         return self.get(f"/dags/{dag_id}/dagRuns", limit=100)["dag_runs"]
