@@ -90,10 +90,11 @@ class _Contract:
     names: frozenset[str]
     superseded_on: date | None = None  # the start of the contract that took over from it
 
-    def in_force(self, on: date) -> bool:
+    def in_force(self, on: date, *, superseded: bool = True) -> bool:
         """Started by `on` (3 days' grace: money paid ahead of the signing) and neither cancelled nor
-        superseded the day before."""
-        ended = min((d for d in (self.cancelled_on, self.superseded_on) if d is not None), default=None)
+        (`superseded`) taken over the day before."""
+        ends = (self.cancelled_on, self.superseded_on) if superseded else (self.cancelled_on,)
+        ended = min((d for d in ends if d is not None), default=None)
         return self.started_on <= on + timedelta(days=3) and (ended is None or ended >= on - timedelta(days=1))
 
 
@@ -335,9 +336,8 @@ class Linker:
         """The contract on a house that a payment of `on` belongs to."""
 
         def score(contract: _Contract) -> tuple:
-            in_force = contract.started_on <= on + timedelta(days=3) and (
-                contract.cancelled_on is None or contract.cancelled_on >= on - timedelta(days=1)
-            )  # a subscription stays a candidate after its contract is signed: `subscription_fits` decides
+            # a subscription stays a candidate after its contract is signed: `subscription_fits` decides
+            in_force = contract.in_force(on, superseded=False)
             if refund:
                 in_force = contract.cancelled_on is not None and contract.cancelled_on <= on + timedelta(days=1)
             named = bool(contract.names & names)
@@ -373,12 +373,12 @@ class Linker:
             if (
                 known_link is not None
                 and known_link[1] != chosen.house_id
-                and self._amount_picks(row, chosen, known_link)
+                and self._amount_picks(row, kind, chosen, known_link)
             ):
                 # the memo's unit has a plan line of exactly the amount, the customer's contract none
                 return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.9))
             if known_link is not None and known_link[1] != chosen.house_id:
-                return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
+                return _customer_wins(known_link)
             return self._with_amount(chosen, "memo+date", confidence * 0.9, row)
         if len(houses) > 1:
             named = [c for house in houses for c in by_house.get(house, ()) if c.names & names]
@@ -391,14 +391,14 @@ class Linker:
                     for house in houses
                     if by_house.get(house)
                 ]
-                fitting = [c for c in fitting if self._amount_picks(row, c, known_link)]
+                fitting = [c for c in fitting if self._amount_picks(row, kind, c, known_link)]
                 if len(fitting) == 1:
                     chosen = fitting[0]
                     return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.85))
-                return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
+                return _customer_wins(known_link)
         if known_link is not None:
             if reading.units and known_link[1] not in houses:  # the memo names a unit not theirs (or none at all)
-                return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
+                return _customer_wins(known_link)
             return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
         if not houses:
             contracts = self.by_customer_name(row.phase_code, row.customer_name, on, refund=refund)
@@ -407,9 +407,10 @@ class Linker:
                 return self._with_amount(chosen, "customer_name+date", 0.7, row)
         return UNRESOLVED
 
-    def _amount_picks(self, row: Any, chosen: _Contract, customer: tuple[str, str]) -> bool:
-        """Whether the amount fits a plan line of `chosen` and none of a contract on the customer's house."""
-        loan = parse_memo(row.remark or "").kind in LOAN_KINDS
+    def _amount_picks(self, row: Any, kind: str | None, chosen: _Contract, customer: tuple[str, str]) -> bool:
+        """Whether the amount fits a plan line of `chosen` and none of a contract on the customer's house
+        (`kind`: the memo's payment kind)."""
+        loan = kind in LOAN_KINDS
         if not self._fits(row.amount_fen, chosen.contract_no, loan=loan):
             return False
         theirs = self.contracts([customer[1]]).get(customer[1], [])
@@ -425,6 +426,11 @@ class Linker:
         if row.amount_fen in self.plan_amounts(chosen.contract_no):
             basis, confidence = basis + "+amount", confidence + 0.01
         return Link(chosen.contract_no, chosen.house_id, basis, _confidence(confidence))
+
+
+def _customer_wins(known_link: tuple[str, str]) -> Link:
+    """The receipt goes to the contract its customer code stands for; its memo names another unit."""
+    return Link(known_link[0], known_link[1], "customer_code (memo names another unit)", _confidence(0.8))
 
 
 def _update(conn: Connection, table: Any, key: str, updates: list[dict[str, Any]]) -> None:
