@@ -274,13 +274,12 @@ class BankServer(SandboxServer):
 
     def statement_bytes(self, name: str) -> bytes:
         parsed = files.parse_file_name(name)
-        held = {account["account_no"] for account in self.world.bank_accounts(self.bank)}
-        if parsed is None or parsed[0] != self.bank or parsed[1] not in held:
+        if parsed is None or parsed[0] != self.bank or not self.world.holds(self.bank, parsed[1]):
             raise HttpError(404, 40400, "文件不存在")
         _, account, first, last, version = parsed
         if first != last:
             raise HttpError(404, 40400, "文件不存在")
-        published = {(f.day, f.version): f for f in self.listing(first, first) if f.account_no == account}
+        published = {(f.day, f.version): f for f in self.world.account_files(self.bank, account, first, first)}
         found = published.get((first, version))
         if found is None:
             raise HttpError(404, 40400, "文件不存在或尚未生成")

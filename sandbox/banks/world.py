@@ -772,6 +772,10 @@ class BankWorld:
         rows = self._query(f"select {', '.join(names)} from accounts where bank = ? order by kind, account_no", (bank,))
         return [dict(zip(names, row, strict=True)) for row in rows]
 
+    def holds(self, bank: str, account_no: str) -> bool:
+        """Whether `bank` holds collection account `account_no` (one of `bank_accounts`)."""
+        return bool(self._query("select 1 from accounts where bank = ? and account_no = ?", (bank, account_no)))
+
     def supervision_records(self, bank: str, date_from: date, date_to: date) -> list[dict[str, Any]]:
         """The bank's refund approvals and releases dated in the range and at or before the clock."""
         names = ("record_no", "record_type", "account_no", "counter_account_no", "permit_no", "contract_no",
@@ -787,10 +791,12 @@ class BankWorld:
         """The files of each of `bank`'s accounts for days in the range, as published by now."""
         files: list[FileVersion] = []
         for account in self.bank_accounts(bank):
-            files += self._account_files(bank, account["account_no"], date_from, date_to)
+            files += self.account_files(bank, account["account_no"], date_from, date_to)
         return sorted(files, key=lambda f: (f.day, f.account_no, f.version))
 
-    def _account_files(self, bank: str, account: str, date_from: date, date_to: date) -> list[FileVersion]:
+    def account_files(self, bank: str, account: str, date_from: date, date_to: date) -> list[FileVersion]:
+        """The files of one of `bank`'s accounts for days in the range, as published by now (a download
+        asks for one: the other accounts' files are not looked at)."""
         first, last = max(date_from, self.start_on), min(date_to, self.end_on)
         corrections = {
             date.fromisoformat(day): seq
