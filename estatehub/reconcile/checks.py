@@ -79,11 +79,16 @@ def new_break(
     rule: str | None = None,
     party_masked: str | None = None,
     kind: str | None = None,
+    question: str | None = None,
 ) -> dict[str, Any]:
+    """A break (a dict of `rec_break`'s columns). Its key is the reconciliation's and the items': a check
+    that can ask a second question of the same items names it (`question`), so that both answers keep
+    keys of their own (an invoice both without its receipt and not red-reversed is two breaks)."""
     left, right = tuple(items), tuple(other)
     since = due_on or first_on
+    scope = reconciliation if question is None else f"{reconciliation}/{question}"
     return {
-        "break_key": stable_key("b", reconciliation, left, right),
+        "break_key": stable_key("b", scope, left, right),
         "reconciliation": reconciliation,
         "reason": reason,
         "rule": rule,
@@ -783,6 +788,7 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
             new_break(
                 "invoices",
                 "presale_invoice_not_reversed",
+                question="not_reversed",  # the same invoice may also lack its receipt (invoice_without_receipt)
                 items=[],
                 other=[f"invoice:{i.invoice_no}"],
                 subject=i.contract_no,

@@ -337,3 +337,27 @@ def test_the_07_00_run_reconciles_the_day_just_closed_and_other_runs_today(run_t
     )
     with pytest.raises(ReconcileError, match="starts after it ends"):
         period_for_run(run_type, run_after, as_of="2026-01-01", date_from="2026-03-01")
+
+
+def test_an_invoice_both_without_its_receipt_and_not_reversed_is_two_breaks(world):
+    """Two planted differences on one 602 invoice (seen at 2,000 units): it names a receipt the ledger does
+    not hold, and it still stands after the contract's full invoice. Each is its own break with its own key
+    (the key is the reconciliation's and the items', never the reason: one key for both stopped the run)."""
+    from estatehub.ledger.tables import core_invoice
+
+    with world.engine.begin() as conn:
+        conn.execute(update(core_invoice).where(core_invoice.c.invoice_id == 5).values(contract_no="YS1"))
+        full = {"invoice_id": 6, "bill_no": "XSFP00000006", "invoice_type": "增值税专用发票", "invoice_no": "00000006"}
+        conn.execute(
+            insert(core_invoice),
+            full
+            | {"invoice_on": date(2026, 5, 1), "tax_code": "5010101", "tax_rate": 0.09, "amount_fen": 300_000_000}
+            | {"tax_fen": 24_770_642, "is_red": False, "remark": "", "contract_no": "YS1", "is_audited": True}
+            | {"is_voided": False, "created_at": NOW, "modified_at": NOW},
+        )
+    report = run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("invoices",))
+    on_five = [b for b in report.outcomes["invoices"].breaks if "invoice:00000005" in b["right_ids"]]
+    assert sorted(b["reason"] for b in on_five) == ["invoice_without_receipt", "presale_invoice_not_reversed"]
+    assert len({b["break_key"] for b in on_five}) == 2
+    stored = _breaks(world)
+    assert stored[("invoices", "presale_invoice_not_reversed:YS1")]["status"] == "open"
