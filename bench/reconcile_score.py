@@ -406,14 +406,35 @@ class Built:
     start_on: date
     end_on: date
     seconds: dict[str, float]
+    contracts: int = 0  # the world's contracts (its meta)
+
+
+DAILY, PERIOD = "daily", "period"  # how the banks' statements reach the warehouse (`--statements`)
+
+
+def _land_period(bank_url: str, folder: Path, start_on: date, end_on: date) -> None:
+    """Have the sandbox's bank drop one period statement per collection account of the whole world into
+    `folder` (its `/_sandbox/landing`, as an SFTP drop: the file a clerk exports by hand)."""
+    import requests
+
+    body = {"folder": str(folder), "date_from": f"{start_on:%Y%m%d}", "date_to": f"{end_on:%Y%m%d}", "period": True}
+    response = requests.post(f"{bank_url}/_sandbox/landing", json=body, timeout=3600)
+    response.raise_for_status()
 
 
 @contextmanager
-def built_warehouse(home: Path, *, units: int, seed: int, clean: bool, reuse: bool = False) -> Iterator[Built]:
+def built_warehouse(
+    home: Path, *, units: int, seed: int, clean: bool, reuse: bool = False, statements: str = DAILY
+) -> Iterator[Built]:
     """A world in `home`, served as the demo serves it, and a SQLite warehouse filled by the syncs
-    (`reuse`: the warehouse a previous run left in `home`, to score a changed check without syncing)."""
-    from estatehub.banks.connections import BANK_CODES, bank_client_from
-    from estatehub.banks.sync import sync_loans, sync_statements
+    (`reuse`: the warehouse a previous run left in `home`, to score a changed check without syncing).
+    `statements`: `daily`, the bank's daily file of each account, listed and downloaded by the sync as
+    the Airflow task does (one file per account and day: ~165,000 files at 100,000 contracts); `period`,
+    one statement per account for the whole period dropped into a landing folder and loaded by
+    `estatehub.banks.sync.sync_landed_statements` (the same lines; the daily files' registry, corrected
+    `_v2` files and the lines a `_v1` file left out are not exercised)."""
+    from estatehub.banks.connections import BANK_CODES, STATEMENT_BANKS, bank_client_from
+    from estatehub.banks.sync import sync_landed_statements, sync_loans, sync_statements
     from estatehub.connections import parse_env_connection, trading_network_client
     from estatehub.demo import SandboxProcess, airflow_env, at_sync_hour
     from estatehub.ledger.connection import ledger_client
@@ -427,12 +448,15 @@ def built_warehouse(home: Path, *, units: int, seed: int, clean: bool, reuse: bo
     started = time.perf_counter()
     world = ensure_world(home / "sandbox", units=units, seed=seed, clean=clean)
     seconds["world"] = time.perf_counter() - started
+    with open_world(world) as store:
+        contracts = int(store.meta["contracts"])
     warehouse_path = home / "warehouse.db"
     url = f"sqlite:///{warehouse_path}"
     if reuse and warehouse_path.exists():
         with open_world(world) as store:
             meta = store.meta
-        yield Built(world, url, date.fromisoformat(meta["start_on"]), date.fromisoformat(meta["end_on"]), seconds)
+        start_on, end_on = date.fromisoformat(meta["start_on"]), date.fromisoformat(meta["end_on"])
+        yield Built(world, url, start_on, end_on, seconds, contracts)
         return
     warehouse_path.unlink(missing_ok=True)
     sandbox = SandboxProcess(units, seed, home / "sandbox.log", world=world)
@@ -447,20 +471,35 @@ def built_warehouse(home: Path, *, units: int, seed: int, clean: bool, reuse: bo
 
         warehouse = Warehouse.from_url(url, pii_key=BENCH_PII_KEY)
         started = time.perf_counter()
-        with trading_network_client(conn("trading_network")) as client:
+
+        @contextmanager
+        def timed(step: str) -> Iterator[None]:
+            begun = time.perf_counter()
+            yield
+            seconds[step] = time.perf_counter() - begun
+
+        with timed("network"), trading_network_client(conn("trading_network")) as client:
             sync_trading_network(client, warehouse)
             sync_unit_inventory(client, warehouse)  # the building tables, as the network's DAG syncs them
         for code in BANK_CODES:
             folder = home / "banks" / code
-            sync_loans(code, warehouse, client=bank_client_from(conn(f"bank_{code}"), code, folder=folder))
-            sync_statements(code, warehouse, folder=home / "banks", client=bank_client_from(conn(f"bank_{code}"), code))
-        with ledger_client(conn("finance_ledger")) as client:
+            with timed(f"loans {code}"):
+                sync_loans(code, warehouse, client=bank_client_from(conn(f"bank_{code}"), code, folder=folder))
+            with timed(f"statements {code}"):
+                client = bank_client_from(conn(f"bank_{code}"), code)
+                if statements == PERIOD and code in STATEMENT_BANKS:
+                    landed = home / "landing" / code
+                    _land_period(sandbox.urls[code], landed, start_on, end_on)
+                    sync_landed_statements(code, warehouse, landed, client=client)
+                else:
+                    sync_statements(code, warehouse, folder=home / "banks", client=client)
+        with timed("ledger"), ledger_client(conn("finance_ledger")) as client:
             sync_ledger(client, warehouse)
         warehouse.engine.dispose()
         seconds["syncs"] = time.perf_counter() - started
     finally:
         sandbox.stop()
-    yield Built(world, url, start_on, end_on, seconds)
+    yield Built(world, url, start_on, end_on, seconds, contracts)
 
 
 def built_reconciliations() -> tuple[str, ...]:
@@ -486,13 +525,18 @@ def reconcile(built: Built) -> list[dict[str, Any]]:
     return [b for outcome in report.outcomes.values() for b in outcome.breaks]
 
 
-def run(units: int, seed: int, *, clean: bool, home: Path, reuse: bool = False) -> tuple[Score, Built]:
+def run(
+    units: int, seed: int, *, clean: bool, home: Path, reuse: bool = False, statements: str = DAILY
+) -> tuple[Score, Built]:
     from sandbox.truth import faces, planted_differences
 
-    with built_warehouse(home, units=units, seed=seed, clean=clean, reuse=reuse) as built:
+    with built_warehouse(home, units=units, seed=seed, clean=clean, reuse=reuse, statements=statements) as built:
         breaks = reconcile(built)
+    started = time.perf_counter()
     planted = list(planted_differences(faces(built.world)))
-    return score(breaks, planted, built_reconciliations(), deals(built.world), as_of=built.end_on), built
+    result = score(breaks, planted, built_reconciliations(), deals(built.world), as_of=built.end_on)
+    built.seconds["scoring"] = time.perf_counter() - started
+    return result, built
 
 
 def main(argv: list[str]) -> int:
@@ -505,13 +549,23 @@ def main(argv: list[str]) -> int:
         "--reuse", action="store_true", help="score again the warehouse a previous run left in --home (no syncs)"
     )
     parser.add_argument("--misses", type=int, default=0, help="also list this many misses and false alarms")
+    parser.add_argument(
+        "--statements",
+        choices=(DAILY, PERIOD),
+        default=DAILY,
+        help="the banks' daily files through their API (default), or one period file per account from a landing "
+        "folder (the same lines, for large worlds: the daily files number accounts x days)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="reconcile-score-") as tmp:
         home = (args.home or Path(tmp)).resolve()
         home.mkdir(parents=True, exist_ok=True)
-        result, built = run(args.units, args.seed, clean=args.clean, home=home, reuse=args.reuse)
+        result, built = run(
+            args.units, args.seed, clean=args.clean, home=home, reuse=args.reuse, statements=args.statements
+        )
     print(
-        f"world: {args.units} units, seed {args.seed}{' (clean)' if args.clean else ''}, "
+        f"world: {args.units} units, seed {args.seed}{' (clean)' if args.clean else ''}, {built.contracts} contracts, "
+        f"{args.statements} statements, "
         f"{built.start_on}..{built.end_on}; {result.planted} planted differences scored, {result.breaks} breaks; "
         + ", ".join(f"{step} {s:.1f} s" for step, s in built.seconds.items())
     )

@@ -3,6 +3,7 @@
     sync_loans("icbc", warehouse)        loan stages (hourly)
     sync_statements("icbc", warehouse)   the statement files published since the last run (daily), then
                                          the bank's collection accounts and supervision records
+    sync_landed_statements("icbc", warehouse, folder)   the files dropped into a landing folder, then the same
 
 Each call builds the bank's client from its `bank_<code>` Connection, so a bank that is down or
 misconfigured fails its own call only.
@@ -17,7 +18,7 @@ from typing import Any
 from connectors.banks.client import BankClient
 from estatehub.banks.connections import STATEMENT_BANKS, bank_client, download_folder
 from estatehub.banks.loans import sync_bank_loans
-from estatehub.banks.statements import sync_bank_statements
+from estatehub.banks.statements import load_folder, sync_bank_statements
 from estatehub.banks.supervision import sync_bank_accounts, sync_bank_supervision
 from estatehub.sealed import seal_folder
 from estatehub.warehouse.engine import Warehouse
@@ -47,6 +48,18 @@ def sync_statements(
         return {"bank": code, "listed": 0, "note": "publishes no statements"}
     with client or bank_client(code) as bank:
         result = sync_bank_statements(bank, warehouse, folder or download_folder(code).parent).as_dict()
+        result["accounts"] = sync_bank_accounts(bank, warehouse).as_dict()
+        result["supervision"] = sync_bank_supervision(bank, warehouse).as_dict()
+        return result
+
+
+def sync_landed_statements(
+    code: str, warehouse: Warehouse, landing: Path, *, client: BankClient | None = None
+) -> dict[str, Any]:
+    """The statement files dropped into the landing folder `landing` for bank `code` (`load_folder`: each
+    sealed once read), then its accounts and supervision records as `sync_statements` does."""
+    with client or bank_client(code) as bank:
+        result = load_folder(warehouse, landing, bank=code).as_dict()
         result["accounts"] = sync_bank_accounts(bank, warehouse).as_dict()
         result["supervision"] = sync_bank_supervision(bank, warehouse).as_dict()
         return result
