@@ -300,6 +300,10 @@ def score(
             result.unscored[(b["reconciliation"], why)] += 1
     result.breaks = len(scored)
     keyed = [(b, break_keys(b, deal)) for b in scored]
+    holding: dict[str, list[int]] = {}  # key → the breaks (by index) that hold it: no scan of every break per planted
+    for index, (_, keys) in enumerate(keyed):
+        for k in keys:
+            holding.setdefault(k, []).append(index)
     answering: set[int] = set()  # breaks (by index) that answer a planted difference of their own check
     explaining: set[int] = set()  # breaks that hold the key of some planted difference (knock-on)
     for p in planted:
@@ -320,9 +324,13 @@ def score(
         if p.detail.get("booked_to_contract_no"):  # money booked to another customer shows on that one's deal
             own.add(f"deal:{deal(p.detail['booked_to_contract_no'])}")
         follows = KNOCK_ON.get(p.kind, frozenset())
-        for index, (b, keys) in enumerate(keyed):
-            if key in keys or ((b["reconciliation"], b["reason"]) in follows and own & keys):
-                explaining.add(index)
+        explaining.update(holding.get(key, ()))
+        for k in own:
+            explaining.update(
+                index
+                for index in holding.get(k, ())
+                if (keyed[index][0]["reconciliation"], keyed[index][0]["reason"]) in follows
+            )
         if answer.reconciliation not in built:
             continue
         result.planted += 1
@@ -330,10 +338,9 @@ def score(
         rec = result.by_reconciliation[answer.reconciliation]
         hits = [
             index
-            for index, (b, keys) in enumerate(keyed)
-            if b["reconciliation"] == answer.reconciliation
-            and (answer.reasons is None or b["reason"] in answer.reasons)
-            and key in keys
+            for index in holding.get(key, ())
+            if keyed[index][0]["reconciliation"] == answer.reconciliation
+            and (answer.reasons is None or keyed[index][0]["reason"] in answer.reasons)
         ]
         if hits:
             kind.tp += 1
@@ -565,7 +572,7 @@ def main(argv: list[str]) -> int:
         )
     print(
         f"world: {args.units} units, seed {args.seed}{' (clean)' if args.clean else ''}, {built.contracts} contracts, "
-        f"{args.statements} statements, "
+        f"{'the warehouse reused' if args.reuse else args.statements + ' statements'}, "
         f"{built.start_on}..{built.end_on}; {result.planted} planted differences scored, {result.breaks} breaks; "
         + ", ".join(f"{step} {s:.1f} s" for step, s in built.seconds.items())
     )
