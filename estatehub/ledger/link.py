@@ -355,9 +355,12 @@ class Linker:
         names = {name for name in (row.customer_name, getattr(row, "payer", None), getattr(row, "payee", None)) if name}
         kind = reading.kind
         houses: list[str] = []
+        fitting: set[str] = set()  # every house the memo may mean: a bare room (502房) fits one per building
         confidence = reading.confidence
         for ref in reading.units:
-            for house in directory.candidates(ref)[:MAX_CANDIDATES]:
+            candidates = directory.candidates(ref)
+            fitting.update(candidates)
+            for house in candidates[:MAX_CANDIDATES]:
                 if house not in houses:
                     houses.append(house)
         by_house = self.contracts(houses) if houses else {}
@@ -385,19 +388,21 @@ class Linker:
             if len({c.house_id for c in named}) == 1:
                 chosen = self.pick(named, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "memo+customer+date", min(confidence, 0.9), row)
-            if not named and known_link is not None and known_link[1] not in houses:
-                fitting = [
+            if not named and known_link is not None and known_link[1] not in fitting:
+                picked = [
                     self.pick(by_house[house], on, kind, names, refund=refund)
                     for house in houses
                     if by_house.get(house)
                 ]
-                fitting = [c for c in fitting if self._amount_picks(row, kind, c, known_link)]
-                if len(fitting) == 1:
-                    chosen = fitting[0]
+                picked = [c for c in picked if self._amount_picks(row, kind, c, known_link)]
+                if len(picked) == 1:
+                    chosen = picked[0]
                     return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.85))
                 return _customer_wins(known_link)
         if known_link is not None:
-            if reading.units and known_link[1] not in houses:  # the memo names a unit not theirs (or none at all)
+            # the memo names a unit not theirs (or none at all): not when their house is one the memo may mean,
+            # beyond the first MAX_CANDIDATES too (a bare room number in a project of many buildings)
+            if reading.units and known_link[1] not in fitting:
                 return _customer_wins(known_link)
             return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
         if not houses:
