@@ -293,16 +293,33 @@ class Linker:
             for name, project, house_id in rows:
                 self._houses_by_name.setdefault((project, name), set()).add(house_id)
 
-    def by_customer_name(self, project: str | None, name: str | None, on: date, *, refund: bool) -> list[_Contract]:
+    def by_customer_name(
+        self,
+        project: str | None,
+        name: str | None,
+        on: date,
+        *,
+        refund: bool,
+        amount_fen: int | None = None,
+        loan: bool = False,
+    ) -> list[_Contract]:
         """The contracts of the one house of the project whose buyers include `name`; of several houses, the
-        one contract of that name in force on `on` (`current`; not for a refund); else none."""
+        one contract of that name in force on `on` (`current`; not for a refund), or, where several are (two
+        buyers of one name: 张平 twice in a project of thousands), the one of them with a plan line of exactly
+        `amount_fen` (`loan`: or up to a guarantee deposit more, `_fits`); else none."""
         if not project or not name:
             return []
         self._fetch_names([name])
         houses = sorted(self._houses_by_name.get((project, name), ()))
         if len(houses) == 1:
             return self.contracts(houses).get(houses[0], [])
-        chosen = None if refund or not houses else self.current(houses, on, {name})
+        if refund or not houses:
+            return []
+        chosen = self.current(houses, on, {name})
+        if chosen is None and amount_fen is not None:
+            live = [c for listed in self.contracts(houses).values() for c in listed if name in c.names]
+            fitting = [c for c in live if c.in_force(on) and self._fits(amount_fen, c.contract_no, loan=loan)]
+            chosen = fitting[0] if len(fitting) == 1 else None
         return [chosen] if chosen else []
 
     def known_link(
@@ -406,7 +423,9 @@ class Linker:
                 return _customer_wins(known_link)
             return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
         if not houses:
-            contracts = self.by_customer_name(row.phase_code, row.customer_name, on, refund=refund)
+            contracts = self.by_customer_name(
+                row.phase_code, row.customer_name, on, refund=refund, amount_fen=row.amount_fen, loan=kind in LOAN_KINDS
+            )
             if contracts:
                 chosen = self.pick(contracts, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "customer_name+date", 0.7, row)

@@ -1,12 +1,23 @@
-"""The linker and a memo that names a bare room (502房) in a project of many buildings (SQLite and PostgreSQL)."""
+"""The linker where a large world repeats what a small one does not (SQLite and PostgreSQL): a memo that names
+a bare room (502房) in a project of many buildings, two buyers of one name in a project."""
 
 from __future__ import annotations
 
 from datetime import date
 from types import SimpleNamespace
 
+from sqlalchemy import insert
+
 from estatehub.ledger.link import MAX_CANDIDATES, Linker
 from estatehub.memo import RoomDirectory
+from estatehub.trading_network.tables import (
+    core_buyer,
+    core_contract,
+    core_contract_buyer,
+    core_payment_plan,
+    core_unit,
+)
+from tests.reconcile.conftest import _contract, _unit
 
 
 def test_a_bare_room_that_fits_the_customer_s_unit_beyond_the_first_candidates_is_no_other_unit(warehouse):
@@ -31,3 +42,44 @@ def test_a_bare_room_that_fits_the_customer_s_unit_beyond_the_first_candidates_i
         other = linker.link(row, on=date(2026, 5, 1), known={"KH1": frozenset({("RG2", elsewhere)})})
     assert (found.contract_no, found.house_id, found.basis) == ("RG1", theirs, "customer_code")
     assert (other.contract_no, other.basis) == ("RG2", "customer_code (memo names another unit)")
+
+
+def test_of_two_buyers_of_one_name_the_one_whose_plan_has_the_amount_takes_a_receipt_naming_no_unit(warehouse):
+    """收张平首付: the memo names no unit and two buyers called 张平 hold live contracts in the project (seen at
+    2,000 units: the 首付 and the 公积金 of one of them went to suspense). The contract with a plan line of
+    exactly the amount takes it; a loan may come up to a guarantee deposit short of its line; an amount that
+    fits both, or neither, stays unresolved."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(insert(core_unit), [_unit("H1"), _unit("H2") | {"room": "1602"}])
+        conn.execute(insert(core_contract), [_contract("YS1", "H1"), _contract("YS2", "H2")])
+        buyers = [("h1", "YS1"), ("h2", "YS2")]
+        conn.execute(
+            insert(core_buyer),
+            [
+                {"id_hash": h, "id_type": "身份证", "id_masked": "4403**", "name": "张平", "is_company": False}
+                for h, _ in buyers
+            ],
+        )
+        conn.execute(
+            insert(core_contract_buyer),
+            [{"contract_no": c, "seq": 1, "id_hash": h, "is_primary": True} for h, c in buyers],
+        )
+        plan = [("YS1", 1, "首付", 611_393_800), ("YS1", 2, "公积金", 126_000_000), ("YS2", 1, "首付", 900_000_00)]
+        plan += [("YS1", 3, "分期", 100_000_00), ("YS2", 2, "分期", 100_000_00)]
+        conn.execute(
+            insert(core_payment_plan),
+            [{"contract_no": c, "seq": s, "kind": k, "amount_fen": a} for c, s, k, a in plan],
+        )
+
+    def link(remark: str, amount_fen: int):
+        row = SimpleNamespace(
+            remark=remark, phase_code="P01", customer_name="张平", customer_code="KH9", amount_fen=amount_fen
+        )
+        with warehouse.engine.connect() as conn:
+            return Linker(conn).link(row, on=date(2026, 3, 1), known={})
+
+    assert link("收张平首付", 611_393_800).contract_no == "YS1"
+    assert link("收张平首付", 900_000_00).contract_no == "YS2"
+    assert link("收张平公积金放款", 120_000_000).contract_no == "YS1", "a loan less the guarantee held back"
+    assert link("收张平分期", 100_000_00).contract_no is None, "a line of both: which 张平 is not known"
+    assert link("收张平首付", 1_234_00).contract_no is None
