@@ -119,6 +119,11 @@ def _invoice(planted: Any) -> str:
     return f"invoice:{planted.detail['invoice_no']}"
 
 
+def _release(planted: Any) -> str:
+    """A bank's release (拨付) by its number: a release names a permit, no contract."""
+    return f"release:{planted.detail['release_no']}"
+
+
 def _money(planted: Any) -> str:
     """A statement line by its day and amount: what the cash kinds of the banks' truth name (no serial)."""
     detail = planted.detail
@@ -160,7 +165,7 @@ ANSWERS: dict[str, Answer] = {
     # cash: its reasons are the cash reconciliation's own; any cash break holding the key answers
     "money_outside_supervised": _answer("cash", None, _contract),
     "refund_without_approval": _answer("cash", None, _money),
-    "release_over_allowed": _answer("cash", None, _contract),
+    "release_over_allowed": _answer("cash", None, _release),
     "other_payer_line": _answer("cash", None, _money),
     "duplicate_receipt": _answer("cash", None, _contract),
     "refund_not_booked": _answer("cash", None, _money),
@@ -204,6 +209,8 @@ def break_keys(brk: dict[str, Any], deal: Callable[[str], str] = str) -> set[str
     """Every key a break names: its items on both sides and its subject as a contract; a contract key
     also as `deal:` (`deal` maps a contract to the last of its chain: subscription → contract → renamed)."""
     keys = {str(item) for item in (*brk["left_ids"], *brk["right_ids"])}
+    # a release is `release:BANK:NO` on the break, `release:NO` in the truth (which names no bank)
+    keys |= {f"release:{key.rsplit(':', 1)[1]}" for key in keys if key.startswith("release:")}
     if brk.get("subject"):
         keys.add(f"contract:{brk['subject']}")
     if brk.get("first_on") is not None:
