@@ -52,7 +52,7 @@ CORE_MODELS = {
 _REVERSAL = re.compile(r"冲销\s*(\d{4})\s*年\s*(\d{1,2})\s*期\s*记\s*-?\s*(\d+)\s*号")
 _CONFIDENCE = Decimal("0.001")
 # what a clerk types: any of it may hold an ID number, a phone or a card (the memo is read before)
-FREE_TEXT = ("memo", "remark")
+FREE_TEXT = ("memo", "remark", "payer", "payee", "purpose", "customer_name")
 
 LedgerRecord = VoucherLine | Receipt | Refund | Invoice
 
