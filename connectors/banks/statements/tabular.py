@@ -9,7 +9,10 @@ line that does not decode keeps its bytes as surrogates, so the reader can quara
 carry on.
 
 `.xls` files (BIFF, at most 65,536 rows by the format) are read whole with xlrd; `.xlsx` with
-openpyxl in read-only mode, row by row.
+openpyxl in read-only mode, row by row, once the zip's directory says its members inflate to at most
+`MAX_XLSX_INFLATED` bytes in all (`MAX_XLSX_MEMBERS` members): a workbook of a few hundred KB that
+inflates to gigabytes is refused unread. The directory's sizes bind: `zipfile` never inflates a member
+past the size its directory entry states (a member that would is a CRC error).
 
 Whatever the container's library raises while opening or reading (a CSV field over the csv module's
 limit of 128 KiB, which is kept: no cell of a statement is that long; a broken workbook; a zip that is
@@ -23,6 +26,7 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +38,9 @@ from connectors.banks.statements.cells import BadCell, parse_number_cell
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 SNIFF_BYTES = 64 * 1024
+# a year of a busy account's lines, or a fund centre's whole loan list, is a few MiB of sheet XML
+MAX_XLSX_INFLATED = 64 * 1024 * 1024
+MAX_XLSX_MEMBERS = 1_000
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
@@ -132,6 +139,7 @@ class XlsxRows(RowSource):
     def __init__(self, path: Path) -> None:
         import openpyxl
 
+        _check_inflated_size(path)
         self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         self._sheet = self._book.worksheets[0]
         self.sheet_name = self._sheet.title
@@ -154,6 +162,20 @@ class XlsxRows(RowSource):
 
     def close(self) -> None:
         self._book.close()
+
+
+def _check_inflated_size(path: Path) -> None:
+    """`ValueError` for a workbook whose zip directory lists too many members or members that inflate
+    past `MAX_XLSX_INFLATED` in all (read from the directory, nothing inflated)."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    inflated = sum(member.file_size for member in members)
+    if len(members) > MAX_XLSX_MEMBERS or inflated > MAX_XLSX_INFLATED:
+        raise ValueError(
+            f"a workbook of {len(members)} members that inflate to {inflated / 2**20:,.0f} MiB, more than the "
+            f"{MAX_XLSX_MEMBERS} members and {MAX_XLSX_INFLATED // 2**20} MiB any statement or loan list needs: "
+            "refused unread (a zip bomb, or a file to split by period)"
+        )
 
 
 def _number(value: float) -> str:
