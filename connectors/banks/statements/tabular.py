@@ -10,9 +10,10 @@ carry on.
 
 `.xls` files (BIFF, at most 65,536 rows by the format) are read whole with xlrd; `.xlsx` with
 openpyxl in read-only mode, row by row, once the zip's directory says its members inflate to at most
-`MAX_XLSX_INFLATED` bytes in all (`MAX_XLSX_MEMBERS` members): a workbook of a few hundred KB that
-inflates to gigabytes is refused unread. The directory's sizes bind: `zipfile` never inflates a member
-past the size its directory entry states (a member that would is a CRC error).
+`max_inflated` bytes in all (`MAX_XLSX_INFLATED`, a statement's or a loan list's, unless told; at most
+`MAX_XLSX_MEMBERS` members): a workbook of a few hundred KB that inflates to gigabytes is refused
+unread. The directory's sizes bind: `zipfile` never inflates a member past the size its directory
+entry states (a member that would is a CRC error).
 
 Whatever the container's library raises while opening or reading (a CSV field over the csv module's
 limit of 128 KiB, which is kept: no cell of a statement is that long; a broken workbook; a zip that is
@@ -136,10 +137,10 @@ class XlsRows(RowSource):
 class XlsxRows(RowSource):
     kind = "xlsx"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_inflated: int = MAX_XLSX_INFLATED) -> None:
         import openpyxl
 
-        _check_inflated_size(path)
+        _check_inflated_size(path, max_inflated)
         self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         self._sheet = self._book.worksheets[0]
         self.sheet_name = self._sheet.title
@@ -164,16 +165,16 @@ class XlsxRows(RowSource):
         self._book.close()
 
 
-def _check_inflated_size(path: Path) -> None:
+def _check_inflated_size(path: Path, max_inflated: int) -> None:
     """`ValueError` for a workbook whose zip directory lists too many members or members that inflate
-    past `MAX_XLSX_INFLATED` in all (read from the directory, nothing inflated)."""
+    past `max_inflated` bytes in all (read from the directory, nothing inflated)."""
     with zipfile.ZipFile(path) as archive:
         members = archive.infolist()
     inflated = sum(member.file_size for member in members)
-    if len(members) > MAX_XLSX_MEMBERS or inflated > MAX_XLSX_INFLATED:
+    if len(members) > MAX_XLSX_MEMBERS or inflated > max_inflated:
         raise ValueError(
             f"a workbook of {len(members)} members that inflate to {inflated / 2**20:,.0f} MiB, more than the "
-            f"{MAX_XLSX_MEMBERS} members and {MAX_XLSX_INFLATED // 2**20} MiB any statement or loan list needs: "
+            f"{MAX_XLSX_MEMBERS} members and {max_inflated // 2**20} MiB a file of this kind may need: "
             "refused unread (a zip bomb, or a file to split by period)"
         )
 
@@ -222,20 +223,20 @@ def _unreadable(file_name: str, kind: str | None, exc: BaseException, *, after: 
     )
 
 
-def open_rows(path: str | Path, *, file_name: str | None = None) -> RowSource:
+def open_rows(path: str | Path, *, file_name: str | None = None, max_inflated: int = MAX_XLSX_INFLATED) -> RowSource:
     """The rows of the file at `path`, by its first bytes: `.xls`, `.xlsx`, else CSV text; a file that
     cannot be opened or read raises `UnreadableFile` (see the module docstring)."""
     path = Path(path)
     name = file_name or path.name
     try:
-        return GuardedRows(_open_rows(path), name)
+        return GuardedRows(_open_rows(path, max_inflated), name)
     except (OSError, UnreadableFile):
         raise
     except Exception as exc:
         raise _unreadable(name, None, exc) from exc
 
 
-def _open_rows(path: Path) -> RowSource:
+def _open_rows(path: Path, max_inflated: int) -> RowSource:
     handle = path.open("rb")
     try:
         head = handle.read(SNIFF_BYTES)
@@ -244,7 +245,7 @@ def _open_rows(path: Path) -> RowSource:
             return XlsRows(path)
         if head.startswith(ZIP_MAGIC):
             handle.close()
-            return XlsxRows(path)
+            return XlsxRows(path, max_inflated)
         handle.seek(0)
         return CsvRows(handle, sniff_encoding(head))
     except BaseException:
