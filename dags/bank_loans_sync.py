@@ -11,19 +11,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, CronTriggerTimetable, Param, TaskGroup, dag, task
-from dag_defaults import default_args
-
-from estatehub import settings
+from airflow.sdk import CronTriggerTimetable, Param, TaskGroup, dag, task
+from dag_defaults import DAG_START_DATE, WAREHOUSE_POOL, default_args, warehouse_asset
 
 BANKS = ("icbc", "ccb", "cmb", "hpf")
-LOANS = Asset(name="core_bank_loan", uri="estatehub://warehouse/core_bank_loan", group="warehouse")
+LOANS = warehouse_asset("core_bank_loan")
 
 
 @dag(
     dag_id="bank_loans_sync",
     schedule=CronTriggerTimetable("15 9-18 * * *", timezone="Asia/Shanghai"),
-    start_date=settings.DAG_START_DATE,
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["sync", "banks", "loans"],
@@ -37,7 +35,7 @@ def bank_loans_sync():
 
             @task(
                 task_id="sync_loans",
-                pool=settings.WAREHOUSE_POOL,
+                pool=WAREHOUSE_POOL,
                 outlets=[LOANS],
                 execution_timeout=timedelta(minutes=30),
             )

@@ -12,19 +12,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, CronTriggerTimetable, TaskGroup, dag, task
-from dag_defaults import default_args
-
-from estatehub import settings
+from airflow.sdk import CronTriggerTimetable, TaskGroup, dag, task
+from dag_defaults import DAG_START_DATE, WAREHOUSE_POOL, default_args, warehouse_asset
 
 BANKS = ("icbc", "ccb", "cmb")
-LINES = Asset(name="core_bank_statement_line", uri="estatehub://warehouse/core_bank_statement_line", group="warehouse")
+LINES = warehouse_asset("core_bank_statement_line")
 
 
 @dag(
     dag_id="bank_statements_sync",
     schedule=CronTriggerTimetable("30 6 * * *", timezone="Asia/Shanghai"),
-    start_date=settings.DAG_START_DATE,
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["sync", "banks", "statements"],
@@ -37,7 +35,7 @@ def bank_statements_sync():
 
             @task(
                 task_id="sync_statements",
-                pool=settings.WAREHOUSE_POOL,
+                pool=WAREHOUSE_POOL,
                 outlets=[LINES],
                 execution_timeout=timedelta(hours=1),
             )
