@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, Param, TaskGroup, dag, task
-from dag_defaults import DAG_START_DATE, WAREHOUSE_POOL, default_args, warehouse_asset
+from dag_defaults import BANK_CODES, DAG_START_DATE, WAREHOUSE_POOL, default_args, warehouse_asset
 
-BANKS = ("icbc", "ccb", "cmb", "hpf")
 LOANS = warehouse_asset("core_bank_loan")
 
 
@@ -30,7 +29,7 @@ LOANS = warehouse_asset("core_bank_loan")
     doc_md=__doc__,
 )
 def bank_loans_sync():
-    for code in BANKS:
+    for code in BANK_CODES:
         with TaskGroup(group_id=code, tooltip=f"loans of {code}"):
 
             @task(

@@ -13,9 +13,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, TaskGroup, dag, task
-from dag_defaults import DAG_START_DATE, WAREHOUSE_POOL, default_args, warehouse_asset
+from dag_defaults import DAG_START_DATE, STATEMENT_BANKS, WAREHOUSE_POOL, default_args, warehouse_asset
 
-BANKS = ("icbc", "ccb", "cmb")
 LINES = warehouse_asset("core_bank_statement_line")
 
 
@@ -30,7 +29,7 @@ LINES = warehouse_asset("core_bank_statement_line")
     doc_md=__doc__,
 )
 def bank_statements_sync():
-    for code in BANKS:
+    for code in STATEMENT_BANKS:
         with TaskGroup(group_id=code, tooltip=f"statements of {code}"):
 
             @task(

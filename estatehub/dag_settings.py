@@ -2,7 +2,7 @@
 
 Airflow parses every DAG file again and again (the DAG processor, each task's process), so what a DAG
 file imports at its top is paid on every parse (decision 0026). These few names are what the DAGs are
-built with — their start date, the warehouse pool, who hears about failures and through which
+built with — their start date, the banks, the warehouse pool, who hears about failures and through which
 Connection, whether the Deadline Alerts are on — and they live here, apart from `estatehub.settings`,
 whose dataclasses cost more to import than an empty DAG file costs to parse. `estatehub.settings` and
 `estatehub.connections` re-export them: the library reads them where it always did.
@@ -18,6 +18,11 @@ BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 
 # Every DAG's start_date: before any business day the sandbox or a backfill may ask for (catchup is off).
 DAG_START_DATE = datetime(2024, 1, 1, tzinfo=BUSINESS_TZ)
+
+# The banks estatehub syncs: loan stages from each (the provident-fund centre `hpf` among them), statements
+# from the three collection-account banks. One task group each in the DAGs; the command line's choices.
+BANK_CODES = ("icbc", "ccb", "cmb", "hpf")
+STATEMENT_BANKS = ("icbc", "ccb", "cmb")
 
 # Airflow pool that serialises warehouse writes (one slot: SQLite has a single writer).
 WAREHOUSE_POOL = "warehouse"

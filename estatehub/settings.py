@@ -27,6 +27,8 @@ from estatehub.dag_settings import (  # noqa: F401 (re-exported)
 PACKAGE_DIR = Path(__file__).resolve().parent
 SQL_DIR = PACKAGE_DIR / "sql"
 CONFIG_DIR = PACKAGE_DIR / "config"
+# the policy monitor's watch file shipped with the package (`estatehub.policy.config`)
+POLICY_WATCHES = CONFIG_DIR / "policy_watches.yaml"
 # the checkout (dags/, plugins/, var/); in an installed package this is site-packages, holding none of them
 PROJECT_ROOT = PACKAGE_DIR.parent
 

@@ -1,4 +1,4 @@
-"""What every estatehub DAG is built from: the start date, the task defaults, the warehouse pool and
+"""What every estatehub DAG is built from: the start date, the banks, the task defaults, the warehouse pool and
 the warehouse's Assets, the supervisors' e-mail.
 
 A DAG file imports `airflow.sdk` and this module, nothing else, at its top: Airflow parses every DAG
@@ -15,9 +15,17 @@ from typing import Any
 from airflow.sdk import Asset
 from notifiers import notify_supervisors, supervisors_mail
 
-from estatehub.dag_settings import DAG_START_DATE, WAREHOUSE_POOL, deadline_alerts_enabled
+from estatehub.dag_settings import (
+    BANK_CODES,
+    DAG_START_DATE,
+    STATEMENT_BANKS,
+    WAREHOUSE_POOL,
+    deadline_alerts_enabled,
+)
 
 __all__ = [
+    "BANK_CODES",
+    "STATEMENT_BANKS",
     "DAG_START_DATE",
     "WAREHOUSE_POOL",
     "deadline_alerts_enabled",
