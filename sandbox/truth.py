@@ -58,6 +58,7 @@ CHECKS = {
     "invoice_without_receipt": ("ledger", "invoices"),
     "presale_invoice_not_reversed": ("ledger", "invoices"),
     "final_invoice_wrong_amount": ("ledger", "invoices"),
+    "fee_booked_as_proceeds": ("ledger", "receivables"),
     "voided_rebooked": ("ledger", EVENT),
     "red_reversed": ("ledger", EVENT),
     "deposit_forfeited": ("ledger", EVENT),
@@ -90,6 +91,8 @@ POPULATIONS = {
                                      " and is_red = 0"),
     "final_invoice_wrong_amount": ("ledger", "select count(*) from invoices where invoice_type = '增值税普通发票'"),
     "deposit_not_converted": ("ledger", "select count(*) from receipts where purpose = '诚意金'"),
+    "fee_booked_as_proceeds": ("ledger", "select count(*) from links where form = 'AR_RECEIVEBILL'"
+                               " and kind in ('契税', '维修基金', '登记费')"),
 }  # fmt: skip
 POPULATIONS["unfiled_overdue"] = POPULATIONS["late_filing"]
 POPULATIONS["unpaid_at_end"] = (

@@ -84,6 +84,7 @@ SLIP_MISSING_RATE = 0.05  # of 定金 receipts: no receipt slip (收据) issued 
 EXTRA_INVOICE_RATE = 0.003
 NOT_REVERSED_RATE = 0.03  # of handovers: a 602 invoice left unreversed
 WRONG_FINAL_RATE = 0.02  # of final invoices: issued for what was received, not the final price
+FEE_AS_PROCEEDS_RATE = 0.03  # of fees collected for others: booked as sale proceeds (预收房款), not other payables
 BATCH_RATE = 0.5  # of loan disbursements that share a transfer with others of the same bank and day
 
 SCHEMA = """
@@ -1056,7 +1057,8 @@ class _Booker:
     def fee(self, seq: int, moment: datetime, event: dict) -> None:
         """A fee collected for others: a receipt bill whose purpose names it and a voucher 借 银行存款 (the
         general account) / 贷 其他应付款-代收… (2241.04–06, with the customer); no invoice or slip of the
-        developer (the tax bureau and the fund centre give the buyer their own)."""
+        developer (the tax bureau and the fund centre give the buyer their own). Planted (in the truth): a
+        fee booked as sale proceeds (`fee_booked_as_proceeds`)."""
         books = self.books
         rng = self.rng(event, seq, "fee")
         house = event["house"]
@@ -1069,6 +1071,9 @@ class _Booker:
         )
         booked = _booking_time(rng, moment)
         audited = booked + timedelta(hours=rng.randint(1, 24))
+        # planted: booked as sale proceeds (purpose 预收房款, credit 预收账款 / 合同负债), the memo still naming the fee
+        as_proceeds = rng.random() < FEE_AS_PROCEEDS_RATE * self.plant
+        credit = chart.advance_account(self.seed, house["project_code"]) if as_proceeds else chart.FEE_PAYABLES[kind]
         bill = books.receipt(
             moment.date(),
             booked,
@@ -1076,18 +1081,20 @@ class _Booker:
             phase,
             event["payer"],
             rng.choice(("POS刷卡", "网银转账", "POS刷卡")),
-            f"代收{kind}",
+            "预收房款" if as_proceeds else f"代收{kind}",
             account.account.number,
             event["amount"],
             memo.text,
             audited=audited,
         )
+        if as_proceeds:
+            books.truth("fee_booked_as_proceeds", event, moment.date(), bill_no=bill, fee=kind, amount_fen=event["amount"])
         _, ids = books.voucher(
             moment.date(),
             booked,
             [
                 (memo.text, account.account.number, event["amount"], 0, None, None),
-                (memo.text, chart.FEE_PAYABLES[kind].number, 0, event["amount"], customer, phase),
+                (memo.text, credit.number, 0, event["amount"], customer, phase),
             ],
             audited=audited,
             source=(chart.RECEIPT, bill),
