@@ -1088,7 +1088,9 @@ class _Booker:
             audited=audited,
         )
         if as_proceeds:
-            books.truth("fee_booked_as_proceeds", event, moment.date(), bill_no=bill, fee=kind, amount_fen=event["amount"])
+            books.truth(
+                "fee_booked_as_proceeds", event, moment.date(), bill_no=bill, fee=kind, amount_fen=event["amount"]
+            )
         _, ids = books.voucher(
             moment.date(),
             booked,

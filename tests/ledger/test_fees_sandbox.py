@@ -141,7 +141,9 @@ def test_both_faces_show_the_same_fees_on_the_same_accounts(world_path: Path, le
     bank = sqlite3.connect(ensure_bank_world(world_path))
     ledger = sqlite3.connect(ledger_path)
     lines = {
-        kind: Counter(bank.execute(f"select account_no, booked_on, amount_fen from statement_lines where kind = '{kind}'"))
+        kind: Counter(
+            bank.execute(f"select account_no, booked_on, amount_fen from statement_lines where kind = '{kind}'")
+        )
         for kind in ("collected_fee", "fee_payover")
     }
     fee_vouchers = (  # the receipts of fees (even one booked as sale proceeds) and the pay-overs

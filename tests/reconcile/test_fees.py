@@ -29,13 +29,18 @@ FEE_BILLS = {"SKD00000002", "SKD00000003", "SKD00000004", "SKD00000010", "SKD000
 def fee_world(warehouse):
     bank = [
         _line(1, SUP, D(2026, 3, 2), 1_000_000_00, "张三丰"),  # the 首付, in the supervised account
-        *(_line(no, GEN, D(2026, 3, 2), fen, "张三丰", "POS", f"3-2-1502 代收{kind}") for no, (kind, fen) in FEES.items()),
+        *(
+            _line(no, GEN, D(2026, 3, 2), fen, "张三丰", "POS", f"3-2-1502 代收{kind}")
+            for no, (kind, fen) in FEES.items()
+        ),
         _line(5, GEN, D(2026, 3, 10), -3_679_266, "国家税务总局深圳市税务局", "代缴税款", "代缴税款 契税 1笔 20260310"),
         _line(10, GEN, D(2026, 3, 5), 8_000, "张三丰", "汇入", "3-2-1502 登记费"),  # booked as 预收房款 (planted)
         _line(11, GEN, D(2026, 3, 6), 1_477_500, "李四", "POS", "维修基金"),  # a fee tied to no contract
     ]
     books = Books()
-    books.entry(1, SUP, D(2026, 3, 2), 1_000_000_00, memo="3-2-1502 首付", bill=_receipt(1, SUP, D(2026, 3, 2), 1_000_000_00))
+    books.entry(
+        1, SUP, D(2026, 3, 2), 1_000_000_00, memo="3-2-1502 首付", bill=_receipt(1, SUP, D(2026, 3, 2), 1_000_000_00)
+    )
     for no, (kind, fen) in FEES.items():
         bill = _receipt(no, GEN, D(2026, 3, 2), fen, kind) | {"purpose": f"代收{kind}"}
         books.entry(no, GEN, D(2026, 3, 2), fen, memo=f"3-2-1502 代收{kind}", bill=bill)
@@ -47,19 +52,33 @@ def fee_world(warehouse):
     unit = {"project_code": "P01", "project_name": "云栖府", "building": "3栋", "unit": "2单元", "floor": 15}
     accounts = [(SUP, "supervised", "P1"), (GEN, "general", None)]
     with warehouse.engine.begin() as conn:
-        conn.execute(insert(core_unit), [unit | {"house_id": "H1", "room": "1502", "permit_no": "P1", "building_area": 98.5}])
+        conn.execute(
+            insert(core_unit), [unit | {"house_id": "H1", "room": "1502", "permit_no": "P1", "building_area": 98.5}]
+        )
         conn.execute(insert(core_contract), [_contract("YS-H1", "H1")])
         conn.execute(
             insert(core_payment_plan),
             [
                 {"contract_no": "YS-H1", "seq": 1, "kind": "首付", "due_on": D(2026, 3, 2), "amount_fen": 1_000_000_00},
-                {"contract_no": "YS-H1", "seq": 2, "kind": "分期", "due_on": D(2026, 3, 10), "amount_fen": 2_000_000_00},
+                {
+                    "contract_no": "YS-H1",
+                    "seq": 2,
+                    "kind": "分期",
+                    "due_on": D(2026, 3, 10),
+                    "amount_fen": 2_000_000_00,
+                },
             ],
         )
         conn.execute(
             insert(core_bank_account),
             [
-                {"bank": "icbc", "account_no": no, "account_type": kind, "permit_no": permit, "listed_at": LOADED["loaded_at"]}
+                {
+                    "bank": "icbc",
+                    "account_no": no,
+                    "account_type": kind,
+                    "permit_no": permit,
+                    "listed_at": LOADED["loaded_at"],
+                }
                 | LOADED
                 for no, kind, permit in accounts
             ],
