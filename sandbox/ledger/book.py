@@ -50,7 +50,7 @@ from sandbox.ledger.cash import (
     fen,
     primary_name,
 )
-from sandbox.ledger.fees import FeeFlow, Payover, fee_flows, payover_at
+from sandbox.ledger.fees import fee_flows, payover_of
 from sandbox.ledger.memos import Address, Memo, write_memo
 from sandbox.world.clock import at_office_hours, next_workday
 from sandbox.world.collection import (
@@ -342,14 +342,9 @@ def _fee_events(doc: dict, base: dict, seed: int, end: datetime) -> Iterator[tup
         account = _account_payload(general_account(flow.bank))
         payload = {**base, "kind": FEE, "fee": flow.kind, "amount": flow.amount_fen, "payer": flow.payer}
         yield flow.at, "", {**payload, "account": account}
-        batch = _payover_of(flow, seed)
+        batch = payover_of(flow, seed)
         if batch.at <= end:
             yield batch.at, batch.batch, {**payload, "kind": PAYOVER, "account": account}
-
-
-def _payover_of(flow: FeeFlow, seed: int) -> Payover:
-    at = payover_at(seed, flow.kind, flow.account_no, flow.paid_over_on)
-    return Payover(flow.kind, flow.account_no, flow.bank, flow.paid_over_on, at, flow.amount_fen, 1)
 
 
 def _settle_at(doc: dict, seed: int) -> datetime | None:

@@ -64,7 +64,6 @@ class FeeFlow:
     bank: str  # icbc, ccb, cmb
     paid_over_on: date  # the Tuesday after the week it was collected
     rate_bp: int | None = None  # 契税: the rate applied
-    area_m2: str | None = None
 
 
 def deed_tax_rate_bp(*, area_hundredths: int, usage: str, person: bool, first_home: bool, on: date) -> int:
@@ -144,7 +143,6 @@ def fee_flows(doc: dict, *, seed: int, end: datetime) -> list[FeeFlow]:
                 account.bank,
                 payover_on(at.date()),
                 rate if kind == DEED_TAX else None,
-                f"{area // 100}.{area % 100:02d}",
             )
         )
     return flows
@@ -171,6 +169,12 @@ def payover_at(seed: int, kind: str, account_no: str, on: date) -> datetime:
     """When a batch leaves the account: Tuesday morning, the same moment in every face."""
     rng = random.Random(f"{seed}/ledger/payover/{kind}/{account_no}/{on.isoformat()}")
     return datetime.combine(on, time(rng.randint(9, 11), rng.randrange(60)))
+
+
+def payover_of(flow: FeeFlow, seed: int) -> Payover:
+    """The pay-over batch `flow` leaves in (with the flow's own amount: its share of the batch)."""
+    at = payover_at(seed, flow.kind, flow.account_no, flow.paid_over_on)
+    return Payover(flow.kind, flow.account_no, flow.bank, flow.paid_over_on, at, flow.amount_fen, 1)
 
 
 def payover_batches(flows: Iterable[FeeFlow], *, seed: int, end: datetime) -> list[Payover]:
