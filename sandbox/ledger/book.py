@@ -124,6 +124,8 @@ create table links(form text not null, ref text not null, contract_no text not n
 create table events(
     seq integer primary key, day text not null, batch text not null, at text not null,
     contract_no text not null, payload text not null);
+create table fee_events(day text not null, batch text not null, at text not null, contract_no text not null,
+    payload text not null);
 """
 
 INDEXES = """
@@ -1455,14 +1457,18 @@ def build_ledger(
         end = source.end()
         first: date | None = None
         contracts = 0
-        rows = []
+        # fees collected for others get their event numbers after every other event: a booking's RNG is seeded
+        # by its event's number, so adding them leaves the rest of the books (and what is planted there) as is
+        rows: dict[str, list[tuple]] = {"events": [], "fee_events": []}
+        insert = "insert into {}(day, batch, at, contract_no, payload) values (?,?,?,?,?)"
         for doc in source.iter_docs():
             contracts += 1
             for moment, batch, payload in _events_of(source, doc, seed, end):
                 first = min(first, moment.date()) if first else moment.date()
                 if "account" in payload:
                     seen.setdefault(payload["account"]["account_no"], CollectionAccount(**payload["account"]))
-                rows.append(
+                table = "fee_events" if payload["kind"] in (FEE, PAYOVER) else "events"
+                rows[table].append(
                     (
                         moment.date().isoformat(),
                         batch,
@@ -1471,13 +1477,17 @@ def build_ledger(
                         json.dumps(payload, ensure_ascii=False),
                     )
                 )
-            if len(rows) >= 5000:
-                db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
-                rows.clear()
-        db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
+            for table, pending in rows.items():
+                if len(pending) >= 5000:
+                    db.executemany(insert.format(table), pending)
+                    pending.clear()
+        for table, pending in rows.items():
+            db.executemany(insert.format(table), pending)
         if bank_world is not None:
             _bank_events(db, Path(bank_world), seen)
             _drop_unreceived(db, Path(bank_world))
+        db.execute("insert into events(day, batch, at, contract_no, payload) select * from fee_events order by rowid")
+        db.execute("drop table fee_events")
         general = {a.account.number for a in chart.BANK_ACCOUNTS}
         db.executemany(
             "insert into accounts values (?, ?, ?, ?)",
