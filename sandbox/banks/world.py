@@ -47,7 +47,7 @@ from sandbox.banks import accounts
 from sandbox.banks.loans import LoanLife, Truth, contract_loans
 from sandbox.banks.money import is_clean, iter_contract_money, open_world_db, read_meta, world_end
 from sandbox.ledger.cash import LOAN_KINDS, REFUND, CashFlow, primary_name
-from sandbox.ledger.fees import PAYEES, FeeFlow, fee_flows, payover_batches
+from sandbox.ledger.fees import PAYEES, FeeFlow, PayoverTotals, fee_flows
 from sandbox.ledger.memos import Address, write_memo
 from sandbox.world.collection import (
     GENERAL,
@@ -167,7 +167,7 @@ class _Builder:
         self.lines: list[tuple] = []
         self.truth: list[tuple] = []
         self.supervision: list[tuple] = []
-        self.fees: list[FeeFlow] = []  # every fee collected, for the weekly pay-overs at the end
+        self.payovers = PayoverTotals()  # the fees collected, summed for the weekly pay-overs at the end
         self.counts = {"contracts": 0, "loans": 0, "lines": 0}
 
     def account_of(self, doc: dict, flow: CashFlow) -> CollectionAccount:
@@ -344,7 +344,7 @@ class _Builder:
 
     def _fee(self, doc: dict, fee: FeeFlow, index: int, rng: random.Random) -> None:
         """A fee collected for others, paid by the buyer into the general account (`sandbox.ledger.fees`)."""
-        self.fees.append(fee)
+        self.payovers.add(fee)
         number = doc["contract_no"]
         card, payer_bank = accounts.payer_account(fee.payer, number)
         memo = write_memo(
@@ -363,7 +363,7 @@ class _Builder:
 
     def fee_payovers(self) -> None:
         """Each week's fees of one kind leave each general account in one transfer to the authority."""
-        for batch in payover_batches(self.fees, seed=self.seed, end=self.end):
+        for batch in self.payovers.batches(seed=self.seed, end=self.end):
             name, account_no, bank_name = PAYEES[batch.kind]
             summary = {"契税": "代缴税款", "维修基金": "维修资金缴存", "登记费": "代缴规费"}[batch.kind]
             memo = f"{summary} {batch.kind} {batch.count}笔 {batch.on:%Y%m%d}"
@@ -371,7 +371,6 @@ class _Builder:
                 batch.account_no, batch.bank, batch.at.isoformat(), batch.batch, DEBIT, batch.amount_fen, name,
                 account_no, bank_name, summary, memo, "网上银行", "fee_payover", None, None,
             )  # fmt: skip
-        self.fees.clear()
 
     def _approval(self, doc: dict, flow: CashFlow, collection: CollectionAccount, rng: random.Random) -> None:
         """A refund out of a supervised account needs the bank's approval, given a day or two before."""

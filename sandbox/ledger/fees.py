@@ -4,8 +4,9 @@ tax bureau, the housing fund centre and the registration centre, and when the de
 None of it is sale proceeds (docs/decisions/0028-fees-collected-for-others.md): the money goes into the
 developer's general account (一般户) at the bank of the unit's supervised account, is held as other
 payables (其他应付款 2241.04–06 in the ledger) and leaves the same account when the developer pays it
-over. Both money faces of the world (the ledger, the banks' statements) call `fee_flows` and
-`payover_batches`, pure functions of a contract's document and the seed, so they agree to the fen.
+over. Both money faces of the world call `fee_flows`, a pure function of a contract's document and the
+seed, and batch the pay-overs by the same key and moment (the ledger by `payover_of`, the banks'
+statements by `PayoverTotals`), so they agree to the fen.
 
 - 契税 (deed tax): on the final price without VAT (成交价格不含增值税: price × 100 / 109). Rates for a
   home bought by a person (财政部 税务总局 住房城乡建设部公告2024年第16号, from 2024-12-01): 1% up to
@@ -26,7 +27,6 @@ Only a contract handed over and never cancelled pays fees.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -177,17 +177,22 @@ def payover_of(flow: FeeFlow, seed: int) -> Payover:
     return Payover(flow.kind, flow.account_no, flow.bank, flow.paid_over_on, at, flow.amount_fen, 1)
 
 
-def payover_batches(flows: Iterable[FeeFlow], *, seed: int, end: datetime) -> list[Payover]:
-    """The pay-overs of all fee flows (of every contract) that fall by `end`, in time order."""
-    totals: dict[tuple[str, str, str, date], list[int]] = {}
-    for flow in flows:
-        key = (flow.kind, flow.account_no, flow.bank, flow.paid_over_on)
-        total = totals.setdefault(key, [0, 0])
+class PayoverTotals:
+    """The week's totals of each kind and account, kept as fees come (a world's fees are not held)."""
+
+    def __init__(self) -> None:
+        self._totals: dict[tuple[str, str, str, date], list[int]] = {}
+
+    def add(self, flow: FeeFlow) -> None:
+        total = self._totals.setdefault((flow.kind, flow.account_no, flow.bank, flow.paid_over_on), [0, 0])
         total[0] += flow.amount_fen
         total[1] += 1
-    out = []
-    for (kind, account_no, bank, on), (amount, count) in totals.items():
-        at = payover_at(seed, kind, account_no, on)
-        if at <= end:
-            out.append(Payover(kind, account_no, bank, on, at, amount, count))
-    return sorted(out, key=lambda p: (p.at, p.account_no, p.kind))
+
+    def batches(self, *, seed: int, end: datetime) -> list[Payover]:
+        """The pay-overs that fall by `end`, in time order."""
+        out = []
+        for (kind, account_no, bank, on), (amount, count) in self._totals.items():
+            at = payover_at(seed, kind, account_no, on)
+            if at <= end:
+                out.append(Payover(kind, account_no, bank, on, at, amount, count))
+        return sorted(out, key=lambda p: (p.at, p.account_no, p.kind))
