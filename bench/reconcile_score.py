@@ -155,6 +155,7 @@ ANSWERS: dict[str, Answer] = {
         "receivables", {"memo_names_other_unit", "suspense_receipt", "overdue", "overpaid"}, _contract
     ),
     "deposit_not_converted": _answer("receivables", {"deposit_not_converted"}, _contract),
+    "fee_booked_as_proceeds": _answer("receivables", {"fee_booked_as_proceeds"}, _bill),
     # loans
     "loan_stuck": _answer("loans", {"loan_stuck"}, _contract),
     "loan_on_cancelled_contract": _answer("loans", {"loan_on_cancelled"}, _contract),

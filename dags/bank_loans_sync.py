@@ -11,19 +11,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, CronTriggerTimetable, Param, TaskGroup, dag, task
-from dag_defaults import default_args
+from airflow.sdk import CronTriggerTimetable, Param, TaskGroup, dag, task
+from dag_defaults import BANK_CODES, DAG_START_DATE, WAREHOUSE_POOL, default_args, warehouse_asset
 
-from estatehub import settings
-
-BANKS = ("icbc", "ccb", "cmb", "hpf")
-LOANS = Asset(name="core_bank_loan", uri="estatehub://warehouse/core_bank_loan", group="warehouse")
+LOANS = warehouse_asset("core_bank_loan")
 
 
 @dag(
     dag_id="bank_loans_sync",
     schedule=CronTriggerTimetable("15 9-18 * * *", timezone="Asia/Shanghai"),
-    start_date=settings.DAG_START_DATE,
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["sync", "banks", "loans"],
@@ -32,12 +29,12 @@ LOANS = Asset(name="core_bank_loan", uri="estatehub://warehouse/core_bank_loan",
     doc_md=__doc__,
 )
 def bank_loans_sync():
-    for code in BANKS:
+    for code in BANK_CODES:
         with TaskGroup(group_id=code, tooltip=f"loans of {code}"):
 
             @task(
                 task_id="sync_loans",
-                pool=settings.WAREHOUSE_POOL,
+                pool=WAREHOUSE_POOL,
                 outlets=[LOANS],
                 execution_timeout=timedelta(minutes=30),
             )

@@ -12,19 +12,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, CronTriggerTimetable, TaskGroup, dag, task
-from dag_defaults import default_args
+from airflow.sdk import CronTriggerTimetable, TaskGroup, dag, task
+from dag_defaults import DAG_START_DATE, STATEMENT_BANKS, WAREHOUSE_POOL, default_args, warehouse_asset
 
-from estatehub import settings
-
-BANKS = ("icbc", "ccb", "cmb")
-LINES = Asset(name="core_bank_statement_line", uri="estatehub://warehouse/core_bank_statement_line", group="warehouse")
+LINES = warehouse_asset("core_bank_statement_line")
 
 
 @dag(
     dag_id="bank_statements_sync",
     schedule=CronTriggerTimetable("30 6 * * *", timezone="Asia/Shanghai"),
-    start_date=settings.DAG_START_DATE,
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["sync", "banks", "statements"],
@@ -32,12 +29,12 @@ LINES = Asset(name="core_bank_statement_line", uri="estatehub://warehouse/core_b
     doc_md=__doc__,
 )
 def bank_statements_sync():
-    for code in BANKS:
+    for code in STATEMENT_BANKS:
         with TaskGroup(group_id=code, tooltip=f"statements of {code}"):
 
             @task(
                 task_id="sync_statements",
-                pool=settings.WAREHOUSE_POOL,
+                pool=WAREHOUSE_POOL,
                 outlets=[LINES],
                 execution_timeout=timedelta(hours=1),
             )

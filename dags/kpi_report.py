@@ -13,16 +13,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, task
-from dag_defaults import default_args
-
-from estatehub import settings
-from estatehub.connections import SMTP_CONN_ID
+from dag_defaults import DAG_START_DATE, WAREHOUSE_POOL, default_args
 
 
 @dag(
     dag_id="kpi_report",
     schedule=MultipleCronTriggerTimetable("0 8 * * 1", "0 8 1 * *", timezone="Asia/Shanghai"),
-    start_date=settings.DAG_START_DATE,
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["kpi", "report", "manager"],
@@ -34,12 +31,13 @@ from estatehub.connections import SMTP_CONN_ID
     doc_md=__doc__,
 )
 def kpi_report():
-    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=30))
+    @task(pool=WAREHOUSE_POOL, execution_timeout=timedelta(minutes=30))
     def send_kpi_reports(params: dict | None = None, dag_run=None) -> list[str]:
         from datetime import date
 
         from hooks.warehouse import WarehouseHook
 
+        from estatehub.connections import SMTP_CONN_ID
         from estatehub.kpi.periods import report_period, reports_due
         from estatehub.mail import SmtpSender
         from estatehub.reports.finance import load_report_config

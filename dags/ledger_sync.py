@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
-from dag_defaults import default_args
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
+from dag_defaults import DAG_START_DATE, WAREHOUSE_POOL, default_args, warehouse_asset
 
-from estatehub import settings
-
-RECEIPTS = Asset(name="core_receipt", uri="estatehub://warehouse/core_receipt", group="warehouse")
-INVOICES = Asset(name="core_invoice", uri="estatehub://warehouse/core_invoice", group="warehouse")
+RECEIPTS = warehouse_asset("core_receipt")
+INVOICES = warehouse_asset("core_invoice")
 
 
 @dag(
     dag_id="ledger_sync",
     schedule=CronTriggerTimetable("20 9-18 * * *", timezone="Asia/Shanghai"),
-    start_date=settings.DAG_START_DATE,
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["sync", "finance_ledger", "receipts"],
@@ -31,7 +29,7 @@ INVOICES = Asset(name="core_invoice", uri="estatehub://warehouse/core_invoice", 
     doc_md=__doc__,
 )
 def ledger_sync():
-    @task(pool=settings.WAREHOUSE_POOL, outlets=[RECEIPTS, INVOICES], execution_timeout=timedelta(minutes=50))
+    @task(pool=WAREHOUSE_POOL, outlets=[RECEIPTS, INVOICES], execution_timeout=timedelta(minutes=50))
     def sync_ledger(params: dict | None = None) -> dict:
         from hooks.ledger import LedgerHook
         from hooks.warehouse import WarehouseHook

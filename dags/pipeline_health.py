@@ -15,16 +15,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
-from dag_defaults import default_args
-
-from estatehub import settings
-from estatehub.connections import SMTP_CONN_ID
+from dag_defaults import DAG_START_DATE, WAREHOUSE_POOL, default_args
 
 
 @dag(
     dag_id="pipeline_health",
     schedule=CronTriggerTimetable("45 * * * *", timezone="Asia/Shanghai"),
-    start_date=settings.DAG_START_DATE,
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["health", "alerts", "supervisors"],
@@ -39,10 +36,11 @@ from estatehub.connections import SMTP_CONN_ID
     doc_md=__doc__,
 )
 def pipeline_health():
-    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
+    @task(pool=WAREHOUSE_POOL, execution_timeout=timedelta(minutes=10))
     def check_freshness(params: dict | None = None) -> dict:
         from hooks.warehouse import WarehouseHook
 
+        from estatehub.connections import SMTP_CONN_ID
         from estatehub.freshness.rules import load_rules
         from estatehub.health.check import check_health
         from estatehub.mail import SmtpSender

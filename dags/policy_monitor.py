@@ -16,16 +16,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
-from dag_defaults import default_args
-
-from estatehub import settings
-from estatehub.connections import SMTP_CONN_ID
+from dag_defaults import DAG_START_DATE, WAREHOUSE_POOL, default_args
 
 
 @dag(
     dag_id="policy_monitor",
     schedule=CronTriggerTimetable("0 8-20/2 * * *", timezone="Asia/Shanghai"),
-    start_date=settings.DAG_START_DATE,
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["policy", "bureau", "alerts"],
@@ -40,11 +37,12 @@ from estatehub.connections import SMTP_CONN_ID
     doc_md=__doc__,
 )
 def policy_monitor():
-    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=30))
+    @task(pool=WAREHOUSE_POOL, execution_timeout=timedelta(minutes=30))
     def check_policies(params: dict | None = None) -> dict:
         from hooks.bureau import BureauHook
         from hooks.warehouse import WarehouseHook
 
+        from estatehub.connections import SMTP_CONN_ID
         from estatehub.mail import SmtpSender
         from estatehub.policy.runtime import check_with
 

@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import (
-    Asset,
     AssetOrTimeSchedule,
     AsyncCallback,
     CronTriggerTimetable,
@@ -26,30 +25,31 @@ from airflow.sdk import (
     dag,
     task,
 )
-from dag_defaults import default_args
+from dag_defaults import (
+    DAG_START_DATE,
+    WAREHOUSE_POOL,
+    deadline_alerts_enabled,
+    default_args,
+    supervisors_mail,
+    warehouse_asset,
+)
 
-from estatehub import settings
-from estatehub.connections import SMTP_CONN_ID
-
-CONTRACTS = Asset(name="core_contract", uri="estatehub://warehouse/core_contract", group="warehouse")
-LOANS = Asset(name="core_bank_loan", uri="estatehub://warehouse/core_bank_loan", group="warehouse")
-LINES = Asset(name="core_bank_statement_line", uri="estatehub://warehouse/core_bank_statement_line", group="warehouse")
-RECEIPTS = Asset(name="core_receipt", uri="estatehub://warehouse/core_receipt", group="warehouse")
-BREAKS = Asset(name="rec_break", uri="estatehub://warehouse/rec_break", group="warehouse")
+CONTRACTS = warehouse_asset("core_contract")
+LOANS = warehouse_asset("core_bank_loan")
+LINES = warehouse_asset("core_bank_statement_line")
+RECEIPTS = warehouse_asset("core_receipt")
+BREAKS = warehouse_asset("rec_break")
 
 REPORT_LATE = DeadlineAlert(
     reference=DeadlineReference.DAGRUN_QUEUED_AT,
     interval=timedelta(hours=1),
     callback=AsyncCallback(
         SmtpNotifier,
-        kwargs={
-            "to": list(settings.SUPERVISORS),
-            "from_email": settings.MAIL_FROM,
-            "smtp_conn_id": SMTP_CONN_ID,
-            "subject": "[estatehub] the finance report is late: reconciliation not finished an hour after it started",
-            "html_content": "The reconciliation DAG has not sent the finance report within an hour of its start. "
+        kwargs=supervisors_mail(
+            "[estatehub] the finance report is late: reconciliation not finished an hour after it started",
+            "The reconciliation DAG has not sent the finance report within an hour of its start. "
             "Look at its run in Airflow (quality gates, a sync that failed, the SMTP Connection).",
-        },
+        ),
     ),
 )
 
@@ -60,7 +60,7 @@ REPORT_LATE = DeadlineAlert(
         timetable=CronTriggerTimetable("0 7 * * *", timezone="Asia/Shanghai"),
         assets=(CONTRACTS & (LOANS | LINES) & RECEIPTS),
     ),
-    start_date=settings.DAG_START_DATE,
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["reconciliation", "finance", "report"],
@@ -68,7 +68,7 @@ REPORT_LATE = DeadlineAlert(
     # `airflow dags test` of Airflow 3.3.2 fails at the end of a run whose DAG has a Deadline Alert (it
     # looks the alert up by its serialized form instead of its id): the demo, which runs DAGs that way,
     # turns the alert off with ESTATEHUB_DEADLINE_ALERTS=0; the scheduler path keeps it
-    deadline=REPORT_LATE if settings.deadline_alerts_enabled() else None,
+    deadline=REPORT_LATE if deadline_alerts_enabled() else None,
     params={
         "as_of": Param(None, type=["null", "string"], format="date", description="Business day to reconcile up to"),
         "date_from": Param(None, type=["null", "string"], format="date", description="First day (default: all)"),
@@ -76,7 +76,7 @@ REPORT_LATE = DeadlineAlert(
     doc_md=__doc__,
 )
 def reconciliation():
-    @task(pool=settings.WAREHOUSE_POOL, outlets=[BREAKS], execution_timeout=timedelta(minutes=40))
+    @task(pool=WAREHOUSE_POOL, outlets=[BREAKS], execution_timeout=timedelta(minutes=40))
     def reconcile(params: dict | None = None, dag_run=None) -> dict:
         from hooks.warehouse import WarehouseHook
 
@@ -94,12 +94,13 @@ def reconciliation():
         report = run_reconciliation(warehouse, date_from=date_from, date_to=as_of, as_of=as_of)
         return {"as_of": as_of.isoformat(), "run_id": report.run_id, "summary": report.summary()}
 
-    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=20))
+    @task(pool=WAREHOUSE_POOL, execution_timeout=timedelta(minutes=20))
     def send_finance_report(result: dict) -> list[str]:
         from datetime import date
 
         from hooks.warehouse import WarehouseHook
 
+        from estatehub.connections import SMTP_CONN_ID
         from estatehub.mail import SmtpSender
         from estatehub.reports.finance import load_report_config
         from estatehub.reports.finance import send_finance_report as send

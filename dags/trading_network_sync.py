@@ -12,19 +12,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
-from dag_defaults import default_args
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
+from dag_defaults import DAG_START_DATE, WAREHOUSE_POOL, default_args, warehouse_asset
 
-from estatehub import settings
-
-CONTRACTS = Asset(name="core_contract", uri="estatehub://warehouse/core_contract", group="warehouse")
-INVENTORY = Asset(name="core_unit_inventory", uri="estatehub://warehouse/core_unit_inventory", group="warehouse")
+CONTRACTS = warehouse_asset("core_contract")
+INVENTORY = warehouse_asset("core_unit_inventory")
 
 
 @dag(
     dag_id="trading_network_sync",
     schedule=CronTriggerTimetable("0 9-18 * * *", timezone="Asia/Shanghai"),
-    start_date=settings.DAG_START_DATE,
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["sync", "trading_network", "contracts"],
@@ -33,7 +31,7 @@ INVENTORY = Asset(name="core_unit_inventory", uri="estatehub://warehouse/core_un
     doc_md=__doc__,
 )
 def trading_network_sync():
-    @task(pool=settings.WAREHOUSE_POOL, outlets=[CONTRACTS], execution_timeout=timedelta(minutes=50))
+    @task(pool=WAREHOUSE_POOL, outlets=[CONTRACTS], execution_timeout=timedelta(minutes=50))
     def sync_contracts(params: dict | None = None) -> dict:
         from hooks.trading_network import TradingNetworkHook
         from hooks.warehouse import WarehouseHook
@@ -45,7 +43,7 @@ def trading_network_sync():
             result = sync_trading_network(client, WarehouseHook().get_conn(), full=full)
         return result.as_dict()
 
-    @task(pool=settings.WAREHOUSE_POOL, outlets=[INVENTORY], execution_timeout=timedelta(minutes=50))
+    @task(pool=WAREHOUSE_POOL, outlets=[INVENTORY], execution_timeout=timedelta(minutes=50))
     def sync_unit_inventory(params: dict | None = None) -> dict:
         from hooks.trading_network import TradingNetworkHook
         from hooks.warehouse import WarehouseHook

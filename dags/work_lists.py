@@ -12,20 +12,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, Param, dag, task
-from dag_defaults import default_args
+from airflow.sdk import Param, dag, task
+from dag_defaults import DAG_START_DATE, WAREHOUSE_POOL, default_args, warehouse_asset
 
-from estatehub import settings
-from estatehub.connections import SMTP_CONN_ID
-
-BREAKS = Asset(name="rec_break", uri="estatehub://warehouse/rec_break", group="warehouse")
-WORK_ITEMS = Asset(name="mart_work_item", uri="estatehub://warehouse/mart_work_item", group="warehouse")
+BREAKS = warehouse_asset("rec_break")
+WORK_ITEMS = warehouse_asset("mart_work_item")
 
 
 @dag(
     dag_id="work_lists",
     schedule=[BREAKS],
-    start_date=settings.DAG_START_DATE,
+    start_date=DAG_START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["work-lists", "customer-service", "report"],
@@ -41,7 +38,7 @@ WORK_ITEMS = Asset(name="mart_work_item", uri="estatehub://warehouse/mart_work_i
     doc_md=__doc__,
 )
 def work_lists():
-    @task(pool=settings.WAREHOUSE_POOL, outlets=[WORK_ITEMS], execution_timeout=timedelta(minutes=20))
+    @task(pool=WAREHOUSE_POOL, outlets=[WORK_ITEMS], execution_timeout=timedelta(minutes=20))
     def build(params: dict | None = None) -> dict:
         from datetime import date
 
@@ -56,13 +53,14 @@ def work_lists():
         report = build_work_lists(warehouse, day)
         return {"as_of": day.isoformat(), "counts": report.counts, "summary": report.summary()}
 
-    @task(pool=settings.WAREHOUSE_POOL, execution_timeout=timedelta(minutes=20))
+    @task(pool=WAREHOUSE_POOL, execution_timeout=timedelta(minutes=20))
     def send_digests(result: dict, params: dict | None = None) -> list[str]:
         from datetime import date
         from pathlib import Path
 
         from hooks.warehouse import WarehouseHook
 
+        from estatehub.connections import SMTP_CONN_ID
         from estatehub.mail import SmtpSender
         from estatehub.worklists import load_assignees
         from estatehub.worklists import send_digests as send

@@ -21,12 +21,12 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from estatehub import settings
+from estatehub.dag_settings import SMTP_CONN_ID  # noqa: F401 (re-exported: the DAG files read it at parse time)
 
 TRADING_NETWORK_CONN_ID = "trading_network"
 WAREHOUSE_CONN_ID = "warehouse"
 FINANCE_LEDGER_CONN_ID = "finance_ledger"
 BUREAU_SITE_CONN_ID = "bureau_site"
-SMTP_CONN_ID = "smtp_default"
 BANK_CONN_PREFIX = "bank_"
 
 

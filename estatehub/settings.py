@@ -10,14 +10,25 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+# what the DAG files read at parse time lives in the import-light `dag_settings` (decision 0026); named
+# here too, so that this module stays the one place to read every knob
+from estatehub.dag_settings import (  # noqa: F401 (re-exported)
+    BUSINESS_TZ,
+    DAG_START_DATE,
+    MAIL_FROM,
+    SUPERVISORS,
+    WAREHOUSE_POOL,
+    deadline_alerts_enabled,
+)
+
 # what the package ships (the SQL models in `sql/`, the default watch file in `config/`): package data,
 # found beside this file in a checkout and in an installed wheel alike
 PACKAGE_DIR = Path(__file__).resolve().parent
 SQL_DIR = PACKAGE_DIR / "sql"
 CONFIG_DIR = PACKAGE_DIR / "config"
+# the policy monitor's watch file shipped with the package (`estatehub.policy.config`)
+POLICY_WATCHES = CONFIG_DIR / "policy_watches.yaml"
 # the checkout (dags/, plugins/, var/); in an installed package this is site-packages, holding none of them
 PROJECT_ROOT = PACKAGE_DIR.parent
 
@@ -25,11 +36,6 @@ PROJECT_ROOT = PACKAGE_DIR.parent
 def business_today() -> date:
     """Today in the business time zone (Asia/Shanghai)."""
     return datetime.now(BUSINESS_TZ).date()
-
-
-def deadline_alerts_enabled() -> bool:
-    """Whether DAGs carry their Deadline Alerts (`ESTATEHUB_DEADLINE_ALERTS`, default on); read at parse time."""
-    return os.environ.get("ESTATEHUB_DEADLINE_ALERTS", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def data_dir() -> Path:
@@ -80,12 +86,6 @@ BANK_LOANS_SYNC = SyncSettings()
 # Connection's `page_size` (default 2,000)
 LEDGER_SYNC = SyncSettings(page_size=2000, batch_size=2000)
 
-# Airflow pool that serialises warehouse writes (one slot: SQLite has a single writer).
-WAREHOUSE_POOL = "warehouse"
-
-# Who hears about failures and staleness (non-secret; the SMTP server is the `smtp_default` Connection).
-SUPERVISORS = ("cs-supervisor-1@estatehub.example", "cs-supervisor-2@estatehub.example")
-MAIL_FROM = "estatehub@estatehub.example"
 RECONCILE_SINCE = date(2015, 1, 1)  # the reconciliation DAG's period starts here: every sale still on the books
 # days finance takes to issue the invoice of a receipt: a receipt this close before the contract's full
 # invoice (at handover) needs no 602 invoice of its own, the full one covers it
@@ -99,9 +99,6 @@ LOAN_STAGE_LIMIT_DAYS = {"已递交": 21}
 SUBSCRIPTION_GRACE_DAYS = 15
 LOAN_OPEN_STAGE_LIMIT_DAYS = {"已签借款合同": 21}
 LOAN_FINAL_STAGES = ("已放款", "拒贷", "已撤销")  # a loan at one of these waits for nothing
-
-# Every DAG's start_date: before any business day the sandbox or a backfill may ask for (catchup is off).
-DAG_START_DATE = datetime(2024, 1, 1, tzinfo=BUSINESS_TZ)
 
 
 @dataclass(frozen=True)

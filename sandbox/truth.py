@@ -58,10 +58,18 @@ CHECKS = {
     "invoice_without_receipt": ("ledger", "invoices"),
     "presale_invoice_not_reversed": ("ledger", "invoices"),
     "final_invoice_wrong_amount": ("ledger", "invoices"),
+    "fee_booked_as_proceeds": ("ledger", "receivables"),
     "voided_rebooked": ("ledger", EVENT),
     "red_reversed": ("ledger", EVENT),
     "deposit_forfeited": ("ledger", EVENT),
 }
+# the ledger's receipts of the price (not the fees collected for others, decision 0028): where the clerk's
+# slips are planted
+_FEES = "('契税', '维修基金', '登记费')"
+SALE_RECEIPTS = (
+    "select count(*) from receipts"
+    f" where bill_no not in (select ref from links where form = 'AR_RECEIVEBILL' and kind in {_FEES})"
+)
 # kind → (face, SQL counting the items it is planted among): the denominator of its rate
 POPULATIONS = {
     "late_filing": ("world", "select count(*) from contracts where json_extract(doc, '$.signed_at') is not null"
@@ -79,17 +87,19 @@ POPULATIONS = {
     "other_payer_line": ("banks", "select count(*) from statement_lines"),
     "instalment_unpaid": ("world", "select count(*) from contracts, json_each(json_extract(doc, '$.payment_plan'))"
                           " where json_extract(json_each.value, '$.kind') = '分期'"),
-    "wrong_customer": ("ledger", "select count(*) from receipts"),
-    "wrong_unit_memo": ("ledger", "select count(*) from receipts"),
-    "duplicate_receipt": ("ledger", "select count(*) from receipts"),
+    "wrong_customer": ("ledger", SALE_RECEIPTS),
+    "wrong_unit_memo": ("ledger", SALE_RECEIPTS),
+    "duplicate_receipt": ("ledger", SALE_RECEIPTS),
     "late_booking": ("ledger", "select count(*) from receipts where settle_type in ('按揭放款', '公积金放款')"),
     "refund_not_booked": ("banks", "select count(*) from statement_lines where kind = 'refund'"),
-    "not_invoiced": ("ledger", "select count(*) from receipts"),
+    "not_invoiced": ("ledger", SALE_RECEIPTS),
     "invoice_without_receipt": ("ledger", "select count(*) from invoices where is_red = 0"),
     "presale_invoice_not_reversed": ("ledger", "select count(*) from invoices where invoice_type = '预收款发票'"
                                      " and is_red = 0"),
     "final_invoice_wrong_amount": ("ledger", "select count(*) from invoices where invoice_type = '增值税普通发票'"),
     "deposit_not_converted": ("ledger", "select count(*) from receipts where purpose = '诚意金'"),
+    "fee_booked_as_proceeds": ("ledger", f"select count(*) from links where form = 'AR_RECEIVEBILL'"
+                               f" and kind in {_FEES}"),
 }  # fmt: skip
 POPULATIONS["unfiled_overdue"] = POPULATIONS["late_filing"]
 POPULATIONS["unpaid_at_end"] = (

@@ -93,3 +93,21 @@ def test_the_demo_hands_the_sandbox_a_password_that_begins_with_a_dash():
 
     args = build_parser().parse_args(serve_command(50, 7, "demo", "-Xy_secret"))
     assert (args.account, args.password) == ("demo", "-Xy_secret")
+
+
+def test_help_imports_no_client_database_or_parsing_library():
+    """`estatehub --help` starts fast (decision 0026): building the parser imports no HTTP client, no
+    database layer, no HTML or spreadsheet parser, and not Airflow — each command imports its own."""
+    probe = (
+        "import sys\n"
+        "from estatehub.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('requests', 'urllib3', 'sqlalchemy', 'pandas', 'openpyxl', 'bs4', 'soupsieve', 'yaml',\n"
+        "         'airflow', 'connectors', 'estatehub.warehouse')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -58,6 +59,8 @@ def assert_readable(result: subprocess.CompletedProcess, *words: str) -> None:
 )
 def test_a_warehouse_that_cannot_be_used_is_one_readable_error(url, words, tmp_path):
     assert_readable(run_cli("warehouse", "upgrade", "--url", url, tmp_path=tmp_path), *words)
+    debug = run_cli("--debug", "warehouse", "upgrade", "--url", url, tmp_path=tmp_path)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr, debug.stderr
 
 
 def test_a_file_that_is_not_a_database_is_one_readable_error(tmp_path):
@@ -75,6 +78,8 @@ def test_a_file_that_is_not_a_database_is_one_readable_error(tmp_path):
         tmp_path=tmp_path,
     )
     assert_readable(result, "not a database")
+    debug = run_cli(*result.args[3:], tmp_path=tmp_path, env={"ESTATEHUB_DEBUG": "1"})
+    assert debug.returncode != 0 and "Traceback" in debug.stderr, debug.stderr
 
 
 def test_a_date_out_of_range_is_a_usage_error(tmp_path):
@@ -119,3 +124,20 @@ def test_a_source_that_refuses_the_login_is_one_readable_error_and_debug_shows_t
         assert debug.returncode != 0 and "Traceback" in debug.stderr
     finally:
         server.shutdown()
+
+
+def test_a_source_that_is_down_is_one_readable_error_and_debug_shows_the_traceback(tmp_path):
+    with socket.socket() as probe:  # a port nothing listens on: the network is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "AIRFLOW_CONN_TRADING_NETWORK": f"http://acct:secret-pw@127.0.0.1:{port}?timeout=2",
+        "AIRFLOW_CONN_WAREHOUSE": json.dumps(
+            {"conn_type": "sqlite", "host": str(tmp_path / "w.db"), "extra": {"pii_key": TEST_PII_KEY.decode()}}
+        ),
+    }
+    result = run_cli("sync", "trading-network", tmp_path=tmp_path, env=env)
+    assert_readable(result, "broken connection", "run again later")
+    assert "secret-pw" not in result.stderr, "the password is never shown"
+    debug = run_cli("--debug", "sync", "trading-network", tmp_path=tmp_path, env=env)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr

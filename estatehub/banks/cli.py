@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from estatehub.banks.connections import BANK_CODES, STATEMENT_BANKS
+from estatehub.dag_settings import BANK_CODES, STATEMENT_BANKS  # not `banks.connections`: the parser stays light
 
 SYNC_HELP = "loans and statements of the banks and the fund centre"
 

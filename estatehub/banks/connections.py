@@ -12,9 +12,7 @@ from connectors.banks import make_client
 from connectors.banks.client import BankClient
 from estatehub import settings
 from estatehub.connections import ConnectionConfigError, ConnectionLike, bank_conn_id, get_connection, http_base_url
-
-BANK_CODES = ("icbc", "ccb", "cmb", "hpf")
-STATEMENT_BANKS = ("icbc", "ccb", "cmb")
+from estatehub.dag_settings import BANK_CODES, STATEMENT_BANKS  # noqa: F401 (re-exported)
 
 
 def conn_id(code: str) -> str:

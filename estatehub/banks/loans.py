@@ -30,7 +30,7 @@ from estatehub.sync.stream import Batch, Stream, run_stream
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import bulk_execute, stage_newest
-from estatehub.warehouse.redact import hash_id_number, mask_id_number
+from estatehub.warehouse.redact import hash_id_number, mask_id_number, redact_free_text
 from estatehub.warehouse.types import to_fen
 
 log = logging.getLogger(__name__)
@@ -68,12 +68,12 @@ def stage_loan(loan: Loan, *, payload_hash: str, hasher: PiiHasher) -> StagedLoa
         "loan_type": loan.loan_type,
         "stage": loan.stage,
         "reported_contract_no": loan.contract_no,
-        "borrower_name": loan.borrower_name,
+        "borrower_name": redact_free_text(hasher, loan.borrower_name),
         "borrower_id_type": loan.borrower_id_type,
         "borrower_id_hash": hash_id_number(hasher, loan.borrower_id_number),
         "borrower_id_masked": mask_id_number(loan.borrower_id_number),
-        "property_address": loan.property_address,
-        "branch": loan.branch,
+        "property_address": redact_free_text(hasher, loan.property_address),
+        "branch": redact_free_text(hasher, loan.branch),
         "applied_fen": to_fen(loan.applied_amount),
         "approved_fen": to_fen(loan.approved_amount),
         "disbursed_fen": to_fen(loan.disbursed_amount),

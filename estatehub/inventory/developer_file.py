@@ -225,7 +225,7 @@ def read_inventory_file(path: Path) -> tuple[list[FileUnit], list[tuple[int, str
     seen: dict[tuple[str, str], int] = {}
     count = 0
     try:
-        source = open_rows(path, file_name=path.name)
+        source = open_rows(path, file_name=path.name, max_inflated=MAX_EXPANDED_BYTES)
     except UnreadableFile as exc:
         raise InventoryFileError(str(exc)) from exc
     try:

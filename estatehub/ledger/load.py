@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from connectors.ledger.records import SOURCE, Invoice, Receipt, Refund, VoucherLine
 from estatehub.ledger import link
 from estatehub.ledger.tables import STAGING
-from estatehub.memo import RoomDirectory, parse_memo
+from estatehub.memo import RoomDirectory, fee_kind, parse_memo
 from estatehub.pii import PiiHasher
 from estatehub.sync.stream import Batch, Stream
 from estatehub.warehouse import sqlfiles
@@ -52,7 +52,7 @@ CORE_MODELS = {
 _REVERSAL = re.compile(r"冲销\s*(\d{4})\s*年\s*(\d{1,2})\s*期\s*记\s*-?\s*(\d+)\s*号")
 _CONFIDENCE = Decimal("0.001")
 # what a clerk types: any of it may hold an ID number, a phone or a card (the memo is read before)
-FREE_TEXT = ("memo", "remark")
+FREE_TEXT = ("memo", "remark", "payer", "payee", "purpose", "customer_name")
 
 LedgerRecord = VoucherLine | Receipt | Refund | Invoice
 
@@ -109,6 +109,9 @@ def stage_record(record: LedgerRecord) -> dict[str, Any]:
             "reverses_number": int(reverses.group(3)) if reverses else None,
         }
     if isinstance(record, Receipt):
+        memo = _memo_columns(record.remark)
+        # a fee collected for others (代收契税 …) is one whatever its memo says: the purpose decides (0028)
+        memo["payment_kind"] = fee_kind(record.purpose, memo["payment_kind"]) or memo["payment_kind"]
         return {
             "bill_id": record.bill_id,
             "bill_no": record.bill_no,
@@ -125,7 +128,7 @@ def stage_record(record: LedgerRecord) -> dict[str, Any]:
             "phase_code": record.phase_code,
             "phase_name": record.phase_name,
             **_status(record),
-            **_memo_columns(record.remark),
+            **memo,
         }
     if isinstance(record, Refund):
         return {

@@ -5,16 +5,28 @@ house of a project; `python -m bench.memo_score` measures both against the sandb
 """
 
 from estatehub.memo.normalize import chinese_numeral_value, normalize
-from estatehub.memo.parser import KINDS, MemoReading, UnitRef, find_kinds, find_units, parse_memo, room_number
+from estatehub.memo.parser import (
+    FEE_KINDS,
+    KINDS,
+    MemoReading,
+    UnitRef,
+    fee_kind,
+    find_kinds,
+    find_units,
+    parse_memo,
+    room_number,
+)
 from estatehub.memo.resolve import RoomDirectory, address_part
 
 __all__ = [
+    "FEE_KINDS",
     "KINDS",
     "MemoReading",
     "RoomDirectory",
     "UnitRef",
     "address_part",
     "chinese_numeral_value",
+    "fee_kind",
     "find_kinds",
     "find_units",
     "normalize",

@@ -24,7 +24,10 @@ from dataclasses import dataclass
 
 from estatehub.memo.normalize import normalize
 
-KINDS = ("诚意金", "定金", "首付", "分期", "按揭", "公积金", "一次性", "补差", "退款")
+# fees the developer collects for others (代收代付: the tax bureau, the housing fund centre, the registration
+# centre) — other payables, never sale proceeds; 代收款 where the ledger says only that (decision 0028)
+FEE_KINDS = ("契税", "维修基金", "登记费", "代收款")
+KINDS = ("诚意金", "定金", "首付", "分期", "按揭", "公积金", "一次性", "补差", "退款", *FEE_KINDS[:3])
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +240,9 @@ _KIND_WORDS: tuple[tuple[str, str], ...] = (
     ("按揭", r"按揭|商贷|银行贷款|商业贷款|贷款|放款|个贷|揭款"),
     ("一次性", r"一次性|全款|一次付清|全额房?款"),
     ("补差", r"补差|面积差|补面积|差价|面积补|面积款"),
+    ("契税", r"契\s*[税稅锐]"),
+    ("维修基金", r"维修\s*(?:基[金全今]|资金|金)|专项维修"),
+    ("登记费", r"登\s*[记計计]\s*费|办证费"),
 )
 _KIND_RE = re.compile("|".join(f"(?P<k{i}>{pattern})" for i, (_, pattern) in enumerate(_KIND_WORDS)))
 _REFUND_RE = re.compile(r"退(?!休)|返还|退回")
@@ -260,6 +266,24 @@ def find_kinds(normalized: str) -> tuple[str, ...]:
         if kind not in kinds:
             kinds.append(kind)
     return tuple(kinds)
+
+
+_COLLECTED_FOR_OTHERS = re.compile(r"代\s*[收缴]")
+
+
+def fee_kind(purpose: str | None, memo_kind: str | None = None) -> str | None:
+    """The fee collected for others that a ledger bill's purpose (收款用途) names: the fee itself
+    (`代收契税` → 契税), else, for a purpose that only says it is collected for others (`代收款`), the fee
+    the memo named (`memo_kind`) or `代收款`; None for a purpose of anything else."""
+    if not purpose:
+        return None
+    normalized = normalize(purpose)
+    named = next((kind for kind in find_kinds(normalized) if kind in FEE_KINDS), None)
+    if named is not None:
+        return named
+    if _COLLECTED_FOR_OTHERS.search(normalized):
+        return memo_kind if memo_kind in FEE_KINDS else "代收款"
+    return None
 
 
 @functools.lru_cache(maxsize=65_536)

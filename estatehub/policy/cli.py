@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from estatehub.policy.config import DEFAULT_CONFIG_PATH
+from estatehub.settings import POLICY_WATCHES  # not `policy.config`: building the parser stays light
 
 
 def _usage_error(message: str) -> Exception:
@@ -57,11 +57,11 @@ def add_policy_commands(subparsers: argparse._SubParsersAction) -> None:
     check = commands.add_parser(
         "check", help="check the bureau's website once, record what changed and send the due alerts"
     )
-    check.add_argument("--config", type=Path, help=f"watch file (default: {DEFAULT_CONFIG_PATH.name} in config/)")
+    check.add_argument("--config", type=Path, help=f"watch file (default: {POLICY_WATCHES.name} in config/)")
     check.add_argument(
         "--warehouse-url", help="warehouse SQLAlchemy URL (default: the 'warehouse' Connection, else embedded SQLite)"
     )
     check.set_defaults(func=cmd_policy_check)
     validate = commands.add_parser("validate", help="check the watch file without fetching anything")
-    validate.add_argument("--config", type=Path, help=f"watch file (default: {DEFAULT_CONFIG_PATH.name} in config/)")
+    validate.add_argument("--config", type=Path, help=f"watch file (default: {POLICY_WATCHES.name} in config/)")
     validate.set_defaults(func=cmd_policy_validate)

@@ -19,9 +19,9 @@ import soupsieve
 
 from connectors.bureau.client import HostPolicy
 from connectors.bureau.records import ListSelectors, NoticeSelectors
-from estatehub.settings import CONFIG_DIR, read_yaml
+from estatehub.settings import POLICY_WATCHES, read_yaml
 
-DEFAULT_CONFIG_PATH = CONFIG_DIR / "policy_watches.yaml"
+DEFAULT_CONFIG_PATH = POLICY_WATCHES
 URGENCY_LEVELS = ("low", "medium", "high")
 URGENCY_LABELS = {"low": "一般", "medium": "重要", "high": "紧急"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -445,11 +445,30 @@ def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
                 "the price (诚意金转定金)",
             )
         )
+    fees_as_proceeds = sqlfiles.execute(
+        conn,
+        "reconcile/receipt_fee_as_proceeds",
+        {**period.params(), "proceeds_purpose": PROCEEDS_PURPOSE},
+        columns=("bill_no", "receipt_on", "amount_fen", "payment_kind", "contract_no", "house_id", "purpose"),
+    ).all()
+    out.breaks += [
+        _receipt_break(
+            "fee_booked_as_proceeds",
+            r,
+            period,
+            other="other_payables",
+            detail=f"receipt {r.bill_no} of {yuan(r.amount_fen)} yuan on {r.receipt_on}: its memo says "
+            f"{r.payment_kind}, a fee collected for others, but it is booked as {r.purpose}; book it to "
+            "其他应付款 (other payables), to be paid over, not to the advance receipts of the price",
+        )
+        for r in fees_as_proceeds
+    ]
     out.counts = {
         "plan_lines": len(result.rows),
         "suspense": len(result.suspense),
         "memo_other_unit": len(other_unit),
         "deposits_not_converted": len(unconverted),
+        "fees_booked_as_proceeds": len(fees_as_proceeds),
     }
     return out
 

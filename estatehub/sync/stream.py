@@ -72,7 +72,7 @@ from estatehub.warehouse.etl import (
     start_run,
     utcnow,
 )
-from estatehub.warehouse.redact import PayloadShape
+from estatehub.warehouse.redact import PayloadShape, redact_text
 from estatehub.warehouse.tables import etl_quarantine, etl_run
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ def prepare_batch(
                 record_key=record.key,
                 payload=record.payload,
                 updated_at=record.updated_at,
-                reason=record.reason,
+                reason=redact_text(hasher, record.reason),  # it may quote the value it could not read
             )
             bad.append((position, item))
         elif isinstance(record, stream.record_type):
@@ -201,7 +201,8 @@ def prepare_batch(
                     raise ValueError(f"expected a timezone-aware time of the last change, got the naive {version}")
                 staged = stream.stage(record, payload_hash=item.payload_hash, hasher=hasher)
             except (ValueError, TypeError) as exc:
-                item = item.quarantined(f"{stream.entity} {key}: the warehouse cannot store it exactly: {exc}")
+                reason = f"{stream.entity} {key}: the warehouse cannot store it exactly: {exc}"
+                item = item.quarantined(redact_text(hasher, reason))
                 bad.append((position, item))
             else:
                 current = good.get(key)

@@ -44,6 +44,7 @@ from estatehub.warehouse.redact import (
     hash_phone,
     mask_id_number,
     mask_phone_number,
+    redact_free_text,
 )
 from estatehub.warehouse.types import to_area, to_fen, to_share
 
@@ -183,7 +184,7 @@ def stage_contract(contract: Contract, *, payload_hash: str, hasher: PiiHasher) 
         "filed_at": _utc(contract.filed_at, "filed_at"),
         "cancelled_at": _utc(cancellation.cancelled_at, "cancellation.cancelled_at") if cancellation else None,
         "cancel_reason_code": cancellation.reason_code if cancellation else None,
-        "cancel_reason": cancellation.reason if cancellation else None,
+        "cancel_reason": redact_free_text(hasher, cancellation.reason) if cancellation else None,
         "handed_over_on": handover.handed_over_on if handover else None,
         "as_built_area": to_area(handover.as_built_area) if handover else None,
         "area_diff_fen": to_fen(handover.area_diff_amount) if handover else None,
@@ -229,7 +230,7 @@ def stage_contract(contract: Contract, *, payload_hash: str, hasher: PiiHasher) 
                 "state": change.state,
                 "changed_at": _utc(change.at, f"history[{seq}].at"),
                 "reason_code": change.reason_code,
-                "reason": change.reason,
+                "reason": redact_free_text(hasher, change.reason),
             }
         )
     if len({row["seq"] for row in staged.payment_plan}) != len(staged.payment_plan):

@@ -213,6 +213,11 @@ def redact_text(hasher: PiiHasher, text: str) -> str:
     return _RUN.sub(replace, text)
 
 
+def redact_free_text(hasher: PiiHasher, text: str | None) -> str | None:
+    """`redact_text` of a column a person typed (a memo, a reason, an address), which may be empty."""
+    return redact_text(hasher, text) if text else text
+
+
 def luhn_valid(number: str) -> bool:
     """Whether a run of digits passes the Luhn check that bank card numbers (16 to 19 digits) carry."""
     if not number.isdigit():

@@ -47,6 +47,7 @@ from sandbox.banks import accounts
 from sandbox.banks.loans import LoanLife, Truth, contract_loans
 from sandbox.banks.money import is_clean, iter_contract_money, open_world_db, read_meta, world_end
 from sandbox.ledger.cash import LOAN_KINDS, REFUND, CashFlow, primary_name
+from sandbox.ledger.fees import PAYEES, FeeFlow, PayoverTotals, fee_flows
 from sandbox.ledger.memos import Address, write_memo
 from sandbox.world.collection import (
     GENERAL,
@@ -62,7 +63,8 @@ from sandbox.world.supervision import Permit, read_permits, releases
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "6"  # 4: guarantee deposits, linked combined loans, supervised accounts per permit;
+BANK_WORLD_VERSION = "7"  # 7: fees collected for others into the general accounts and their weekly pay-overs;
+# 4: guarantee deposits, linked combined loans, supervised accounts per permit;
 # 5: a guarantee's release is an update of its loan (listed by `updated_since`), with its time; 6: lines due
 # by the world's end and paid after it are in the truth (`unpaid_at_end`), a clean world pays them by the end
 RELEASE_EVENT = "guarantee_released"  # in `loan_events` only: the stage history stays the bank's stages
@@ -165,6 +167,7 @@ class _Builder:
         self.lines: list[tuple] = []
         self.truth: list[tuple] = []
         self.supervision: list[tuple] = []
+        self.payovers = PayoverTotals()  # the fees collected, summed for the weekly pay-overs at the end
         self.counts = {"contracts": 0, "loans": 0, "lines": 0}
 
     def account_of(self, doc: dict, flow: CashFlow) -> CollectionAccount:
@@ -209,6 +212,9 @@ class _Builder:
         for index, flow in enumerate(flows):
             if flow.at <= self.end:
                 self._flow(doc, flow, index, rng, by_seq)
+        fee_rng = random.Random(f"{self.seed}/banks/fees/{doc['contract_no']}")
+        for index, fee in enumerate(fee_flows(doc, seed=self.seed, end=self.end)):
+            self._fee(doc, fee, index, fee_rng)
         self.counts["contracts"] += 1
         self.counts["loans"] += len(loans)
         if len(self.lines) >= BATCH * 4 or len(self.loans) >= BATCH:
@@ -335,6 +341,36 @@ class _Builder:
                 number,
                 None,
             )
+
+    def _fee(self, doc: dict, fee: FeeFlow, index: int, rng: random.Random) -> None:
+        """A fee collected for others, paid by the buyer into the general account (`sandbox.ledger.fees`)."""
+        self.payovers.add(fee)
+        number = doc["contract_no"]
+        card, payer_bank = accounts.payer_account(fee.payer, number)
+        memo = write_memo(
+            rng,
+            [Address.from_house(doc["house"])],
+            (fee.kind,),
+            buyer=primary_name(doc),
+            amount_fen=fee.amount_fen,
+            on=fee.at.date().isoformat(),
+        ).text
+        summary, channel = rng.choice((("POS消费", "POS"), ("转账", "网上银行"), ("POS", "POS"), ("汇入", "网上银行")))
+        self._line(
+            fee.account_no, fee.bank, fee.at.isoformat(), f"{number}:fee{index}", CREDIT, fee.amount_fen, fee.payer,
+            card, payer_bank, summary, memo, channel, "collected_fee", number, None,
+        )  # fmt: skip
+
+    def fee_payovers(self) -> None:
+        """Each week's fees of one kind leave each general account in one transfer to the authority."""
+        for batch in self.payovers.batches(seed=self.seed, end=self.end):
+            name, account_no, bank_name = PAYEES[batch.kind]
+            summary = {"契税": "代缴税款", "维修基金": "维修资金缴存", "登记费": "代缴规费"}[batch.kind]
+            memo = f"{summary} {batch.kind} {batch.count}笔 {batch.on:%Y%m%d}"
+            self._line(
+                batch.account_no, batch.bank, batch.at.isoformat(), batch.batch, DEBIT, batch.amount_fen, name,
+                account_no, bank_name, summary, memo, "网上银行", "fee_payover", None, None,
+            )  # fmt: skip
 
     def _approval(self, doc: dict, flow: CashFlow, collection: CollectionAccount, rng: random.Random) -> None:
         """A refund out of a supervised account needs the bank's approval, given a day or two before."""
@@ -618,6 +654,7 @@ def build_bank_world(world_path: str | Path, out_path: str | Path, *, seed: int 
         for money in iter_contract_money(world_path, seed=seed):
             builder.contract(money.doc, money.cash.flows, money.loan_refused, money.cash.planted)
         builder.account_days(start_on, end_on)
+        builder.fee_payovers()
         builder.releases()
         _finish(db, seed, start_on, end_on, builder.accounts, permits, clean)
         info = {

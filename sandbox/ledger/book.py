@@ -50,6 +50,7 @@ from sandbox.ledger.cash import (
     fen,
     primary_name,
 )
+from sandbox.ledger.fees import fee_flows, payover_of
 from sandbox.ledger.memos import Address, Memo, write_memo
 from sandbox.world.clock import at_office_hours, next_workday
 from sandbox.world.collection import (
@@ -62,7 +63,8 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 9  # 9: a clean world pays what fell due by its end; a wrong unit planted only in a memo naming one
+LEDGER_VERSION = 10  # 10: fees collected for others (契税, 维修基金, 登记费) received and paid over (0028)
+# 9: a clean world pays what fell due by its end; a wrong unit planted only in a memo naming one
 # 8: wrong_customer names the contract booked to; 7: a deposit without its slip planted, no
 # 602 invoice within 14 days before the full one, no receipt of a disbursement the account never got, no voucher
 # of the next month for money of a month's last day
@@ -82,6 +84,7 @@ SLIP_MISSING_RATE = 0.05  # of 定金 receipts: no receipt slip (收据) issued 
 EXTRA_INVOICE_RATE = 0.003
 NOT_REVERSED_RATE = 0.03  # of handovers: a 602 invoice left unreversed
 WRONG_FINAL_RATE = 0.02  # of final invoices: issued for what was received, not the final price
+FEE_AS_PROCEEDS_RATE = 0.03  # of fees collected for others: booked as sale proceeds (预收房款), not other payables
 BATCH_RATE = 0.5  # of loan disbursements that share a transfer with others of the same bank and day
 
 SCHEMA = """
@@ -121,6 +124,8 @@ create table links(form text not null, ref text not null, contract_no text not n
 create table events(
     seq integer primary key, day text not null, batch text not null, at text not null,
     contract_no text not null, payload text not null);
+create table fee_events(day text not null, batch text not null, at text not null, contract_no text not null,
+    payload text not null);
 """
 
 INDEXES = """
@@ -320,12 +325,28 @@ def _events_of(source: ContractSource, doc: dict, seed: int, end: datetime) -> I
     sincerity = next((f for f in cash.flows if f.kind == SINCERITY), None)
     if sincerity is not None and first_deposit is not None:
         yield first_deposit.at + timedelta(minutes=5), "", {**base, "kind": "convert", "amount": sincerity.amount_fen}
+    yield from _fee_events(doc, base, seed, end)
     settle_at = _settle_at(doc, seed)
     if settle_at is not None and cash.received_fen > 0:
         handover = doc["handover"]
         if settle_at <= end:
             price = fen(doc["price"]["total_price"]) + fen(handover.get("area_diff_amount") or "0")
             yield settle_at, "", {**base, "kind": "settle", "amount": cash.received_fen, "final_price": price}
+
+
+FEE, PAYOVER = "fee", "fee_payover"
+
+
+def _fee_events(doc: dict, base: dict, seed: int, end: datetime) -> Iterator[tuple[datetime, str, dict]]:
+    """Each fee collected for others (a receipt to 其他应付款) and its share of the weekly pay-over, batched
+    by kind, account and day as the banks' statements show it (`sandbox.ledger.fees`)."""
+    for flow in fee_flows(doc, seed=seed, end=end):
+        account = _account_payload(general_account(flow.bank))
+        payload = {**base, "kind": FEE, "fee": flow.kind, "amount": flow.amount_fen, "payer": flow.payer}
+        yield flow.at, "", {**payload, "account": account}
+        batch = payover_of(flow, seed)
+        if batch.at <= end:
+            yield batch.at, batch.batch, {**payload, "kind": PAYOVER, "account": account}
 
 
 def _settle_at(doc: dict, seed: int) -> datetime | None:
@@ -1028,6 +1049,88 @@ class _Booker:
             books.truth("invoice_without_receipt", event, again.date(), invoice_no=extra, duplicate_of=number)
         return number
 
+    # -- fees collected for others --------------------------------------------------------------
+
+    def fee(self, seq: int, moment: datetime, event: dict) -> None:
+        """A fee collected for others: a receipt bill whose purpose names it and a voucher 借 银行存款 (the
+        general account) / 贷 其他应付款-代收… (2241.04–06, with the customer); no invoice or slip of the
+        developer (the tax bureau and the fund centre give the buyer their own). Planted (in the truth): a
+        fee booked as sale proceeds (`fee_booked_as_proceeds`)."""
+        books = self.books
+        rng = self.rng(event, seq, "fee")
+        house = event["house"]
+        phase = _phase(house)
+        customer = tuple(event["customer"])
+        kind = event["fee"]
+        account = _bank_account(event)
+        memo = write_memo(
+            rng, [_address(house)], (kind,), buyer=customer[1], amount_fen=event["amount"], on=moment.date().isoformat()
+        )
+        booked = _booking_time(rng, moment)
+        audited = booked + timedelta(hours=rng.randint(1, 24))
+        # planted: booked as sale proceeds (purpose 预收房款, credit 预收账款 / 合同负债), the memo still naming the fee
+        as_proceeds = rng.random() < FEE_AS_PROCEEDS_RATE * self.plant
+        credit = chart.advance_account(self.seed, house["project_code"]) if as_proceeds else chart.FEE_PAYABLES[kind]
+        bill = books.receipt(
+            moment.date(),
+            booked,
+            customer,
+            phase,
+            event["payer"],
+            rng.choice(("POS刷卡", "网银转账", "POS刷卡")),
+            "预收房款" if as_proceeds else f"代收{kind}",
+            account.account.number,
+            event["amount"],
+            memo.text,
+            audited=audited,
+        )
+        if as_proceeds:
+            books.truth(
+                "fee_booked_as_proceeds", event, moment.date(), bill_no=bill, fee=kind, amount_fen=event["amount"]
+            )
+        _, ids = books.voucher(
+            moment.date(),
+            booked,
+            [
+                (memo.text, account.account.number, event["amount"], 0, None, None),
+                (memo.text, credit.number, 0, event["amount"], customer, phase),
+            ],
+            audited=audited,
+            source=(chart.RECEIPT, bill),
+            rng=rng,
+        )
+        project, house_id = house["project_code"], house["house_id"]
+        books.memo(f"{chart.RECEIPT}/{bill}", memo, [house_id], project)
+        for entry_id in ids:
+            books.memo(f"{chart.VOUCHER}/{entry_id}", memo, [house_id], project)
+        books.link(chart.RECEIPT, bill, event["contract_no"], house_id, kind)
+        books.link(chart.VOUCHER, str(ids[1]), event["contract_no"], house_id, kind)
+        books.count("fee_receipts")
+
+    def payover(self, group: list[tuple[int, datetime, dict]]) -> None:
+        """One week's fees of one kind paid over from one general account: 借 其他应付款-代收… / 贷 银行存款,
+        the amount the bank's statement shows leaving."""
+        books = self.books
+        _, moment, event = group[0]
+        kind = event["fee"]
+        account = _bank_account(event)
+        total = sum(item["amount"] for _, _, item in group)
+        rng = random.Random(f"{self.seed}/ledger/payover/{event['account']['account_no']}/{_text(moment)}/{kind}")
+        week = f"{moment.month}月{(moment.day - 1) // 7 + 1}周"
+        text = rng.choice(_PAYOVER_MEMOS[kind]).format(week=week, count=len(group))
+        _, ids = books.voucher(
+            moment.date(),
+            _booking_time(rng, moment),
+            [
+                (text, chart.FEE_PAYABLES[kind].number, total, 0, None, None),
+                (text, account.account.number, 0, total, None, None),
+            ],
+            rng=rng,
+        )
+        for entry_id in ids:
+            books.memo(f"{chart.VOUCHER}/{entry_id}", Memo(text, "no-unit", (), (kind,)), [], None)  # type: ignore[arg-type]
+        books.count("fee_payovers")
+
     # -- other events --------------------------------------------------------------------------
 
     def refund(self, seq: int, moment: datetime, event: dict) -> None:
@@ -1302,6 +1405,13 @@ class _Booker:
         books.count(f"bank_{line}s")
 
 
+_PAYOVER_MEMOS = {
+    "契税": ("代缴契税 {week} {count}户", "缴纳代收契税{week}", "{week}代收契税上缴税务局"),
+    "维修基金": ("缴存维修基金 {week} {count}户", "代收维修基金转维修资金中心{week}", "{week}专项维修资金缴存"),
+    "登记费": ("代缴登记费 {week} {count}件", "{week}不动产登记费缴纳", "缴登记费{week}"),
+}
+
+
 def output_vat(amount_fen: int, rate_bp: int = chart.FINAL_TAX_RATE_BP) -> int:
     """The VAT inside a tax-inclusive amount (价税合计): amount × rate / (1 + rate), to the fen."""
     return (amount_fen * rate_bp * 2 + 10_000 + rate_bp) // (2 * (10_000 + rate_bp))
@@ -1347,14 +1457,18 @@ def build_ledger(
         end = source.end()
         first: date | None = None
         contracts = 0
-        rows = []
+        # fees collected for others get their event numbers after every other event: a booking's RNG is seeded
+        # by its event's number, so adding them leaves the rest of the books (and what is planted there) as is
+        rows: dict[str, list[tuple]] = {"events": [], "fee_events": []}
+        insert = "insert into {}(day, batch, at, contract_no, payload) values (?,?,?,?,?)"
         for doc in source.iter_docs():
             contracts += 1
             for moment, batch, payload in _events_of(source, doc, seed, end):
                 first = min(first, moment.date()) if first else moment.date()
                 if "account" in payload:
                     seen.setdefault(payload["account"]["account_no"], CollectionAccount(**payload["account"]))
-                rows.append(
+                table = "fee_events" if payload["kind"] in (FEE, PAYOVER) else "events"
+                rows[table].append(
                     (
                         moment.date().isoformat(),
                         batch,
@@ -1363,13 +1477,17 @@ def build_ledger(
                         json.dumps(payload, ensure_ascii=False),
                     )
                 )
-            if len(rows) >= 5000:
-                db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
-                rows.clear()
-        db.executemany("insert into events(day, batch, at, contract_no, payload) values (?,?,?,?,?)", rows)
+            for table, pending in rows.items():
+                if len(pending) >= 5000:
+                    db.executemany(insert.format(table), pending)
+                    pending.clear()
+        for table, pending in rows.items():
+            db.executemany(insert.format(table), pending)
         if bank_world is not None:
             _bank_events(db, Path(bank_world), seen)
             _drop_unreceived(db, Path(bank_world))
+        db.execute("insert into events(day, batch, at, contract_no, payload) select * from fee_events order by rowid")
+        db.execute("drop table fee_events")
         general = {a.account.number for a in chart.BANK_ACCOUNTS}
         db.executemany(
             "insert into accounts values (?, ?, ?, ?)",
@@ -1467,7 +1585,10 @@ def _book_events(db: sqlite3.Connection, booker: _Booker, first: date | None, la
 
     def flush_group() -> None:
         if group:
-            booker.receipts(group)
+            if group[0][2]["kind"] == PAYOVER:
+                booker.payover(group)
+            else:
+                booker.receipts(group)
             group.clear()
 
     for seq, day, batch, at, payload in cursor:
@@ -1477,11 +1598,13 @@ def _book_events(db: sqlite3.Connection, booker: _Booker, first: date | None, la
         key = (day, batch)
         if group and (not batch or key != group_key):
             flush_group()
-        if kind in LOAN_KINDS:
+        if kind in LOAN_KINDS or kind == PAYOVER:
             group.append((seq, moment, event))
             group_key = key
             continue
-        if kind == REFUND:
+        if kind == FEE:
+            booker.fee(seq, moment, event)
+        elif kind == REFUND:
             booker.refund(seq, moment, event)
         elif kind == FORFEIT:
             booker.forfeit(seq, moment, event)

@@ -42,6 +42,12 @@ BANK_ACCOUNTS = tuple(bank_account(general_account(bank)) for bank in STATEMENT_
 ADVANCE = _account("2203.01", "预收账款", "预收房款")
 CONTRACT_LIABILITY = _account("2204.01", "合同负债", "房款")
 SINCERITY = _account("2241.03", "其他应付款", "诚意金")
+# fees collected for others (代收代付, sandbox.ledger.fees): other payables until paid over
+FEE_PAYABLES = {
+    "契税": _account("2241.04", "其他应付款", "代收契税"),
+    "维修基金": _account("2241.05", "其他应付款", "代收维修基金"),
+    "登记费": _account("2241.06", "其他应付款", "代收登记费"),
+}
 INTEREST_INCOME = _account("6603.01", "财务费用", "利息收入")
 REVENUE = _account("6001", "主营业务收入")
 OUTPUT_VAT = _account("2221.01.02", "应交税费", "应交增值税", "销项税额")
@@ -55,6 +61,7 @@ ACCOUNTS = {
         ADVANCE,
         CONTRACT_LIABILITY,
         SINCERITY,
+        *FEE_PAYABLES.values(),
         REVENUE,
         OUTPUT_VAT,
         OTHER_INCOME,

@@ -24,7 +24,15 @@ import pytest
 from estatehub.policy.config import Limits
 from estatehub.policy.extract import ExtractionError, LimitExceeded, extract_text
 from sandbox.bureau.files import build_file
-from tests.support.bombs import LINES, MB, W_NS, docx_decompression_bomb, lie_about_size, xlsx_entity_bomb
+from tests.support.bombs import (
+    LINES,
+    MB,
+    W_NS,
+    docx_decompression_bomb,
+    lie_about_size,
+    xlsx_entity_bomb,
+    xlsx_with_doctype,
+)
 
 
 def _extract_in_child(path: Path) -> dict:
@@ -61,6 +69,17 @@ def test_an_xlsx_entity_bomb_is_refused_as_this_file_s_error_not_a_parse_crash(t
     assert outcome["error"] is not None and outcome["error"].startswith(("ExtractionError", "LimitExceeded")), outcome
     assert "DTD" in outcome["error"] or "Entit" in outcome["error"], outcome
     assert outcome["peak"] < 20 * MB and outcome["seconds"] < 10, outcome
+
+
+def test_any_dtd_is_refused_not_only_one_that_explodes(tmp_path):
+    # a small entity expands within the limits expat itself puts on entities, so only a parser that
+    # refuses DTDs (defusedxml's, with DTDs forbidden) refuses it; openpyxl's own defusedxml is switched
+    # off in the child, so the refusal is the hub's
+    small = tmp_path / "small-entity.xlsx"
+    small.write_bytes(xlsx_with_doctype('<!DOCTYPE worksheet [<!ENTITY fee "住宅类不动产登记费">]>', "fee"))
+    outcome = _extract_in_child(small)
+    assert outcome["error"] is not None and outcome["error"].startswith("ExtractionError"), outcome
+    assert "DTD" in outcome["error"], outcome
 
 
 def test_an_xlsx_entity_bomb_raises_extraction_error_in_process():

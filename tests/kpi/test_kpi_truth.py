@@ -25,6 +25,7 @@ from estatehub.reconcile.city import CityRules
 from estatehub.reconcile.run import run_reconciliation
 from estatehub.reconcile.tables import rec_break
 from estatehub.trading_network.inventory import sync_unit_inventory
+from sandbox.ledger.fees import FEE_KINDS
 from sandbox.world import open_world
 from tests.kpi.conftest import WORLD_END_ON
 
@@ -259,7 +260,7 @@ class World:
 
     def receivables(self) -> dict[tuple[str, int], tuple[str, int]]:
         """What each live main contract's buyer still owes on each plan line at the end of the as-of day,
-        by the books as the world knows them: the ledger's receipts and refunds not voided, each on the
+        by the books as the world knows them: the ledger's receipts of the price and refunds not voided, each on the
         contract the ledger's own links say it belongs to (not the memo a clerk wrote), and the guarantee
         deposit a bank holds back of a loan it paid out (the buyer paid it; the banks' loans). A deal's
         money (its subscription's 诚意金 and 定金, what a replaced contract received) pays the plan lines
@@ -279,6 +280,8 @@ class World:
             ):
                 if kind == "转款":
                     continue  # carried from a replaced contract to its successor: the same deal
+                if kind in FEE_KINDS:
+                    continue  # fees collected for others (契税 …) pay no part of the price (decision 0028)
                 if table == "refunds":
                     refunded[contract_no] += amount
                 else:

@@ -25,6 +25,11 @@ def billion_laughs() -> str:
 
 def xlsx_entity_bomb() -> bytes:
     """A real workbook (openpyxl's) whose sheet carries a billion-laughs DTD and uses the entity in a cell."""
+    return xlsx_with_doctype(billion_laughs(), "lol9")
+
+
+def xlsx_with_doctype(doctype: str, entity: str) -> bytes:
+    """A real workbook (openpyxl's) whose sheet starts with `doctype` and uses `&entity;` in its first cell."""
     good = build_file("xlsx", "附件：收费标准", LINES)
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(good)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
@@ -33,7 +38,7 @@ def xlsx_entity_bomb() -> bytes:
             if info.filename == "xl/worksheets/sheet1.xml":
                 text = data.decode()
                 assert text.startswith("<worksheet") and "<t>" in text
-                text = billion_laughs() + text.replace("<t>", "<t>&lol9;", 1)
+                text = doctype + text.replace("<t>", f"<t>&{entity};", 1)
                 data = text.encode()
             bomb.writestr(info.filename, data)
     return out.getvalue()

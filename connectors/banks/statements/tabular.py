@@ -9,7 +9,11 @@ line that does not decode keeps its bytes as surrogates, so the reader can quara
 carry on.
 
 `.xls` files (BIFF, at most 65,536 rows by the format) are read whole with xlrd; `.xlsx` with
-openpyxl in read-only mode, row by row.
+openpyxl in read-only mode, row by row, once the zip's directory says its members inflate to at most
+`max_inflated` bytes in all (`MAX_XLSX_INFLATED`, a statement's or a loan list's, unless told; at most
+`MAX_XLSX_MEMBERS` members): a workbook of a few hundred KB that inflates to gigabytes is refused
+unread. The directory's sizes bind: `zipfile` never inflates a member past the size its directory
+entry states (a member that would is a CRC error).
 
 Whatever the container's library raises while opening or reading (a CSV field over the csv module's
 limit of 128 KiB, which is kept: no cell of a statement is that long; a broken workbook; a zip that is
@@ -23,6 +27,7 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +39,9 @@ from connectors.banks.statements.cells import BadCell, parse_number_cell
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 SNIFF_BYTES = 64 * 1024
+# a year of a busy account's lines, or a fund centre's whole loan list, is a few MiB of sheet XML
+MAX_XLSX_INFLATED = 64 * 1024 * 1024
+MAX_XLSX_MEMBERS = 1_000
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
@@ -129,9 +137,10 @@ class XlsRows(RowSource):
 class XlsxRows(RowSource):
     kind = "xlsx"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_inflated: int = MAX_XLSX_INFLATED) -> None:
         import openpyxl
 
+        _check_inflated_size(path, max_inflated)
         self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         self._sheet = self._book.worksheets[0]
         self.sheet_name = self._sheet.title
@@ -154,6 +163,20 @@ class XlsxRows(RowSource):
 
     def close(self) -> None:
         self._book.close()
+
+
+def _check_inflated_size(path: Path, max_inflated: int) -> None:
+    """`ValueError` for a workbook whose zip directory lists too many members or members that inflate
+    past `max_inflated` bytes in all (read from the directory, nothing inflated)."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    inflated = sum(member.file_size for member in members)
+    if len(members) > MAX_XLSX_MEMBERS or inflated > max_inflated:
+        raise ValueError(
+            f"a workbook of {len(members)} members that inflate to {inflated / 2**20:,.0f} MiB, more than the "
+            f"{MAX_XLSX_MEMBERS} members and {max_inflated // 2**20} MiB a file of this kind may need: "
+            "refused unread (a zip bomb, or a file to split by period)"
+        )
 
 
 def _number(value: float) -> str:
@@ -200,20 +223,20 @@ def _unreadable(file_name: str, kind: str | None, exc: BaseException, *, after: 
     )
 
 
-def open_rows(path: str | Path, *, file_name: str | None = None) -> RowSource:
+def open_rows(path: str | Path, *, file_name: str | None = None, max_inflated: int = MAX_XLSX_INFLATED) -> RowSource:
     """The rows of the file at `path`, by its first bytes: `.xls`, `.xlsx`, else CSV text; a file that
     cannot be opened or read raises `UnreadableFile` (see the module docstring)."""
     path = Path(path)
     name = file_name or path.name
     try:
-        return GuardedRows(_open_rows(path), name)
+        return GuardedRows(_open_rows(path, max_inflated), name)
     except (OSError, UnreadableFile):
         raise
     except Exception as exc:
         raise _unreadable(name, None, exc) from exc
 
 
-def _open_rows(path: Path) -> RowSource:
+def _open_rows(path: Path, max_inflated: int) -> RowSource:
     handle = path.open("rb")
     try:
         head = handle.read(SNIFF_BYTES)
@@ -222,7 +245,7 @@ def _open_rows(path: Path) -> RowSource:
             return XlsRows(path)
         if head.startswith(ZIP_MAGIC):
             handle.close()
-            return XlsxRows(path)
+            return XlsxRows(path, max_inflated)
         handle.seek(0)
         return CsvRows(handle, sniff_encoding(head))
     except BaseException:

@@ -9,10 +9,13 @@
 -- forfeited (a voucher taking the customer's advance receipts to 营业外收入, 6301 of the standard chart:
 -- the buyer walked away and the 定金 is kept), negative, on the contract the customer's receipts are
 -- linked to (`source` = 'forfeit'): money no longer held for the buyer.
+-- Fees collected for others (契税, 维修基金, 登记费, 代收款: estatehub.memo.FEE_KINDS, decision 0028) are
+-- left out: other payables the developer passes on, not money towards the price nor the buyer's to refund.
 with receipts as (
     select 'receipt' as source, bill_no, contract_no, payment_kind, receipt_on as money_on, amount_fen
     from core_receipt
     where is_voided = false and receipt_on <= :as_of_on
+      and (payment_kind is null or payment_kind not in ('契税', '维修基金', '登记费', '代收款'))
 ),
 
 refunds as (
