@@ -30,7 +30,7 @@ from estatehub.sync.stream import Batch, Stream
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import stage_newest
-from estatehub.warehouse.redact import redact_text
+from estatehub.warehouse.redact import redact_free_text
 from estatehub.warehouse.types import to_fen
 
 VOUCHER, RECEIPT, REFUND, INVOICE = "GL_VOUCHER", "AR_RECEIVEBILL", "AR_REFUNDBILL", "IV_SALESOC"
@@ -216,8 +216,8 @@ class FormStream(Stream[LedgerRecord, dict[str, Any]]):
         """The staging row, its memo read first and then stored with ID, phone and card numbers redacted."""
         row = stage_record(record)
         for column in FREE_TEXT:
-            if row.get(column):
-                row[column] = redact_text(hasher, row[column])
+            if column in row:
+                row[column] = redact_free_text(hasher, row[column])
         row["payload_hash"] = payload_hash
         return row
 

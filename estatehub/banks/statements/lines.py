@@ -30,7 +30,7 @@ from estatehub.banks.tables import core_bank_statement_line
 from estatehub.pii import PiiHasher
 from estatehub.settings import BANK_STATEMENTS
 from estatehub.warehouse.etl import bulk_execute, insert_ignore_statement, upsert_statement, utcnow
-from estatehub.warehouse.redact import redact_text
+from estatehub.warehouse.redact import redact_free_text
 from estatehub.warehouse.tables import etl_meta
 from estatehub.warehouse.types import to_fen
 
@@ -88,7 +88,7 @@ def ensure_redacted_free_text(conn: Connection, hasher: PiiHasher) -> int:
     columns = [table.c[name] for name in FREE_TEXT]
     changed: list[dict[str, Any]] = []
     for row in conn.execute(select(table.c.line_key, *columns)).mappings():
-        redacted = {name: redact_text(hasher, row[name]) if row[name] else row[name] for name in FREE_TEXT}
+        redacted = {name: redact_free_text(hasher, row[name]) for name in FREE_TEXT}
         if any(redacted[name] != row[name] for name in FREE_TEXT):
             changed.append({"key": row["line_key"], **{f"new_{name}": redacted[name] for name in FREE_TEXT}})
     batch = BANK_STATEMENTS.line_batch
@@ -115,8 +115,7 @@ def line_row(hasher: PiiHasher, line: StatementLine, file_id: int, at: datetime)
         account = None
     row = _row(hasher, line, account, file_id, at)
     for column in FREE_TEXT:
-        if row[column]:
-            row[column] = redact_text(hasher, row[column])
+        row[column] = redact_free_text(hasher, row[column])
     return row
 
 
