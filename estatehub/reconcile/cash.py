@@ -63,9 +63,12 @@ from estatehub.reconcile.rules import RuleSet
 from estatehub.warehouse import sqlfiles
 
 CASH_SIDES = ("bank", "ledger")
-# tier 2: the same account and amount within 3 days (a booking the next day or after a weekend); tier 3:
-# within 10 days where the payer agrees (a booking held over a month's cut-off); batches within 3 days
-CASH_TOLERANCES = Tolerances(date_window_days=3, text_date_window_days=10, split_date_window_days=3)
+# tier 2: the same account and amount within 3 days (a booking the next day or after a weekend), the pairs
+# whose payer agrees first (a launch day brings dozens of equal deposits: 诚意金 10,000.00); tier 3: within 10
+# days where the payer agrees (a booking held over a month's cut-off); batches within 3 days
+CASH_TOLERANCES = Tolerances(
+    date_window_days=3, text_date_window_days=10, split_date_window_days=3, unit_text_first=True
+)
 SALE_MONEY_KINDS = (*PROCEEDS_KINDS, "诚意金")  # buyer money and loans: all of it belongs in the supervised account
 SUPERVISED_REASONS = ("money_outside_supervised", "refund_without_approval", "release_over_allowed")
 LINE_REASONS = (  # what the engine's unmatched items become (with amount_mismatch, invalid_input and rules')

@@ -12,7 +12,9 @@ Each side is a DataFrame with the columns
 and the tiers run in order, each only on what the earlier ones left:
 
     1 reference         the same reference, amount within the tolerance (any date)
-    2 unit_amount_date  the same unit, amount within the tolerance, date within the window
+    2 unit_amount_date  the same unit, amount within the tolerance, date within the window; with
+                        `unit_text_first`, pairs whose texts agree (score ≥ the minimum) are taken
+                        first, so that of many equal amounts in the window the payer's own pairs up
     3 text_amount       payer name / memo scored by rapidfuzz WRatio ≥ the minimum, amount within the
                         tolerance, date within the text window
     4 split             one item against 2..max_group items of the other side (same unit or reference,
@@ -29,7 +31,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from hashlib import blake2b
@@ -80,6 +82,9 @@ class Tolerances:
     split_date_window_days: int = 7
     split_max_group: int = 4  # items on the many side of a split
     split_max_candidates: int = 10  # nearest items (by date) a split may draw from
+    # tier 2 takes the pairs whose texts agree before the nearest dates (an account with dozens of equal
+    # deposits a day: the nearest-date pairing crosses payers)
+    unit_text_first: bool = False
 
     def __post_init__(self) -> None:
         for name in (
@@ -168,6 +173,9 @@ def match(
         (2, lambda: _key_candidates(a, b, "unit", tol.amount_tolerance_fen, tol.date_window_days)),
         (3, lambda: _text_candidates(a, b, tol, a.column("text"), b.column("text"), a.free, b.free)),
     ):
+        if tier == 2 and tol.unit_text_first:
+            agreeing = assign_one_to_one(_unit_text_candidates(a, b, tol), ["abs_da", "abs_dd", "neg_score"])
+            links.append(_take_pairs(a, b, agreeing, tier, None, tol))
         if tier == 2 and tol.amount_tolerance_fen == 0:  # the same choice, without forming every pair
             chosen = exact_window_choice(a, b, "unit", tol.date_window_days)
         else:
@@ -483,6 +491,17 @@ def _text_candidates(
     cand["score"] = np.round(scores.astype(np.float64), 4)
     cand["neg_score"] = -cand["score"]
     return cand[cand["score"] >= tol.text_min_score].reset_index(drop=True)
+
+
+def _unit_text_candidates(a: _Side, b: _Side, tol: Tolerances) -> pd.DataFrame:
+    """Tier 2's pairs (same unit, amount within the tolerance, date within the window) whose texts agree."""
+    within = replace(tol, text_date_window_days=tol.date_window_days)
+    lfree, rfree = a.free & a.present("unit"), b.free & b.present("unit")
+    cand = _text_candidates(a, b, within, a.column("text"), b.column("text"), lfree, rfree)
+    if cand.empty:
+        return cand
+    same = a.column("unit")[cand["l"].to_numpy()] == b.column("unit")[cand["r"].to_numpy()]
+    return cand[same].reset_index(drop=True)
 
 
 # --- taking matches ------------------------------------------------------------------------------------

@@ -118,6 +118,50 @@ def test_greedy_pairs_many_equal_lines_one_to_one():
     assert len(result.breaks) == 1
 
 
+def _launch_day(**tolerances):  # noqa: ANN003, ANN202
+    """Two payers' equal deposits, each booked three days late: the nearest dates pair A's booking with B's line."""
+    return run(
+        side(
+            {"id": "B1", "amount": 1_000_000, "on": 1, "unit": "U", "text": "张伟"},
+            {"id": "B2", "amount": 1_000_000, "on": 4, "unit": "U", "text": "李娜"},
+        ),
+        side(
+            {"id": "L1", "amount": 1_000_000, "on": 4, "unit": "U", "text": "张伟"},
+            {"id": "L2", "amount": 1_000_000, "on": 7, "unit": "U", "text": "李娜"},
+        ),
+        **tolerances,
+    )
+
+
+def test_unit_tier_by_nearest_date_alone_crosses_payers_of_equal_amounts():
+    result = _launch_day()
+    assert links(result) == {("B2", "L1")}
+    assert len(result.breaks) == 2
+
+
+def test_unit_tier_with_text_first_pairs_each_payer_with_their_own_booking():
+    result = _launch_day(unit_text_first=True)
+    assert links(result) == {("B1", "L1"), ("B2", "L2")}
+    assert set(tiers(result).values()) == {2}
+    assert result.breaks.empty
+    assert (result.matches["text_score"] == 100).all()
+
+
+def test_unit_tier_with_text_first_keeps_its_window_and_unit():
+    far = run(
+        side({"id": "B1", "amount": 100, "on": 1, "unit": "U", "text": "张伟"}),
+        side({"id": "L1", "amount": 100, "on": 5, "unit": "U", "text": "张伟"}),
+        unit_text_first=True,
+    )
+    assert not any(t == 2 for t in tiers(far).values())  # four days: tier 3's window, not tier 2's
+    other_unit = run(
+        side({"id": "B1", "amount": 100, "on": 1, "unit": "U", "text": "张伟"}),
+        side({"id": "L1", "amount": 100, "on": 1, "unit": "V", "text": "张伟"}),
+        unit_text_first=True,
+    )
+    assert 2 not in tiers(other_unit).values()
+
+
 # --- tier 3: payer name / memo with the amount ---------------------------------------------------------------
 
 
