@@ -5,7 +5,9 @@ unit is only in the memo. A receipt is linked, in this order:
 
 1. `memo`: the memo names a unit that resolves to exactly one house of the project
    (`estatehub.memo.RoomDirectory`); the contract is the one on that house that was in force on the
-   receipt's date (`date`), preferring one whose buyers include the customer's name (`customer`).
+   receipt's date (`date`), preferring one whose buyers include the customer's name (`customer`); where
+   that day's contract is another buyer's but one of the house's contracts is the customer's (诚意金 paid
+   weeks before their subscription, while the previous buyer's was in force), theirs (`memo+customer`).
    When the memo's house has no buyer of that name but the memo also names one of its buyers, the memo
    wins (`memo+buyer`: the receipt was booked to another customer, a break of the receivables); so it
    does when the customer code stands for another house but the amount is a plan line of the memo's
@@ -387,6 +389,13 @@ class Linker:
             chosen = self.pick(by_house[houses[0]], on, kind, names, refund=refund)
             if chosen.names & names:
                 return self._with_amount(chosen, "memo+customer+date", confidence, row)
+            named = [c for c in by_house[houses[0]] if c.names & names]
+            if named:
+                # the house's contract of that day is another buyer's, but one of its contracts is the customer's:
+                # 诚意金 paid weeks ahead of their subscription, while the previous buyer's was still in force
+                # (or money after their own contract ended): theirs, not the stranger's
+                chosen = self.pick(named, on, kind, names, refund=refund)
+                return self._with_amount(chosen, "memo+customer", confidence * 0.95, row)
             if any(len(name) > 1 and name in (row.remark or "") for name in chosen.names):
                 # the memo names the unit and its buyer: the memo is right, the customer code may not be
                 return self._with_amount(chosen, "memo+buyer+date", confidence, row)

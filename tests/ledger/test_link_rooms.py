@@ -1,9 +1,10 @@
 """The linker where a large world repeats what a small one does not (SQLite and PostgreSQL): a memo that names
-a bare room (502房) in a project of many buildings, two buyers of one name in a project."""
+a bare room (502房) in a project of many buildings, two buyers of one name in a project, 诚意金 paid for a house
+while the previous buyer's subscription is still in force."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 from sqlalchemy import insert
@@ -83,3 +84,47 @@ def test_of_two_buyers_of_one_name_the_one_whose_plan_has_the_amount_takes_a_rec
     assert link("收张平公积金放款", 120_000_000).contract_no == "YS1", "a loan less the guarantee held back"
     assert link("收张平分期", 100_000_00).contract_no is None, "a line of both: which 张平 is not known"
     assert link("收张平首付", 1_234_00).contract_no is None
+
+
+def test_sincerity_money_paid_while_the_previous_buyer_s_subscription_stands_is_the_payer_s(warehouse):
+    """10栋2单元701室诚意金 黄晨俊, paid on 2026-03-06: the house's subscription of that day is 程洋华's (cancelled on
+    03-08); 黄晨俊 subscribes on 03-24. Seen at 5,000 units: the receipt went to 程洋华's cancelled subscription
+    (money after cancellation, a refund overdue) and 黄晨俊's 定金 line showed 10,000 short (overdue)."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(insert(core_unit), [_unit("H1") | {"building": "10栋", "room": "701"}])
+        conn.execute(
+            insert(core_contract),
+            [
+                _contract("RG0", "H1", kind="认购", state="撤销", signed=date(2026, 2, 20))
+                | {"cancelled_at": datetime(2026, 3, 8, 5, 22, tzinfo=UTC)},
+                _contract("RG1", "H1", kind="认购", state="已签", signed=date(2026, 3, 24)),
+            ],
+        )
+        buyers = [("h0", "RG0", "程洋华"), ("h1", "RG1", "黄晨俊")]
+        conn.execute(
+            insert(core_buyer),
+            [
+                {"id_hash": h, "id_type": "身份证", "id_masked": "4403**", "name": n, "is_company": False}
+                for h, _, n in buyers
+            ],
+        )
+        conn.execute(
+            insert(core_contract_buyer),
+            [{"contract_no": c, "seq": 1, "id_hash": h, "is_primary": True} for h, c, _ in buyers],
+        )
+
+    def link(customer: str, on: date):
+        row = SimpleNamespace(
+            remark=f"10栋2单元701室诚意金 {customer}",
+            phase_code="P01",
+            customer_name=customer,
+            customer_code="KH1",
+            amount_fen=1_000_000,
+        )
+        with warehouse.engine.connect() as conn:
+            return Linker(conn).link(row, on=on, known={})
+
+    ahead = link("黄晨俊", date(2026, 3, 6))
+    assert (ahead.contract_no, ahead.basis) == ("RG1", "memo+customer")
+    assert link("程洋华", date(2026, 3, 6)).contract_no == "RG0", "the buyer of that day's own money"
+    assert link("李四", date(2026, 3, 6)).contract_no == "RG0", "a name no contract has: the contract of the day"
