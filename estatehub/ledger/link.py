@@ -69,6 +69,7 @@ TRUE_UP = re.compile("补差|面积差")  # the words of an area true-up (补差
 LOAN_KINDS = ("按揭", "公积金")
 GUARANTEE_SHARE = 0.10  # the most of a loan a bank holds back as 按揭保证金 (招商银行 10%, 建设银行 5%)
 MAX_CANDIDATES = 6
+AHEAD_DAYS = 30  # 诚意金 is paid up to a month before the subscription (认筹 at a launch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +96,16 @@ class _Contract:
     def in_force(self, on: date, *, superseded: bool = True) -> bool:
         """Started by `on` (3 days' grace: money paid ahead of the signing) and neither cancelled nor
         (`superseded`) taken over the day before."""
-        ends = (self.cancelled_on, self.superseded_on) if superseded else (self.cancelled_on,)
-        ended = min((d for d in ends if d is not None), default=None)
+        ended = self.ended_on(superseded=superseded)
         return self.started_on <= on + timedelta(days=3) and (ended is None or ended >= on - timedelta(days=1))
+
+    def ended_on(self, *, superseded: bool = True) -> date | None:
+        ends = (self.cancelled_on, self.superseded_on) if superseded else (self.cancelled_on,)
+        return min((d for d in ends if d is not None), default=None)
+
+
+def _start(contract: _Contract) -> tuple[date, str]:
+    return (contract.started_on, contract.contract_no)
 
 
 def _local_day(moment: datetime | None) -> date | None:
@@ -304,11 +312,12 @@ class Linker:
         refund: bool,
         amount_fen: int | None = None,
         loan: bool = False,
+        deposit: bool = False,
     ) -> list[_Contract]:
         """The contracts of the one house of the project whose buyers include `name`; of several houses, the
         one contract of that name in force on `on` (`current`; not for a refund), or, where several are (two
         buyers of one name: 张平 twice in a project of thousands), the one of them with a plan line of exactly
-        `amount_fen` (`loan`: or up to a guarantee deposit more, `_fits`); else none."""
+        `amount_fen` (`loan`: or up to a guarantee deposit more, `_fits`); else none (`deposit`: see `current`)."""
         if not project or not name:
             return []
         self._fetch_names([name])
@@ -317,7 +326,7 @@ class Linker:
             return self.contracts(houses).get(houses[0], [])
         if refund or not houses:
             return []
-        chosen = self.current(houses, on, {name})
+        chosen = self.current(houses, on, {name}, ahead=deposit)
         if chosen is None and amount_fen is not None:
             live = [c for listed in self.contracts(houses).values() for c in listed if name in c.names]
             fitting = [c for c in live if c.in_force(on) and self._fits(amount_fen, c.contract_no, loan=loan)]
@@ -325,25 +334,31 @@ class Linker:
         return [chosen] if chosen else []
 
     def known_link(
-        self, pairs: frozenset[tuple[str, str]], on: date, names: set[str], *, refund: bool
+        self, pairs: frozenset[tuple[str, str]], on: date, names: set[str], *, refund: bool, deposit: bool = False
     ) -> tuple[str, str] | None:
         """The (contract, house) a customer code stands for on `on`, from the pairs its named receipts point
         at: the one house's last contract; of several houses, the one `current` finds (not for a refund)."""
         houses = {house for _, house in pairs}
         if len(houses) == 1:
             return max(pairs)
-        chosen = None if refund or not houses else self.current(houses, on, names)
+        chosen = None if refund or not houses else self.current(houses, on, names, ahead=deposit)
         return (chosen.contract_no, chosen.house_id) if chosen else None
 
-    def current(self, houses: Iterable[str], on: date, names: set[str]) -> _Contract | None:
+    def current(self, houses: Iterable[str], on: date, names: set[str], *, ahead: bool = False) -> _Contract | None:
         """Of several houses a customer stands for (a room change, a second purchase), the contract of the
-        customer's name in force on `on`, when exactly one house has one."""
-        live = {
-            c.house_id: c
-            for listed in self.contracts(houses).values()
-            for c in listed
-            if c.names & names and c.in_force(on)
-        }
+        customer's name in force on `on`, when exactly one house has one; of two, the one that had not ended
+        before `on` (a room change's new contract, the day after the old one ended). With none in force and
+        `ahead` (诚意金 or 定金), the house of the customer's next contract, begun within `AHEAD_DAYS` after
+        `on`: sincerity money comes weeks before the subscription."""
+        mine = [c for listed in self.contracts(houses).values() for c in listed if c.names & names]
+        live = {c.house_id: c for c in mine if c.in_force(on)}
+        if len(live) > 1:
+            standing = {house: c for house, c in live.items() if (c.ended_on() or date.max) >= on}
+            live = standing if len(standing) == 1 else live
+        if not live and ahead:
+            coming = sorted((c for c in mine if on < c.started_on <= on + timedelta(days=AHEAD_DAYS)), key=_start)
+            first = [c for c in coming if c.started_on == coming[0].started_on] if coming else []
+            live = {c.house_id: c for c in first}
         return next(iter(live.values())) if len(live) == 1 else None
 
     # -- the decision ---------------------------------------------------------------------------
@@ -384,7 +399,8 @@ class Linker:
                     houses.append(house)
         by_house = self.contracts(houses) if houses else {}
         pairs = known.get(row.customer_code or "")
-        known_link = self.known_link(pairs, on, names, refund=refund) if pairs else None
+        deposit = kind in DEPOSIT_KINDS
+        known_link = self.known_link(pairs, on, names, refund=refund, deposit=deposit) if pairs else None
         if len(houses) == 1 and by_house.get(houses[0]):
             chosen = self.pick(by_house[houses[0]], on, kind, names, refund=refund)
             if chosen.names & names:
@@ -433,7 +449,13 @@ class Linker:
             return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
         if not houses:
             contracts = self.by_customer_name(
-                row.phase_code, row.customer_name, on, refund=refund, amount_fen=row.amount_fen, loan=kind in LOAN_KINDS
+                row.phase_code,
+                row.customer_name,
+                on,
+                refund=refund,
+                amount_fen=row.amount_fen,
+                loan=kind in LOAN_KINDS,
+                deposit=deposit,
             )
             if contracts:
                 chosen = self.pick(contracts, on, kind, names, refund=refund)

@@ -63,7 +63,8 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 10  # 10: fees collected for others (契税, 维修基金, 登记费) received and paid over (0028)
+LEDGER_VERSION = 11  # 11: a loan line due by the end and disbursed after it is `unpaid_at_end` (a clean world's
+# bank pays it by its due date); 10: fees collected for others (契税, 维修基金, 登记费) received and paid over (0028)
 # 9: a clean world pays what fell due by its end; a wrong unit planted only in a memo naming one
 # 8: wrong_customer names the contract booked to; 7: a deposit without its slip planted, no
 # 602 invoice within 14 days before the full one, no receipt of a disbursement the account never got, no voucher

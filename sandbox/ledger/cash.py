@@ -302,7 +302,8 @@ def _due_by_the_end(
     """When a line paid after `stop` is really paid, as the world's end sees it. A line due by then and paid
     after it is a receivable overdue at the world's end (payable, when the developer owes it): a fact every
     reconciliation as of that day must report, kept in the ground truth as `unpaid_at_end`. A clean world
-    has none: its buyers, and the developer, pay what falls due by the end before it falls due."""
+    has none: its buyers, the developer and the banks pay what falls due by the end before it falls due (a
+    bank: not before five days after the filing)."""
     due = date.fromisoformat(line["due_on"])
     if not open_at_end or at <= stop or due > stop.date():
         return at
@@ -352,6 +353,12 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False,
             at = disbursed_at(rng, doc, line)  # drawn even when refused: the RNG stays in step
             if refused or (clean and doc.get("cancellation")):
                 continue  # a clean world disburses no loan of a contract that is cancelled later
+            if at is not None:  # a bank paying out after the end what the plan had due before it: overdue then
+                not_before = bj(doc["filed_at"]) + timedelta(days=5)  # a clean world's bank still pays after filing
+                at = max(
+                    _due_by_the_end(cash, line, amount, at, stop, clean=clean, open_at_end=open_at_end),
+                    min(at, not_before),
+                )
             bank = line.get("bank")
             if at is not None and at <= stop:
                 held = amount * GUARANTEE_BP.get(bank or "", 0) // 10_000 // 100 * 100 if kind == MORTGAGE else 0

@@ -128,3 +128,46 @@ def test_sincerity_money_paid_while_the_previous_buyer_s_subscription_stands_is_
     assert (ahead.contract_no, ahead.basis) == ("RG1", "memo+customer")
     assert link("程洋华", date(2026, 3, 6)).contract_no == "RG0", "the buyer of that day's own money"
     assert link("李四", date(2026, 3, 6)).contract_no == "RG0", "a name no contract has: the contract of the day"
+
+
+def test_a_customer_of_two_houses_pays_ahead_of_their_next_contract_and_after_a_room_change(warehouse):
+    """杜超 subscribed 1304 on 02-23, signed it on 03-04, changed to 1401 on 03-20 (the 1304 contract cancelled on
+    03-19). Seen at 5,000 units, both went to suspense: 收杜超诚意金 on 02-16 (no contract in force yet: the
+    next one, begun within `AHEAD_DAYS`, is the one it is paid ahead of) and 杜超 首付款(2) on 03-20 (the old
+    contract still in force by the day of grace: the new one, which had not ended, takes it)."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(insert(core_unit), [_unit("H1") | {"room": "1304"}, _unit("H2") | {"room": "1401"}])
+        conn.execute(
+            insert(core_contract),
+            [
+                _contract("RG1", "H1", kind="认购", state="已签", signed=date(2025, 2, 23)),
+                _contract("YS1", "H1", state="撤销", signed=date(2025, 3, 4), subscription_no="RG1")
+                | {"cancelled_at": datetime(2025, 3, 19, 3, 20, tzinfo=UTC)},
+                _contract("YS2", "H2", signed=date(2025, 3, 20), previous_contract_no="YS1"),
+            ],
+        )
+        conn.execute(
+            insert(core_buyer),
+            [{"id_hash": "h1", "id_type": "身份证", "id_masked": "4403**", "name": "杜超", "is_company": False}],
+        )
+        conn.execute(
+            insert(core_contract_buyer),
+            [{"contract_no": c, "seq": 1, "id_hash": "h1", "is_primary": True} for c in ("RG1", "YS1", "YS2")],
+        )
+    known = {"KH1": frozenset({("RG1", "H1"), ("YS1", "H1"), ("YS2", "H2")})}
+
+    def link(remark: str, on: date, amount_fen: int = 2_000_000):
+        row = SimpleNamespace(
+            remark=remark, phase_code="P01", customer_name="杜超", customer_code="KH1", amount_fen=amount_fen
+        )
+        with warehouse.engine.connect() as conn:
+            return Linker(conn).link(row, on=on, known=known), Linker(conn).link(row, on=on, known={})
+
+    for found in link("收杜超诚意金", date(2025, 2, 16)):
+        assert found.contract_no == "RG1", "paid a week ahead of the subscription"
+    for found in link("杜超 首付款(2)", date(2025, 3, 20), 121_520_300):
+        assert found.contract_no == "YS2", "the day after the room change"
+    for found in link("收杜超诚意金", date(2025, 1, 10)):
+        assert found.contract_no is None, "44 days ahead: no contract to pay ahead of"
+    for found in link("杜超 首付款", date(2025, 2, 16), 121_520_300):
+        assert found.contract_no is None, "only sincerity money and deposits are paid ahead"

@@ -252,3 +252,41 @@ def test_main_contracts_name_their_delivery_date_and_the_truth_counts_late_hando
         " from ground_truth g join contracts c using (contract_no) where g.kind = 'late_handover'"
     ).fetchall()
     assert late and all(due == delivery for due, delivery in late)
+
+
+def test_a_loan_line_due_by_the_end_and_paid_out_after_it_is_in_the_truth_and_a_clean_world_has_none(planted):
+    """The bank pays a mortgage up to 12 days after the plan's date: at the world's end some lines are due
+    and not yet disbursed, overdue receivables a run as of that day reports (`unpaid_at_end`, as for the
+    buyer's own lines). A clean world's bank pays them by the end (by the due date, where it is the end that
+    the payment would pass), not before five days after the filing."""
+    from datetime import datetime, timedelta
+
+    from sandbox.ledger.cash import LOAN_KINDS, bj, cash_flows
+
+    world, _, _ = planted
+    db = sqlite3.connect(world)
+    docs = [json.loads(doc) for (doc,) in db.execute("select doc from contracts order by contract_no")]
+    db.close()
+    end = datetime(2026, 6, 30, 23, 59, 59)
+    seen = 0
+    for doc in docs:
+        loans = [x for x in doc["payment_plan"] if x["kind"] in LOAN_KINDS]
+        if doc.get("cancellation") or not doc.get("filed_at") or not loans or doc["contract_type"] == "认购":
+            continue
+        line = loans[0]
+        line["due_on"] = "2026-06-26"  # due four days before the end, the contract filed five weeks before
+        doc["filed_at"] = "2026-05-25T10:00:00+08:00"
+        flows = cash_flows(doc, seed=SEED, end=end)
+        if any(f.plan_seq == line["seq"] for f in flows.flows):
+            continue  # disbursed by the end
+        seen += 1
+        planted_lines = [d for kind, _, d in flows.planted if kind == "unpaid_at_end"]
+        assert {"plan_seq": line["seq"], "kind": line["kind"], "due_on": "2026-06-26"}.items() <= next(
+            (d for d in planted_lines if d["plan_seq"] == line["seq"]), {}
+        ).items(), doc["contract_no"]
+        clean = cash_flows(doc, seed=SEED, end=end, clean=True)
+        paid = [f.at for f in clean.flows if f.plan_seq == line["seq"]]
+        assert paid and paid[0] <= end, doc["contract_no"]
+        assert paid[0] >= bj(doc["filed_at"]) + timedelta(days=5)
+        assert not clean.planted
+    assert seen >= 3, "a few of the world's loans are paid out after the end"
