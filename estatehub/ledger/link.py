@@ -28,7 +28,7 @@ Otherwise the receipt stays unresolved (no contract), visible as suspense.
 A contract is in force from its start until it is cancelled or superseded: the contract that names it
 as its subscription (认购 → 合同) or its previous contract (换房, 更名) takes over from its own start.
 A refund is linked to a cancelled contract on its house, unless its memo says it pays back an area
-true-up (退面积补差款): that is a live contract's.
+true-up (退面积补差款) or what a room change to a cheaper unit left over (换房差价): that is a live contract's.
 
 `+amount` is added to the basis (and the confidence raised) when the amount equals a payment-plan
 line of the chosen contract. The confidence starts from the memo rule's measured reliability.
@@ -65,7 +65,8 @@ from estatehub.trading_network.tables import (
 )
 
 DEPOSIT_KINDS = ("定金", "诚意金")
-TRUE_UP = re.compile("补差|面积差")  # the words of an area true-up (补差) in a memo
+# a refund a live contract makes: an area true-up (补差), what a room change to a cheaper unit left over (换房差价)
+TRUE_UP = re.compile("补差|面积差|换房差")
 LOAN_KINDS = ("按揭", "公积金")
 GUARANTEE_SHARE = 0.10  # the most of a loan a bank holds back as 按揭保证金 (招商银行 10%, 建设银行 5%)
 MAX_CANDIDATES = 6
@@ -384,7 +385,7 @@ class Linker:
     def link(self, row: Any, *, on: date, known: dict[str, frozenset[tuple[str, str]]], refund: bool = False) -> Link:
         reading = parse_memo(row.remark or "")
         if refund and TRUE_UP.search(row.remark or ""):
-            refund = False  # a negative area true-up (退面积补差款) paid back on a live contract, not a cancelled one's
+            refund = False  # a true-up (退面积补差款) or a room change's difference paid back on a live contract
         directory = self.rooms(row.phase_code)
         names = {name for name in (row.customer_name, getattr(row, "payer", None), getattr(row, "payee", None)) if name}
         kind = reading.kind

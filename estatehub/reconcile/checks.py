@@ -4,9 +4,10 @@ Every break is a dict with the columns of `rec_break` (`store.BREAK_DATA` and `b
 comes from the reconciliation and the items it concerns (`breaks.stable_key`), never from the reason
 or the amount: a refund that turns overdue, or an amount that changes, keeps the break and its status.
 
-- `contracts`: money received after the contract was cancelled; cancelled contracts with money still
-  held, due back by the contract's own refund term; signed contracts not filed in time (city rule);
-  subscriptions (认购) neither signed nor cancelled past their planned signing date and its grace.
+- `contracts`: money received after the contract was cancelled (dated after the next workday: a receipt is
+  dated the day it is booked); cancelled contracts with money still held, due back by the contract's own
+  refund term; signed contracts not filed in time (city rule); subscriptions (认购) neither signed nor
+  cancelled past their planned signing date and its grace.
 - `receivables`: plan lines overdue, deals overpaid, receipts tied to no contract (suspense); the
   `rec_receivable` mart is written beside.
 - `loans`: the banks' disbursements against the ledger's loan receipts (matching engine); a
@@ -149,7 +150,9 @@ def reconcile_contracts(conn: Connection, period: Period, city: CityRules) -> Ou
             refunds.setdefault(deal, []).append(m)
         contract = by_no.get(deal)
         cancelled_on = _cancelled_on(contract)
-        after = m.source == "receipt" and cancelled_on is not None and m.money_on > cancelled_on
+        # a receipt is dated the day the clerk books it: money paid before a cancellation and booked on the next
+        # workday is no money after it (what the deal still holds is a refund due all the same, below)
+        after = m.source == "receipt" and cancelled_on is not None and m.money_on > next_workday(cancelled_on)
         if after and period.date_from <= m.money_on <= period.date_to:
             out.breaks.append(
                 new_break(
@@ -286,6 +289,14 @@ def _filed_late(contracts: Iterable[Any], period: Period, city: CityRules, rule:
             )
         )
     return out
+
+
+def next_workday(day: date) -> date:
+    """The first Monday-to-Friday after `day` (the ledger's booking days; holidays are not known here)."""
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
 
 
 def _cancelled_on(contract: Any) -> date | None:

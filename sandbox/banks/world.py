@@ -46,7 +46,7 @@ from connectors.banks.records import CREDIT, DEBIT, STAGE_ORDER, STAGE_REJECTED,
 from sandbox.banks import accounts
 from sandbox.banks.loans import LoanLife, Truth, contract_loans
 from sandbox.banks.money import is_clean, iter_contract_money, open_world_db, read_meta, world_end
-from sandbox.ledger.cash import LOAN_KINDS, REFUND, CashFlow, primary_name
+from sandbox.ledger.cash import LOAN_KINDS, REFUND, ROOM_CHANGE_DIFFERENCE, CashFlow, primary_name
 from sandbox.ledger.fees import PAYEES, FeeFlow, PayoverTotals, fee_flows
 from sandbox.ledger.memos import Address, write_memo
 from sandbox.world.collection import (
@@ -63,10 +63,11 @@ from sandbox.world.supervision import Permit, read_permits, releases
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "8"  # 8: a clean world's loan due by the end is disbursed by its due date; 7: fees collected for others into the general accounts and their weekly pay-overs;
-# 4: guarantee deposits, linked combined loans, supervised accounts per permit;
-# 5: a guarantee's release is an update of its loan (listed by `updated_since`), with its time; 6: lines due
-# by the world's end and paid after it are in the truth (`unpaid_at_end`), a clean world pays them by the end
+BANK_WORLD_VERSION = "9"  # 9: a room change's refund of the difference; 8: a clean world's loan due by the
+# end is disbursed by its due date; 7: fees collected for others into the general accounts and their weekly
+# pay-overs; 4: guarantee deposits, linked combined loans, supervised accounts per permit; 5: a guarantee's
+# release is an update of its loan (listed by `updated_since`), with its time; 6: lines due by the world's end
+# and paid after it are in the truth (`unpaid_at_end`), a clean world pays them by the end
 RELEASE_EVENT = "guarantee_released"  # in `loan_events` only: the stage history stays the bank's stages
 BEIJING = timedelta(hours=8)
 BATCH = 500
@@ -303,7 +304,7 @@ class _Builder:
             self._approval(doc, flow, collection, rng)
             card, payer_bank = accounts.payer_account(flow.payer, number)
             house = doc["house"]
-            what = "面积补差退款" if flow.reason == "补差" else "退房款"
+            what = {"补差": "面积补差退款", ROOM_CHANGE_DIFFERENCE: "换房差价退款"}.get(flow.reason or "", "退房款")
             memo = f"{doc['project']['name']}{house['building']}{house['room']} {what}"
             self._line(
                 account,

@@ -41,6 +41,7 @@ from sandbox.ledger.cash import (
     LOAN_KINDS,
     MORTGAGE,
     REFUND,
+    ROOM_CHANGE_DIFFERENCE,
     SINCERITY,
     TRANSFER,
     TRUE_UP,
@@ -63,8 +64,9 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 11  # 11: a loan line due by the end and disbursed after it is `unpaid_at_end` (a clean world's
-# bank pays it by its due date); 10: fees collected for others (契税, 维修基金, 登记费) received and paid over (0028)
+LEDGER_VERSION = 12  # 12: a room change to a cheaper unit refunds the difference (换房退差); 11: a loan line
+# due by the end and disbursed after it is `unpaid_at_end` (a clean world's bank pays it by its due date);
+# 10: fees collected for others (契税, 维修基金, 登记费) received and paid over (0028)
 # 9: a clean world pays what fell due by its end; a wrong unit planted only in a memo naming one
 # 8: wrong_customer names the contract booked to; 7: a deposit without its slip planted, no
 # 602 invoice within 14 days before the full one, no receipt of a disbursement the account never got, no voucher
@@ -1150,6 +1152,8 @@ class _Booker:
         what = (
             "退{units}面积补差款"
             if event.get("reason") == TRUE_UP
+            else rng.choice(("退{units}换房差价 {buyer}", "{units}换房差额退款", "退{buyer}{units}换房差价款"))
+            if event.get("reason") == ROOM_CHANGE_DIFFERENCE
             else rng.choice(
                 ("退{units}房款 {buyer}", "退{units}{buyer}购房款", "{units} {buyer} 退房退款", "退{buyer}{units}定金")
             )

@@ -44,6 +44,7 @@ DEPOSIT, DOWN, INSTALMENT, MORTGAGE, FUND, LUMP_SUM, TRUE_UP = (
     "补差",
 )
 SINCERITY, REFUND, FORFEIT, TRANSFER = "诚意金", "退款", "没收定金", "转款"
+ROOM_CHANGE_DIFFERENCE = "换房退差"  # a refund's reason: the old contract's money over the new, cheaper unit's price
 LOAN_KINDS = (MORTGAGE, FUND)
 SUBSCRIPTION = "认购"
 REFUND_DAYS = 15
@@ -391,6 +392,14 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False,
                     plan_seq=line["seq"],
                 )
             )
+    if replaced and covered > 0:
+        # 换房 to a cheaper unit: what the old contract had received beyond the new price goes back to the buyer
+        # within weeks of the signing (drawn apart: the contract's own draws stay as they were)
+        start = signed or bj(doc["history"][0]["at"])
+        apart = seed_rng(rng, no)
+        at = _moment(apart, start.date() + timedelta(days=apart.randint(5, 20)))
+        if at <= stop:
+            add(CashFlow(no, REFUND, at, covered, payer, reason=ROOM_CHANGE_DIFFERENCE))
     _number_parts(cash)
     return held
 

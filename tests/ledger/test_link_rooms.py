@@ -171,3 +171,42 @@ def test_a_customer_of_two_houses_pays_ahead_of_their_next_contract_and_after_a_
         assert found.contract_no is None, "44 days ahead: no contract to pay ahead of"
     for found in link("杜超 首付款", date(2025, 2, 16), 121_520_300):
         assert found.contract_no is None, "only sincerity money and deposits are paid ahead"
+
+
+def test_a_room_change_s_difference_paid_back_is_the_live_contract_s_refund(warehouse):
+    """退10栋701换房差价: a room change to a cheaper unit pays back what the old contract had received beyond the
+    new price; the refund is the new, live contract's, not that of a buyer who cancelled on the house before."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(insert(core_unit), [_unit("H1") | {"building": "10栋", "room": "701"}])
+        conn.execute(
+            insert(core_contract),
+            [
+                _contract("YS0", "H1", state="撤销", signed=date(2025, 3, 1))
+                | {"cancelled_at": datetime(2025, 4, 1, 2, tzinfo=UTC)},
+                _contract("YS1", "H1", signed=date(2025, 6, 1)),
+            ],
+        )
+        buyers = [("h0", "YS0", "程洋华"), ("h1", "YS1", "黄晨俊")]
+        conn.execute(
+            insert(core_buyer),
+            [
+                {"id_hash": h, "id_type": "身份证", "id_masked": "4403**", "name": n, "is_company": False}
+                for h, _, n in buyers
+            ],
+        )
+        conn.execute(
+            insert(core_contract_buyer),
+            [{"contract_no": c, "seq": 1, "id_hash": h, "is_primary": True} for h, c, _ in buyers],
+        )
+
+    def refund(remark: str, customer: str = "黄晨俊"):
+        row = SimpleNamespace(
+            remark=remark, phase_code="P01", customer_name=customer, customer_code="KH1", amount_fen=123_400_00
+        )
+        with warehouse.engine.connect() as conn:
+            return Linker(conn).link(row, on=date(2025, 6, 20), known={}, refund=True)
+
+    assert refund("退10栋701换房差价 黄晨俊").contract_no == "YS1"
+    assert refund("退10栋701面积补差款").contract_no == "YS1"
+    assert refund("退10栋701房款", "程洋华").contract_no == "YS0", "a refund of the price: the cancelled contract's"
+    assert refund("退10栋701房款", "李四").contract_no == "YS0", "of no buyer's name: the cancelled contract's"

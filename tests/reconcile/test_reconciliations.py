@@ -60,6 +60,30 @@ def test_each_reconciliation_finds_what_was_planted_and_nothing_else(world):
     assert filing["due_on"] == date(2026, 5, 31) and filing["subject"] == "XS4"
 
 
+def test_a_receipt_booked_the_workday_after_a_cancellation_is_no_money_after_it(world):
+    """YS3 was cancelled on Friday 2026-05-01. A receipt dated Monday 05-04 may be money paid before the
+    cancellation that the clerk booked on the next workday (the ledger dates a receipt the day it is booked):
+    no money after cancellation, but still money the deal holds (its refund). One dated Tuesday 05-05 is."""
+    with world.engine.begin() as conn:
+        conn.execute(
+            insert(core_receipt),
+            [
+                _receipt(21, "YS3", "分期", 3_000_00, date(2026, 5, 4)),
+                _receipt(22, "YS3", "分期", 4_000_00, date(2026, 5, 5)),
+            ],
+        )
+    run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("contracts",))
+    with world.engine.connect() as conn:
+        after = [
+            (r.amount_fen, r.first_on)
+            for r in conn.execute(select(rec_break).where(rec_break.c.reason == "money_after_cancellation"))
+        ]
+    assert (3_000_00, date(2026, 5, 4)) not in after
+    assert (4_000_00, date(2026, 5, 5)) in after
+    refund = _breaks(world)[("contracts", "refund_overdue:YS3")]
+    assert refund["amount_fen"] == 510_000_00 + 3_000_00 + 4_000_00
+
+
 def test_the_receivables_mart_ages_each_line_with_the_subscription_carried(world):
     run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("receivables",))
     with world.engine.connect() as conn:

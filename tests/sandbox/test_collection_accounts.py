@@ -290,3 +290,29 @@ def test_a_loan_line_due_by_the_end_and_paid_out_after_it_is_in_the_truth_and_a_
         assert paid[0] >= bj(doc["filed_at"]) + timedelta(days=5)
         assert not clean.planted
     assert seen >= 3, "a few of the world's loans are paid out after the end"
+
+
+def test_a_room_change_to_a_cheaper_unit_refunds_what_the_old_contract_received_beyond_the_new_price(planted):
+    """换房: the old contract's money is carried to the new one (转款). Where it is more than the new unit's price,
+    the developer pays the difference back within weeks (a refund of the live contract: 换房差价), so that no
+    deal stays overpaid; seen at 5,000 units: six deals overpaid by up to 2.7 million in a clean world."""
+    from datetime import datetime, timedelta
+
+    from sandbox.ledger.cash import REFUND, ROOM_CHANGE_DIFFERENCE, bj, cash_flows, fen
+
+    world, _, _ = planted
+    db = sqlite3.connect(world)
+    docs = [json.loads(doc) for (doc,) in db.execute("select doc from contracts order by contract_no")]
+    db.close()
+    end = datetime(2026, 6, 30, 23, 59, 59)
+    changed = [d for d in docs if d.get("previous_contract_no") and d.get("signed_at") and not d.get("cancellation")]
+    assert changed, "the world has room changes"
+    for doc in changed:
+        price = sum(max(fen(line["amount"]), 0) for line in doc["payment_plan"])
+        over = cash_flows(doc, seed=SEED, end=end, carried_fen=price + 1_234_500, clean=True)
+        back = [f for f in over.flows if f.kind == REFUND and f.reason == ROOM_CHANGE_DIFFERENCE]
+        signed = bj(doc["signed_at"])
+        assert [f.amount_fen for f in back] == [1_234_500], doc["contract_no"]
+        assert signed < back[0].at <= signed + timedelta(days=21)
+        exact = cash_flows(doc, seed=SEED, end=end, carried_fen=price, clean=True)
+        assert not [f for f in exact.flows if f.reason == ROOM_CHANGE_DIFFERENCE], "nothing over: nothing back"
