@@ -335,13 +335,27 @@ class Linker:
         return [chosen] if chosen else []
 
     def known_link(
-        self, pairs: frozenset[tuple[str, str]], on: date, names: set[str], *, refund: bool, deposit: bool = False
+        self,
+        pairs: frozenset[tuple[str, str]],
+        on: date,
+        names: set[str],
+        *,
+        refund: bool,
+        kind: str | None = None,
     ) -> tuple[str, str] | None:
         """The (contract, house) a customer code stands for on `on`, from the pairs its named receipts point
-        at: the one house's last contract; of several houses, the one `current` finds (not for a refund)."""
+        at: of the one house, the contract of the customer's name that a payment of `kind` on `on` belongs to
+        (`pick`: the 按揭 after the signing is the contract's, not the subscription's its 定金 was booked to),
+        else the last one the receipts name; of several houses, the one `current` finds (not for a refund)."""
         houses = {house for _, house in pairs}
         if len(houses) == 1:
+            (house,) = houses
+            theirs = [c for c in self.contracts(houses).get(house, ()) if c.names & names]
+            if theirs:
+                chosen = self.pick(theirs, on, kind, names, refund=refund)
+                return (chosen.contract_no, house)
             return max(pairs)
+        deposit = kind in DEPOSIT_KINDS
         chosen = None if refund or not houses else self.current(houses, on, names, ahead=deposit)
         return (chosen.contract_no, chosen.house_id) if chosen else None
 
@@ -401,7 +415,7 @@ class Linker:
         by_house = self.contracts(houses) if houses else {}
         pairs = known.get(row.customer_code or "")
         deposit = kind in DEPOSIT_KINDS
-        known_link = self.known_link(pairs, on, names, refund=refund, deposit=deposit) if pairs else None
+        known_link = self.known_link(pairs, on, names, refund=refund, kind=kind) if pairs else None
         if len(houses) == 1 and by_house.get(houses[0]):
             chosen = self.pick(by_house[houses[0]], on, kind, names, refund=refund)
             if chosen.names & names:

@@ -210,3 +210,37 @@ def test_a_room_change_s_difference_paid_back_is_the_live_contract_s_refund(ware
     assert refund("退10栋701面积补差款").contract_no == "YS1"
     assert refund("退10栋701房款", "程洋华").contract_no == "YS0", "a refund of the price: the cancelled contract's"
     assert refund("退10栋701房款", "李四").contract_no == "YS0", "of no buyer's name: the cancelled contract's"
+
+
+def test_a_customer_code_of_one_house_stands_for_the_contract_a_payment_of_its_day_and_kind_belongs_to(warehouse):
+    """刘静颖's receipts that name the unit were all paid under her subscription (定金), so her customer code points
+    at RG1; the 首付 and the 按揭 that name no unit came after she signed YS1. Seen at 5,000 units: they went to
+    the subscription, and the guarantee the bank held back of the loan showed as the loan line overdue."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(insert(core_unit), [_unit("H1") | {"building": "9栋", "room": "102"}])
+        conn.execute(
+            insert(core_contract),
+            [
+                _contract("RG1", "H1", kind="认购", state="已签", signed=date(2026, 1, 14)),
+                _contract("YS1", "H1", signed=date(2026, 1, 28), subscription_no="RG1"),
+            ],
+        )
+        conn.execute(
+            insert(core_buyer),
+            [{"id_hash": "h1", "id_type": "身份证", "id_masked": "4403**", "name": "刘静颖", "is_company": False}],
+        )
+        conn.execute(
+            insert(core_contract_buyer),
+            [{"contract_no": c, "seq": 1, "id_hash": "h1", "is_primary": True} for c in ("RG1", "YS1")],
+        )
+
+    def link(remark: str, on: date):
+        row = SimpleNamespace(
+            remark=remark, phase_code="P01", customer_name="刘静颖", customer_code="KH1", amount_fen=202_500_000
+        )
+        with warehouse.engine.connect() as conn:
+            return Linker(conn).link(row, on=on, known={"KH1": frozenset({("RG1", "H1")})})
+
+    assert link("刘静颖 招行按揭", date(2026, 3, 9)).contract_no == "YS1"
+    assert link("收刘静颖首付款", date(2026, 2, 4)).basis == "customer_code"
+    assert link("收刘静颖诚意金", date(2026, 1, 10)).contract_no == "RG1", "before the signing: the subscription"
