@@ -177,13 +177,11 @@ class Linker:
         by_name: list[Any] = []
         for row in rows:
             directory = self.rooms(row.phase_code)
-            named = {
-                house
-                for ref in parse_memo(row.remark or "").units
-                for house in directory.candidates(ref)[:MAX_CANDIDATES]
-            }
+            fits = [directory.candidates(ref) for ref in parse_memo(row.remark or "").units]
+            named = {house for candidates in fits for house in candidates[:MAX_CANDIDATES]}
             houses |= named
-            if not named and row.customer_name:  # `link` looks the customer's name up
+            wide = any(len(candidates) > MAX_CANDIDATES for candidates in fits)
+            if (not named or wide) and row.customer_name:  # `link` looks the customer's name up
                 by_name.append(row)
         self._fetch_names(row.customer_name for row in by_name)
         for row in by_name:
@@ -442,6 +440,12 @@ class Linker:
             return self._with_amount(chosen, "memo+date", confidence * 0.9, row)
         if len(houses) > 1:
             named = [c for house in houses for c in by_house.get(house, ()) if c.names & names]
+            if not named and len(fitting) > len(houses):
+                # a bare room (502房) fits one house per building: the customer's own may be beyond the first few
+                named = self._named_among(row.phase_code, names, fitting)
+            if len({c.house_id for c in named}) > 1:  # of the customer's houses the memo fits, the one of the day
+                live = [c for c in named if c.in_force(on)]
+                named = live if len({c.house_id for c in live}) == 1 else named
             if len({c.house_id for c in named}) == 1:
                 chosen = self.pick(named, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "memo+customer+date", min(confidence, 0.9), row)
@@ -476,6 +480,13 @@ class Linker:
                 chosen = self.pick(contracts, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "customer_name+date", 0.7, row)
         return UNRESOLVED
+
+    def _named_among(self, project: str | None, names: set[str], houses: Iterable[str]) -> list[_Contract]:
+        """The contracts of `names` on any of `houses` of the project (through the houses by buyer's name)."""
+        self._fetch_names(names)
+        theirs = set().union(*(self._houses_by_name.get((project or "", name), set()) for name in names))
+        found = self.contracts(theirs & set(houses))
+        return [c for listed in found.values() for c in listed if c.names & names]
 
     def _amount_picks(self, row: Any, kind: str | None, chosen: _Contract, customer: tuple[str, str]) -> bool:
         """Whether the amount fits a plan line of `chosen` and none of a contract on the customer's house

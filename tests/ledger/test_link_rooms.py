@@ -244,3 +244,51 @@ def test_a_customer_code_of_one_house_stands_for_the_contract_a_payment_of_its_d
     assert link("刘静颖 招行按揭", date(2026, 3, 9)).contract_no == "YS1"
     assert link("收刘静颖首付款", date(2026, 2, 4)).basis == "customer_code"
     assert link("收刘静颖诚意金", date(2026, 1, 10)).contract_no == "RG1", "before the signing: the subscription"
+
+
+def test_a_bare_room_finds_the_customer_s_house_beyond_the_first_candidates_and_of_two_the_one_of_the_day(warehouse):
+    """收王秀红502室定金款: 502 fits one house per building, 王秀红's is the ninth, and she has no other receipt to tell
+    her house by (seen at 5,000 units: suspense, in a clean world). 李杰3102房订金: 李杰 holds contracts on two 3102s,
+    one cancelled months before the receipt, one subscribed that day: the one in force."""
+    buildings = MAX_CANDIDATES + 3
+    houses = {b: f"P01-{b:02d}-1-502" for b in range(1, buildings + 1)}
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            insert(core_unit),
+            [_unit(h) | {"building": f"{b}栋", "unit": "1单元", "room": "502"} for b, h in houses.items()]
+            + [_unit("L1") | {"room": "3102"}, _unit("L2") | {"building": "9栋", "room": "3102"}],
+        )
+        conn.execute(
+            insert(core_contract),
+            [
+                _contract("RG9", houses[buildings], kind="认购", state="已签", signed=date(2025, 6, 14)),
+                _contract("RG1", "L1", kind="认购", state="撤销", signed=date(2025, 4, 21))
+                | {"cancelled_at": datetime(2025, 4, 29, 6, tzinfo=UTC)},
+                _contract("RG2", "L2", kind="认购", state="已签", signed=date(2025, 11, 1)),
+            ],
+        )
+        buyers = [("h9", "RG9", "王秀红"), ("h1", "RG1", "李杰"), ("h2", "RG2", "李杰")]
+        conn.execute(
+            insert(core_buyer),
+            [
+                {"id_hash": h, "id_type": "身份证", "id_masked": "4403**", "name": n, "is_company": False}
+                for h, _, n in buyers
+            ],
+        )
+        conn.execute(
+            insert(core_contract_buyer),
+            [{"contract_no": c, "seq": 1, "id_hash": h, "is_primary": True} for h, c, _ in buyers],
+        )
+
+    def link(remark: str, customer: str, on: date):
+        row = SimpleNamespace(
+            remark=remark, phase_code="P01", customer_name=customer, customer_code="KH1", amount_fen=9_000_000
+        )
+        with warehouse.engine.connect() as conn:
+            linker = Linker(conn)
+            linker.prefetch([row])
+            return linker.link(row, on=on, known={})
+
+    assert link("收王秀红502室定金款", "王秀红", date(2025, 6, 14)).contract_no == "RG9"
+    assert link("李杰3102房订金", "李杰", date(2025, 11, 1)).contract_no == "RG2"
+    assert link("收502室定金款", "张三", date(2025, 6, 14)).contract_no is None, "no buyer of that name: suspense"
