@@ -64,9 +64,10 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 12  # 12: a room change to a cheaper unit refunds the difference (换房退差); 11: a loan line
-# due by the end and disbursed after it is `unpaid_at_end` (a clean world's bank pays it by its due date);
-# 10: fees collected for others (契税, 维修基金, 登记费) received and paid over (0028)
+LEDGER_VERSION = 13  # 13: a clean world books by its end what happened by then; 12: a room change to a
+# cheaper unit refunds the difference (换房退差); 11: a loan line due by the end and disbursed after it is
+# `unpaid_at_end` (a clean world's bank pays it by its due date); 10: fees collected for others (契税, 维修基金,
+# 登记费) received and paid over (0028)
 # 9: a clean world pays what fell due by its end; a wrong unit planted only in a memo naming one
 # 8: wrong_customer names the contract booked to; 7: a deposit without its slip planted, no
 # 602 invoice within 14 days before the full one, no receipt of a disbursement the account never got, no voucher
@@ -682,10 +683,19 @@ _SETTLE = {
 class _Booker:
     """Books the events of pass 2."""
 
-    def __init__(self, books: _Books, seed: int, clean: bool = False) -> None:
+    def __init__(self, books: _Books, seed: int, clean: bool = False, end: datetime | None = None) -> None:
         self.plant = 0.0 if clean else 1.0  # rates of planted irregularities are multiplied by it
         self.books = books
         self.seed = seed
+        self.end = end
+
+    def booked_at(self, rng: random.Random, moment: datetime) -> datetime:
+        """When the clerk books what happened at `moment` (`_booking_time`). In a clean world nothing that
+        happened by the world's end waits for a day after it: the books stand complete on its last day."""
+        booked = _booking_time(rng, moment)
+        if self.plant == 0 and self.end is not None and moment <= self.end < booked:
+            return min(moment + timedelta(minutes=10), self.end)
+        return booked
 
     def rng(self, event: dict, seq: int, purpose: str = "book") -> random.Random:
         return random.Random(f"{self.seed}/ledger/{purpose}/{event['contract_no']}/{seq}")
@@ -714,7 +724,7 @@ class _Booker:
         phase = _phase(house)
         account = _bank_account(event)
         credit_account = chart.SINCERITY if kind == SINCERITY else chart.advance_account(self.seed, project)
-        booked = _booking_time(rng, moment)
+        booked = self.booked_at(rng, moment)
         voucher_day = moment.date()
         if (
             kind in LOAN_KINDS
@@ -1069,7 +1079,7 @@ class _Booker:
         memo = write_memo(
             rng, [_address(house)], (kind,), buyer=customer[1], amount_fen=event["amount"], on=moment.date().isoformat()
         )
-        booked = _booking_time(rng, moment)
+        booked = self.booked_at(rng, moment)
         audited = booked + timedelta(hours=rng.randint(1, 24))
         # planted: booked as sale proceeds (purpose 预收房款, credit 预收账款 / 合同负债), the memo still naming the fee
         as_proceeds = rng.random() < FEE_AS_PROCEEDS_RATE * self.plant
@@ -1123,7 +1133,7 @@ class _Booker:
         text = rng.choice(_PAYOVER_MEMOS[kind]).format(week=week, count=len(group))
         _, ids = books.voucher(
             moment.date(),
-            _booking_time(rng, moment),
+            self.booked_at(rng, moment),
             [
                 (text, chart.FEE_PAYABLES[kind].number, total, 0, None, None),
                 (text, account.account.number, 0, total, None, None),
@@ -1162,7 +1172,7 @@ class _Booker:
             what = rng.choice(("退{units}定金 {buyer}", "{units}退认购定金", "退{buyer}定金{units}"))
         memo = write_memo(rng, [address], ("退款",), buyer=customer[1], template=what)
         memo = Memo(memo.text, memo.style, memo.written, ("退款",))
-        booked = _booking_time(rng, moment)
+        booked = self.booked_at(rng, moment)
         audited = booked + timedelta(hours=rng.randint(1, 24))
         bill = books.refund(
             moment.date(),
@@ -1229,7 +1239,7 @@ class _Booker:
         credit = chart.advance_account(self.seed, house["project_code"])
         _, ids = books.voucher(
             moment.date(),
-            _booking_time(rng, moment),
+            self.booked_at(rng, moment),
             [
                 (memo.text, credit.number, event["amount"], 0, customer, phase),
                 (memo.text, chart.OTHER_INCOME.number, 0, event["amount"], None, None),
@@ -1259,7 +1269,7 @@ class _Booker:
         target_credit = chart.advance_account(self.seed, target["project_code"])
         _, ids = books.voucher(
             moment.date(),
-            _booking_time(rng, moment),
+            self.booked_at(rng, moment),
             [
                 (memo.text, credit.number, event["amount"], 0, customer, _phase(house)),
                 (memo.text, target_credit.number, 0, event["amount"], new_customer, _phase(target)),
@@ -1291,7 +1301,7 @@ class _Booker:
         credit = chart.advance_account(self.seed, house["project_code"])
         _, ids = books.voucher(
             moment.date(),
-            _booking_time(rng, moment),
+            self.booked_at(rng, moment),
             [
                 (memo.text, chart.SINCERITY.number, event["amount"], 0, customer, _phase(house)),
                 (memo.text, credit.number, 0, event["amount"], customer, _phase(house)),
@@ -1504,7 +1514,7 @@ def build_ledger(
         )
         db.execute("create index events_order on events(day, batch, at, contract_no, seq)")
         books = _Books(db, seed)
-        booker = _Booker(books, seed, _is_clean(source))
+        booker = _Booker(books, seed, _is_clean(source), end)
         _book_events(db, booker, first, end.date())
         books.flush()
         db.execute("drop table events")

@@ -316,3 +316,21 @@ def test_a_room_change_to_a_cheaper_unit_refunds_what_the_old_contract_received_
         assert signed < back[0].at <= signed + timedelta(days=21)
         exact = cash_flows(doc, seed=SEED, end=end, carried_fen=price, clean=True)
         assert not [f for f in exact.flows if f.reason == ROOM_CHANGE_DIFFERENCE], "nothing over: nothing back"
+
+
+def test_a_clean_world_books_by_its_end_what_happened_by_then():
+    """A run as of the world's last day reads the books as they stand that day: in a clean world the clerk books
+    what happened by then on that day; a planted world's clerk books the money of the last evening the next
+    workday (the world's end is a Tuesday evening here)."""
+    import random
+    from datetime import datetime
+
+    from sandbox.ledger.book import _Booker
+
+    end = datetime(2026, 6, 30, 23, 59, 59)
+    moments = [datetime(2026, 6, 30, 17 + n % 6, n % 60) for n in range(40)] + [datetime(2026, 6, 29, 20, 5)]
+    for clean, booked_late in ((True, 0), (False, len(moments) - 1)):
+        booker = _Booker(books=None, seed=SEED, clean=clean, end=end)
+        times = [booker.booked_at(random.Random(n), moment) for n, moment in enumerate(moments)]
+        assert all(t >= m for t, m in zip(times, moments, strict=True))
+        assert sum(t > end for t in times) == booked_late, clean
