@@ -354,8 +354,9 @@ _ELEVEN_DIGITS = b"0" * 11
 _DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
 _ASCII_MOBILE = re.compile(r"1[3-9][0-9][\s-]?[0-9]{4}[\s-]?[0-9]{4}")
 # a card with a separator anywhere between its groups of four (4-4-4-4, 8-4-4, 4-12, ...): any such run
-# has four digits, a space or dash and four digits (without one it has eleven digits in a row)
-_SPACED_CARD = re.compile(r"\d{4}[ -]\d{4}")
+# has four digits, a space or dash and four digits (without one it has eleven digits in a row); in the
+# digits-made-0 bytes, for ASCII digits (a non-ASCII digit sends the text to the full walk anyway)
+_SPACED_CARD = (b"0000 0000", b"0000-0000")
 _OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")
 
 
@@ -371,10 +372,12 @@ def _may_hold_a_run(text: str, digests: list[str]) -> bool:
         return True
     for digest in digests:
         text = text.replace(digest, "")
+    zeroed = text.encode().translate(_DIGITS_TO_ZERO)
     return bool(
-        _ELEVEN_DIGITS in text.encode().translate(_DIGITS_TO_ZERO)
+        _ELEVEN_DIGITS in zeroed
+        or _SPACED_CARD[0] in zeroed
+        or _SPACED_CARD[1] in zeroed
         or _ASCII_MOBILE.search(text)
-        or _SPACED_CARD.search(text)
         or _OTHER_DIGIT.search(text)
     )
 
