@@ -39,6 +39,8 @@ import json
 import re
 from typing import Any
 
+import msgspec
+
 from connectors.identity import (
     InvalidIdentifier,
     mask_account,
@@ -124,7 +126,7 @@ def stored_payload(hasher: PiiHasher, payload: Any, shape: PayloadShape | None =
     if shape is not None:
         digests: list[str] = []
         try:
-            text = canonical_json(_redact_shaped(hasher, payload, shape, digests))
+            text = _shaped_json(_redact_shaped(hasher, payload, shape, digests))
         except _NotShaped:
             text = None
         if text is not None and _may_hold_a_run(text, digests):
@@ -344,7 +346,22 @@ class _NotShaped(Exception):
     """The payload does not have the shape: the full walk redacts it."""
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
+# no float: msgspec writes an exponent as `1e16` where `json` writes `1e+16` (a payload with a float
+# takes the full walk; the network's numbers are integers and decimal strings)
+_PLAIN = frozenset({str, int, bool, type(None)})
+_SORTED_JSON = msgspec.json.Encoder(order="sorted")
+
+
+def _shaped_json(redacted: Any) -> str:
+    """`canonical_json` of a shaped payload (plain values only, no float), several times faster: the same
+    text wherever it holds no backslash — the same compact separators, keys sorted by code point, UTF-8
+    kept — and a text with a backslash (an escape, where the two may differ) takes the full walk
+    (`_may_hold_a_run`). A value msgspec refuses (a lone surrogate) takes the full walk too."""
+    try:
+        return _SORTED_JSON.encode(redacted).decode()
+    except (msgspec.EncodeError, UnicodeError, TypeError) as exc:
+        raise _NotShaped from exc
+
 
 # Necessary conditions of a `_RUN` match, each found much faster than `_RUN` itself (which tries its
 # look-behind at every character): eleven ASCII digits in a row (any ID-like run of ASCII digits has
