@@ -22,6 +22,7 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 _PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+_PHONE_NOISE = re.compile(r"[\s\-]")
 
 ID_TYPE_RESIDENT = "身份证"
 ID_TYPE_USCC = "统一社会信用代码"
@@ -98,7 +99,7 @@ def validate_identifier(id_type: str, value: str) -> str:
 
 def validate_phone(value: str) -> str:
     """Return an 11-digit mainland mobile number (a +86 prefix and separators are dropped)."""
-    digits = re.sub(r"[\s\-]", "", value)
+    digits = _PHONE_NOISE.sub("", value)
     if digits.startswith("+86"):
         digits = digits[3:]
     if not _PHONE_RE.match(digits):

@@ -45,9 +45,12 @@ class PiiHasher:
     def __init__(self, key: bytes) -> None:
         check_key(key)
         self._key = key
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)  # keyed once; each hash copies it
 
     def hash(self, kind: str, value: str) -> str:
-        return hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        mac = self._keyed.copy()
+        mac.update(f"{kind}:{value}".encode())
+        return mac.hexdigest()
 
     def derive(self, purpose: str) -> bytes:
         """A 32-byte key for one purpose (e.g. sealing files at rest), derived from this key and not it."""

@@ -131,14 +131,78 @@ CONTRACT_PAYLOAD = PayloadShape(
 )
 
 
+# the staging rows' columns, in the order `stage_contract` writes each row's values
+CONTRACT_COLUMNS = (
+    "contract_no",
+    "contract_type",
+    "state",
+    "updated_at",
+    "project_code",
+    "project_name",
+    "house_id",
+    "building",
+    "unit",
+    "floor",
+    "room",
+    "permit_no",
+    "usage",
+    "building_area",
+    "inner_area",
+    "shared_area",
+    "unit_price_fen",
+    "total_price_fen",
+    "deposit_fen",
+    "payment_method",
+    "refund_days",
+    "subscription_no",
+    "previous_contract_no",
+    "planned_signing_on",
+    "delivery_on",
+    "registration_days",
+    "signed_at",
+    "filed_at",
+    "cancelled_at",
+    "cancel_reason_code",
+    "cancel_reason",
+    "handed_over_on",
+    "as_built_area",
+    "area_diff_fen",
+    "registration_status",
+    "registration_applied_on",
+    "registered_on",
+    "certificate_no",
+    "payload_hash",
+)
+BUYER_COLUMNS = (
+    "contract_no",
+    "seq",
+    "id_hash",
+    "id_type",
+    "id_masked",
+    "name",
+    "phone_hash",
+    "phone_masked",
+    "share",
+    "is_primary",
+    "is_company",
+)
+PLAN_COLUMNS = ("contract_no", "seq", "kind", "due_on", "amount_fen", "bank")
+STATE_CHANGE_COLUMNS = ("contract_no", "seq", "state", "changed_at", "reason_code", "reason")
+
+
 @dataclass(slots=True)
 class StagedContract:
-    """A contract as typed staging rows: the header and its children."""
+    """A contract as typed staging rows, each a tuple of its table's columns (`CONTRACT_COLUMNS`,
+    `BUYER_COLUMNS`, ...): the header and its children, written as whole columns (`bulk_execute`)."""
 
-    contract: dict[str, Any]
-    buyers: list[dict[str, Any]] = field(default_factory=list)
-    payment_plan: list[dict[str, Any]] = field(default_factory=list)
-    state_changes: list[dict[str, Any]] = field(default_factory=list)
+    contract: tuple[Any, ...]
+    buyers: list[tuple[Any, ...]] = field(default_factory=list)
+    payment_plan: list[tuple[Any, ...]] = field(default_factory=list)
+    state_changes: list[tuple[Any, ...]] = field(default_factory=list)
+
+    @property
+    def contract_no(self) -> str:
+        return self.contract[0]
 
 
 def _utc(value: datetime | None, name: str) -> datetime | None:
@@ -149,93 +213,85 @@ def _utc(value: datetime | None, name: str) -> datetime | None:
 
 def stage_contract(contract: Contract, *, payload_hash: str, hasher: PiiHasher) -> StagedContract:
     """The staging rows of one contract; `ValueError` when a value cannot be stored exactly."""
+    number = contract.contract_no
     house = contract.house
     cancellation = contract.cancellation
     handover = contract.handover
     registration = contract.registration
-    header = {
-        "contract_no": contract.contract_no,
-        "contract_type": contract.contract_type,
-        "state": contract.state,
-        "updated_at": _utc(contract.updated_at, "updated_at"),
-        "project_code": house.project_code,
-        "project_name": house.project_name,
-        "house_id": house.house_id,
-        "building": house.building,
-        "unit": house.unit,
-        "floor": house.floor,
-        "room": house.room,
-        "permit_no": house.permit_no,
-        "usage": house.usage,
-        "building_area": to_area(house.building_area),
-        "inner_area": to_area(house.inner_area),
-        "shared_area": to_area(house.shared_area),
-        "unit_price_fen": to_fen(contract.unit_price),
-        "total_price_fen": to_fen(contract.total_price),
-        "deposit_fen": to_fen(contract.deposit),
-        "payment_method": contract.payment_method,
-        "refund_days": contract.refund_days,
-        "subscription_no": contract.subscription_no,
-        "previous_contract_no": contract.previous_contract_no,
-        "planned_signing_on": contract.planned_signing_on,
-        "delivery_on": contract.delivery_on,
-        "registration_days": contract.registration_days,
-        "signed_at": _utc(contract.signed_at, "signed_at"),
-        "filed_at": _utc(contract.filed_at, "filed_at"),
-        "cancelled_at": _utc(cancellation.cancelled_at, "cancellation.cancelled_at") if cancellation else None,
-        "cancel_reason_code": cancellation.reason_code if cancellation else None,
-        "cancel_reason": redact_free_text(hasher, cancellation.reason) if cancellation else None,
-        "handed_over_on": handover.handed_over_on if handover else None,
-        "as_built_area": to_area(handover.as_built_area) if handover else None,
-        "area_diff_fen": to_fen(handover.area_diff_amount) if handover else None,
-        "registration_status": registration.status if registration else None,
-        "registration_applied_on": registration.applied_on if registration else None,
-        "registered_on": registration.registered_on if registration else None,
-        "certificate_no": registration.certificate_no if registration else None,
-        "payload_hash": payload_hash,
-    }
-    staged = StagedContract(header)
-    for seq, buyer in enumerate(contract.buyers, start=1):
-        staged.buyers.append(
-            {
-                "contract_no": contract.contract_no,
-                "seq": seq,
-                "id_hash": hash_id_number(hasher, buyer.id_number),
-                "id_type": buyer.id_type,
-                "id_masked": mask_id_number(buyer.id_number),
-                "name": buyer.name,
-                "phone_hash": hash_phone(hasher, buyer.phone) if buyer.phone else None,
-                "phone_masked": mask_phone_number(buyer.phone) if buyer.phone else None,
-                "share": to_share(buyer.share),
-                "is_primary": buyer.is_primary,
-                "is_company": buyer.is_company,
-            }
+    header = (
+        number,
+        contract.contract_type,
+        contract.state,
+        _utc(contract.updated_at, "updated_at"),
+        house.project_code,
+        house.project_name,
+        house.house_id,
+        house.building,
+        house.unit,
+        house.floor,
+        house.room,
+        house.permit_no,
+        house.usage,
+        to_area(house.building_area),
+        to_area(house.inner_area),
+        to_area(house.shared_area),
+        to_fen(contract.unit_price),
+        to_fen(contract.total_price),
+        to_fen(contract.deposit),
+        contract.payment_method,
+        contract.refund_days,
+        contract.subscription_no,
+        contract.previous_contract_no,
+        contract.planned_signing_on,
+        contract.delivery_on,
+        contract.registration_days,
+        _utc(contract.signed_at, "signed_at"),
+        _utc(contract.filed_at, "filed_at"),
+        _utc(cancellation.cancelled_at, "cancellation.cancelled_at") if cancellation else None,
+        cancellation.reason_code if cancellation else None,
+        redact_free_text(hasher, cancellation.reason) if cancellation else None,
+        handover.handed_over_on if handover else None,
+        to_area(handover.as_built_area) if handover else None,
+        to_fen(handover.area_diff_amount) if handover else None,
+        registration.status if registration else None,
+        registration.applied_on if registration else None,
+        registration.registered_on if registration else None,
+        registration.certificate_no if registration else None,
+        payload_hash,
+    )
+    buyers = [
+        (
+            number,
+            seq,
+            hash_id_number(hasher, buyer.id_number),
+            buyer.id_type,
+            mask_id_number(buyer.id_number),
+            buyer.name,
+            hash_phone(hasher, buyer.phone) if buyer.phone else None,
+            mask_phone_number(buyer.phone) if buyer.phone else None,
+            to_share(buyer.share),
+            buyer.is_primary,
+            buyer.is_company,
         )
-    for item in contract.payment_plan:
-        staged.payment_plan.append(
-            {
-                "contract_no": contract.contract_no,
-                "seq": item.seq,
-                "kind": item.kind,
-                "due_on": item.due_on,
-                "amount_fen": to_fen(item.amount),
-                "bank": item.bank,
-            }
+        for seq, buyer in enumerate(contract.buyers, start=1)
+    ]
+    plan = [
+        (number, item.seq, item.kind, item.due_on, to_fen(item.amount), item.bank) for item in contract.payment_plan
+    ]
+    changes = [
+        (
+            number,
+            seq,
+            change.state,
+            _utc(change.at, f"history[{seq}].at"),
+            change.reason_code,
+            redact_free_text(hasher, change.reason),
         )
-    for seq, change in enumerate(contract.history, start=1):
-        staged.state_changes.append(
-            {
-                "contract_no": contract.contract_no,
-                "seq": seq,
-                "state": change.state,
-                "changed_at": _utc(change.at, f"history[{seq}].at"),
-                "reason_code": change.reason_code,
-                "reason": redact_free_text(hasher, change.reason),
-            }
-        )
-    if len({row["seq"] for row in staged.payment_plan}) != len(staged.payment_plan):
+        for seq, change in enumerate(contract.history, start=1)
+    ]
+    if len({row[1] for row in plan}) != len(plan):
         raise ValueError("payment_plan: expected distinct seq numbers, got a repeated one")
-    return staged
+    return StagedContract(header, buyers, plan, changes)
 
 
 class ContractSource(Protocol):
@@ -310,7 +366,7 @@ def _stage(conn: Connection, contracts: list[StagedContract], batch: Batch) -> t
     """Upsert the batch's contracts into staging: (how many were accepted — not older than staged —,
     whether any of them replaced an earlier version)."""
     header = stg_tn_contract
-    numbers = [staged.contract["contract_no"] for staged in contracts]
+    numbers = [staged.contract_no for staged in contracts]
     replacing = conn.execute(select(header.c.contract_no).where(header.c.contract_no.in_(numbers)).limit(1)).first()
     accepted = stage_newest(
         conn,
@@ -320,6 +376,7 @@ def _stage(conn: Connection, contracts: list[StagedContract], batch: Batch) -> t
         version="updated_at",
         batch_id=batch.batch_id,
         constants=batch.stamp,
+        columns=CONTRACT_COLUMNS,
     )
     if not accepted:
         return 0, False
@@ -327,13 +384,13 @@ def _stage(conn: Connection, contracts: list[StagedContract], batch: Batch) -> t
         batch_contracts = select(header.c.contract_no).where(header.c.batch_id == batch.batch_id)
         for table in _CHILD_TABLES:
             conn.execute(delete(table).where(table.c.contract_no.in_(batch_contracts)))
-    kept = [staged for staged in contracts if staged.contract["contract_no"] in accepted]
-    for table, rows in (
-        (stg_tn_contract_buyer, [row for staged in kept for row in staged.buyers]),
-        (stg_tn_payment_plan, [row for staged in kept for row in staged.payment_plan]),
-        (stg_tn_state_change, [row for staged in kept for row in staged.state_changes]),
+    kept = [staged for staged in contracts if staged.contract_no in accepted]
+    for table, columns, rows in (
+        (stg_tn_contract_buyer, BUYER_COLUMNS, [row for staged in kept for row in staged.buyers]),
+        (stg_tn_payment_plan, PLAN_COLUMNS, [row for staged in kept for row in staged.payment_plan]),
+        (stg_tn_state_change, STATE_CHANGE_COLUMNS, [row for staged in kept for row in staged.state_changes]),
     ):
-        bulk_insert(conn, table, rows, constants={"batch_id": batch.batch_id})
+        bulk_insert(conn, table, rows, constants={"batch_id": batch.batch_id}, columns=columns)
     return len(accepted), replacing is not None
 
 

@@ -31,6 +31,7 @@ FAILED = "failed"
 ABANDONED = "abandoned"  # its process ended before it finished; marked by the next run of the stream
 MESSAGE_LIMIT = 4000
 RAW_KEY = ("source", "entity", "payload_hash")  # one row per distinct payload of an entity
+Row = Mapping[str, Any] | Sequence[Any]  # a row to write: by column name, or a tuple of given columns
 
 
 def utcnow() -> datetime:
@@ -76,18 +77,20 @@ def stage_newest(
     conn: Connection,
     table: Table,
     key: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Row],
     *,
     version: str,
     batch_id: str,
     accepted: str | None = None,
     constants: Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> set[Any]:
     """Upsert a batch's staging rows by `key`, never replacing a stored row by an older version (the
     `version` column: an equal version replaces, so a re-read gives the same row). Each row gets
     `batch_id` and the `constants` (columns with one value for the whole batch: its run, when it was
-    loaded; see `bulk_execute`); returns the values of column `accepted` (default the last key column)
-    of the rows this batch now holds — the ones that were not older than what was staged."""
+    loaded; see `bulk_execute`; rows as tuples of `columns` there too); returns the values of column
+    `accepted` (default the last key column) of the rows this batch now holds — the ones that were not
+    older than what was staged."""
     if not rows:
         return set()
     column = table.c[version]
@@ -97,6 +100,7 @@ def stage_newest(
         lambda c: upsert_statement(c, table, key, where=lambda excluded: excluded[version] >= column),
         rows,
         constants={**(constants or {}), "batch_id": batch_id},
+        columns=columns,
     )
     accepted_column = table.c[accepted or key[-1]]
     return set(conn.execute(select(accepted_column).where(table.c.batch_id == batch_id)).scalars())
@@ -383,22 +387,27 @@ class _Bulk:
         return cls(compiled.string, names, processed)
 
     def parameters(
-        self, rows: Sequence[Mapping[str, Any]], constants: Mapping[str, Any] | None = None
+        self,
+        rows: Sequence[Row],
+        constants: Mapping[str, Any] | None = None,
+        columns: Sequence[str] | None = None,
     ) -> list[tuple[Any, ...]]:
         # column by column: the loops over rows and values run in C, only the processors in Python;
-        # a constant column is processed once and repeated
+        # a constant column is processed once and repeated; rows given as tuples of `columns` are
+        # turned into whole columns at once
         constants = constants or {}
         processors = dict(self.processed)
-        columns: list[Any] = []
+        given = dict(zip(columns, zip(*rows, strict=True), strict=True)) if columns is not None else None
+        values: list[Any] = []
         for i, name in enumerate(self.names):
             processor = processors.get(i)
             if name in constants:
                 value = constants[name]
-                columns.append(itertools.repeat(value if processor is None else processor(value), len(rows)))
+                values.append(itertools.repeat(value if processor is None else processor(value), len(rows)))
                 continue
-            column = list(map(itemgetter(name), rows))
-            columns.append(column if processor is None else list(map(processor, column)))
-        return list(zip(*columns, strict=True))
+            column = given[name] if given is not None else list(map(itemgetter(name), rows))
+            values.append(column if processor is None else list(map(processor, column)))
+        return list(zip(*values, strict=True))
 
 
 def _bind_processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
@@ -420,52 +429,63 @@ def bulk_execute(
     conn: Connection,
     name: str,
     build: Callable[[Connection], Any],
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Row],
     *,
     constants: Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> None:
     """Execute `build(conn)` for every row (executemany), with the statement compiled once per engine.
 
     The rows' values go through the same type processors SQLAlchemy would apply, without its per-row
-    bookkeeping: the bulk writes of a sync are mostly that bookkeeping otherwise. Every row must have
-    the keys of the first. `constants` are columns with one value for every row (a batch's id, its run,
-    when it was loaded): given once, processed once, never copied into each row; they win over a
-    row's own value of the same column.
+    bookkeeping: the bulk writes of a sync are mostly that bookkeeping otherwise. Rows are mappings
+    with the keys of the first, or, with `columns`, tuples of those columns' values in that order (what
+    a source that types its records straight into rows hands over: no dict per row). `constants` are
+    columns with one value for every row (a batch's id, its run, when it was loaded): given once,
+    processed once, never copied into each row; they win over a row's own value of the same column.
     """
     if not rows:
         return
-    keys = _keys(rows, constants)
+    keys = _keys(rows, constants, columns)
     compiled = _BULK.setdefault(conn.dialect, {})
     bulk = compiled.get((name, keys))
     if bulk is None:
         bulk = compiled[(name, keys)] = _Bulk.compile(conn.dialect, build(conn), keys)
-    conn.exec_driver_sql(bulk.sql, bulk.parameters(rows, constants))
+    conn.exec_driver_sql(bulk.sql, bulk.parameters(rows, constants, columns))
 
 
-def _keys(rows: Sequence[Mapping[str, Any]], constants: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """The columns written: the first row's, then the constants' not among them."""
-    keys = tuple(rows[0])
-    return keys + tuple(name for name in constants if name not in rows[0]) if constants else keys
+def _keys(
+    rows: Sequence[Row], constants: Mapping[str, Any] | None, columns: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """The columns written: `columns` (else the first row's keys), then the constants' not among them."""
+    keys = tuple(columns if columns is not None else rows[0])
+    return keys + tuple(name for name in constants if name not in keys) if constants else keys
 
 
 def bulk_insert(
-    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *, constants: Mapping[str, Any] | None = None
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Row],
+    *,
+    constants: Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> None:
     """Plain inserts of many rows: `COPY` on PostgreSQL (an order of magnitude faster than
     executemany), executemany elsewhere. Values pass the columns' bind processors either way;
-    `constants` as in `bulk_execute`."""
+    `constants` and `columns` as in `bulk_execute`."""
     if not rows:
         return
     if conn.dialect.name != "postgresql":
-        bulk_execute(conn, f"{table.name}:insert", lambda _conn: table.insert(), rows, constants=constants)
+        bulk_execute(
+            conn, f"{table.name}:insert", lambda _conn: table.insert(), rows, constants=constants, columns=columns
+        )
         return
-    names = _keys(rows, constants)
+    names = _keys(rows, constants, columns)
     processors = tuple(_bind_processor(table.c[name].type, conn.dialect) for name in names)
     bulk = _Bulk("", names, tuple((i, p) for i, p in enumerate(processors) if p is not None))
     cursor = conn.connection.driver_connection.cursor()
     try:
         with cursor.copy(f"copy {table.name} ({', '.join(names)}) from stdin") as copy:
-            for values in bulk.parameters(rows, constants):
+            for values in bulk.parameters(rows, constants, columns):
                 copy.write_row(values)
     finally:
         cursor.close()

@@ -39,6 +39,8 @@ import json
 import re
 from typing import Any
 
+import msgspec
+
 from connectors.identity import (
     InvalidIdentifier,
     mask_account,
@@ -124,7 +126,7 @@ def stored_payload(hasher: PiiHasher, payload: Any, shape: PayloadShape | None =
     if shape is not None:
         digests: list[str] = []
         try:
-            text = canonical_json(_redact_shaped(hasher, payload, shape, digests))
+            text = _shaped_json(_redact_shaped(hasher, payload, shape, digests))
         except _NotShaped:
             text = None
         if text is not None and _may_hold_a_run(text, digests):
@@ -344,7 +346,22 @@ class _NotShaped(Exception):
     """The payload does not have the shape: the full walk redacts it."""
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
+# no float: msgspec writes an exponent as `1e16` where `json` writes `1e+16` (a payload with a float
+# takes the full walk; the network's numbers are integers and decimal strings)
+_PLAIN = frozenset({str, int, bool, type(None)})
+_SORTED_JSON = msgspec.json.Encoder(order="sorted")
+
+
+def _shaped_json(redacted: Any) -> str:
+    """`canonical_json` of a shaped payload (plain values only, no float), several times faster: the same
+    text wherever it holds no backslash — the same compact separators, keys sorted by code point, UTF-8
+    kept — and a text with a backslash (an escape, where the two may differ) takes the full walk
+    (`_may_hold_a_run`). A value msgspec refuses (a lone surrogate) takes the full walk too."""
+    try:
+        return _SORTED_JSON.encode(redacted).decode()
+    except (msgspec.EncodeError, UnicodeError, TypeError) as exc:
+        raise _NotShaped from exc
+
 
 # Necessary conditions of a `_RUN` match, each found much faster than `_RUN` itself (which tries its
 # look-behind at every character): eleven ASCII digits in a row (any ID-like run of ASCII digits has
@@ -354,8 +371,9 @@ _ELEVEN_DIGITS = b"0" * 11
 _DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
 _ASCII_MOBILE = re.compile(r"1[3-9][0-9][\s-]?[0-9]{4}[\s-]?[0-9]{4}")
 # a card with a separator anywhere between its groups of four (4-4-4-4, 8-4-4, 4-12, ...): any such run
-# has four digits, a space or dash and four digits (without one it has eleven digits in a row)
-_SPACED_CARD = re.compile(r"\d{4}[ -]\d{4}")
+# has four digits, a space or dash and four digits (without one it has eleven digits in a row); in the
+# digits-made-0 bytes, for ASCII digits (a non-ASCII digit sends the text to the full walk anyway)
+_SPACED_CARD = (b"0000 0000", b"0000-0000")
 _OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")
 
 
@@ -371,10 +389,12 @@ def _may_hold_a_run(text: str, digests: list[str]) -> bool:
         return True
     for digest in digests:
         text = text.replace(digest, "")
+    zeroed = text.encode().translate(_DIGITS_TO_ZERO)
     return bool(
-        _ELEVEN_DIGITS in text.encode().translate(_DIGITS_TO_ZERO)
+        _ELEVEN_DIGITS in zeroed
+        or _SPACED_CARD[0] in zeroed
+        or _SPACED_CARD[1] in zeroed
         or _ASCII_MOBILE.search(text)
-        or _SPACED_CARD.search(text)
         or _OTHER_DIGIT.search(text)
     )
 

@@ -1,9 +1,11 @@
-"""The shared bulk writes: a batch's constant columns are written once for every row."""
+"""The shared bulk writes: a batch's constant columns are written once for every row; rows come as
+mappings or as tuples of given columns."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from estatehub.warehouse.etl import bulk_execute, bulk_insert, upsert_statement
@@ -43,3 +45,29 @@ def test_bulk_execute_upserts_with_constant_columns(warehouse):
         )
     found = stored(warehouse)
     assert (found["x"], found["y"]) == (("new", LATER), ("first", LATER))
+
+
+def test_rows_as_tuples_of_given_columns_are_written_as_their_mappings_would_be(warehouse):
+    # columns in another order than the table's, and a constant over a tuple's own value
+    with warehouse.begin() as conn:
+        bulk_insert(
+            conn,
+            etl_meta,
+            [("1", "a", EARLIER), ("2", "b", EARLIER)],
+            columns=("value", "meta_key", "updated_at"),
+            constants={"updated_at": LATER},
+        )
+        bulk_execute(
+            conn,
+            "test:etl_meta:upsert-tuples",
+            lambda c: upsert_statement(c, etl_meta, ["meta_key"]),
+            [("b", "changed", EARLIER), ("c", "3", EARLIER)],
+            columns=("meta_key", "value", "updated_at"),
+        )
+    found = stored(warehouse)
+    assert {key: found[key] for key in "abc"} == {"a": ("1", LATER), "b": ("changed", EARLIER), "c": ("3", EARLIER)}
+
+
+def test_a_tuple_row_of_another_length_than_its_columns_is_refused(warehouse):
+    with warehouse.begin() as conn, pytest.raises(ValueError):
+        bulk_insert(conn, etl_meta, [("a", "1", LATER), ("b", "2")], columns=("meta_key", "value", "updated_at"))

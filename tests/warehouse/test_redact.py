@@ -143,6 +143,12 @@ def shaped_payload(**changes):
         shaped_payload(note="trunc\x00ated", contract_no="order 12345678901234567890"),
         # a bank card (Luhn-valid) written in groups of 4, 8 and 4: no eleven digits in a row
         shaped_payload(note=f"退款卡号 {CARD[:4]} {CARD[4:12]}-{CARD[12:]}"),
+        # values the shaped path writes with another JSON writer: the same text, or the full walk
+        shaped_payload(note=1e16, contract_no=1e-07),
+        shaped_payload(note=0.5, contract_no=-0.0),
+        shaped_payload(note=10**30, contract_no=-(2**63) - 1),
+        shaped_payload(note="段落\u2028分隔 \u00e9 \U0001f600 \x7f", contract_no=True),
+        shaped_payload(note='引号 " 反斜杠 \\ 制表\t', contract_no="\x1f"),
     ],
 )
 def test_a_payload_of_a_known_shape_is_stored_as_the_full_walk_stores_it(payload):
