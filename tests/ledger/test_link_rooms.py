@@ -21,6 +21,22 @@ from estatehub.trading_network.tables import (
 from tests.reconcile.conftest import _contract, _unit
 
 
+def _buy(conn, *buyers: tuple[str, str, str]) -> None:  # noqa: ANN001
+    """Buyers (ID hash, contract, name) of the contracts: each person once, each contract's buyer."""
+    people = {h: n for h, _, n in buyers}
+    conn.execute(
+        insert(core_buyer),
+        [
+            {"id_hash": h, "id_type": "身份证", "id_masked": "4403**", "name": n, "is_company": False}
+            for h, n in people.items()
+        ],
+    )
+    conn.execute(
+        insert(core_contract_buyer),
+        [{"contract_no": c, "seq": 1, "id_hash": h, "is_primary": True} for h, c, _ in buyers],
+    )
+
+
 def test_a_bare_room_that_fits_the_customer_s_unit_beyond_the_first_candidates_is_no_other_unit(warehouse):
     """A bare room fits one house per building; the memo names the customer's own unit when their house is
     any of them, not only one of the first `MAX_CANDIDATES` the linker looks contracts up for. Seen at 2,000
@@ -54,17 +70,7 @@ def test_of_two_buyers_of_one_name_the_one_whose_plan_has_the_amount_takes_a_rec
         conn.execute(insert(core_unit), [_unit("H1"), _unit("H2") | {"room": "1602"}])
         conn.execute(insert(core_contract), [_contract("YS1", "H1"), _contract("YS2", "H2")])
         buyers = [("h1", "YS1"), ("h2", "YS2")]
-        conn.execute(
-            insert(core_buyer),
-            [
-                {"id_hash": h, "id_type": "身份证", "id_masked": "4403**", "name": "张平", "is_company": False}
-                for h, _ in buyers
-            ],
-        )
-        conn.execute(
-            insert(core_contract_buyer),
-            [{"contract_no": c, "seq": 1, "id_hash": h, "is_primary": True} for h, c in buyers],
-        )
+        _buy(conn, *((h, c, "张平") for h, c in buyers))
         plan = [("YS1", 1, "首付", 611_393_800), ("YS1", 2, "公积金", 126_000_000), ("YS2", 1, "首付", 900_000_00)]
         plan += [("YS1", 3, "分期", 100_000_00), ("YS2", 2, "分期", 100_000_00)]
         conn.execute(
@@ -101,17 +107,7 @@ def test_sincerity_money_paid_while_the_previous_buyer_s_subscription_stands_is_
             ],
         )
         buyers = [("h0", "RG0", "程洋华"), ("h1", "RG1", "黄晨俊")]
-        conn.execute(
-            insert(core_buyer),
-            [
-                {"id_hash": h, "id_type": "身份证", "id_masked": "4403**", "name": n, "is_company": False}
-                for h, _, n in buyers
-            ],
-        )
-        conn.execute(
-            insert(core_contract_buyer),
-            [{"contract_no": c, "seq": 1, "id_hash": h, "is_primary": True} for h, c, _ in buyers],
-        )
+        _buy(conn, *buyers)
 
     def link(customer: str, on: date):
         row = SimpleNamespace(
@@ -146,14 +142,7 @@ def test_a_customer_of_two_houses_pays_ahead_of_their_next_contract_and_after_a_
                 _contract("YS2", "H2", signed=date(2025, 3, 20), previous_contract_no="YS1"),
             ],
         )
-        conn.execute(
-            insert(core_buyer),
-            [{"id_hash": "h1", "id_type": "身份证", "id_masked": "4403**", "name": "杜超", "is_company": False}],
-        )
-        conn.execute(
-            insert(core_contract_buyer),
-            [{"contract_no": c, "seq": 1, "id_hash": "h1", "is_primary": True} for c in ("RG1", "YS1", "YS2")],
-        )
+        _buy(conn, *(("h1", c, "杜超") for c in ("RG1", "YS1", "YS2")))
     known = {"KH1": frozenset({("RG1", "H1"), ("YS1", "H1"), ("YS2", "H2")})}
 
     def link(remark: str, on: date, amount_fen: int = 2_000_000):
@@ -187,17 +176,7 @@ def test_a_room_change_s_difference_paid_back_is_the_live_contract_s_refund(ware
             ],
         )
         buyers = [("h0", "YS0", "程洋华"), ("h1", "YS1", "黄晨俊")]
-        conn.execute(
-            insert(core_buyer),
-            [
-                {"id_hash": h, "id_type": "身份证", "id_masked": "4403**", "name": n, "is_company": False}
-                for h, _, n in buyers
-            ],
-        )
-        conn.execute(
-            insert(core_contract_buyer),
-            [{"contract_no": c, "seq": 1, "id_hash": h, "is_primary": True} for h, c, _ in buyers],
-        )
+        _buy(conn, *buyers)
 
     def refund(remark: str, customer: str = "黄晨俊"):
         row = SimpleNamespace(
@@ -225,14 +204,7 @@ def test_a_customer_code_of_one_house_stands_for_the_contract_a_payment_of_its_d
                 _contract("YS1", "H1", signed=date(2026, 1, 28), subscription_no="RG1"),
             ],
         )
-        conn.execute(
-            insert(core_buyer),
-            [{"id_hash": "h1", "id_type": "身份证", "id_masked": "4403**", "name": "刘静颖", "is_company": False}],
-        )
-        conn.execute(
-            insert(core_contract_buyer),
-            [{"contract_no": c, "seq": 1, "id_hash": "h1", "is_primary": True} for c in ("RG1", "YS1")],
-        )
+        _buy(conn, *(("h1", c, "刘静颖") for c in ("RG1", "YS1")))
 
     def link(remark: str, on: date):
         row = SimpleNamespace(
@@ -268,17 +240,7 @@ def test_a_bare_room_finds_the_customer_s_house_beyond_the_first_candidates_and_
             ],
         )
         buyers = [("h9", "RG9", "王秀红"), ("h1", "RG1", "李杰"), ("h2", "RG2", "李杰")]
-        conn.execute(
-            insert(core_buyer),
-            [
-                {"id_hash": h, "id_type": "身份证", "id_masked": "4403**", "name": n, "is_company": False}
-                for h, _, n in buyers
-            ],
-        )
-        conn.execute(
-            insert(core_contract_buyer),
-            [{"contract_no": c, "seq": 1, "id_hash": h, "is_primary": True} for h, c, _ in buyers],
-        )
+        _buy(conn, *buyers)
 
     def link(remark: str, customer: str, on: date):
         row = SimpleNamespace(
