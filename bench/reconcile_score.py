@@ -1,6 +1,6 @@
 """Score the reconciliations against the sandbox's ground truth: `python -m bench.reconcile_score`.
 
-    python -m bench.reconcile_score [--units 300] [--seed 7] [--clean] [--home DIR] [--json]
+    python -m bench.reconcile_score [--units 300] [--seed 7] [--clean] [--home DIR [--reuse [--relink]]] [--json]
 
 Builds a world (`sandbox.world`), serves it as the demo does (`estatehub.demo.SandboxProcess`, the
 servers in a child process), fills a SQLite warehouse from it by the project's own syncs (the
@@ -439,10 +439,18 @@ def _land_period(bank_url: str, folder: Path, start_on: date, end_on: date) -> N
 
 @contextmanager
 def built_warehouse(
-    home: Path, *, units: int, seed: int, clean: bool, reuse: bool = False, statements: str = DAILY
+    home: Path,
+    *,
+    units: int,
+    seed: int,
+    clean: bool,
+    reuse: bool = False,
+    statements: str = DAILY,
+    relink: bool = False,
 ) -> Iterator[Built]:
     """A world in `home`, served as the demo serves it, and a SQLite warehouse filled by the syncs
-    (`reuse`: the warehouse a previous run left in `home`, to score a changed check without syncing).
+    (`reuse`: the warehouse a previous run left in `home`, to score a changed check without syncing; with
+    `relink`, every receipt, refund and invoice of it linked again first, to score a changed linker).
     `statements`: `daily`, the bank's daily file of each account, listed and downloaded by the sync as
     the Airflow task does (one file per account and day: ~165,000 files at 100,000 contracts); `period`,
     one statement per account for the whole period dropped into a landing folder and loaded by
@@ -468,6 +476,19 @@ def built_warehouse(
     warehouse_path = home / "warehouse.db"
     url = f"sqlite:///{warehouse_path}"
     if reuse and warehouse_path.exists():
+        if relink:
+            from datetime import UTC, datetime
+
+            from estatehub.ledger.link import all_customers
+            from estatehub.ledger.load import link_codes
+
+            started = time.perf_counter()
+            warehouse = Warehouse.from_url(url, pii_key=BENCH_PII_KEY)
+            with warehouse.engine.connect() as conn:
+                codes = all_customers(conn)
+            link_codes(warehouse, codes, at=datetime.now(UTC))
+            warehouse.engine.dispose()
+            seconds["relink"] = time.perf_counter() - started
         with open_world(world) as store:
             meta = store.meta
         start_on, end_on = date.fromisoformat(meta["start_on"]), date.fromisoformat(meta["end_on"])
@@ -541,11 +562,20 @@ def reconcile(built: Built) -> list[dict[str, Any]]:
 
 
 def run(
-    units: int, seed: int, *, clean: bool, home: Path, reuse: bool = False, statements: str = DAILY
+    units: int,
+    seed: int,
+    *,
+    clean: bool,
+    home: Path,
+    reuse: bool = False,
+    statements: str = DAILY,
+    relink: bool = False,
 ) -> tuple[Score, Built]:
     from sandbox.truth import faces, planted_differences
 
-    with built_warehouse(home, units=units, seed=seed, clean=clean, reuse=reuse, statements=statements) as built:
+    with built_warehouse(
+        home, units=units, seed=seed, clean=clean, reuse=reuse, statements=statements, relink=relink
+    ) as built:
         breaks = reconcile(built)
     started = time.perf_counter()
     planted = list(planted_differences(faces(built.world)))
@@ -563,6 +593,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="score again the warehouse a previous run left in --home (no syncs)"
     )
+    parser.add_argument(
+        "--relink", action="store_true", help="with --reuse: link every receipt, refund and invoice again first"
+    )
     parser.add_argument("--misses", type=int, default=0, help="also list this many misses and false alarms")
     parser.add_argument(
         "--statements",
@@ -572,11 +605,19 @@ def main(argv: list[str]) -> int:
         "folder (the same lines, for large worlds: the daily files number accounts x days)",
     )
     args = parser.parse_args(argv)
+    if args.relink and not args.reuse:
+        parser.error("--relink links a reused warehouse again: give --reuse and --home too")
     with tempfile.TemporaryDirectory(prefix="reconcile-score-") as tmp:
         home = (args.home or Path(tmp)).resolve()
         home.mkdir(parents=True, exist_ok=True)
         result, built = run(
-            args.units, args.seed, clean=args.clean, home=home, reuse=args.reuse, statements=args.statements
+            args.units,
+            args.seed,
+            clean=args.clean,
+            home=home,
+            reuse=args.reuse,
+            statements=args.statements,
+            relink=args.relink,
         )
     print(
         f"world: {args.units} units, seed {args.seed}{' (clean)' if args.clean else ''}, {built.contracts} contracts, "

@@ -658,13 +658,19 @@ def _links_by(conn: Connection, table: Any, column: Any, values: set[str | None]
 
 def pending_customers(conn: Connection) -> list[str | None]:
     """Customer codes with a row not linked since it last came, or still without a contract."""
+    return _customers(conn, pending=True)
+
+
+def all_customers(conn: Connection) -> list[str | None]:
+    """Every customer code with a receipt, refund or invoice (to link everything again with a changed linker)."""
+    return _customers(conn, pending=False)
+
+
+def _customers(conn: Connection, *, pending: bool) -> list[str | None]:
     codes: set[str | None] = set()
     for table in (core_receipt, core_refund, core_invoice):
-        codes.update(
-            conn.execute(
-                select(table.c.customer_code)
-                .where((table.c.linked_at.is_(None)) | (table.c.contract_no.is_(None)))
-                .distinct()
-            ).scalars()
-        )
+        query = select(table.c.customer_code).distinct()
+        if pending:
+            query = query.where((table.c.linked_at.is_(None)) | (table.c.contract_no.is_(None)))
+        codes.update(conn.execute(query).scalars())
     return sorted(codes, key=lambda code: (code is None, code or ""))

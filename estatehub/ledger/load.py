@@ -242,6 +242,12 @@ def link_pending(warehouse: Warehouse, *, at: datetime, chunk: int = 500) -> tup
     a chunk of customers per transaction. Returns (receipts resolved, unresolved) among those relinked."""
     with warehouse.engine.connect() as conn:
         codes = link.pending_customers(conn)
+    return link_codes(warehouse, codes, at=at, chunk=chunk)
+
+
+def link_codes(warehouse: Warehouse, codes: list[str | None], *, at: datetime, chunk: int = 500) -> tuple[int, int]:
+    """Link every receipt, refund and invoice of these customer codes (None: the rows without one), a chunk of
+    customers per transaction; returns (receipts resolved, unresolved)."""
     resolved = unresolved = 0
     rooms: dict[str, RoomDirectory] = {}  # each project's rooms, read once for every chunk
     for start in range(0, len(codes), chunk):

@@ -405,7 +405,8 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False,
 
 
 def seed_rng(rng: random.Random, contract_no: str) -> random.Random:
-    """An RNG for the guarantee release, drawn from the contract's without moving it (the same seed)."""
+    """An RNG drawn from the contract's without moving it (the same seed): for what only some contracts draw
+    (a guarantee's release, a room change's refund), so that the others' draws stay as they were."""
     state = rng.getstate()
     child = random.Random(f"{contract_no}/guarantee/{rng.random()}")
     rng.setstate(state)

@@ -224,6 +224,31 @@ def test_linking_asks_the_warehouse_a_few_queries_per_chunk_of_customers_not_som
     assert rows > 1000 and len(statements) <= 60, f"{len(statements)} statements to link {rows} rows"
 
 
+def test_linking_every_customer_again_relinks_rows_already_linked(
+    warehouse: Warehouse, client: LedgerClient, world_path: Path
+) -> None:
+    """`link_codes(all_customers)` (the scorer's `--relink`: a changed linker over a kept warehouse) links every
+    row again; `link_pending` leaves a row linked since it came as it is."""
+    from sqlalchemy import update
+
+    from estatehub.ledger.link import all_customers
+    from estatehub.ledger.load import link_codes, link_pending
+
+    _load_contracts(warehouse, world_path)
+    sync_ledger(client, warehouse, settings=SETTINGS)
+    with warehouse.begin() as conn:
+        before = _links(conn, core_receipt)
+        bill = next(key for key, contract, _ in before if contract is not None)
+        conn.execute(update(core_receipt).where(core_receipt.c.bill_id == bill).values(link_basis="stale"))
+        everyone = all_customers(conn)
+    link_pending(warehouse, at=WORLD_END)
+    with warehouse.engine.connect() as conn:
+        assert dict((k, b) for k, _, b in _links(conn, core_receipt))[bill] == "stale"
+    link_codes(warehouse, everyone, at=WORLD_END)
+    with warehouse.engine.connect() as conn:
+        assert _links(conn, core_receipt) == before
+
+
 def _links(conn, table) -> list[tuple]:  # noqa: ANN001
     key = table.c.bill_id if "bill_id" in table.c else table.c.invoice_id
     return [tuple(row) for row in conn.execute(select(key, table.c.contract_no, table.c.link_basis).order_by(key))]
