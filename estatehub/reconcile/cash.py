@@ -19,7 +19,11 @@ is a break, refined by what it is:
 
 Each line break's detail carries the day totals of its account and day, bank and ledger, so a day that
 disagrees is explained by the lines that make it disagree. A ledger entry dated after the last day of
-its account's loaded statements is in transit (that day's statement has not come), not a break.
+its account's loaded statements is in transit (that day's statement has not come), not a break. So is a
+statement line of the day the run is as of that the ledger has not booked: the statement of a day comes
+the next morning, and the clerk books from it what only the bank knew (its fees at 23:00, a transfer in
+the evening) that day (未达账项, items in transit on the bank reconciliation statement); the next day's run
+judges it.
 
 Supervised accounts (预售资金监管账户, `core_bank_account` / `core_bank_supervision`):
 
@@ -46,6 +50,7 @@ from rapidfuzz.utils import default_process
 from sqlalchemy import Connection
 
 from connectors.identity import mask_name
+from estatehub.ledger.link import LOAN_KINDS
 from estatehub.money import yuan
 from estatehub.reconcile.assign import assign_one_to_one
 from estatehub.reconcile.breaks import AMOUNT_MISMATCH, stable_key, unmatched
@@ -82,9 +87,12 @@ REFUND_MARK = "退"  # a statement line paid out whose summary or memo says 退 
 REFUND_KIND = "退款"
 DUPLICATE_WINDOW_DAYS = 3
 APPROVAL_VALID_DAYS = 30
-MATCH_COLUMNS = ["id", "amount_fen", "on", "unit", "text"]
-BANK_COLUMNS = ("id", "amount_fen", "on", "unit", "text", "memo", "account_no", "bank", "direction")
-LEDGER_COLUMNS = ("entry_id", "amount_fen", "on", "unit", "text", "memo", "contract_no", "bill_no", "payment_kind")
+MATCH_COLUMNS = ["id", "amount_fen", "on", "unit", "text", "party", "memo"]
+BANK_COLUMNS = ("id", "amount_fen", "on", "unit", "text", "memo", "party", "account_no", "bank", "direction")
+LEDGER_COLUMNS = (
+    *("entry_id", "amount_fen", "on", "unit", "text", "memo", "payer", "customer_name"),
+    *("contract_no", "bill_no", "payment_kind"),
+)
 
 
 def reconcile_cash(conn: Connection, period: Period, rules: RuleSet | None = None) -> Outcome:
@@ -116,6 +124,11 @@ def _match_lines(
     ledger = _frame(conn, "reconcile/cash_ledger_entries", wide, LEDGER_COLUMNS)
     # zero-padded: ids sort as the entries were booked, so of two equal entries the first one matches
     ledger.insert(0, "id", [f"entry:{int(e):012d}" for e in ledger["entry_id"]])
+    # who paid, as the statement names them: the payer, but the borrower of money a lender paid out (the bank's
+    # or the fund centre's line names the borrower in its memo, and a batch of equal disbursements is told
+    # apart only by that name)
+    lent = ledger["payment_kind"].isin(LOAN_KINDS).to_numpy() & ledger["customer_name"].notna().to_numpy()
+    ledger["party"] = np.where(lent, ledger["customer_name"], ledger["payer"])
     for frame in (bank, ledger):
         frame["unit"] = frame["unit"].fillna("")  # a line without an account is matched with none
         # money in and money out are matched apart, on the amount as finance writes it (rules: a fee ≤ 200 yuan)
@@ -150,9 +163,12 @@ def _match_lines(
     ledger_by_id = ledger.set_index("id", drop=False)
     coverage = sqlfiles.execute(conn, "reconcile/cash_statement_coverage", {}, columns=("account_no", "covered_to_on"))
     covered = dict(coverage.all())
-    breaks, in_transit = [], 0
+    breaks, in_transit, lines_in_transit = [], 0, 0
     for row in broken:
         if row["first_on"] is None or not period.date_from <= row["first_on"] <= period.date_to:
+            continue
+        if row["reason"] == "unmatched_bank" and row["first_on"] >= period.as_of:  # on this morning's statement
+            lines_in_transit += 1
             continue
         if not row["left_ids"] and row["right_ids"]:  # booked only: judged once the statement of its day is in
             entry = ledger_by_id.loc[row["right_ids"][0]]
@@ -166,6 +182,7 @@ def _match_lines(
         "ledger_entries": len(ledger),
         "matched": len(matches),
         "booked_in_transit": in_transit,
+        "statement_in_transit": lines_in_transit,
         "account_days": len(totals),
         "account_days_disagreeing": disagree,
     }

@@ -8,13 +8,18 @@ Each side is a DataFrame with the columns
     reference   optional: bank serial, voucher number, contract number
     unit        optional: the unit (house) key
     text        optional: payer name and/or memo
+    party       optional: who paid or was paid, a name alone (tier 2's `unit_text_first` compares it;
+                a side without the column gives its `text`)
+    memo        optional: the free text in which the other side's party may be written
 
 and the tiers run in order, each only on what the earlier ones left:
 
     1 reference         the same reference, amount within the tolerance (any date)
     2 unit_amount_date  the same unit, amount within the tolerance, date within the window; with
-                        `unit_text_first`, pairs whose texts agree (score ≥ the minimum) are taken
-                        first, so that of many equal amounts in the window the payer's own pairs up
+                        `unit_text_first`, pairs whose parties agree (score ≥ the minimum, or one
+                        side's party written whole in the other's memo: the borrower a fund
+                        centre's line names) are taken first, so that of many equal amounts in the
+                        window the payer's own pairs up
     3 text_amount       payer name / memo scored by rapidfuzz WRatio ≥ the minimum, amount within the
                         tolerance, date within the text window
     4 split             one item against 2..max_group items of the other side (same unit or reference,
@@ -51,7 +56,9 @@ log = logging.getLogger(__name__)
 TIER_NAMES = {1: "reference", 2: "unit_amount_date", 3: "text_amount", 4: "split", 5: "rule"}
 TIER_BASE_CONFIDENCE = {1: 1.00, 2: 0.95, 3: 0.90, 4: 0.85, 5: 0.80}
 REQUIRED_COLUMNS = ("id", "amount_fen", "on")
-OPTIONAL_COLUMNS = ("reference", "unit", "text")
+OPTIONAL_COLUMNS = ("reference", "unit", "text", "party", "memo")
+KEY_COLUMNS = ("reference", "unit")  # compared equal, so stripped; the others are free text
+PARTY_MIN_CHARS = 2  # a party shorter than this is never looked for in a memo
 
 MATCH_COLUMNS = (
     "match_id",  # stable: scope + the group's sorted ids per side; several rows = one split group
@@ -123,8 +130,9 @@ class _Side:
     """A side after checking: sorted by id, so a row's position is the rank of its id."""
 
     name: str
-    frame: pd.DataFrame  # id (object str), amount (int64), day (int64), reference, unit, text (string)
+    frame: pd.DataFrame  # id (object str), amount (int64), day (int64), reference, unit, text, party, memo
     invalid: pd.DataFrame  # side, id, amount, day, problem
+    given: frozenset[str] = frozenset()  # the optional columns the caller supplied
     free: np.ndarray = field(init=False)
     reason: np.ndarray = field(init=False)  # classify rule's reason per row
     rule: np.ndarray = field(init=False)
@@ -244,7 +252,9 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Side:
     amount = _amounts(frame["amount_fen"], name).iloc[order].reset_index(drop=True)
     days = _days(frame["on"])[order]
     text = {
-        c: _text(frame[c], strip=c != "text")[order] if c in frame.columns else np.full(len(frame), None, dtype=object)
+        c: _text(frame[c], strip=c in KEY_COLUMNS)[order]
+        if c in frame.columns
+        else np.full(len(frame), None, dtype=object)
         for c in OPTIONAL_COLUMNS
     }
 
@@ -280,7 +290,7 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Side:
             **{c: pd.Series(text[c][~bad], dtype=object) for c in OPTIONAL_COLUMNS},
         }
     )
-    return _Side(name, good, invalid)
+    return _Side(name, good, invalid, frozenset(c for c in OPTIONAL_COLUMNS if c in frame.columns))
 
 
 def _amounts(column: pd.Series, name: str) -> pd.Series:
@@ -451,9 +461,18 @@ def _deltas(cand: pd.DataFrame, a: _Side, b: _Side, amount_tol: int, window: int
 
 
 def _text_candidates(
-    a: _Side, b: _Side, tol: Tolerances, ltext: np.ndarray, rtext: np.ndarray, lfree: np.ndarray, rfree: np.ndarray
+    a: _Side,
+    b: _Side,
+    tol: Tolerances,
+    ltext: np.ndarray,
+    rtext: np.ndarray,
+    lfree: np.ndarray,
+    rfree: np.ndarray,
+    *,
+    min_score: float | None = None,
 ) -> pd.DataFrame:
-    """Pairs with amounts within the tolerance, dates within the text window, and texts scoring ≥ the minimum.
+    """Pairs with amounts within the tolerance, dates within the text window, and texts scoring ≥ the minimum
+    (`min_score`, else the tolerances').
 
     The join is on (amount bucket, day) with the left side spread over the window's days (and the
     neighbouring buckets when there is a tolerance), so it never forms all pairs of an amount.
@@ -490,18 +509,40 @@ def _text_candidates(
     )
     cand["score"] = np.round(scores.astype(np.float64), 4)
     cand["neg_score"] = -cand["score"]
-    return cand[cand["score"] >= tol.text_min_score].reset_index(drop=True)
+    floor = tol.text_min_score if min_score is None else min_score
+    return cand[cand["score"] >= floor].reset_index(drop=True)
 
 
 def _unit_text_candidates(a: _Side, b: _Side, tol: Tolerances) -> pd.DataFrame:
-    """Tier 2's pairs (same unit, amount within the tolerance, date within the window) whose texts agree."""
+    """Tier 2's pairs (same unit, amount within the tolerance, date within the window) whose parties agree:
+    scored ≥ the minimum, or one side's party written whole in the other side's memo (scored 100)."""
     within = replace(tol, text_date_window_days=tol.date_window_days)
+    lparty, rparty = _party(a), _party(b)
     lfree, rfree = a.free & a.present("unit"), b.free & b.present("unit")
-    cand = _text_candidates(a, b, within, a.column("text"), b.column("text"), lfree, rfree)
+    cand = _text_candidates(a, b, within, lparty, rparty, lfree, rfree, min_score=0.0)
     if cand.empty:
         return cand
-    same = a.column("unit")[cand["l"].to_numpy()] == b.column("unit")[cand["r"].to_numpy()]
-    return cand[same].reset_index(drop=True)
+    li, ri = cand["l"].to_numpy(), cand["r"].to_numpy()
+    same = a.column("unit")[li] == b.column("unit")[ri]
+    written = _written_in(lparty[li], b.column("memo")[ri]) | _written_in(rparty[ri], a.column("memo")[li])
+    cand.loc[written, "score"] = 100.0
+    cand["neg_score"] = -cand["score"]
+    return cand[same & (cand["score"].to_numpy() >= tol.text_min_score)].reset_index(drop=True)
+
+
+def _party(side: _Side) -> np.ndarray:
+    return side.column("party") if "party" in side.given else side.column("text")
+
+
+def _written_in(names: np.ndarray, memos: np.ndarray) -> np.ndarray:
+    """Per pair: the name (at least `PARTY_MIN_CHARS` long) occurs whole in the memo."""
+    return np.array(
+        [
+            isinstance(n, str) and isinstance(m, str) and len(n) >= PARTY_MIN_CHARS and n in m
+            for n, m in zip(names, memos, strict=True)
+        ],
+        dtype=bool,
+    )
 
 
 # --- taking matches ------------------------------------------------------------------------------------
@@ -565,9 +606,10 @@ def _combinations(n: int, k: int) -> np.ndarray:
 
 def _best_subset(
     amounts: np.ndarray, abs_dd: np.ndarray, ranks: np.ndarray, target: int, tol: Tolerances
-) -> np.ndarray | None:
-    """Positions of the subset (2..max_group items) whose sum is nearest the target within the tolerance:
-    smallest |delta|, then fewest items, then smallest total |Δdays|, then the smallest ranks."""
+) -> tuple[tuple, np.ndarray] | None:
+    """(key, positions) of the subset (2..max_group items) whose sum is nearest the target within the
+    tolerance; the key orders it: smallest |delta|, then fewest items, then smallest total |Δdays|, then the
+    smallest ranks."""
     best_key, best = None, None
     for k in range(2, min(tol.split_max_group, len(amounts)) + 1):
         combos = _combinations(len(amounts), k)
@@ -578,82 +620,131 @@ def _best_subset(
             key = (int(delta[i]), k, int(abs_dd[members].sum()), tuple(sorted(ranks[members].tolist())))
             if best_key is None or key < best_key:
                 best_key, best = key, members
-    return best
+    return None if best is None else (best_key, best)
+
+
+@dataclass
+class _SplitCandidates:
+    """For one direction of the split tier (targets of one side, parts of the other): each target's nearest
+    candidate parts, as slices of flat arrays."""
+
+    target_is_left: bool
+    t_side: _Side
+    p_side: _Side
+    slices: dict[int, slice]
+    parts: np.ndarray
+    abs_dd: np.ndarray
+    amounts: np.ndarray
+
+    def propose(self, target: int, tol: Tolerances) -> tuple[tuple, np.ndarray] | None:
+        """The target's best group among the parts still free: (order key, the parts' positions)."""
+        if not self.t_side.free[target]:
+            return None
+        sl = self.slices[target]
+        parts = self.parts[sl]
+        usable = self.p_side.free[parts]
+        if usable.sum() < 2:
+            return None
+        amount = int(self.t_side.column("amount")[target])
+        found = _best_subset(self.amounts[sl][usable], self.abs_dd[sl][usable], parts[usable], amount, tol)
+        if found is None:
+            return None
+        (delta, k, dd, _), best = found
+        members = np.sort(parts[usable][best])
+        day = int(self.t_side.column("day")[target])
+        return (delta, k, dd, day, amount, not self.target_is_left, target), members
+
+
+def _split_candidates(t_side: _Side, p_side: _Side, target_is_left: bool, tol: Tolerances) -> _SplitCandidates | None:
+    pieces = []
+    for key in ("unit", "reference"):
+        tsel = np.flatnonzero(t_side.free & t_side.present(key))
+        psel = np.flatnonzero(p_side.free & p_side.present(key))
+        if len(tsel) and len(psel):
+            tf = pd.DataFrame({"key": t_side.column(key)[tsel], "t": tsel})
+            pf = pd.DataFrame({"key": p_side.column(key)[psel], "p": psel})
+            pieces.append(tf.merge(pf, on="key")[["t", "p"]])
+    if not pieces:
+        return None
+    cand = pd.concat(pieces, ignore_index=True).drop_duplicates()
+    t, p = cand["t"].to_numpy(), cand["p"].to_numpy()
+    tamount, pamount = t_side.column("amount")[t], p_side.column("amount")[p]
+    abs_dd = np.abs(p_side.column("day")[p] - t_side.column("day")[t])
+    keep = (
+        (np.sign(pamount) == np.sign(tamount))
+        & (pamount != 0)
+        & (np.abs(pamount) <= np.abs(tamount) + tol.amount_tolerance_fen)
+        & (abs_dd <= tol.split_date_window_days)
+    )
+    cand = pd.DataFrame(
+        {"t": t[keep], "p": p[keep], "abs_dd": abs_dd[keep], "amount": pamount[keep], "abs": np.abs(pamount[keep])}
+    )
+    cand = cand.sort_values(["t", "abs_dd", "p"], kind="mergesort", ignore_index=True)
+    cand = cand[cand.groupby("t").cumcount() < tol.split_max_candidates]
+    size = cand.groupby("t")["p"].transform("size")
+    reach = cand.groupby("t")["abs"].transform("sum")
+    tabs = np.abs(t_side.column("amount")[cand["t"].to_numpy()])
+    cand = cand[(size >= 2).to_numpy() & (reach.to_numpy() >= tabs - tol.amount_tolerance_fen)]
+    if cand.empty:
+        return None
+    targets, starts, counts = np.unique(cand["t"].to_numpy(), return_index=True, return_counts=True)
+    slices = {int(t): slice(int(s), int(s + n)) for t, s, n in zip(targets, starts, counts, strict=True)}
+    return _SplitCandidates(
+        target_is_left,
+        t_side,
+        p_side,
+        slices,
+        cand["p"].to_numpy(),
+        cand["abs_dd"].to_numpy(),
+        cand["amount"].to_numpy(),
+    )
 
 
 def _split_tier(a: _Side, b: _Side, tol: Tolerances) -> pd.DataFrame:
-    """One item against several of the other side with the same unit or reference (explicit groups)."""
+    """One item against several of the other side with the same unit or reference (explicit groups).
+
+    Both directions compete: every target proposes its best group among the free parts, the best proposals
+    are taken first (smallest |Δamount|, fewest items, smallest total |Δdays|, then date, amount, the left
+    side's targets first, the ids), and a target whose parts another group took proposes again. So a ledger
+    entry booking two bank lines of its day is not robbed of one by a line that two entries of the next day
+    also happen to sum to."""
+    directions = [
+        found
+        for target_is_left in (True, False)
+        if (found := _split_candidates(*((a, b) if target_is_left else (b, a)), target_is_left, tol)) is not None
+    ]
+    pending = [(d, target) for d in directions for target in d.slices]
+    groups: list[tuple[_SplitCandidates, int, np.ndarray]] = []
+    while pending:
+        proposals = [
+            (found[0], index, d, target, found[1])
+            for index, (d, target) in enumerate(pending)
+            if (found := d.propose(target, tol)) is not None
+        ]
+        proposals.sort(key=lambda x: (x[0], x[1]))
+        again = []
+        for _, _, d, target, members in proposals:
+            if d.t_side.free[target] and d.p_side.free[members].all():
+                d.t_side.free[target] = False
+                d.p_side.free[members] = False
+                groups.append((d, target, members))
+            else:
+                again.append((d, target))
+        pending = again
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("group", "left", "right", "da", "dd", "worst_dd")}
-    group_base = 0
-    for target_is_left in (True, False):
-        t_side, p_side = (a, b) if target_is_left else (b, a)
-        pieces = []
-        for key in ("unit", "reference"):
-            tsel = np.flatnonzero(t_side.free & t_side.present(key))
-            psel = np.flatnonzero(p_side.free & p_side.present(key))
-            if len(tsel) and len(psel):
-                tf = pd.DataFrame({"key": t_side.column(key)[tsel], "t": tsel})
-                pf = pd.DataFrame({"key": p_side.column(key)[psel], "p": psel})
-                pieces.append(tf.merge(pf, on="key")[["t", "p"]])
-        if not pieces:
-            continue
-        cand = pd.concat(pieces, ignore_index=True).drop_duplicates()
-        t, p = cand["t"].to_numpy(), cand["p"].to_numpy()
-        tamount, pamount = t_side.column("amount")[t], p_side.column("amount")[p]
-        abs_dd = np.abs(p_side.column("day")[p] - t_side.column("day")[t])
-        keep = (
-            (np.sign(pamount) == np.sign(tamount))
-            & (pamount != 0)
-            & (np.abs(pamount) <= np.abs(tamount) + tol.amount_tolerance_fen)
-            & (abs_dd <= tol.split_date_window_days)
-        )
-        cand = pd.DataFrame(
-            {"t": t[keep], "p": p[keep], "abs_dd": abs_dd[keep], "amount": pamount[keep], "abs": np.abs(pamount[keep])}
-        )
-        cand = cand.sort_values(["t", "abs_dd", "p"], kind="mergesort", ignore_index=True)
-        cand = cand[cand.groupby("t").cumcount() < tol.split_max_candidates]
-        size = cand.groupby("t")["p"].transform("size")
-        reach = cand.groupby("t")["abs"].transform("sum")
-        tabs = np.abs(t_side.column("amount")[cand["t"].to_numpy()])
-        cand = cand[(size >= 2).to_numpy() & (reach.to_numpy() >= tabs - tol.amount_tolerance_fen)]
-        if cand.empty:
-            continue
-        targets = cand["t"].unique()
-        order = np.lexsort((targets, t_side.column("amount")[targets], t_side.column("day")[targets]))
-        bounds = dict(zip(*np.unique(cand["t"].to_numpy(), return_index=True), strict=True))
-        counts = cand.groupby("t").size().to_dict()
-        cp, cdd, camount = cand["p"].to_numpy(), cand["abs_dd"].to_numpy(), cand["amount"].to_numpy()
-        groups = []
-        for target in targets[order].tolist():
-            if not t_side.free[target]:
-                continue
-            start = bounds[target]
-            sl = slice(start, start + counts[target])
-            parts = cp[sl]
-            usable = p_side.free[parts]
-            if usable.sum() < 2:
-                continue
-            parts, dds, amounts = parts[usable], cdd[sl][usable], camount[sl][usable]
-            best = _best_subset(amounts, dds, parts, int(t_side.column("amount")[target]), tol)
-            if best is None:
-                continue
-            members = np.sort(parts[best])
-            t_side.free[target] = False
-            p_side.free[members] = False
-            groups.append((target, members))
-        for target, members in groups:
-            n = len(members)
-            t_amount = int(t_side.column("amount")[target])
-            total = int(p_side.column("amount")[members].sum())
-            delta = (total - t_amount) if target_is_left else (t_amount - total)
-            dd = p_side.column("day")[members] - t_side.column("day")[target]
-            cols["group"].append(np.full(n, group_base))
-            cols["left"].append(np.full(n, target) if target_is_left else members)
-            cols["right"].append(members if target_is_left else np.full(n, target))
-            cols["da"].append(np.full(n, delta))
-            cols["dd"].append(dd if target_is_left else -dd)
-            cols["worst_dd"].append(np.full(n, np.abs(dd).max()))
-            group_base += 1
+    for group_base, (d, target, members) in enumerate(sorted(groups, key=lambda g: (not g[0].target_is_left, g[1]))):
+        t_side, p_side, target_is_left = d.t_side, d.p_side, d.target_is_left
+        n = len(members)
+        t_amount = int(t_side.column("amount")[target])
+        total = int(p_side.column("amount")[members].sum())
+        delta = (total - t_amount) if target_is_left else (t_amount - total)
+        dd = p_side.column("day")[members] - t_side.column("day")[target]
+        cols["group"].append(np.full(n, group_base))
+        cols["left"].append(np.full(n, target) if target_is_left else members)
+        cols["right"].append(members if target_is_left else np.full(n, target))
+        cols["da"].append(np.full(n, delta))
+        cols["dd"].append(dd if target_is_left else -dd)
+        cols["worst_dd"].append(np.full(n, np.abs(dd).max()))
     if not cols["group"]:
         return _links_frame([], [], [], [], [], [], [], [], [])
     joined = {name: np.concatenate(parts) for name, parts in cols.items()}

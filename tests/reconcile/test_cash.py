@@ -5,6 +5,7 @@ rules at their edges; nothing matched twice; the same run again gives the same r
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -243,6 +244,7 @@ def cash_world(warehouse):
         _line(29, SUP, D(2026, 3, 3), 7_777_00, "蒋十一"),  # = entry 31: booked, red-reversed, booked again
         _line(34, GEN, D(2026, 3, 19), 20_000_00, "韩十二"),  # = entry 34
         _line(35, SUP2, D(2026, 3, 19), 6_600_00, "张三丰"),  # = entry 35: H1's money in permit P2's account
+        _line(36, SUP, D(2026, 3, 31), 800_00, "卫十三"),  # the as-of day's evening, not yet booked: in transit
     ]
     books = Books()
     books.entry(1, SUP, D(2026, 3, 2), 100_000_00, memo="收1502首付", bill=_receipt(1, SUP, D(2026, 3, 2), 100_000_00))
@@ -413,6 +415,14 @@ def test_the_cash_reconciliation_finds_each_case_and_nothing_else(cash_world):
     unlinked = next(b for b in outcome.breaks if b["left_ids"] == ("receipt:SKD00000034",))
     assert unlinked["detail"].endswith("the receipt is tied to no unit with a supervised account")
     assert outcome.counts["booked_in_transit"] == 1
+    assert outcome.counts["statement_in_transit"] == 1  # line 36: the ledger books it from this morning's statement
+
+
+def test_a_statement_line_not_booked_is_a_break_once_its_day_is_past(cash_world):
+    """Line 36, of the day the run is as of, is in transit; the run as of the next day judges it."""
+    outcome = _run(cash_world, period=replace(PERIOD, as_of=date(2026, 4, 1)))
+    assert ("statement_not_booked", (L(36),), ()) in _found(outcome)
+    assert outcome.counts["statement_in_transit"] == 0
 
 
 def test_nothing_is_matched_twice_and_nothing_matched_is_a_break(cash_world):

@@ -10,8 +10,8 @@ from estatehub.reconcile import Tolerances, match
 from tests.reconcile.frames import AS_OF, links, reasons, side, tiers
 
 
-def run(left, right, **tolerances):  # noqa: ANN001, ANN201
-    return match(left, right, as_of=AS_OF, tolerances=Tolerances(**tolerances))
+def run(left, right, sides=("ledger", "bank"), **tolerances):  # noqa: ANN001, ANN201
+    return match(left, right, as_of=AS_OF, sides=sides, tolerances=Tolerances(**tolerances))
 
 
 # --- tier 1: reference ---------------------------------------------------------------------------------
@@ -160,6 +160,77 @@ def test_unit_tier_with_text_first_keeps_its_window_and_unit():
         unit_text_first=True,
     )
     assert 2 not in tiers(other_unit).values()
+
+
+FUND = "深圳市住房公积金管理中心"
+
+
+def _fund_batch(**columns):  # noqa: ANN003, ANN202
+    """Equal fund-centre disbursements on one account: each bank line names its borrower in the memo, each
+    ledger entry is the borrower's. Guo's entry is booked three days after his line, on the day of Zhang's."""
+    return run(
+        side(
+            {"id": "B1", "amount": 900_000_00, "on": 7, "unit": "A", "text": FUND, **columns.get("guo", {})},
+            {"id": "B2", "amount": 900_000_00, "on": 10, "unit": "A", "text": FUND, **columns.get("zhang", {})},
+        ),
+        side(
+            {"id": "L1", "amount": 900_000_00, "on": 10, "unit": "A", "text": "公积金中心", **columns.get("entry", {})}
+        ),
+        sides=("bank", "ledger"),
+        unit_text_first=True,
+    )
+
+
+def test_unit_tier_pairs_a_borrower_named_in_the_lenders_memo_before_the_nearest_date():
+    result = _fund_batch(
+        guo={"party": FUND, "memo": "公积金贷款发放 郭伟志 GJJ40214580768035"},
+        zhang={"party": FUND, "memo": "公积金贷款发放 张芳晓 GJJ56318625124886"},
+        entry={"party": "郭伟志", "memo": "公积金中心公积金放款 F座13F02 郭伟志 ¥900,000.00"},
+    )
+    assert links(result) == {("B1", "L1")}
+    assert tiers(result) == {("B1", "L1"): 2}
+    assert result.matches["text_score"].tolist() == [100.0]  # the name written whole in the memo
+    assert reasons(result) == {(("B2",), ()): "unmatched_bank"}
+    # the same lines with only the payer's text: every line is the fund centre's, so the nearest date wins
+    assert links(_fund_batch()) == {("B2", "L1")}
+
+
+def test_a_name_of_one_character_is_not_looked_for_in_a_memo():
+    result = _fund_batch(
+        guo={"party": FUND, "memo": "公积金贷款发放 郭 GJJ40214580768035"},
+        zhang={"party": FUND, "memo": "公积金贷款发放 张芳晓 GJJ56318625124886"},
+        entry={"party": "郭", "memo": "公积金中心公积金放款"},
+    )
+    assert links(result) == {("B2", "L1")}
+
+
+def test_lines_without_a_party_pair_by_date_not_by_their_summaries():
+    """Bank fees: the statement's summary and the ledger's memo say 手续费 in many ways; what they say does
+    not tell one fee from another, so the day does (before: a fee booked the next day, whose memo read
+    like the line's, took a line of the day before from a fee booked that day)."""
+    fee = {"party": None, "memo": "手续费 汇划手续费"}
+    result = run(
+        side(
+            {"id": "B1", "amount": 550, "on": 28, "unit": "G", "text": "手续费 汇划手续费", **fee},
+            {"id": "B2", "amount": 550, "on": 28, "unit": "G", "text": "手续费 汇划手续费", **fee},
+        ),
+        side(
+            {
+                "id": "L1",
+                "amount": 550,
+                "on": 28,
+                "unit": "G",
+                "text": "转账手续费 退2-2-2401面积补差款",
+                "party": None,
+            },
+            {"id": "L2", "amount": 550, "on": 28, "unit": "G", "text": "网银汇款手续费", "party": None},
+            {"id": "L3", "amount": 550, "on": 29, "unit": "G", "text": "手续费", "party": None},
+        ),
+        sides=("bank", "ledger"),
+        unit_text_first=True,
+    )
+    assert links(result) == {("B1", "L1"), ("B2", "L2")}
+    assert reasons(result) == {((), ("L3",)): "unmatched_ledger"}
 
 
 # --- tier 3: payer name / memo with the amount ---------------------------------------------------------------
@@ -319,6 +390,32 @@ def test_a_bank_line_in_one_split_group_is_not_used_by_another():
     assert result.matches["right_id"].is_unique
     assert links(result) == {("L1", "B1"), ("L1", "B2")}
     assert sorted(reasons(result).values()) == ["amount_mismatch"]  # L2 500 against B3 200, same unit
+
+
+@pytest.mark.parametrize("lines_left", [True, False])
+def test_a_split_that_books_two_lines_of_its_day_wins_over_one_line_split_into_entries_of_the_next(lines_left):  # noqa: ANN001
+    """A ledger entry booking two guarantee releases of one day (213,000 + 304,000), and two entries of the
+    next day (10,000 + 294,000) that also sum to the second line: the tighter group is taken, whichever side
+    its target is on (before, the left side's targets chose first: with the bank lines on the left, as the
+    cash reconciliation has them, the 304,000 took the next day's two entries)."""
+    lines = side(
+        {"id": "B1", "amount": 213_000_00, "on": 28, "unit": "A"},
+        {"id": "B2", "amount": 304_000_00, "on": 28, "unit": "A"},
+    )
+    entries = side(
+        {"id": "L1", "amount": 517_000_00, "on": 28, "unit": "A"},
+        {"id": "L2", "amount": 10_000_00, "on": 29, "unit": "A"},
+        {"id": "L3", "amount": 294_000_00, "on": 29, "unit": "A"},
+    )
+    if lines_left:
+        result = run(lines, entries, sides=("bank", "ledger"))
+        assert links(result) == {("B1", "L1"), ("B2", "L1")}
+    else:
+        result = run(entries, lines)
+        assert links(result) == {("L1", "B1"), ("L1", "B2")}
+    assert set(tiers(result).values()) == {4}
+    assert reasons(result) == {((), ("L2",)) if lines_left else (("L2",), ()): "unmatched_ledger",
+                               ((), ("L3",)) if lines_left else (("L3",), ()): "unmatched_ledger"}  # fmt: skip
 
 
 def test_tolerances_refuse_bad_values():

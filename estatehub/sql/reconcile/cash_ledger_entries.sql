@@ -3,7 +3,8 @@
 -- red reversal (冲销) and booked again: the original and its red voucher cancel each other and leave the
 -- comparison; the new voucher of the same bill carries the original's date, the day the money moved.
 -- Each entry carries the receipt or refund of its voucher (payer, contract, kind) where there is one; its
--- text is the payer's name (or the memo where no bill names one).
+-- text is the payer's name (or the memo where no bill names one); the customer of its bill is the
+-- borrower where a lender paid.
 with reversed as (
     select source_bill_no, min(voucher_on) as moved_on
     from core_voucher
@@ -27,6 +28,7 @@ entries as (
 final as (
     select e.entry_id, e.amount_fen, e.moved_on, e.bank_account_no, e.memo,
            coalesce(rc.payer, rf.payee, rc.customer_name, rf.customer_name, e.customer_name) as payer,
+           coalesce(rc.customer_name, rf.customer_name) as customer_name,
            coalesce(rc.contract_no, rf.contract_no) as contract_no,
            coalesce(rc.bill_no, rf.bill_no) as bill_no,
            case when rf.bill_no is not null then '退款' else rc.payment_kind end as payment_kind
@@ -37,6 +39,6 @@ final as (
 )
 
 select entry_id, amount_fen, moved_on as "on", bank_account_no as unit, coalesce(payer, memo) as text, memo,
-       contract_no, bill_no, payment_kind
+       payer, customer_name, contract_no, bill_no, payment_kind
 from final
 order by entry_id
