@@ -76,7 +76,11 @@ MOOT_REASONS = {
     "voided": "finance voided the duplicate before the day the run is as of",
     "later": "planted after the day the run is as of",
     "in_transit": "a statement line of the day the run is as of: the ledger books from that statement the next day",
+    "pending": "a receipt younger than the days finance takes to invoice it: not yet a difference",
 }
+# answered by an invoice to issue: within `settings.INVOICE_WITHIN_DAYS` of its receipt the hub lists it as
+# pending work (`_unscored`: invoice_pending), not as a difference, so the run is not expected to find it yet
+INVOICED_WITHIN = frozenset({"not_invoiced"})
 # answered by a statement line the ledger never books: on the day the run is as of it is in transit, not yet a
 # break (estatehub.reconcile.cash: the clerk books from the statement that came that morning)
 ON_THE_STATEMENT = frozenset({"other_payer_line", "refund_not_booked"})
@@ -311,9 +315,12 @@ def score(
     result = Score(built={name: name in built for name in RECONCILIATIONS})
     result.by_reconciliation = {name: Tally() for name in RECONCILIATIONS if name in built}
     scored = [b for b in breaks if _unscored(b) is None]
+    pending: set[str] = set()  # keys of the invoices still within the days finance takes to issue them
     for b in breaks:
         if (why := _unscored(b)) is not None:
             result.unscored[(b["reconciliation"], why)] += 1
+            if why == "invoice_pending":
+                pending.update(break_keys(b, deal))
     result.breaks = len(scored)
     keyed = [(b, break_keys(b, deal)) for b in scored]
     holding: dict[str, list[int]] = {}  # key → the breaks (by index) that hold it: no scan of every break per planted
@@ -328,10 +335,13 @@ def score(
             if p.check in RECONCILIATIONS:
                 raise ValueError(f"planted kind {p.kind!r} of the {p.check} check has no answer in ANSWERS")
             continue  # an event, or a check outside the reconciliations (queues, quality)
+        key = answer.key(p)
+        if p.kind in INVOICED_WITHIN and key in pending:
+            result.moot[(p.kind, "pending")] += 1
+            continue
         if (why_not := _moot(p, returned, as_of)) is not None:
             result.moot[(p.kind, why_not)] += 1
             continue
-        key = answer.key(p)
         if key.startswith("contract:"):
             key = f"deal:{deal(key.removeprefix('contract:'))}"
         own = {f"deal:{deal(p.contract_no)}"} if p.contract_no else set()
