@@ -1,6 +1,7 @@
 -- core_bank_loan: each loan staged in :batch_id with its current stage and its link to a contract: the
 -- contract number the bank reported when the network knows it, else the borrower's ID hash on a contract
--- for the unit the property address names; a loan neither finds stays, unlinked.
+-- for the unit the property address names (the one in force when the loan was applied for); a loan neither
+-- finds stays, unlinked.
 with batch_loans as (
     select *
     from stg_bank_loan
@@ -27,8 +28,10 @@ unit_addresses as (
 ),
 
 borrower_contracts as (
-    -- the borrower is a buyer on a contract for the unit the property address names; a contract
-    -- still in force first, then the latest signed
+    -- the borrower is a buyer on a contract for the unit the property address names: the contract that
+    -- was in force when the loan was applied for (signed before that day, not cancelled before it: the
+    -- bank's loan belongs to it even when the network cancelled it later and the buyer signed the unit
+    -- again), else a contract still in force, then the latest signed
     select
         batch_loans.bank,
         batch_loans.loan_no,
@@ -36,7 +39,15 @@ borrower_contracts as (
         core_contract.house_id,
         row_number() over (
             partition by batch_loans.bank, batch_loans.loan_no
-            order by case when core_contract.cancelled_at is null then 0 else 1 end,
+            order by
+                case
+                    when batch_loans.applied_on is not null
+                        and core_contract.signed_at < batch_loans.applied_on
+                        and (core_contract.cancelled_at is null or core_contract.cancelled_at >= batch_loans.applied_on)
+                        then 0
+                    else 1
+                end,
+                case when core_contract.cancelled_at is null then 0 else 1 end,
                 core_contract.signed_at desc, core_contract.contract_no desc
         ) as candidate_rank
     from batch_loans
