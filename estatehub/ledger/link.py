@@ -128,6 +128,7 @@ class Linker:
         self._plans: dict[str, set[int]] = {}
         self._houses_by_name: dict[tuple[str, str], set[str]] = {}
         self._names_fetched: set[str] = set()
+        self._projects: dict[str, str | None] = {}  # house → its project (`_customer_wins`)
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -436,7 +437,7 @@ class Linker:
                 # the memo's unit has a plan line of exactly the amount, the customer's contract none
                 return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.9))
             if known_link is not None and known_link[1] != chosen.house_id:
-                return _customer_wins(known_link)
+                return self._customer_wins(known_link, reading.units)
             return self._with_amount(chosen, "memo+date", confidence * 0.9, row)
         if len(houses) > 1:
             named = [c for house in houses for c in by_house.get(house, ()) if c.names & names]
@@ -459,12 +460,12 @@ class Linker:
                 if len(picked) == 1:
                     chosen = picked[0]
                     return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.85))
-                return _customer_wins(known_link)
+                return self._customer_wins(known_link, reading.units)
         if known_link is not None:
             # the memo names a unit not theirs (or none at all): not when their house is one the memo may mean,
             # beyond the first MAX_CANDIDATES too (a bare room number in a project of many buildings)
             if reading.units and known_link[1] not in fitting:
-                return _customer_wins(known_link)
+                return self._customer_wins(known_link, reading.units)
             return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
         if not houses:
             contracts = self.by_customer_name(
@@ -480,6 +481,25 @@ class Linker:
                 chosen = self.pick(contracts, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "customer_name+date", 0.7, row)
         return UNRESOLVED
+
+    def _customer_wins(self, known_link: tuple[str, str], refs: Sequence[Any]) -> Link:
+        """The receipt goes to the contract its customer code stands for. Its memo names another unit, unless
+        the memo's unit, read in the project of the customer's own house, is that house: the receipt's phase
+        is another project's (a bank's batch of disbursements booked as one receipt carries the phase of its
+        first), and a memo names no project."""
+        project = self._project_of(known_link[1])
+        if project is not None:
+            directory = self.rooms(project)
+            if any(known_link[1] in directory.candidates(ref) for ref in refs):
+                return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
+        return _customer_wins(known_link)
+
+    def _project_of(self, house_id: str) -> str | None:
+        if house_id not in self._projects:
+            self._projects[house_id] = self.conn.execute(
+                select(core_unit.c.project_code).where(core_unit.c.house_id == house_id)
+            ).scalar_one_or_none()
+        return self._projects[house_id]
 
     def _named_among(self, project: str | None, names: set[str], houses: Iterable[str]) -> list[_Contract]:
         """The contracts of `names` on any of `houses` of the project (through the houses by buyer's name)."""
