@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from operator import mul
 
 # GB 11643-1999, resident identity number: 17 digits and a check character.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -36,8 +37,7 @@ def id_check_char(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits of a resident ID number."""
     if len(first17) != 17 or not first17.isdigit():
         raise InvalidIdentifier(f"expected 17 digits, got {len(first17)} characters")
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    return _ID_CHECK[sum(map(mul, map(int, first17), _ID_WEIGHTS)) % 11]  # 17 digits, 17 weights
 
 
 def uscc_check_char(first17: str) -> str:

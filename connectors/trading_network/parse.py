@@ -84,13 +84,16 @@ def to_decimal(value: Any, *, places: int = 2, signed: bool = False) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise BadValue(f"expected a decimal string like '4010400.00', got {describe(value)}")
     text = str(value).strip() if isinstance(value, str) else repr(value)
-    if not _DECIMAL_RE.match(text):
+    match = _DECIMAL_RE.match(text)
+    if match is None:
         raise BadValue(f"expected a decimal string like '4010400.00', got {describe(value)}")
     try:
         number = Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - the pattern only lets valid decimals through
         raise BadValue(f"expected a decimal string, got {describe(value)}") from exc
-    if -number.as_tuple().exponent > places and number != number.quantize(Decimal(1).scaleb(-places)):
+    # the decimals as written (the pattern's `.` and digits): the number's exponent, without `as_tuple`
+    fraction = match.group(1)
+    if fraction is not None and len(fraction) - 1 > places and number != number.quantize(Decimal(1).scaleb(-places)):
         raise BadValue(f"expected at most {places} decimals, got {describe(value)}")
     if number < 0 and not signed:
         raise BadValue(f"expected a number of zero or more, got {describe(value)}")

@@ -46,6 +46,10 @@ class House:
 
 @dataclass(frozen=True, slots=True)
 class Buyer:
+    """One buyer of a contract. `id_number` is normalised (`identity.validate_identifier`: spaces dropped,
+    full-width characters made ASCII, upper case) and `phone` is the 11 digits (`identity.validate_phone`):
+    the hub hashes and masks them as they are, without normalising again (decision 0033)."""
+
     name: str
     id_type: str
     id_number: str = field(repr=False)

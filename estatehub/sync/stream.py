@@ -39,7 +39,7 @@ import itertools
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,6 +124,12 @@ class Stream(ABC, Generic[R, S]):
         """The record as received, for the raw layer."""
         return record.payload  # type: ignore[attr-defined]
 
+    def redactions(self, record: R, hasher: PiiHasher) -> Mapping[tuple[str, str], dict[str, str]] | None:
+        """The stored form of the record's ID numbers and phones, by (kind, value as in its payload), where
+        the connector has normalised them already (`redact.redacted_normalized`): the payload's shaped
+        redaction takes them instead of normalising and hashing again. None: the redaction finds them."""
+        return None
+
     @abstractmethod
     def stage(self, record: R, *, payload_hash: str, hasher: PiiHasher) -> S:
         """The record's staging rows (no I/O); `ValueError` or `TypeError` quarantines the record."""
@@ -195,6 +201,7 @@ def prepare_batch(
                 payload=stream.payload(record),
                 updated_at=version if aware else None,
                 shape=stream.shape,
+                known=stream.redactions(record, hasher),
             )
             try:
                 if not aware:

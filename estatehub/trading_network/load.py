@@ -16,13 +16,14 @@ Buyers are stored by keyed hash and masked form only (`estatehub.warehouse.redac
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, select
 
+from connectors.identity import mask_id, mask_phone
 from connectors.trading_network.errors import BadRecord, ContractNotFound
 from connectors.trading_network.records import SOURCE, Contract, QuarantineItem
 from estatehub.pii import PiiHasher
@@ -40,11 +41,9 @@ from estatehub.warehouse.redact import (
     ID_NUMBER,
     PHONE,
     PayloadShape,
-    hash_id_number,
-    hash_phone,
-    mask_id_number,
-    mask_phone_number,
+    hash_normalized,
     redact_free_text,
+    redacted_normalized,
 )
 from estatehub.warehouse.types import to_area, to_fen, to_share
 
@@ -259,16 +258,17 @@ def stage_contract(contract: Contract, *, payload_hash: str, hasher: PiiHasher) 
         registration.certificate_no if registration else None,
         payload_hash,
     )
+    # the parser normalised the buyers' numbers (`validate_identifier`, `validate_phone`): not again here
     buyers = [
         (
             number,
             seq,
-            hash_id_number(hasher, buyer.id_number),
+            hash_normalized(hasher, ID_NUMBER, buyer.id_number),
             buyer.id_type,
-            mask_id_number(buyer.id_number),
+            mask_id(buyer.id_number),
             buyer.name,
-            hash_phone(hasher, buyer.phone) if buyer.phone else None,
-            mask_phone_number(buyer.phone) if buyer.phone else None,
+            hash_normalized(hasher, PHONE, buyer.phone) if buyer.phone else None,
+            mask_phone(buyer.phone) if buyer.phone else None,
             to_share(buyer.share),
             buyer.is_primary,
             buyer.is_company,
@@ -292,6 +292,26 @@ def stage_contract(contract: Contract, *, payload_hash: str, hasher: PiiHasher) 
     if len({row[1] for row in plan}) != len(plan):
         raise ValueError("payment_plan: expected distinct seq numbers, got a repeated one")
     return StagedContract(header, buyers, plan, changes)
+
+
+def buyer_redactions(contract: Contract, hasher: PiiHasher) -> dict[tuple[str, str], dict[str, str]]:
+    """The stored form of the buyers' ID numbers and phones, by (kind, value as in the payload), from the
+    values the parser normalised: the payload's redaction takes them (`redact.stored_payload`'s `known`)
+    instead of normalising and hashing each number a second time. The parser keeps the buyers in the
+    payload's order; a buyer whose value in the payload is not a string is left to the redaction."""
+    known: dict[tuple[str, str], dict[str, str]] = {}
+    received = contract.payload.get("buyers") if type(contract.payload) is dict else None
+    if type(received) is not list or len(received) != len(contract.buyers):
+        return known
+    for entry, buyer in zip(received, contract.buyers, strict=True):
+        if type(entry) is not dict:
+            continue
+        number, phone = entry.get("id_number"), entry.get("phone")
+        if type(number) is str:
+            known[(ID_NUMBER, number)] = redacted_normalized(hasher, ID_NUMBER, buyer.id_number)
+        if type(phone) is str and buyer.phone:
+            known[(PHONE, phone)] = redacted_normalized(hasher, PHONE, buyer.phone)
+    return known
 
 
 class ContractSource(Protocol):
@@ -336,6 +356,9 @@ class ContractStream(Stream[Contract, StagedContract]):
 
     def version(self, record: Contract) -> datetime:
         return record.updated_at
+
+    def redactions(self, record: Contract, hasher: PiiHasher) -> Mapping[tuple[str, str], dict[str, str]]:
+        return buyer_redactions(record, hasher)
 
     def stage(self, record: Contract, *, payload_hash: str, hasher: PiiHasher) -> StagedContract:
         return stage_contract(record, payload_hash=payload_hash, hasher=hasher)

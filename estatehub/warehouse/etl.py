@@ -224,9 +224,11 @@ class Received:
         updated_at: datetime | None = None,
         reason: str | None = None,
         shape: PayloadShape | None = None,
+        known: Mapping[tuple[str, str], dict[str, str]] | None = None,
     ) -> Received:
-        """Redact and hash the payload (`redact.stored_payload`; `shape`: the source's known payload shape)."""
-        stored, digest = stored_payload(hasher, payload, shape)
+        """Redact and hash the payload (`redact.stored_payload`; `shape`: the source's known payload shape;
+        `known`: the stored form of its ID numbers and phones, where the stream has them already)."""
+        stored, digest = stored_payload(hasher, payload, shape, known)
         return cls(source, entity, record_key, payload, digest, updated_at, reason, stored)
 
     def quarantined(self, reason: str) -> Received:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -117,16 +118,24 @@ def payload_hash(hasher: PiiHasher, payload: Any) -> str:
     return stored_payload(hasher, payload)[1]
 
 
-def stored_payload(hasher: PiiHasher, payload: Any, shape: PayloadShape | None = None) -> tuple[str, str]:
+def stored_payload(
+    hasher: PiiHasher,
+    payload: Any,
+    shape: PayloadShape | None = None,
+    known: Mapping[tuple[str, str], dict[str, str]] | None = None,
+) -> tuple[str, str]:
     """(the canonical JSON of the redacted payload, its keyed HMAC): what the raw layer stores.
 
     With a `shape`, a payload of that shape is redacted without the full walk; see the module doc.
+    `known`: the stored form (`redact_value`) of ID numbers and phones the caller has already, by
+    (kind, value as in the payload); the shaped redaction takes them instead of normalising and
+    hashing those values again (`redacted_normalized` makes them from a connector's normalised value).
     """
     text = None
     if shape is not None:
         digests: list[str] = []
         try:
-            text = _shaped_json(_redact_shaped(hasher, payload, shape, digests))
+            text = _shaped_json(_redact_shaped(hasher, payload, shape, digests, known or _NOTHING_KNOWN))
         except _NotShaped:
             text = None
         if text is not None and _may_hold_a_run(text, digests):
@@ -162,6 +171,19 @@ def hash_id_number(hasher: PiiHasher, value: str) -> str:
 
 def hash_phone(hasher: PiiHasher, value: str) -> str:
     return _keyed_hash(hasher, PHONE, normalize_phone(value))
+
+
+def hash_normalized(hasher: PiiHasher, kind: str, value: str) -> str:
+    """`hash_id_number` / `hash_phone` of a value a connector has already normalised (`validate_identifier`,
+    `validate_phone`): the same hash without normalising again."""
+    return _keyed_hash(hasher, kind, value)
+
+
+def redacted_normalized(hasher: PiiHasher, kind: str, value: str) -> dict[str, str]:
+    """`redact_value` of a value a connector has already normalised, without normalising it again: the
+    same stored form for any value as received that normalises to `value`."""
+    masked = mask_id(value) if kind == ID_NUMBER else mask_phone(value)
+    return {"redacted": kind, "masked": masked, "hash": _keyed_hash(hasher, kind, value)}
 
 
 def mask_id_number(value: str) -> str:
@@ -410,10 +432,19 @@ def _check_plain(payload: Any, shape: PayloadShape) -> None:
         raise _NotShaped
 
 
-def _redact_shaped(hasher: PiiHasher, payload: Any, shape: PayloadShape, digests: list[str]) -> Any:
-    """The payload with the shape's ID numbers and phones redacted (their hashes appended to `digests`);
-    objects without any are shared, not copied (the result is only serialised). Strings are not
-    scanned here: `stored_payload` checks the text."""
+_NOTHING_KNOWN: Mapping[tuple[str, str], dict[str, str]] = {}
+
+
+def _redact_shaped(
+    hasher: PiiHasher,
+    payload: Any,
+    shape: PayloadShape,
+    digests: list[str],
+    known: Mapping[tuple[str, str], dict[str, str]],
+) -> Any:
+    """The payload with the shape's ID numbers and phones redacted (their hashes appended to `digests`;
+    a value in `known` taken from there); objects without any are shared, not copied (the result is only
+    serialised). Strings are not scanned here: `stored_payload` checks the text."""
     _check_plain(payload, shape)
     copy = None
     for key, spec in shape.other:
@@ -438,16 +469,18 @@ def _redact_shaped(hasher: PiiHasher, payload: Any, shape: PayloadShape, digests
         if type(spec) is str:
             if type(value) is not str:
                 raise _NotShaped
-            if not value.strip():
-                continue
-            new = redact_value(hasher, spec, value)
+            new = known.get((spec, value))
+            if new is None:
+                if not value.strip():
+                    continue
+                new = redact_value(hasher, spec, value)
             digests.append(new["hash"])
         elif type(spec) is list:
             if type(value) is not list:
                 raise _NotShaped
-            new = [_redact_shaped(hasher, item, spec[0], digests) for item in value]
+            new = [_redact_shaped(hasher, item, spec[0], digests, known) for item in value]
         else:
-            new = _redact_shaped(hasher, value, spec, digests)
+            new = _redact_shaped(hasher, value, spec, digests, known)
             if new is value:
                 continue
         if copy is None:
