@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
@@ -495,8 +495,6 @@ def built_warehouse(
     url = f"sqlite:///{warehouse_path}"
     if reuse and warehouse_path.exists():
         if relink:
-            from datetime import UTC, datetime
-
             from estatehub.ledger.link import all_customers
             from estatehub.ledger.load import link_codes
 

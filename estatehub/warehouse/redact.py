@@ -207,9 +207,8 @@ def sensitive_kind(key: str) -> str | None:
 
 def redact_value(hasher: PiiHasher, kind: str, value: str) -> dict[str, str]:
     """The stored form of one ID number or phone: its kind, masked form and keyed hash."""
-    if kind == ID_NUMBER:
-        return {"redacted": kind, "masked": mask_id_number(value), "hash": hash_id_number(hasher, value)}
-    return {"redacted": kind, "masked": mask_phone_number(value), "hash": hash_phone(hasher, value)}
+    normal = _normalized_id(value) if kind == ID_NUMBER else normalize_phone(value)
+    return redacted_normalized(hasher, kind, normal)
 
 
 def redact_text(hasher: PiiHasher, text: str) -> str:
