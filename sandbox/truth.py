@@ -59,6 +59,7 @@ CHECKS = {
     "presale_invoice_not_reversed": ("ledger", "invoices"),
     "final_invoice_wrong_amount": ("ledger", "invoices"),
     "fee_booked_as_proceeds": ("ledger", "receivables"),
+    "fee_paid_over_late": ("ledger", "receivables"),
     "voided_rebooked": ("ledger", EVENT),
     "red_reversed": ("ledger", EVENT),
     "deposit_forfeited": ("ledger", EVENT),
@@ -100,6 +101,8 @@ POPULATIONS = {
     "deposit_not_converted": ("ledger", "select count(*) from receipts where purpose = '诚意金'"),
     "fee_booked_as_proceeds": ("ledger", f"select count(*) from links where form = 'AR_RECEIVEBILL'"
                                f" and kind in {_FEES}"),
+    "fee_paid_over_late": ("ledger", f"select count(*) from links where form = 'AR_RECEIVEBILL'"
+                           f" and kind in {_FEES}"),
 }  # fmt: skip
 POPULATIONS["unfiled_overdue"] = POPULATIONS["late_filing"]
 POPULATIONS["unpaid_at_end"] = (

@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from connectors.ledger.records import SOURCE, Invoice, Receipt, Refund, VoucherLine
 from estatehub.ledger import link
 from estatehub.ledger.tables import STAGING
-from estatehub.memo import RoomDirectory, fee_kind, parse_memo
+from estatehub.memo import RoomDirectory, fee_kind, fee_payable_kind, parse_memo
 from estatehub.pii import PiiHasher
 from estatehub.sync.stream import Batch, Stream
 from estatehub.warehouse import sqlfiles
@@ -103,6 +103,8 @@ def stage_record(record: LedgerRecord) -> dict[str, Any]:
             "phase_name": record.phase_name,
             **_status(record),
             **{k: v for k, v in _memo_columns(record.memo).items() if k != "memo_rule"},
+            # a line of a fee payable (其他应付款_代收契税 …) is that fee whatever its memo says: the account decides
+            **({"payment_kind": fee} if (fee := fee_payable_kind(record.account_name)) else {}),
             "memo_rule": None,
             "reverses_year": int(reverses.group(1)) if reverses else None,
             "reverses_period": int(reverses.group(2)) if reverses else None,

@@ -286,6 +286,18 @@ def fee_kind(purpose: str | None, memo_kind: str | None = None) -> str | None:
     return None
 
 
+def fee_payable_kind(account_name: str | None) -> str | None:
+    """The fee a ledger account holds for others (`其他应付款_代收契税` → 契税): a name that says it is collected
+    or paid for others (代收, 代缴) and names one of the fees; None for any other account (the developer's own
+    `应交税费_契税` is no fee of a buyer's, `代扣代缴个人所得税` names none)."""
+    if not account_name:
+        return None
+    normalized = normalize(account_name)
+    if not _COLLECTED_FOR_OTHERS.search(normalized):
+        return None
+    return next((kind for kind in find_kinds(normalized) if kind in FEE_KINDS[:3]), None)
+
+
 @functools.lru_cache(maxsize=65_536)
 def parse_memo(text: str) -> MemoReading:
     """Read one memo. Never raises: a memo that names nothing gives a reading without units.

@@ -8,8 +8,9 @@ or the amount: a refund that turns overdue, or an amount that changes, keeps the
   dated the day it is booked); cancelled contracts with money still held, due back by the contract's own
   refund term; signed contracts not filed in time (city rule); subscriptions (认购) neither signed nor
   cancelled past their planned signing date and its grace.
-- `receivables`: plan lines overdue, deals overpaid, receipts tied to no contract (suspense); the
-  `rec_receivable` mart is written beside.
+- `receivables`: plan lines overdue, deals overpaid, receipts tied to no contract (suspense), fees collected
+  for others booked as proceeds or not paid over within the city's term (`fees`); the `rec_receivable` mart
+  is written beside.
 - `loans`: the banks' disbursements against the ledger's loan receipts (matching engine); a
   disbursement on a cancelled contract is an alarm.
 - `invoices`: receipts without an invoice (the list of invoices to issue), invoices without a receipt,
@@ -31,6 +32,7 @@ from estatehub import settings
 from estatehub.money import yuan
 from estatehub.reconcile.breaks import stable_key
 from estatehub.reconcile.city import CityRules
+from estatehub.reconcile.fees import overdue_fees
 from estatehub.reconcile.matching import Tolerances, match
 from estatehub.reconcile.receivables import CANCELLED_STATE, compute, final_contracts
 from estatehub.reconcile.rules import RuleSet
@@ -335,7 +337,7 @@ def _receipt_break(reason: str, r: Any, period: Period, *, other: str, detail: s
     )
 
 
-def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
+def reconcile_receivables(conn: Connection, period: Period, city: CityRules | None = None) -> Outcome:
     out = Outcome("receivables")
     result = compute(conn, as_of=period.as_of)
     out.receivables = result.rows
@@ -474,13 +476,48 @@ def reconcile_receivables(conn: Connection, period: Period) -> Outcome:
         )
         for r in fees_as_proceeds
     ]
+    late_fees = _fee_payover_breaks(conn, period, city or CityRules())
+    out.breaks += late_fees
     out.counts = {
         "plan_lines": len(result.rows),
         "suspense": len(result.suspense),
         "memo_other_unit": len(other_unit),
         "deposits_not_converted": len(unconverted),
         "fees_booked_as_proceeds": len(fees_as_proceeds),
+        "fees_paid_over_late": len(late_fees),
     }
+    return out
+
+
+def _fee_payover_breaks(conn: Connection, period: Period, city: CityRules) -> list[dict[str, Any]]:
+    """Fees collected for others not paid over within the city's term (`estatehub.reconcile.fees`)."""
+    rule = f"{city.city}: within {city.fee_payover_days} days of collection"
+    out = []
+    for fee, due_on in overdue_fees(conn, period, city):
+        held = fee.cleared_on is None
+        what = (
+            f"{yuan(fee.open_fen)} yuan of it still held on {period.as_of}: pay it over"
+            if held
+            else f"paid over on {fee.cleared_on}"
+        )
+        out.append(
+            new_break(
+                "receivables",
+                "fee_not_paid_over" if held else "fee_paid_over_late",
+                items=[f"receipt:{fee.bill_no}"],
+                other=["fee_payover"],
+                subject=fee.contract_no,
+                kind=fee.kind,
+                amount_fen=fee.open_fen if held else fee.amount_fen,
+                left_amount_fen=fee.amount_fen,
+                right_amount_fen=fee.amount_fen - fee.open_fen,
+                first_on=fee.received_on,
+                due_on=due_on,
+                as_of=period.as_of,
+                detail=f"{fee.kind} {fee.bill_no} of {yuan(fee.amount_fen)} yuan collected on {fee.received_on} "
+                f"for {fee.contract_no or 'no contract'}, to be paid over by {due_on} ({rule}); {what}",
+            )
+        )
     return out
 
 

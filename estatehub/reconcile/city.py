@@ -1,5 +1,6 @@
 """The city's rules as data (`config/city_rules.yaml`): filing deadline, refund term and registration
-term where a contract states none. A mistake in the file is a `CityRulesError` naming its place."""
+term where a contract states none, and the term to pay collected fees over. A mistake in the file is a
+`CityRulesError` naming its place."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class CityRules:
     filing_days: int = 30
     refund_default_days: int = 30
     registration_default_days: int = 90
+    fee_payover_days: int = 30
 
     @property
     def filing_within_days(self) -> int:
@@ -40,6 +42,7 @@ def load_city_rules(path: Path | None = None) -> CityRules:
     filing = _section(data, "filing", path)
     refund = _section(data, "refund", path)
     registration = _section(data, "registration", path)
+    fees = _section(data, "fees", path)
     mode = filing.get("mode", "within_days")
     if mode not in FILING_MODES:
         raise CityRulesError(f"{path}: filing.mode must be one of {', '.join(FILING_MODES)}, got {mode!r}")
@@ -49,6 +52,7 @@ def load_city_rules(path: Path | None = None) -> CityRules:
         filing_days=_days(filing, "days", path, "filing", default=30),
         refund_default_days=_days(refund, "default_days", path, "refund", default=30),
         registration_default_days=_days(registration, "default_days", path, "registration", default=90),
+        fee_payover_days=_days(fees, "pay_over_within_days", path, "fees", default=30),
     )
 
 

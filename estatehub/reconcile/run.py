@@ -128,7 +128,7 @@ def run_reconciliation(
     report = RunReport(run_id, period, gates)
     steps: dict[str, Callable[[Connection], Outcome]] = {
         "contracts": lambda conn: reconcile_contracts(conn, period, city),
-        "receivables": lambda conn: reconcile_receivables(conn, period),
+        "receivables": lambda conn: reconcile_receivables(conn, period, city),
         "loans": lambda conn: reconcile_loans(conn, period, rules),
         "cash": lambda conn: reconcile_cash(conn, period, rules),
         "invoices": lambda conn: reconcile_invoices(conn, period),

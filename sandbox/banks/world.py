@@ -63,11 +63,11 @@ from sandbox.world.supervision import Permit, read_permits, releases
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "9"  # 9: a room change's refund of the difference; 8: a clean world's loan due by the
-# end is disbursed by its due date; 7: fees collected for others into the general accounts and their weekly
-# pay-overs; 4: guarantee deposits, linked combined loans, supervised accounts per permit; 5: a guarantee's
-# release is an update of its loan (listed by `updated_since`), with its time; 6: lines due by the world's end
-# and paid after it are in the truth (`unpaid_at_end`), a clean world pays them by the end
+BANK_WORLD_VERSION = "10"  # 10: forgotten fee batches leave weeks late (decision 0034); 9: a room change's refund of
+# the difference; 8: a clean world's loan due by the end is disbursed by its due date; 7: fees collected for others into
+# the general accounts and their weekly pay-overs; 4: guarantee deposits, linked combined loans, supervised accounts per
+# permit; 5: a guarantee's release is an update of its loan (listed by `updated_since`), with its time; 6: lines due by
+# the world's end and paid after it are in the truth (`unpaid_at_end`), a clean world pays them by the end
 RELEASE_EVENT = "guarantee_released"  # in `loan_events` only: the stage history stays the bank's stages
 BEIJING = timedelta(hours=8)
 BATCH = 500
@@ -214,7 +214,7 @@ class _Builder:
             if flow.at <= self.end:
                 self._flow(doc, flow, index, rng, by_seq)
         fee_rng = random.Random(f"{self.seed}/banks/fees/{doc['contract_no']}")
-        for index, fee in enumerate(fee_flows(doc, seed=self.seed, end=self.end)):
+        for index, fee in enumerate(fee_flows(doc, seed=self.seed, end=self.end, clean=self.clean)):
             self._fee(doc, fee, index, fee_rng)
         self.counts["contracts"] += 1
         self.counts["loans"] += len(loans)

@@ -22,6 +22,11 @@ Timing: the buyer pays the three at the handover desk (交房, 入伙), a few pa
 the handover notice; each is its own transfer. The developer pays over weekly: everything of one kind
 collected into one account in a week (Monday–Sunday) leaves in one transfer on the Tuesday after it.
 Only a contract handed over and never cancelled pays fees.
+
+Planted (not in a `--clean` world): a week's batch the clerk forgets (`PAYOVER_LATE_RATE` of the batches)
+leaves 5 to 8 weeks late, on a Tuesday, with whatever else of its kind leaves that day; each of its fees is
+then held past the city's pay-over term (`PAYOVER_WITHIN_DAYS`, decision 0034), which the ledger's truth
+records per fee receipt (`fee_paid_over_late`).
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ CONSTRUCTION_COST_FEN_PER_M2 = 300_000  # the city's published 建安造价 per 
 FUND_SHARE_BP = 500  # 5% of it per m² of building area (165号令 art. 7: 5%–8%)
 REGISTRATION_FEN = {"住宅": 8_000}  # 80 yuan a residential unit (2559号)
 REGISTRATION_OTHER_FEN = 55_000  # 550 yuan a non-residential one
+PAYOVER_WITHIN_DAYS = 30  # the city's term to pay a collected fee over (config/city_rules.yaml, decision 0034)
+PAYOVER_LATE_RATE = 0.04  # weekly batches the clerk forgets (planted)
+PAYOVER_LATE_WEEKS = (5, 8)  # … and pays this many weeks late: every fee of the batch is then past the term
 PAYEES = {  # who the developer pays each kind over to: (name, account, bank)
     DEED_TAX: ("国家税务总局深圳市税务局", "4000023009200088881", "工商银行"),
     MAINTENANCE_FUND: ("深圳市住房专项维修资金管理中心", "44250100000900002468", "建设银行"),
@@ -62,8 +70,14 @@ class FeeFlow:
     payer: str
     account_no: str  # the general account it went into
     bank: str  # icbc, ccb, cmb
-    paid_over_on: date  # the Tuesday after the week it was collected
+    paid_over_on: date  # the Tuesday after the week it was collected (weeks later for a forgotten batch)
     rate_bp: int | None = None  # 契税: the rate applied
+    late: bool = False  # planted: its batch was forgotten and leaves weeks late
+
+    @property
+    def due_on(self) -> date:
+        """The last day the city's term allows for paying it over."""
+        return self.at.date() + timedelta(days=PAYOVER_WITHIN_DAYS)
 
 
 def deed_tax_rate_bp(*, area_hundredths: int, usage: str, person: bool, first_home: bool, on: date) -> int:
@@ -97,13 +111,23 @@ def payover_on(collected_on: date) -> date:
     return collected_on + timedelta(days=7 - collected_on.weekday() + 1)
 
 
+def forgotten_weeks(seed: int, kind: str, account_no: str, on: date, *, clean: bool) -> int:
+    """How many weeks late the batch due to leave `account_no` on `on` leaves (0: on time); the same draw in
+    every face of the world."""
+    if clean:
+        return 0
+    rng = random.Random(f"{seed}/ledger/payover-late/{kind}/{account_no}/{on.isoformat()}")
+    return rng.randint(*PAYOVER_LATE_WEEKS) if rng.random() < PAYOVER_LATE_RATE else 0
+
+
 def _hundredths(text: str) -> int:
     whole, _, part = text.partition(".")
     return int(whole) * 100 + int((part + "00")[:2])
 
 
-def fee_flows(doc: dict, *, seed: int, end: datetime) -> list[FeeFlow]:
-    """The fees a contract's buyer paid by `end` (none for a contract not handed over, or cancelled)."""
+def fee_flows(doc: dict, *, seed: int, end: datetime, clean: bool = False) -> list[FeeFlow]:
+    """The fees a contract's buyer paid by `end` (none for a contract not handed over, or cancelled), each
+    with the day its batch leaves (`forgotten_weeks` late for a forgotten one, not in a clean world)."""
     handover = doc.get("handover")
     if doc["contract_type"] == "认购" or not handover or doc.get("cancellation"):
         return []
@@ -132,6 +156,8 @@ def fee_flows(doc: dict, *, seed: int, end: datetime) -> list[FeeFlow]:
         at = start + timedelta(minutes=3 * index + rng.randint(1, 3))
         if at > end:
             continue
+        regular = payover_on(at.date())
+        weeks = forgotten_weeks(seed, kind, account.account_no, regular, clean=clean)
         flows.append(
             FeeFlow(
                 doc["contract_no"],
@@ -141,8 +167,9 @@ def fee_flows(doc: dict, *, seed: int, end: datetime) -> list[FeeFlow]:
                 payer,
                 account.account_no,
                 account.bank,
-                payover_on(at.date()),
+                regular + timedelta(weeks=weeks),
                 rate if kind == DEED_TAX else None,
+                late=weeks > 0,
             )
         )
     return flows

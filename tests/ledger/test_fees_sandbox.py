@@ -3,6 +3,7 @@ payables on the ledger's face, the same money on the banks' statements, paid ove
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from datetime import date, datetime, timedelta
@@ -13,9 +14,12 @@ import pytest
 from sandbox.banks.world import ensure_bank_world
 from sandbox.ledger.book import DocList, build_ledger
 from sandbox.ledger.fees import (
+    PAYOVER_LATE_RATE,
+    PAYOVER_WITHIN_DAYS,
     deed_tax_fen,
     deed_tax_rate_bp,
     fee_flows,
+    forgotten_weeks,
     maintenance_fund_fen,
     payover_on,
     registration_fee_fen,
@@ -130,6 +134,13 @@ def test_fees_are_booked_to_other_payables_in_the_general_account_and_paid_over(
         " (select voucher_id from entries where account_no in ('2241.04', '2241.05', '2241.06') and debit_fen > 0)"
     ).fetchall()
     assert {FEE_ACCOUNTS[a]: debit for _, a, debit, _ in paid if debit} == credited
+    # each fee leaves on a line of its own with its customer (the fund centre's 分户账, the taxpayer's 完税)
+    customers = db.execute(
+        "select distinct e.customer_code from entries e join vouchers v using (voucher_id)"
+        " where v.source_bill_no is null and e.account_no like '2241.0%' and e.debit_fen > 0"
+    ).fetchall()
+    assert customers == db.execute("select distinct customer_code from receipts where purpose like '代收%'").fetchall()
+    assert customers != [(None,)]
     assert {a for _, a, _, credit in paid if credit} <= general
     received_on = date.fromisoformat(receipts[0][4])
     for day, *_ in paid:
@@ -163,3 +174,40 @@ def test_both_faces_show_the_same_fees_on_the_same_accounts(world_path: Path, le
     assert collected == lines["collected_fee"]
     assert paid == lines["fee_payover"]
     assert {amount for (_, _, amount) in lines["collected_fee"]} >= {8_000}  # 登记费 of a home
+
+
+def test_a_forgotten_batch_leaves_weeks_late_and_a_clean_world_forgets_none() -> None:
+    tuesdays = [date(2025, 1, 7) + timedelta(weeks=n) for n in range(200)]
+    drawn = [forgotten_weeks(7, kind, account, on, clean=False) for kind in ("契税", "维修基金") for account in
+             ("A", "B", "C") for on in tuesdays]  # fmt: skip
+    late = [weeks for weeks in drawn if weeks]
+    assert set(late) <= {5, 6, 7, 8}  # every fee of the batch is then past the term (at most 8 days + 5 weeks)
+    assert 8 + 7 * 5 > PAYOVER_WITHIN_DAYS >= 8  # … and an on-time batch leaves within it
+    assert abs(len(late) / len(drawn) - PAYOVER_LATE_RATE) < 0.02
+    assert forgotten_weeks(7, "契税", "A", tuesdays[0], clean=False) == drawn[0]  # the same draw in every face
+    assert not any(forgotten_weeks(7, "契税", "A", on, clean=True) for on in tuesdays)
+
+
+def test_each_fee_planted_as_paid_over_late_leaves_after_its_term(ledger_path: Path) -> None:
+    db = sqlite3.connect(ledger_path)
+    planted = [
+        json.loads(detail) for (detail,) in db.execute("select detail from truth where kind = 'fee_paid_over_late'")
+    ]
+    assert len(planted) >= 5
+    for fee in planted:
+        customer, kind = (
+            db.execute(
+                "select r.customer_code, substr(r.purpose, 3) from receipts r where bill_no = ?", (fee["bill_no"],)
+            ).fetchone()
+            if fee["bill_no"]
+            else (None, None)
+        )
+        paid = db.execute(
+            "select min(v.date) from entries e join vouchers v using (voucher_id) join accounts a on a.number ="
+            " e.account_no where v.source_bill_no is null and e.debit_fen > 0 and e.customer_code = ?"
+            " and a.name = '代收' || ? and v.date >= ?",
+            (customer, fee["fee"], fee["due_on"]),
+        ).fetchone()[0]
+        assert paid is None or paid == fee["paid_over_on"]  # None: after the world's end
+        assert date.fromisoformat(fee["paid_over_on"]) > date.fromisoformat(fee["due_on"])
+        assert kind in (fee["fee"], "房款")  # 预收房款 when also booked as proceeds (fee_booked_as_proceeds)

@@ -1,5 +1,6 @@
 -- core_deposit: each 诚意金 (sincerity deposit) of the customers touched by :batch_id, and how much of it
--- unvoided voucher lines moved out of 其他应付款 (2241) into the buyer's advance receipts (诚意金转定金).
+-- unvoided voucher lines moved out of 其他应付款 (2241) into the buyer's advance receipts (诚意金转定金);
+-- the fee payables under 2241 (代收契税, 代收维修基金, 代收登记费) are not deposits.
 -- Its contract and house are those of its receipt (core_receipt, by bill_id).
 with batch_customers as (
     select customer_code from stg_fl_receipt where batch_id = :batch_id
@@ -21,6 +22,8 @@ conversions as (
     from core_voucher_line
     where account_no >= '2241' and account_no < '2242'
         and debit_fen > 0
+        -- a fee's pay-over (其他应付款_代收契税 … with its customer: decision 0034) converts no 诚意金
+        and (payment_kind is null or payment_kind not in ('契税', '维修基金', '登记费', '代收款'))
         and not is_voided
         and customer_code in (select customer_code from batch_customers)
     group by customer_code
