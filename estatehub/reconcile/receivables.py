@@ -170,8 +170,11 @@ def _row(line: Line, contract: Any, *, live: bool, as_of: date) -> dict[str, Any
         state, ageing = "cancelled", "settled"
     elif outstanding < 0 < line.amount_fen or (line.amount_fen < 0 and outstanding > 0):
         state, ageing = "overpaid", "settled"
-    elif line.amount_fen < 0 and outstanding < 0:  # the developer owes the buyer (a negative true-up)
-        state, ageing = ("payable_overdue" if line.due_on and line.due_on < as_of else "payable"), "not_due"
+    elif line.amount_fen < 0 and outstanding < 0 and line.due_on is not None and line.due_on < as_of:
+        days_overdue = (as_of - line.due_on).days  # the developer owes the buyer (a negative true-up), late
+        state, ageing = "payable_overdue", _bucket(days_overdue)
+    elif line.amount_fen < 0 and outstanding < 0:
+        state, ageing = "payable", "not_due"
     elif outstanding == 0:
         state, ageing = "paid", "settled"
     elif line.due_on is None or line.due_on > as_of:

@@ -15,7 +15,7 @@ from estatehub.ledger.tables import core_receipt, core_refund, core_voucher, cor
 from estatehub.quality.gates import GatesFailed
 from estatehub.reconcile.city import CityRules
 from estatehub.reconcile.errors import ReconcileError
-from estatehub.reconcile.receivables import Line, _allocate, _bucket, _offset
+from estatehub.reconcile.receivables import Line, _allocate, _bucket, _offset, _row
 from estatehub.reconcile.run import run_reconciliation
 from estatehub.reconcile.store import acknowledge_break
 from estatehub.reconcile.tables import rec_break, rec_receivable, rec_run
@@ -325,6 +325,16 @@ def test_a_line_not_yet_due_is_no_debt_to_set_off_a_true_up_against():
     assert [x.received_fen for x in lines] == [0, 0], "the developer owes the 10, the buyer pays the 100 whole"
     _offset(lines, as_of=date(2026, 1, 2))
     assert [x.received_fen for x in lines] == [-10, 10]
+
+
+def test_a_true_up_owed_to_the_buyer_past_its_due_date_is_aged_like_any_late_line():
+    line = _lines(("补差", -10))[0]  # due on 01-01
+    assert [_row(line, None, live=True, as_of=day)["ageing"] for day in (date(2026, 1, 1), date(2026, 2, 5))] == [
+        "not_due",
+        "31-60",
+    ]
+    late = _row(line, None, live=True, as_of=date(2026, 2, 5))
+    assert (late["state"], late["days_overdue"]) == ("payable_overdue", 35)
 
 
 @pytest.mark.parametrize(
