@@ -87,7 +87,7 @@ REFUND_MARK = "退"  # a statement line paid out whose summary or memo says 退 
 REFUND_KIND = "退款"
 DUPLICATE_WINDOW_DAYS = 3
 APPROVAL_VALID_DAYS = 30
-MATCH_COLUMNS = ["id", "amount_fen", "on", "unit", "text", "party", "memo"]
+MATCH_COLUMNS = ["id", "amount_fen", "on", "unit", "text", "party", "memo", "names"]
 BANK_COLUMNS = ("id", "amount_fen", "on", "unit", "text", "memo", "party", "account_no", "bank", "direction")
 LEDGER_COLUMNS = (
     *("entry_id", "amount_fen", "on", "unit", "text", "memo", "payer", "customer_name"),
@@ -113,6 +113,15 @@ def reconcile_cash(conn: Connection, period: Period, rules: RuleSet | None = Non
 # -- statement lines against ledger entries --------------------------------------------------------
 
 
+def _entry_names(conn: Connection, period: Period, entry_ids: pd.Series) -> list[str | None]:
+    """Per ledger entry: the customers its voucher names on its other lines, space-separated (None: none)."""
+    rows = sqlfiles.execute(conn, "reconcile/cash_entry_names", period.params()).all()
+    names: dict[int, list[str]] = {}
+    for entry_id, name in rows:
+        names.setdefault(int(entry_id), []).append(str(name))
+    return [" ".join(names[int(e)]) if int(e) in names else None for e in entry_ids]
+
+
 def _match_lines(
     conn: Connection, period: Period, rules: RuleSet
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
@@ -129,6 +138,8 @@ def _match_lines(
     # apart only by that name)
     lent = ledger["payment_kind"].isin(LOAN_KINDS).to_numpy() & ledger["customer_name"].notna().to_numpy()
     ledger["party"] = np.where(lent, ledger["customer_name"], ledger["payer"])
+    ledger["names"] = _entry_names(conn, wide, ledger["entry_id"])
+    bank["names"] = None
     for frame in (bank, ledger):
         frame["unit"] = frame["unit"].fillna("")  # a line without an account is matched with none
         # money in and money out are matched apart, on the amount as finance writes it (rules: a fee ≤ 200 yuan)

@@ -840,17 +840,18 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
                 f"the ledger holds no receipt {i.source_bill_no or '(none named)'}",
             )
         )
-    standing = [
-        i
-        for i in sqlfiles.execute(
-            conn,
-            "reconcile/invoices_presale_standing",
-            {},
-            columns=("invoice_no", "invoice_on", "amount_fen", "contract_no", "customer_name"),
-        ).all()
-        if i.contract_no in full_on and period.date_from <= full_on[i.contract_no] <= period.date_to
-    ]
-    for i in standing:
+    # a 602 invoice of a contract replaced by another (a room change, a rename) is of money its successor
+    # holds: that one's full invoice covers it (compare `receivables.final_contracts`)
+    deal = final_contracts(sqlfiles.execute(conn, "reconcile/receivable_contracts", {}).all())
+    rows = sqlfiles.execute(
+        conn,
+        "reconcile/invoices_presale_standing",
+        {},
+        columns=("invoice_no", "invoice_on", "amount_fen", "contract_no", "customer_name"),
+    ).all()
+    covered = ((i, full_on.get(i.contract_no) or full_on.get(deal.get(i.contract_no, i.contract_no))) for i in rows)
+    standing = [(i, on) for i, on in covered if on is not None and period.date_from <= on <= period.date_to]
+    for i, full_invoice_on in standing:
         out.breaks.append(
             new_break(
                 "invoices",
@@ -863,10 +864,10 @@ def reconcile_invoices(conn: Connection, period: Period) -> Outcome:
                 amount_fen=i.amount_fen,
                 left_amount_fen=0,
                 right_amount_fen=i.amount_fen,
-                first_on=full_on[i.contract_no],
+                first_on=full_invoice_on,
                 as_of=period.as_of,
                 detail=f"602 invoice {i.invoice_no} of {yuan(i.amount_fen)} yuan ({i.invoice_on}) still stands after "
-                f"the full invoice of {i.contract_no} on {full_on[i.contract_no]}: red-reverse it",
+                f"the full invoice of {deal.get(i.contract_no, i.contract_no)} on {full_invoice_on}: red-reverse it",
             )
         )
     wrong = sqlfiles.execute(

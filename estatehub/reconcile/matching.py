@@ -11,6 +11,8 @@ Each side is a DataFrame with the columns
     party       optional: who paid or was paid, a name alone (tier 2's `unit_text_first` compares it;
                 a side without the column gives its `text`)
     memo        optional: the free text in which the other side's party may be written
+    names       optional: the other people a row stands for, space-separated (the customers of a
+                batch entry), looked for in the other side's memo like its party
 
 and the tiers run in order, each only on what the earlier ones left:
 
@@ -23,7 +25,9 @@ and the tiers run in order, each only on what the earlier ones left:
     3 text_amount       payer name / memo scored by rapidfuzz WRatio ≥ the minimum, amount within the
                         tolerance, date within the text window
     4 split             one item against 2..max_group items of the other side (same unit or reference,
-                        within the split window), whose sum is the amount within the tolerance
+                        within the split window), whose sum is the amount within the tolerance; its
+                        parts drawn from the `split_max_candidates` the item names (party or names
+                        in their memo, or theirs in its memo) first, then the nearest
     5 rule              finance's rules (estatehub.reconcile.rules): alias → matched by name and amount;
                         ignore → not a break; classify → a break with the rule's reason
 
@@ -56,7 +60,7 @@ log = logging.getLogger(__name__)
 TIER_NAMES = {1: "reference", 2: "unit_amount_date", 3: "text_amount", 4: "split", 5: "rule"}
 TIER_BASE_CONFIDENCE = {1: 1.00, 2: 0.95, 3: 0.90, 4: 0.85, 5: 0.80}
 REQUIRED_COLUMNS = ("id", "amount_fen", "on")
-OPTIONAL_COLUMNS = ("reference", "unit", "text", "party", "memo")
+OPTIONAL_COLUMNS = ("reference", "unit", "text", "party", "memo", "names")
 KEY_COLUMNS = ("reference", "unit")  # compared equal, so stripped; the others are free text
 PARTY_MIN_CHARS = 2  # a party shorter than this is never looked for in a memo
 
@@ -130,7 +134,7 @@ class _Side:
     """A side after checking: sorted by id, so a row's position is the rank of its id."""
 
     name: str
-    frame: pd.DataFrame  # id (object str), amount (int64), day (int64), reference, unit, text, party, memo
+    frame: pd.DataFrame  # id (object str), amount (int64), day (int64), reference, unit, text, party, memo, names
     invalid: pd.DataFrame  # side, id, amount, day, problem
     given: frozenset[str] = frozenset()  # the optional columns the caller supplied
     free: np.ndarray = field(init=False)
@@ -676,10 +680,20 @@ def _split_candidates(t_side: _Side, p_side: _Side, target_is_left: bool, tol: T
         & (np.abs(pamount) <= np.abs(tamount) + tol.amount_tolerance_fen)
         & (abs_dd <= tol.split_date_window_days)
     )
+    t, p = t[keep], p[keep]
     cand = pd.DataFrame(
-        {"t": t[keep], "p": p[keep], "abs_dd": abs_dd[keep], "amount": pamount[keep], "abs": np.abs(pamount[keep])}
+        {
+            "t": t,
+            "p": p,
+            "abs_dd": abs_dd[keep],
+            "amount": pamount[keep],
+            "abs": np.abs(pamount[keep]),
+            "unnamed": ~_named(t_side, p_side, t, p),
+        }
     )
-    cand = cand.sort_values(["t", "abs_dd", "p"], kind="mergesort", ignore_index=True)
+    # the parts the target names (or that name it) first, then the nearest dates: on a launch day an account has
+    # dozens of lines within the window, and a batch entry's parts are the lines of its borrowers
+    cand = cand.sort_values(["t", "unnamed", "abs_dd", "p"], kind="mergesort", ignore_index=True)
     cand = cand[cand.groupby("t").cumcount() < tol.split_max_candidates]
     size = cand.groupby("t")["p"].transform("size")
     reach = cand.groupby("t")["abs"].transform("sum")
@@ -697,6 +711,32 @@ def _split_candidates(t_side: _Side, p_side: _Side, target_is_left: bool, tol: T
         cand["p"].to_numpy(),
         cand["abs_dd"].to_numpy(),
         cand["amount"].to_numpy(),
+    )
+
+
+def _named(t_side: _Side, p_side: _Side, t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Per (target, part) pair: one names the other — the target's party, or a name of its `names` (the
+    customers of a batch entry), written whole in the part's memo, or the part's in the target's memo."""
+    named = np.zeros(len(t), dtype=bool)
+    for one, other, i, j in ((t_side, p_side, t, p), (p_side, t_side, p, t)):
+        if "memo" not in other.given or not ("party" in one.given or "names" in one.given):
+            continue
+        memos = other.column("memo")[j]
+        if "party" in one.given:
+            named |= _written_in(one.column("party")[i], memos)
+        if "names" in one.given:
+            named |= _any_written_in(one.column("names")[i], memos)
+    return named
+
+
+def _any_written_in(names: np.ndarray, memos: np.ndarray) -> np.ndarray:
+    """Per pair: one of the names (space-separated) occurs whole in the memo."""
+    return np.array(
+        [
+            isinstance(ns, str) and isinstance(m, str) and any(len(n) >= PARTY_MIN_CHARS and n in m for n in ns.split())
+            for ns, m in zip(names, memos, strict=True)
+        ],
+        dtype=bool,
     )
 
 

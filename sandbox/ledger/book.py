@@ -64,7 +64,8 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 14  # 14: a pay-over books a line per fee with its customer, and forgotten batches leave weeks
+LEDGER_VERSION = 15  # 15: the settlement red-reverses the 602 invoices of the contracts it replaced too
+# 14: a pay-over books a line per fee with its customer, and forgotten batches leave weeks
 # late (planted `fee_paid_over_late`, decision 0034)
 # 13: a clean world books by its end what happened by then; 12: a room change to a
 # cheaper unit refunds the difference (换房退差); 11: a loan line due by the end and disbursed after it is
@@ -278,6 +279,18 @@ def _house(doc: dict) -> dict:
     }
 
 
+def _predecessors(source: ContractSource, doc: dict) -> list[str]:
+    """The contracts a contract replaced (room changes, renames), nearest first: their money is carried
+    into it."""
+    out: list[str] = []
+    previous = doc.get("previous_contract_no")
+    while previous and previous not in out and len(out) < 10:
+        out.append(previous)
+        before = source.get(previous)
+        previous = (before or {}).get("previous_contract_no")
+    return out
+
+
 def _received(source: ContractSource, doc: dict, seed: int, end: datetime, depth: int = 0) -> int:
     """What a contract had received when it ended, including what it carried from the one it replaced."""
     carried = 0
@@ -337,7 +350,9 @@ def _events_of(source: ContractSource, doc: dict, seed: int, end: datetime) -> I
         handover = doc["handover"]
         if settle_at <= end:
             price = fen(doc["price"]["total_price"]) + fen(handover.get("area_diff_amount") or "0")
-            yield settle_at, "", {**base, "kind": "settle", "amount": cash.received_fen, "final_price": price}
+            carried = _predecessors(source, doc)  # their 602 invoices are of money this contract holds
+            yield settle_at, "", {**base, "kind": "settle", "amount": cash.received_fen, "final_price": price,
+                                  "carried_from": carried}  # fmt: skip
 
 
 FEE, PAYOVER = "fee", "fee_payover"
@@ -1335,7 +1350,8 @@ class _Booker:
 
     def settle(self, seq: int, moment: datetime, event: dict) -> None:
         """At handover: the advance receipts become revenue, with the output VAT (销项税额) of the sale;
-        every pre-sale 602 invoice is red-reversed and one full invoice issued (tax classification code
+        every pre-sale 602 invoice still standing, also those of the contracts it replaced (a room change
+        carries their money), is red-reversed and one full invoice issued (tax classification code
         of 销售不动产, 501…, 9%) for the whole final price, area true-up included. After it no 602
         invoice is issued for this contract. Planted (in the truth): a 602 invoice left unreversed, a
         full invoice for what was received instead of the final price."""
@@ -1368,10 +1384,14 @@ class _Booker:
             books.memo(f"{chart.VOUCHER}/{entry_id}", memo, [house["house_id"]], house["project_code"])
         books.settled.add(event["contract_no"])
         books.flush("invoices")
-        blues = books.db.execute(
-            "select invoice_no, amount_fen, source_bill_no from invoices where contract_no = ? and invoice_type = ?"
-            " and is_red = 0 and voided_at is null",
-            (event["contract_no"], chart.PRESALE_INVOICE),
+        contracts = [event["contract_no"], *event.get("carried_from", ())]  # and those whose money it carries
+        marks = ",".join("?" * len(contracts))
+        blues = books.db.execute(  # (contract_no, invoice_type) is indexed; a red names the contract settled
+            f"select b.invoice_no, b.amount_fen, b.source_bill_no from invoices b where b.contract_no in ({marks})"
+            " and b.invoice_type = ? and b.is_red = 0 and b.voided_at is null and not exists (select 1 from invoices"
+            f" r where r.contract_no in ({marks}) and r.invoice_type = ? and r.is_red = 1"
+            " and r.blue_invoice_no = b.invoice_no) order by b.invoice_id",
+            (*contracts, chart.PRESALE_INVOICE, *contracts, chart.PRESALE_INVOICE),
         ).fetchall()
         remark = f"{house['project_name']}{house['building']}{house['unit']}{house['room']}"
         at = moment + timedelta(hours=1)

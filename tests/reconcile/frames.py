@@ -16,8 +16,9 @@ def day(n: int) -> date:
 
 
 def side(*rows: dict) -> pd.DataFrame:
-    """A side from rows {id, amount, on (days after D0), reference?, unit?, text?, party?, memo?}; the
-    columns party and memo only where a row has them (a side without them is a side that never had them)."""
+    """A side from rows {id, amount, on (days after D0), reference?, unit?, text?, party?, memo?, names?}; the
+    columns party, memo and names only where a row has them (a side without them is a side that never had
+    them)."""
     frame = pd.DataFrame(
         {
             "id": [r["id"] for r in rows],
@@ -28,7 +29,7 @@ def side(*rows: dict) -> pd.DataFrame:
             "text": [r.get("text") for r in rows],
         }
     )
-    for optional in ("party", "memo"):
+    for optional in ("party", "memo", "names"):
         if any(optional in r for r in rows):
             frame[optional] = [r.get(optional) for r in rows]
     return frame

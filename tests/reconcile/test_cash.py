@@ -505,3 +505,37 @@ def test_every_cash_reason_has_a_label_in_both_languages():
     for code in (*LINE_REASONS, *SUPERVISED_REASONS, "amount_mismatch", "needs_payer_lookup"):
         for lang in ("zh-CN", "en"):
             assert REASONS[lang].get(code, code) != code, f"{code} has no {lang} label"
+
+
+def test_a_batch_entry_finds_its_parts_on_a_crowded_day_by_the_borrowers_its_voucher_names(warehouse):
+    """Seen at 100,000 contracts: the clerk booked three borrowers' disbursements as one bank entry, each
+    borrower on a line of its own; the statement shows them apart among a launch day's crowd of deposits."""
+    day = date(2026, 3, 2)
+    lender = "中国工商银行股份有限公司深圳分行个人贷款专户"
+    borrowers = (("刘飞", 2_970_000_00), ("张伟伟", 3_320_000_00), ("田晨强", 4_360_000_00))
+    bank = [_line(i, SUP, day, 100_000_00 + i, f"买家{i}", "转账", "收首付款") for i in range(1, 13)] + [
+        _line(20 + i, SUP, day, fen, lender, "贷款发放", f"个人住房贷款放款 {who}")
+        for i, (who, fen) in enumerate(borrowers, start=1)
+    ]
+    books = Books()
+    books.entry(50, SUP, day, sum(fen for _, fen in borrowers), memo="按揭款 工行 2#1单元702,2#1单元2301,3#1单元1001")
+    counter = books.lines.pop()  # one line per borrower, with the customer (辅助核算), instead of one
+    books.lines += [
+        counter | {"entry_id": 510 + i, "seq": 2 + i, "credit_fen": fen, "customer_name": who}
+        for i, (who, fen) in enumerate(borrowers)
+    ]
+    books.lines[0]["customer_name"] = None  # the rows of one insert share their columns
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            insert(core_bank_account),
+            [
+                {"bank": "icbc", "account_no": SUP, "account_type": "supervised", "permit_no": "P1", "listed_at": NOW}
+                | LOADED
+            ],
+        )
+        conn.execute(insert(etl_bank_statement_file), [_file(bank)])
+        conn.execute(insert(core_bank_statement_line), bank)
+        books.write(conn)
+        outcome = reconcile_cash(conn, PERIOD, RULES)
+    batch = {m["left_id"] for m in outcome.matches if m["right_id"] == "entry:000000000501"}
+    assert batch == {"line:icbc:0021", "line:icbc:0022", "line:icbc:0023"}

@@ -373,6 +373,19 @@ def test_the_07_00_run_reconciles_the_day_just_closed_and_other_runs_today(run_t
         period_for_run(run_type, run_after, as_of="2026-01-01", date_from="2026-03-01")
 
 
+def _full_invoice(conn, contract: str, fen: int, *, kind: str = "增值税普通发票") -> None:  # noqa: ANN001
+    """Invoice 6: the contract's full invoice (销售不动产, 9%) on 2026-05-01."""
+    from estatehub.ledger.tables import core_invoice
+
+    conn.execute(
+        insert(core_invoice),
+        {"invoice_id": 6, "bill_no": "XSFP00000006", "invoice_type": kind, "invoice_no": "00000006"}
+        | {"invoice_on": date(2026, 5, 1), "tax_code": "5010101", "tax_rate": 0.09, "amount_fen": fen}
+        | {"tax_fen": (fen * 9 * 2 + 109) // (2 * 109), "is_red": False, "remark": "", "contract_no": contract}
+        | {"is_audited": True, "is_voided": False, "created_at": NOW, "modified_at": NOW},
+    )
+
+
 def test_an_invoice_both_without_its_receipt_and_not_reversed_is_two_breaks(world):
     """Two planted differences on one 602 invoice (seen at 2,000 units): it names a receipt the ledger does
     not hold, and it still stands after the contract's full invoice. Each is its own break with its own key
@@ -381,17 +394,31 @@ def test_an_invoice_both_without_its_receipt_and_not_reversed_is_two_breaks(worl
 
     with world.engine.begin() as conn:
         conn.execute(update(core_invoice).where(core_invoice.c.invoice_id == 5).values(contract_no="YS1"))
-        full = {"invoice_id": 6, "bill_no": "XSFP00000006", "invoice_type": "增值税专用发票", "invoice_no": "00000006"}
-        conn.execute(
-            insert(core_invoice),
-            full
-            | {"invoice_on": date(2026, 5, 1), "tax_code": "5010101", "tax_rate": 0.09, "amount_fen": 300_000_000}
-            | {"tax_fen": 24_770_642, "is_red": False, "remark": "", "contract_no": "YS1", "is_audited": True}
-            | {"is_voided": False, "created_at": NOW, "modified_at": NOW},
-        )
+        _full_invoice(conn, "YS1", 300_000_000, kind="增值税专用发票")
     report = run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("invoices",))
     on_five = [b for b in report.outcomes["invoices"].breaks if "invoice:00000005" in b["right_ids"]]
     assert sorted(b["reason"] for b in on_five) == ["invoice_without_receipt", "presale_invoice_not_reversed"]
     assert len({b["break_key"] for b in on_five}) == 2
     stored = _breaks(world)
     assert stored[("invoices", "presale_invoice_not_reversed:YS1")]["status"] == "open"
+
+
+def test_a_602_invoice_of_a_contract_a_room_change_replaced_stands_once_the_successor_is_invoiced_in_full(world):
+    """Seen at 5,000 units: a buyer moved from one unit to another (换房), and the money of the first contract,
+    with its 602 invoice, was carried to the second. At the second's handover that 602 is to be red-reversed
+    like the second's own: the full invoice covers the money."""
+    from estatehub.ledger.tables import core_invoice
+    from estatehub.trading_network.tables import core_contract
+
+    with world.engine.begin() as conn:
+        conn.execute(
+            update(core_contract).where(core_contract.c.contract_no == "YS2").values(previous_contract_no="YS3")
+        )
+        conn.execute(update(core_invoice).where(core_invoice.c.invoice_id == 5).values(contract_no="YS3"))
+        _full_invoice(conn, "YS2", 700_000_000)
+    report = run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("invoices",))
+    standing = [b for b in report.outcomes["invoices"].breaks if b["reason"] == "presale_invoice_not_reversed"]
+    assert [(b["right_ids"], b["subject"], b["first_on"]) for b in standing] == [
+        (("invoice:00000005",), "YS3", date(2026, 5, 1))
+    ]
+    assert "the full invoice of YS2 on 2026-05-01" in standing[0]["detail"]

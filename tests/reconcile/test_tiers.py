@@ -357,6 +357,34 @@ def test_split_draws_only_from_the_nearest_candidates():
     assert run(left, right, split_max_group=2, split_max_candidates=2).matches.empty
 
 
+BANK = "中国工商银行股份有限公司深圳分行个人贷款专户"
+
+
+def test_split_draws_first_from_the_parts_a_batch_entry_names():
+    """Seen at 100,000 contracts: on a launch day the account has dozens of lines, and the clerk booked three
+    borrowers' disbursements as one bank entry whose voucher names each of them. The nearest twelve lines hold
+    none of its parts; the three lines whose memos name its borrowers do."""
+    crowd = [
+        {"id": f"B{i:02d}", "amount": 1_000 + i, "on": 1, "unit": "U", "memo": "收首付款", "party": f"P{i}"}
+        for i in range(12)
+    ]
+    loans = [
+        {"id": f"B{90 + i}", "amount": amount, "on": 1, "unit": "U", "memo": f"个人住房贷款放款 {who}", "party": BANK}
+        for i, (who, amount) in enumerate((("刘飞", 297_000), ("张伟伟", 332_000), ("田晨强", 436_000)))
+    ]
+    batch = {
+        "id": "L1",
+        "amount": 1_065_000,
+        "on": 1,
+        "unit": "U",
+        "memo": "按揭款 工行 2#1单元702,2#1单元2301",
+        "party": "刘飞",
+    }
+    result = run(side(batch | {"names": "刘飞 张伟伟 田晨强"}), side(*crowd, *loans))
+    assert links(result) == {("L1", "B90"), ("L1", "B91"), ("L1", "B92")}
+    assert run(side(batch), side(*crowd, *loans)).matches.empty  # by date alone, the parts are not among the ten
+
+
 def test_split_prefers_fewer_parts_then_nearer_dates():
     right = side(
         {"id": "B1", "amount": 100, "on": 1, "unit": "U"},

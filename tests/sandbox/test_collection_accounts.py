@@ -210,6 +210,15 @@ def test_handover_issues_one_full_invoice_for_the_final_price_and_reverses_every
         " where b.invoice_type = '预收款发票' and b.is_red = 0"
     ).fetchall()
     left = {number for number, _, _, reversed_ in blues if not reversed_}
+    # … and the 602s of a contract a room change or a rename replaced: their money is the successor's
+    replaced = db.execute(
+        "select b.invoice_no, exists (select 1 from invoices r where r.blue_invoice_no = b.invoice_no and r.is_red = 1)"
+        " from invoices b join w.contracts s on json_extract(s.doc, '$.previous_contract_no') = b.contract_no"
+        " join invoices f on f.contract_no = s.contract_no and f.invoice_type = '增值税普通发票'"
+        " where b.invoice_type = '预收款发票' and b.is_red = 0"
+    ).fetchall()
+    assert replaced
+    left |= {number for number, reversed_ in replaced if not reversed_}
     assert left == {json.loads(detail)["invoice_no"] for detail in unreversed}
     created_after = [number for number, created, final_at, _ in blues if created > final_at]
     assert created_after == []  # no 602 invoice after handover
