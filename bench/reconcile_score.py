@@ -170,6 +170,8 @@ ANSWERS: dict[str, Answer] = {
     "fee_booked_as_proceeds": _answer("receivables", {"fee_booked_as_proceeds"}, _bill),
     # dated the day after its term: paid over late, or still held on the day the run is as of
     "fee_paid_over_late": _answer("receivables", {"fee_paid_over_late", "fee_not_paid_over"}, _bill),
+    # the maintenance fund charged on the sold area: the contract's fund line is short or over (decision 0036)
+    "fee_amount_wrong": _answer("receivables", {"fee_amount_wrong"}, _contract),
     # loans
     "loan_stuck": _answer("loans", {"loan_stuck"}, _contract),
     "loan_on_cancelled_contract": _answer("loans", {"loan_on_cancelled"}, _contract),

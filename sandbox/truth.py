@@ -60,6 +60,7 @@ CHECKS = {
     "final_invoice_wrong_amount": ("ledger", "invoices"),
     "fee_booked_as_proceeds": ("ledger", "receivables"),
     "fee_paid_over_late": ("ledger", "receivables"),
+    "fee_amount_wrong": ("ledger", "receivables"),
     "voided_rebooked": ("ledger", EVENT),
     "red_reversed": ("ledger", EVENT),
     "deposit_forfeited": ("ledger", EVENT),
@@ -103,6 +104,8 @@ POPULATIONS = {
                                f" and kind in {_FEES}"),
     "fee_paid_over_late": ("ledger", f"select count(*) from links where form = 'AR_RECEIVEBILL'"
                            f" and kind in {_FEES}"),
+    "fee_amount_wrong": ("ledger", "select count(*) from links where form = 'AR_RECEIVEBILL'"
+                         " and kind = '维修基金'"),
 }  # fmt: skip
 POPULATIONS["unfiled_overdue"] = POPULATIONS["late_filing"]
 POPULATIONS["unpaid_at_end"] = (

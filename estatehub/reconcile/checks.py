@@ -337,35 +337,70 @@ def _receipt_break(reason: str, r: Any, period: Period, *, other: str, detail: s
     )
 
 
+# a fee paid at the handover desk is booked by the next workday (a Friday's on Monday): judged after this many days
+FEE_BOOKING_DAYS = 3
+
+
+def _fee_line_breaks(row: dict[str, Any], alternatives: dict[tuple[str, int], tuple[int, ...]], period: Period) -> list:
+    """A fee line of a contract handed over (decision 0036): `fee_unpaid` when nothing of it came in within
+    `FEE_BOOKING_DAYS` of the handover, `fee_amount_wrong` when the buyer paid another amount than the city's
+    schedule gives (a fund on the sold area instead of the as-built one, a deed tax at another rate)."""
+    due, received, owed = row["due_on"], row["received_fen"], row["outstanding_fen"]
+    if not row["is_contract_live"] or owed == 0 or not period.date_from <= due <= period.date_to:
+        return []
+    if received == 0 and (period.as_of - due).days <= FEE_BOOKING_DAYS:
+        return []
+    other = alternatives.get((row["contract_no"], row["seq"]), ())
+    schedule = " or ".join(yuan(x) for x in (row["amount_fen"], *other))
+    if received == 0:
+        reason, detail = "fee_unpaid", f"nothing received of it by {period.as_of}"
+    else:
+        reason, detail = (
+            "fee_amount_wrong",
+            f"received {yuan(received)} yuan, {yuan(abs(owed))} " + ("short" if owed > 0 else "over"),
+        )
+    detail = f"{row['kind']} collected at the handover of {due}: {schedule} yuan by the city's schedule; {detail}"
+    return [_line_break(row, reason, period, detail)]
+
+
+def _line_break(row: dict[str, Any], reason: str, period: Period, detail: str) -> dict[str, Any]:
+    """A break on one line of the receivables mart (a line of the plan or a fee line), for what is still open."""
+    return new_break(
+        "receivables",
+        reason,
+        items=[f"plan:{row['contract_no']}:{row['seq']}"],
+        subject=row["contract_no"],
+        party_masked=row["buyer_masked"],
+        kind=row["kind"],
+        amount_fen=abs(row["outstanding_fen"]),
+        left_amount_fen=row["amount_fen"],
+        right_amount_fen=row["received_fen"],
+        first_on=row["due_on"],
+        due_on=row["due_on"],
+        as_of=period.as_of,
+        detail=detail,
+    )
+
+
 def reconcile_receivables(conn: Connection, period: Period, city: CityRules | None = None) -> Outcome:
     out = Outcome("receivables")
-    result = compute(conn, as_of=period.as_of)
+    result = compute(conn, as_of=period.as_of, fees=(city or CityRules()).fee_schedule)
     out.receivables = result.rows
     for row in result.rows:
+        if row["is_fee"]:
+            out.breaks += _fee_line_breaks(row, result.fee_alternatives, period)
+            continue
         if row["state"] not in ("overdue", "payable_overdue") or row["due_on"] is None:
             continue
         if not period.date_from <= row["due_on"] <= period.date_to:
             continue
         owed = row["outstanding_fen"]
         who = "the buyer owes" if owed > 0 else "owed to the buyer"
-        out.breaks.append(
-            new_break(
-                "receivables",
-                row["state"],
-                items=[f"plan:{row['contract_no']}:{row['seq']}"],
-                subject=row["contract_no"],
-                party_masked=row["buyer_masked"],
-                kind=row["kind"],
-                amount_fen=abs(owed),
-                left_amount_fen=row["amount_fen"],
-                right_amount_fen=row["received_fen"],
-                first_on=row["due_on"],
-                due_on=row["due_on"],
-                as_of=period.as_of,
-                detail=f"{row['kind']} due {row['due_on']}: {yuan(row['amount_fen'])} yuan, received "
-                f"{yuan(row['received_fen'])}; {who} {yuan(abs(owed))} ({row['ageing']} days)",
-            )
+        detail = (
+            f"{row['kind']} due {row['due_on']}: {yuan(row['amount_fen'])} yuan, received "
+            f"{yuan(row['received_fen'])}; {who} {yuan(abs(owed))} ({row['ageing']} days)"
         )
+        out.breaks.append(_line_break(row, row["state"], period, detail))
     live = {row["contract_no"] for row in result.rows if row["is_contract_live"]}
     for deal, extra in sorted(result.overpaid.items()):
         if deal not in live:  # money on a cancelled deal is a refund matter (contracts)
@@ -479,7 +514,8 @@ def reconcile_receivables(conn: Connection, period: Period, city: CityRules | No
     late_fees = _fee_payover_breaks(conn, period, city or CityRules())
     out.breaks += late_fees
     out.counts = {
-        "plan_lines": len(result.rows),
+        "plan_lines": sum(1 for row in result.rows if not row["is_fee"]),
+        "fee_lines": sum(1 for row in result.rows if row["is_fee"]),
         "suspense": len(result.suspense),
         "memo_other_unit": len(other_unit),
         "deposits_not_converted": len(unconverted),

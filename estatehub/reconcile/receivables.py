@@ -13,18 +13,26 @@ A line is `paid`, `overpaid`, `part_paid` (received something, not due), `not_du
 or `overdue`; ageing buckets: `not_due`, `1-30`, `31-60`, `61-90`, `over_90` days overdue, `settled`.
 Lines of a cancelled deal are `cancelled`: what was received there is a refund matter
 (`contracts` reconciliation), not a receivable.
+
+Beside the price, a contract handed over owes the fees the developer collects for others at the handover desk
+(契税, 维修基金, 登记费: decisions 0028 and 0036). They are on no plan the network files, so the city's fee
+schedule (`CityRules.fee_schedule`) gives their lines, due on the handover day (`is_fee`); only receipts of
+their own kind pay them (a receipt that says only 代收款 pays whichever is open), and no fee money pays the
+price nor price money a fee.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
 
 from connectors.identity import mask_name
+from estatehub.reconcile.city import DEED_TAX, MAINTENANCE_FUND, REGISTRATION_FEE, FeeSchedule
 from estatehub.warehouse import sqlfiles
 
 CANCELLED_STATE = "撤销"
@@ -32,6 +40,10 @@ DEPOSIT_KINDS = {"诚意金": "定金", "定金": "定金"}
 PLAN_COLUMNS = ("contract_no", "seq", "kind", "due_on", "amount_fen")
 MONEY_COLUMNS = ("source", "bill_no", "contract_no", "payment_kind", "money_on", "amount_fen")
 AGEING_BUCKETS = ((30, "1-30"), (60, "31-60"), (90, "61-90"))
+# the fee lines of a contract handed over, numbered after any line of the network's plan
+FEE_LINES = {DEED_TAX: 901, MAINTENANCE_FUND: 902, REGISTRATION_FEE: 903}
+FEE_PLAN_COLUMNS = ("contract_no", "handed_over_on", "as_built_area", "usage", "price_fen", "is_company")
+FEE_MONEY_COLUMNS = ("contract_no", "payment_kind", "receipt_on", "amount_fen")
 
 
 @dataclass
@@ -42,6 +54,7 @@ class Line:
     due_on: date | None
     amount_fen: int
     received_fen: int = 0
+    other_amounts_fen: tuple[int, ...] = ()  # a deed tax the bureau may also assess (the family's other homes)
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,8 @@ class Receivables:
     rows: list[dict[str, Any]]  # rec_receivable rows
     suspense: list[Any]  # receipts tied to no contract: (bill_no, receipt_on, amount_fen, payment_kind)
     overpaid: dict[str, int]  # deal → fen received over the plan
+    # (contract, seq) of a deed-tax line → the other amounts the bureau may assess (a large home: 1.5% or 2%)
+    fee_alternatives: dict[tuple[str, int], tuple[int, ...]] = field(default_factory=dict)
 
 
 def final_contracts(contracts: list[Any]) -> dict[str, str]:
@@ -68,7 +83,7 @@ def final_contracts(contracts: list[Any]) -> dict[str, str]:
     return final
 
 
-def compute(conn: Connection, *, as_of: date) -> Receivables:
+def compute(conn: Connection, *, as_of: date, fees: FeeSchedule | None = None) -> Receivables:
     contracts = sqlfiles.execute(conn, "reconcile/receivable_contracts", {}).all()
     final = final_contracts(contracts)
     by_no = {c.contract_no: c for c in contracts}
@@ -96,13 +111,64 @@ def compute(conn: Connection, *, as_of: date) -> Receivables:
             overpaid[deal] = left
             if lines.get(deal):
                 max(lines[deal], key=_due_order).received_fen += left
+    if fees is not None:
+        for deal, fee_lines in _fee_lines(conn, fees, final, as_of=as_of).items():
+            lines[deal].extend(fee_lines)
     rows = []
     for deal, deal_lines in sorted(lines.items()):
         contract = by_no.get(deal)
         live = contract is not None and contract.state != CANCELLED_STATE
         for line in sorted(deal_lines, key=lambda x: x.seq):
             rows.append(_row(line, contract, live=live, as_of=as_of))
-    return Receivables(rows, suspense, overpaid)
+    alternatives = {
+        (x.contract_no, x.seq): x.other_amounts_fen for mine in lines.values() for x in mine if x.other_amounts_fen
+    }
+    return Receivables(rows, suspense, overpaid, alternatives)
+
+
+def _fee_lines(conn: Connection, fees: FeeSchedule, final: dict[str, str], *, as_of: date) -> dict[str, list[Line]]:
+    """deal → its fee lines (契税, 维修基金, 登记费) by the city's schedule, each paid by the receipts of its
+    kind. The deed tax of a large home is the rate the bureau assessed: the buyer's receipt tells which of the
+    schedule's amounts it was; with none received (or another amount), the lower one is owed."""
+    paid: dict[str, dict[str, list[tuple[date, int]]]] = defaultdict(lambda: defaultdict(list))
+    params = {"as_of_on": as_of}
+    for r in sqlfiles.execute(conn, "reconcile/fee_money", params, columns=FEE_MONEY_COLUMNS).all():
+        paid[final.get(r.contract_no, r.contract_no)][r.payment_kind].append((r.receipt_on, int(r.amount_fen)))
+    out: dict[str, list[Line]] = {}
+    for c in sqlfiles.execute(conn, "reconcile/fee_plan_contracts", params, columns=FEE_PLAN_COLUMNS).all():
+        if c.contract_no in out or final.get(c.contract_no, c.contract_no) != c.contract_no:
+            continue  # one primary buyer; a contract replaced since owes nothing, its successor does
+        area = int(Decimal(str(c.as_built_area)) * 100)
+        money = {kind: sum(amount for _, amount in got) for kind, got in paid.get(c.contract_no, {}).items()}
+        deed_days = {c.handed_over_on, *(on for on, _ in paid.get(c.contract_no, {}).get(DEED_TAX, []))}
+        rates = {
+            rate
+            for on in deed_days
+            for rate in fees.deed_tax_rates(area_hundredths=area, usage=c.usage, company=bool(c.is_company), on=on)
+        }
+        deed = sorted({fees.deed_tax(int(c.price_fen), rate) for rate in rates})
+        owed = money.get(DEED_TAX) if money.get(DEED_TAX) in deed else deed[0]
+        due, seqs = c.handed_over_on, FEE_LINES
+        lines = [
+            Line(
+                c.contract_no,
+                seqs[DEED_TAX],
+                DEED_TAX,
+                due,
+                owed,
+                other_amounts_fen=tuple(x for x in deed if x != owed),
+            ),
+            Line(c.contract_no, seqs[MAINTENANCE_FUND], MAINTENANCE_FUND, due, fees.maintenance_fund(area)),
+            Line(c.contract_no, seqs[REGISTRATION_FEE], REGISTRATION_FEE, due, fees.registration_fee(c.usage)),
+        ]
+        for line in lines:
+            line.received_fen = money.pop(line.kind, 0)
+        pool = sum(money.values())  # 代收款: a receipt that names no fee pays whichever is open
+        for line in lines:
+            pool -= _fill(line, pool)
+        lines[-1].received_fen += pool
+        out[c.contract_no] = lines
+    return out
 
 
 def _due_order(line: Line) -> tuple[date, int]:
@@ -199,6 +265,7 @@ def _row(line: Line, contract: Any, *, live: bool, as_of: date) -> dict[str, Any
         "project_code": getattr(contract, "project_code", None),
         "buyer_masked": mask_name(contract.buyer_name) if getattr(contract, "buyer_name", None) else None,
         "is_contract_live": live,
+        "is_fee": line.seq in FEE_LINES.values() and line.kind in FEE_LINES,
         "as_of_on": as_of,
     }
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from estatehub.warehouse.types import Money, UtcDateTime
@@ -131,6 +132,9 @@ rec_receivable = Table(
     Column("project_code", String),
     Column("buyer_masked", String),
     Column("is_contract_live", Boolean, nullable=False),
+    # a fee collected for others at handover (契税, 维修基金, 登记费: the city's schedule, decision 0036), not the
+    # price: on no plan of the network, paid only by fee receipts, left out of the KPIs' receivables
+    Column("is_fee", Boolean, nullable=False, server_default=false()),
     Column("as_of_on", Date, nullable=False),
     Column("run_id", String, nullable=False),
     PrimaryKeyConstraint("contract_no", "seq", name="pk_rec_receivable"),

@@ -283,7 +283,7 @@ def instalments_overdue(ctx: Context) -> list[Item]:
     r = rec_receivable.c
     rows = ctx.conn.execute(
         select(rec_receivable)
-        .where(r.state == "overdue", r.is_contract_live.is_(True), r.due_on < ctx.as_of)
+        .where(r.state == "overdue", r.is_contract_live.is_(True), r.is_fee.is_(False), r.due_on < ctx.as_of)
         .order_by(r.contract_no, r.seq)
     ).all()
     return [

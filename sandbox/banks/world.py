@@ -63,8 +63,9 @@ from sandbox.world.supervision import Permit, read_permits, releases
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "10"  # 10: forgotten fee batches leave weeks late (decision 0034); 9: a room change's refund of
-# the difference; 8: a clean world's loan due by the end is disbursed by its due date; 7: fees collected for others into
+BANK_WORLD_VERSION = "11"  # 11: a fund charged on the sold area (decision 0036); 10: forgotten fee batches
+# leave weeks late (decision 0034); 9: a room change's refund of the difference; 8: a clean world's loan due by
+# the end is disbursed by its due date; 7: fees collected for others into
 # the general accounts and their weekly pay-overs; 4: guarantee deposits, linked combined loans, supervised accounts per
 # permit; 5: a guarantee's release is an update of its loan (listed by `updated_since`), with its time; 6: lines due by
 # the world's end and paid after it are in the truth (`unpaid_at_end`), a clean world pays them by the end

@@ -64,7 +64,8 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 15  # 15: the settlement red-reverses the 602 invoices of the contracts it replaced too
+LEDGER_VERSION = 16  # 16: the maintenance fund charged on the sold area, planted (decision 0036)
+# 15: the settlement red-reverses the 602 invoices of the contracts it replaced too
 # 14: a pay-over books a line per fee with its customer, and forgotten batches leave weeks
 # late (planted `fee_paid_over_late`, decision 0034)
 # 13: a clean world books by its end what happened by then; 12: a room change to a
@@ -367,7 +368,12 @@ def _fee_events(
         account = _account_payload(general_account(flow.bank))
         payload = {**base, "kind": FEE, "fee": flow.kind, "amount": flow.amount_fen, "payer": flow.payer}
         late = {"due_on": flow.due_on.isoformat(), "paid_over_on": flow.paid_over_on.isoformat()} if flow.late else {}
-        yield flow.at, "", {**payload, "account": account, **late}
+        wrong = (
+            {}
+            if flow.schedule_fen is None
+            else {"schedule_fen": flow.schedule_fen, "handover_on": str(flow.handover_on)}
+        )
+        yield flow.at, "", {**payload, "account": account, **late, **wrong}
         batch = payover_of(flow, seed)
         if batch.at <= end:
             yield batch.at, batch.batch, {**payload, "kind": PAYOVER, "account": account}
@@ -1120,6 +1126,16 @@ class _Booker:
         if as_proceeds:
             books.truth(
                 "fee_booked_as_proceeds", event, moment.date(), bill_no=bill, fee=kind, amount_fen=event["amount"]
+            )
+        if "schedule_fen" in event:  # planted: the cashier charged the fund on the sold area, not the as-built one
+            books.truth(
+                "fee_amount_wrong",
+                event,
+                date.fromisoformat(str(event["handover_on"])),
+                bill_no=bill,
+                fee=kind,
+                amount_fen=event["amount"],
+                schedule_fen=event["schedule_fen"],
             )
         if "due_on" in event:  # planted: its week's batch was forgotten and leaves after the city's term
             due_on = date.fromisoformat(event["due_on"])

@@ -26,7 +26,10 @@ Only a contract handed over and never cancelled pays fees.
 Planted (not in a `--clean` world): a week's batch the clerk forgets (`PAYOVER_LATE_RATE` of the batches)
 leaves 5 to 8 weeks late, on a Tuesday, with whatever else of its kind leaves that day; each of its fees is
 then held past the city's pay-over term (`PAYOVER_WITHIN_DAYS`, decision 0034), which the ledger's truth
-records per fee receipt (`fee_paid_over_late`).
+records per fee receipt (`fee_paid_over_late`). The cashier charges the maintenance fund on the area the
+contract sold instead of the as-built area (`FUND_ON_SOLD_AREA_RATE` of the handovers whose areas differ):
+the buyer pays, and the developer holds, another amount than the city's schedule gives (`fee_amount_wrong`,
+decision 0036).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ REGISTRATION_OTHER_FEN = 55_000  # 550 yuan a non-residential one
 PAYOVER_WITHIN_DAYS = 30  # the city's term to pay a collected fee over (config/city_rules.yaml, decision 0034)
 PAYOVER_LATE_RATE = 0.04  # weekly batches the clerk forgets (planted)
 PAYOVER_LATE_WEEKS = (5, 8)  # … and pays this many weeks late: every fee of the batch is then past the term
+FUND_ON_SOLD_AREA_RATE = 0.05  # planted: the fund charged on the sold area where the as-built one differs
 PAYEES = {  # who the developer pays each kind over to: (name, account, bank)
     DEED_TAX: ("国家税务总局深圳市税务局", "4000023009200088881", "工商银行"),
     MAINTENANCE_FUND: ("深圳市住房专项维修资金管理中心", "44250100000900002468", "建设银行"),
@@ -73,6 +77,8 @@ class FeeFlow:
     paid_over_on: date  # the Tuesday after the week it was collected (weeks later for a forgotten batch)
     rate_bp: int | None = None  # 契税: the rate applied
     late: bool = False  # planted: its batch was forgotten and leaves weeks late
+    handover_on: date | None = None  # the day the keys were handed over (the fee's due day)
+    schedule_fen: int | None = None  # planted: what the city's schedule gives, where the cashier charged another
 
     @property
     def due_on(self) -> date:
@@ -148,6 +154,12 @@ def fee_flows(doc: dict, *, seed: int, end: datetime, clean: bool = False) -> li
         MAINTENANCE_FUND: maintenance_fund_fen(area),
         REGISTRATION_FEE: registration_fee_fen(usage),
     }
+    schedule = {}
+    sold = _hundredths(house["building_area"]) if house.get("building_area") else area
+    planted = random.Random(f"{seed}/ledger/fees/sold-area/{doc['contract_no']}")  # its own draw: no other moves
+    if not clean and sold != area and planted.random() < FUND_ON_SOLD_AREA_RATE:
+        schedule[MAINTENANCE_FUND] = amounts[MAINTENANCE_FUND]
+        amounts[MAINTENANCE_FUND] = maintenance_fund_fen(sold)
     account = general_account(supervised_account(house_permit(house)).bank)
     payer = primary_name(doc)
     start = at_office_hours(rng, day, 9, 16) if early else max(handed, datetime.combine(day, time(9, 0)))
@@ -170,6 +182,8 @@ def fee_flows(doc: dict, *, seed: int, end: datetime, clean: bool = False) -> li
                 regular + timedelta(weeks=weeks),
                 rate if kind == DEED_TAX else None,
                 late=weeks > 0,
+                handover_on=handed.date(),
+                schedule_fen=schedule.get(kind),
             )
         )
     return flows

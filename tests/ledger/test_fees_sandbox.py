@@ -14,6 +14,7 @@ import pytest
 from sandbox.banks.world import ensure_bank_world
 from sandbox.ledger.book import DocList, build_ledger
 from sandbox.ledger.fees import (
+    FUND_ON_SOLD_AREA_RATE,
     PAYOVER_LATE_RATE,
     PAYOVER_WITHIN_DAYS,
     deed_tax_fen,
@@ -211,3 +212,37 @@ def test_each_fee_planted_as_paid_over_late_leaves_after_its_term(ledger_path: P
         assert paid is None or paid == fee["paid_over_on"]  # None: after the world's end
         assert date.fromisoformat(fee["paid_over_on"]) > date.fromisoformat(fee["due_on"])
         assert kind in (fee["fee"], "房款")  # 预收房款 when also booked as proceeds (fee_booked_as_proceeds)
+
+
+def test_a_fund_charged_on_the_sold_area_is_planted_on_both_faces_and_never_in_a_clean_world() -> None:
+    """Decision 0036: the cashier charges 维修基金 on the area the contract sold (92.00 m²), not the as-built one
+    (89.12 m²), for `FUND_ON_SOLD_AREA_RATE` of the handovers whose areas differ; the flow keeps what the city's
+    schedule gives, and every other fee is unchanged."""
+    sold = _handed_over_sale()
+    sold["house"] = {**sold["house"], "building_area": "92.00"}
+    same = {**sold, "house": {**sold["house"], "building_area": "89.12"}}
+    wrong = []
+    for seed in range(400):
+        flows = {f.kind: f for f in fee_flows(sold, seed=seed, end=END)}
+        fund = flows["维修基金"]
+        assert flows["契税"].schedule_fen is None and flows["登记费"].schedule_fen is None
+        if fund.schedule_fen is not None:
+            assert (fund.amount_fen, fund.schedule_fen) == (maintenance_fund_fen(9_200), maintenance_fund_fen(8_912))
+            assert fund.handover_on == date(2025, 6, 18)
+            wrong.append(seed)
+        else:
+            assert fund.amount_fen == maintenance_fund_fen(8_912)
+        assert all(f.schedule_fen is None for f in fee_flows(sold, seed=seed, end=END, clean=True))
+        assert all(f.schedule_fen is None for f in fee_flows(same, seed=seed, end=END))  # nothing to mistake
+    assert abs(len(wrong) / 400 - FUND_ON_SOLD_AREA_RATE) < 0.03 and wrong
+
+
+def test_each_fund_planted_as_charged_on_the_sold_area_is_the_receipt_the_ledger_holds(ledger_path: Path) -> None:
+    db = sqlite3.connect(ledger_path)
+    planted = [
+        json.loads(detail) for (detail,) in db.execute("select detail from truth where kind = 'fee_amount_wrong'")
+    ]
+    assert planted, "the test world plants at least one"
+    for fee in planted:
+        amount = db.execute("select amount_fen from receipts where bill_no = ?", (fee["bill_no"],)).fetchone()[0]
+        assert fee["fee"] == "维修基金" and amount == fee["amount_fen"] != fee["schedule_fen"]

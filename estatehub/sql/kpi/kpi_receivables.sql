@@ -1,7 +1,8 @@
 -- kpi_receivables (应收): the receivables mart (rec_receivable, the one source of receivables) as of
 -- its latest run: each live plan line still owed — due today or overdue — with its ageing bucket
 -- (1-30, 31-60, 61-90, over_90 days overdue), project and product type. Not-yet-due lines count as
--- `not_due` (what is still to come).
+-- `not_due` (what is still to come). The fees collected for others at handover (`is_fee`) are no part of the
+-- price and are left out, as 回款 leaves them out.
 with lines as (
     select
         contract_no,
@@ -13,7 +14,7 @@ with lines as (
         outstanding_fen,
         as_of_on
     from rec_receivable
-    where is_contract_live = true and state in ('due', 'overdue', 'not_due', 'part_paid') and outstanding_fen > 0
+    where is_contract_live = true and is_fee = false and state in ('due', 'overdue', 'not_due', 'part_paid') and outstanding_fen > 0
 ),
 
 final as (
