@@ -77,6 +77,7 @@ MOOT_REASONS = {
     "later": "planted after the day the run is as of",
     "in_transit": "a statement line of the day the run is as of: the ledger books from that statement the next day",
     "pending": "a receipt younger than the days finance takes to invoice it: not yet a difference",
+    "withdrawing": "a loan of a contract cancelled within the days a bank takes to withdraw it",
 }
 # answered by an invoice to issue: within `settings.INVOICE_WITHIN_DAYS` of its receipt the hub lists it as
 # pending work (`_unscored`: invoice_pending), not as a difference, so the run is not expected to find it yet
@@ -84,6 +85,11 @@ INVOICED_WITHIN = frozenset({"not_invoiced"})
 # answered by a statement line the ledger never books: on the day the run is as of it is in transit, not yet a
 # break (estatehub.reconcile.cash: the clerk books from the statement that came that morning)
 ON_THE_STATEMENT = frozenset({"other_payer_line", "refund_not_booked"})
+
+
+# a loan the bank never withdrew, dated the day its contract was cancelled: within `settings.LOAN_WITHDRAW_DAYS`
+# of it the bank may still withdraw it, so the check waits (estatehub.reconcile.checks)
+WITHDRAWN_WITHIN = frozenset({"loan_on_cancelled_contract"})
 
 
 # planted kinds dated at their end (a late booking: the day it was booked) whose difference stands from an
@@ -103,6 +109,11 @@ def _moot(planted: Any, returned: set[str], as_of: date | None) -> str | None:
     since = date.fromisoformat(str(planted.detail.get(STARTS.get(planted.kind, ""), planted.on_date))[:10])
     if since > as_of:
         return "later"
+    if planted.kind in WITHDRAWN_WITHIN:
+        from estatehub import settings
+
+        if (as_of - since).days <= settings.LOAN_WITHDRAW_DAYS:
+            return "withdrawing"
     return "in_transit" if planted.kind in ON_THE_STATEMENT and since == as_of else None
 
 

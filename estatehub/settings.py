@@ -99,6 +99,9 @@ LOAN_STAGE_LIMIT_DAYS = {"已递交": 21}
 SUBSCRIPTION_GRACE_DAYS = 15
 LOAN_OPEN_STAGE_LIMIT_DAYS = {"已签借款合同": 21}
 LOAN_FINAL_STAGES = ("已放款", "拒贷", "已撤销")  # a loan at one of these waits for nothing
+# a bank withdraws a loan application within a working week of the developer telling it the contract is
+# cancelled: a loan still open on a contract cancelled longer ago is `loan_on_cancelled`
+LOAN_WITHDRAW_DAYS = 7
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,13 @@ unit is only in the memo. A receipt is linked, in this order:
    When the memo's house has no buyer of that name but the memo also names one of its buyers, the memo
    wins (`memo+buyer`: the receipt was booked to another customer, a break of the receivables); so it
    does when the customer code stands for another house but the amount is a plan line of the memo's
-   contract and of none on the customer's house (`memo+amount`). Else, when the customer code is already
-   linked to another house whose buyer has the customer's name, the memo is taken to name the wrong room
-   and the customer wins (`customer_code`, memo disagrees).
-2. `memo+customer`: the memo fits several houses (the 单元 left out), and the customer's name picks one;
+   contract and of none on the customer's house (`memo+amount`) — unless the memo, read in the project of
+   the customer's own house, names that house (`customer_code+memo`: the receipt carries a batch's phase).
+   A buyer named in the memo only inside the customer's own name (郑飞 in 郑飞志) is no buyer named. Else,
+   when the customer code is already linked to another house whose buyer has the customer's name, the memo
+   is taken to name the wrong room and the customer wins (`customer_code`, memo disagrees).
+2. `memo+customer`: the memo fits several houses (the 单元 left out): the customer's own when the customer
+   code already stands for one of them (`customer_code`), else the one the customer's name picks;
    when none has a buyer of that name and the customer code stands for another house, the amount
    (`memo+amount`) or else the customer wins, as in 1.
 3. `customer_code`: the memo names no unit, but the customer code's other receipts, whose memo and
@@ -426,9 +429,16 @@ class Linker:
                 # (or money after their own contract ended): theirs, not the stranger's
                 chosen = self.pick(named, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "memo+customer", confidence * 0.95, row)
-            if any(len(name) > 1 and name in (row.remark or "") for name in chosen.names):
-                # the memo names the unit and its buyer: the memo is right, the customer code may not be
+            if any(len(name) > 1 and name in _without(row.remark or "", names) for name in chosen.names):
+                # the memo names the unit and its buyer: the memo is right, the customer code may not be (a buyer
+                # named only inside the customer's own name, 郑飞 in 郑飞志, is no buyer named)
                 return self._with_amount(chosen, "memo+buyer+date", confidence, row)
+            if (
+                known_link is not None
+                and known_link[1] != chosen.house_id
+                and self._means_own(known_link, reading.units)
+            ):
+                return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
             if (
                 known_link is not None
                 and known_link[1] != chosen.house_id
@@ -440,6 +450,10 @@ class Linker:
                 return self._customer_wins(known_link, reading.units)
             return self._with_amount(chosen, "memo+date", confidence * 0.9, row)
         if len(houses) > 1:
+            if known_link is not None and known_link[1] in fitting:
+                # the memo fits several houses (1704房, 1单元801), the customer's own among them: theirs, not a
+                # namesake's house the memo fits as well
+                return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
             named = [c for house in houses for c in by_house.get(house, ()) if c.names & names]
             if not named and len(fitting) > len(houses):
                 # a bare room (502房) fits one house per building: the customer's own may be beyond the first few
@@ -451,6 +465,8 @@ class Linker:
                 chosen = self.pick(named, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "memo+customer+date", min(confidence, 0.9), row)
             if not named and known_link is not None and known_link[1] not in fitting:
+                if self._means_own(known_link, reading.units):
+                    return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
                 picked = [
                     self.pick(by_house[house], on, kind, names, refund=refund)
                     for house in houses
@@ -487,12 +503,20 @@ class Linker:
         the memo's unit, read in the project of the customer's own house, is that house: the receipt's phase
         is another project's (a bank's batch of disbursements booked as one receipt carries the phase of its
         first), and a memo names no project."""
-        project = self._project_of(known_link[1])
-        if project is not None:
-            directory = self.rooms(project)
-            if any(known_link[1] in directory.candidates(ref) for ref in refs):
-                return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
+        if self._means_own(known_link, refs):
+            return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
         return _customer_wins(known_link)
+
+    def _means_own(self, known_link: tuple[str, str], refs: Sequence[Any]) -> bool:
+        """Whether the memo's unit, read in the project of the customer's own house, is that house: then the
+        memo agrees with the customer and only the receipt's phase is another project's (a bank's batch of
+        disbursements booked as one receipt carries the phase of its first; a memo names no project), whatever
+        a house of the same number in that other project may be owed."""
+        project = self._project_of(known_link[1])
+        if project is None:
+            return False
+        directory = self.rooms(project)
+        return any(known_link[1] in directory.candidates(ref) for ref in refs)
 
     def _project_of(self, house_id: str) -> str | None:
         if house_id not in self._projects:
@@ -660,6 +684,13 @@ def link_invoices_of(
         updates.append(_row_update(row.invoice_id, found, at))
     _update(conn, core_invoice, "invoice_id", updates)
     return resolved
+
+
+def _without(text: str, names: Iterable[str]) -> str:
+    """`text` with each of `names` taken out (longest first)."""
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, " ")
+    return text
 
 
 def _links_by(conn: Connection, table: Any, column: Any, values: set[str | None]) -> dict[str, tuple[str, str]]:

@@ -683,7 +683,7 @@ def _booked_next_month(
 def _loan_stage_breaks(conn: Connection, period: Period) -> list[dict[str, Any]]:
     """The banks' stages against time and the network: a loan that waited at a stage longer than its limit
     (`settings.LOAN_STAGE_LIMIT_DAYS`, or `LOAN_OPEN_STAGE_LIMIT_DAYS` for a loan still at that stage;
-    `loan_stuck`, dated the day the limit passed), and a loan still open
+    `loan_stuck`, dated the day the limit passed, unless its contract was cancelled before), and a loan still open
     on a contract the network shows cancelled, which the bank has not withdrawn (`loan_on_cancelled`)."""
     rows = sqlfiles.execute(
         conn,
@@ -707,6 +707,8 @@ def _loan_stage_breaks(conn: Connection, period: Period) -> list[dict[str, Any]]
     out = []
     for (bank, loan_no), stages in by_loan.items():
         loan = stages[-1]
+        cancelled = loan.contract_state == CANCELLED_STATE and loan.cancelled_at is not None
+        cancelled_on = queries.business_date(loan.cancelled_at) if cancelled else None
         for stage, after in zip(stages, [*stages[1:], None], strict=True):
             limit = settings.LOAN_STAGE_LIMIT_DAYS.get(stage.stage)
             if after is None and limit is None:
@@ -720,6 +722,8 @@ def _loan_stage_breaks(conn: Connection, period: Period) -> list[dict[str, Any]]
                 continue
             if left_on is not None and left_on <= late_on:
                 continue
+            if cancelled_on is not None and cancelled_on <= late_on:
+                continue  # the contract ended first: the loan waits for its withdrawal since (`loan_on_cancelled`)
             waited = ((left_on or period.as_of) - entered_on).days
             out.append(
                 new_break(
@@ -738,9 +742,10 @@ def _loan_stage_breaks(conn: Connection, period: Period) -> list[dict[str, Any]]
                 )
             )
         if loan.contract_state == CANCELLED_STATE and loan.current_stage not in settings.LOAN_FINAL_STAGES:
-            cancelled_on = queries.business_date(loan.cancelled_at) if loan.cancelled_at else None
             if cancelled_on is not None and not period.date_from <= cancelled_on <= period.date_to:
                 continue
+            if cancelled_on is not None and (period.as_of - cancelled_on).days <= settings.LOAN_WITHDRAW_DAYS:
+                continue  # the bank has a working week to withdraw it
             out.append(
                 new_break(
                     "loans",

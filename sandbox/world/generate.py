@@ -36,7 +36,8 @@ from sandbox.world.truth import KINDS, pair_ground_truth
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "3"  # 2: `clean` worlds, contracts carry `refund_days`; 3: and `delivery_on`
+GENERATOR_VERSION = "4"  # 2: `clean` worlds, contracts carry `refund_days`; 3: and `delivery_on`; 4: passport
+# numbers distinct per buyer (decision 0036)
 DEFAULT_START_ON = date(2025, 1, 1)
 DEFAULT_MONTHS = 18
 PAIRS_PER_BATCH = 250

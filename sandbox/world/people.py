@@ -32,6 +32,9 @@ _SURNAME_CUMULATIVE = list(itertools.accumulate(weight for _, weight in SURNAMES
 _PHONE_SPACE = 10_000_000
 _PHONE_STRIDE = 7_654_321  # coprime to 10**7: distinct serials give distinct phones
 _PHONE_OFFSET = 3_141_593
+_PASSPORT_SPACE = 1_000_000
+_PASSPORT_STRIDE = 654_323  # coprime to 10**6: distinct serials give distinct passports
+_PASSPORT_OFFSET = 271_828
 _OLDEST_BIRTH = date(1962, 1, 1)
 _BIRTH_SPAN_DAYS = (date(2001, 12, 31) - _OLDEST_BIRTH).days
 
@@ -67,6 +70,13 @@ def credit_code(rng: random.Random) -> str:
 def phone_number(serial: int) -> str:
     """A mobile number 1990xxxxxxx, distinct for distinct serials below ten million."""
     return f"1990{(serial * _PHONE_STRIDE + _PHONE_OFFSET) % _PHONE_SPACE:07d}"
+
+
+def passport_number(serial: int) -> str:
+    """A passport number X99xxxxxx, distinct for distinct serials below a million (62,500 units): drawn at
+    random, two holders of the same number turned up among the 996 passport contracts of a world of 100,000
+    (generator 3), one person to the warehouse, two to the network (decision 0036)."""
+    return f"X99{(serial * _PASSPORT_STRIDE + _PASSPORT_OFFSET) % _PASSPORT_SPACE:06d}"
 
 
 def company_name(rng: random.Random) -> str:
@@ -116,8 +126,9 @@ def buyers_for_sale(rng: random.Random, phone_serial: Callable[[], int], *, usag
         phone = phone_number(phone_serial()) if rng.random() < 0.6 else None
         return [_buyer(company_name(rng), ID_TYPE_USCC, credit_code(rng), phone, SHARE_WHOLE, True)]
     if draw < company_rate + 0.01:
-        number = f"X99{below(rng, 1_000_000):06d}"
-        phone = phone_number(phone_serial())
+        below(rng, 1_000_000)  # the number was once drawn here: the draw stays, so that no later one moves
+        serial = phone_serial()
+        number, phone = passport_number(serial), phone_number(serial)
         return [_buyer(pick(rng, PASSPORT_NAMES), ID_TYPE_PASSPORT, number, phone, SHARE_WHOLE, True)]
     primary = resident(rng, phone_serial, male=rng.random() < 0.55, share=SHARE_WHOLE, primary=True)
     if rng.random() < 0.30:

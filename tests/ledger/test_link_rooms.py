@@ -290,3 +290,83 @@ def test_a_memo_naming_the_customer_s_unit_is_no_other_unit_when_the_receipt_car
     # a memo that fits neither the phase's house of their name nor their own house still names another unit
     other = link("1260000元 第1栋2单元1903室 李强 公积金中心公积金", ("YS4", "P03-01-2-1803"))
     assert (other.contract_no, other.basis) == ("YS4", "customer_code (memo names another unit)")
+
+
+def test_a_batch_receipt_naming_the_customer_s_own_unit_stays_theirs_whatever_the_phase_s_house_is_owed(warehouse):
+    """Seen on a clean world of 100,000 contracts: a guarantee deposit released (541,000 yuan) booked with a
+    batch's phase, its memo naming the customer's own 1-1-1101, went to the phase's 1-1-1101, whose 公积金 line
+    the amount fits within the guarantee's share; and a memo naming the customer 郑飞志 read as naming that
+    house's buyer 郑飞. The memo, read in the project of the customer's own house, is theirs: theirs it stays."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            insert(core_unit),
+            [
+                _unit("P06-01-1-1101") | {"project_code": "P06", "building": "1栋", "unit": "1单元", "room": "1101"},
+                _unit("P01-01-1-1101") | {"project_code": "P01", "building": "1栋", "unit": "1单元", "room": "1101"},
+            ],
+        )
+        conn.execute(insert(core_contract), [_contract("YS6", "P06-01-1-1101"), _contract("YS1", "P01-01-1-1101")])
+        conn.execute(
+            insert(core_payment_plan),
+            [
+                {
+                    "contract_no": "YS6",
+                    "seq": 1,
+                    "kind": "按揭",
+                    "due_on": date(2025, 7, 20),
+                    "amount_fen": 541_000_000,
+                },
+                {
+                    "contract_no": "YS1",
+                    "seq": 1,
+                    "kind": "公积金",
+                    "due_on": date(2025, 11, 1),
+                    "amount_fen": 60_000_000,
+                },
+            ],
+        )
+        _buy(conn, ("h6", "YS6", "郑飞志"), ("h1", "YS1", "郑飞"))
+
+    def link(remark: str, amount_fen: int):
+        row = SimpleNamespace(
+            remark=remark, phase_code="P01", customer_name="郑飞志", customer_code="KH6", amount_fen=amount_fen
+        )
+        with warehouse.engine.connect() as conn:
+            known = {"KH6": frozenset({("YS6", "P06-01-1-1101")})}
+            return Linker(conn).link(row, on=date(2026, 4, 27), known=known)
+
+    released = link("１栋 １单元 １１０１房 招行按揭放款", 54_100_000)
+    assert (released.contract_no, released.basis) == ("YS6", "customer_code+memo")
+    named = link("工行按揭款 1—1—1101 郑飞志", 228_000_000)
+    assert (named.contract_no, named.basis) == ("YS6", "customer_code+memo")
+    # the phase's buyer named apart from the customer's own name: the memo names them, and is right
+    stranger = link("工行按揭款 1—1—1101 郑飞 郑飞志", 228_000_000)
+    assert (stranger.contract_no, stranger.basis) == ("YS1", "memo+buyer+date")
+
+
+def test_a_memo_fitting_several_houses_goes_to_the_customer_s_own_not_a_namesake_s(warehouse):
+    """Seen on a clean world of 100,000 contracts: two buyers named 李静 in one project, on 1-1-1704 and
+    13-1-1704; the second's 登记费, its memo '1704房产权登记费 李静', went to the first's contract, though the
+    second's customer code already stood for 13-1-1704 (its 契税 named it): of the houses the bare room fits,
+    the first `MAX_CANDIDATES` held only the other 李静's."""
+    assert 13 > MAX_CANDIDATES
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            insert(core_unit),
+            [
+                _unit(f"P05-{b:02d}-1-1704")
+                | {"project_code": "P05", "building": f"{b}栋", "unit": "1单元", "room": "1704"}
+                for b in range(1, 14)
+            ],
+        )
+        conn.execute(insert(core_contract), [_contract("YS1", "P05-01-1-1704"), _contract("XS13", "P05-13-1-1704")])
+        _buy(conn, ("h1", "YS1", "李静"), ("h13", "XS13", "李静"))
+    row = SimpleNamespace(
+        remark="1704房产权登记费 李静", phase_code="P05", customer_name="李静", customer_code="KH13", amount_fen=8_000
+    )
+    with warehouse.engine.connect() as conn:
+        linker = Linker(conn)
+        found = linker.link(row, on=date(2026, 4, 30), known={"KH13": frozenset({("XS13", "P05-13-1-1704")})})
+        first = linker.link(row, on=date(2026, 4, 30), known={})
+    assert (found.contract_no, found.basis) == ("XS13", "customer_code")
+    assert first.contract_no == "YS1", "with no customer history, the name picks among the first houses it fits"

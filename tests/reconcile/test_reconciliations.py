@@ -180,6 +180,50 @@ def test_a_disbursement_of_another_amount_or_on_a_cancelled_contract_is_a_break(
     assert reasons == ["amount_mismatch", "disbursed_on_cancelled"]
 
 
+@pytest.mark.parametrize(("as_of", "reasons"), [(date(2026, 5, 8), []), (date(2026, 5, 9), ["loan_on_cancelled"])])
+def test_a_loan_open_on_a_cancelled_contract_is_a_break_once_the_bank_has_had_its_week_to_withdraw_it(
+    world, as_of, reasons
+):
+    """YS3 was cancelled on 2026-05-01; its loan is still 已审批. A bank withdraws within
+    `LOAN_WITHDRAW_DAYS` (7) of being told: seen on a clean world of 100,000 contracts, three loans of
+    contracts cancelled in the world's last days were flagged before the bank could."""
+    from estatehub import settings
+    from estatehub.banks.tables import core_bank_loan, core_bank_loan_stage
+
+    assert settings.LOAN_WITHDRAW_DAYS == 7
+    with world.engine.begin() as conn:
+        conn.execute(
+            update(core_bank_loan).values(contract_no="YS3", stage="已审批", disbursed_fen=None, disbursed_on=None)
+        )
+        conn.execute(
+            insert(core_bank_loan_stage),
+            [{"bank": "icbc", "loan_no": "L1", "seq": 1, "stage": "已审批", "entered_at": NOW.replace(month=2, day=1)}],
+        )
+    report = run_reconciliation(world, date_from=START, date_to=END, as_of=as_of, city=CITY, only=("loans",))
+    assert [b["reason"] for b in report.outcomes["loans"].breaks if "cancelled" in b["reason"]] == reasons
+
+
+@pytest.mark.parametrize(("contract", "reasons"), [("YS2", ["loan_stuck"]), ("YS3", [])])
+def test_a_loan_withdrawn_after_its_contract_was_cancelled_did_not_wait_at_its_stage(world, contract, reasons):
+    """Submitted on 04-10, withdrawn on 05-05 (25 days at 已递交, limit 21): stuck on a live contract (YS2); on
+    YS3, cancelled on 05-01 before the limit passed, it waited for the withdrawal, not the bank's approval.
+    Seen on a clean world of 100,000 contracts (a fund-centre loan, 22 days)."""
+    from estatehub.banks.tables import core_bank_loan, core_bank_loan_stage
+
+    at = lambda day: datetime(2026, *day, 2, tzinfo=UTC)  # noqa: E731
+    with world.engine.begin() as conn:
+        conn.execute(update(core_bank_loan).values(contract_no=contract, stage="已撤销"))
+        conn.execute(
+            insert(core_bank_loan_stage),
+            [
+                {"bank": "icbc", "loan_no": "L1", "seq": 1, "stage": "已递交", "entered_at": at((4, 10))},
+                {"bank": "icbc", "loan_no": "L1", "seq": 2, "stage": "已撤销", "entered_at": at((5, 5))},
+            ],
+        )
+    report = run_reconciliation(world, date_from=START, date_to=END, city=CITY, only=("loans",))
+    assert [b["reason"] for b in report.outcomes["loans"].breaks if b["reason"].startswith("loan_")] == reasons
+
+
 @pytest.mark.parametrize(
     ("released_on", "release_booked_on", "reasons"),
     [

@@ -77,3 +77,17 @@ def test_spouses_are_of_the_other_sex(buyers):
         if len(group) == 2:
             first, second = (int(b["id_number"][16]) % 2 for b in group)
             assert first != second
+
+
+def test_one_passport_number_is_one_person(buyers):
+    """Decision 0036: drawn at random from a million, two holders shared a number in a world of 100,000
+    contracts; the number now follows the buyer's serial, distinct below a million serials (62,500 units)."""
+    from sandbox.world.people import passport_number
+
+    holders: dict[str, set[str]] = {}
+    for buyer in all_buyers(buyers):
+        if buyer["id_type"] == "护照":
+            holders.setdefault(buyer["id_number"], set()).add(buyer["name"])
+    assert holders and all(len(names) == 1 for names in holders.values())
+    assert all(number.startswith("X99") and len(number) == 9 for number in holders)
+    assert len({passport_number(serial) for serial in range(1_000_000)}) == 1_000_000
