@@ -74,6 +74,9 @@ LOAN_KINDS = ("按揭", "公积金")
 GUARANTEE_SHARE = 0.10  # the most of a loan a bank holds back as 按揭保证金 (招商银行 10%, 建设银行 5%)
 MAX_CANDIDATES = 6
 AHEAD_DAYS = 30  # 诚意金 is paid up to a month before the subscription (认筹 at a launch)
+# of several deals of one name in force, a deposit (定金, 诚意金) belongs to the one begun within this many days
+# before it (a 定金 paid in parts over the first days of the subscription)
+DEPOSIT_FRESH = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,12 +369,16 @@ class Linker:
         customer's name in force on `on`, when exactly one house has one; of two, the one that had not ended
         before `on` (a room change's new contract, the day after the old one ended). With none in force and
         `ahead` (诚意金 or 定金), the house of the customer's next contract, begun within `AHEAD_DAYS` after
-        `on`: sincerity money comes weeks before the subscription."""
+        `on`: sincerity money comes weeks before the subscription; with several in force and `ahead`, the one
+        begun within `DEPOSIT_FRESH` before `on` (the namesakes' deals begun months ago take no deposit)."""
         mine = [c for listed in self.contracts(houses).values() for c in listed if c.names & names]
         live = {c.house_id: c for c in mine if c.in_force(on)}
         if len(live) > 1:
             standing = {house: c for house, c in live.items() if (c.ended_on() or date.max) >= on}
             live = standing if len(standing) == 1 else live
+        if len(live) > 1 and ahead:  # a deposit is paid as a subscription begins, not on a deal begun months ago
+            fresh = {house: c for house, c in live.items() if on - DEPOSIT_FRESH <= c.started_on <= on}
+            live = fresh if len(fresh) == 1 else live
         if not live and ahead:
             coming = sorted((c for c in mine if on < c.started_on <= on + timedelta(days=AHEAD_DAYS)), key=_start)
             first = [c for c in coming if c.started_on == coming[0].started_on] if coming else []
@@ -494,7 +501,9 @@ class Linker:
                 deposit=deposit,
             )
             if contracts:
-                chosen = self.pick(contracts, on, kind, names, refund=refund)
+                # of the house's contracts, the customer's: 诚意金 paid while another buyer's subscription stood
+                theirs = [c for c in contracts if c.names & names] or contracts
+                chosen = self.pick(theirs, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "customer_name+date", 0.7, row)
         return UNRESOLVED
 

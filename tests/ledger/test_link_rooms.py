@@ -349,7 +349,7 @@ def test_a_memo_fitting_several_houses_goes_to_the_customer_s_own_not_a_namesake
     13-1-1704; the second's 登记费, its memo '1704房产权登记费 李静', went to the first's contract, though the
     second's customer code already stood for 13-1-1704 (its 契税 named it): of the houses the bare room fits,
     the first `MAX_CANDIDATES` held only the other 李静's."""
-    assert 13 > MAX_CANDIDATES
+    assert MAX_CANDIDATES < 13
     with warehouse.engine.begin() as conn:
         conn.execute(
             insert(core_unit),
@@ -370,3 +370,58 @@ def test_a_memo_fitting_several_houses_goes_to_the_customer_s_own_not_a_namesake
         first = linker.link(row, on=date(2026, 4, 30), known={})
     assert (found.contract_no, found.basis) == ("XS13", "customer_code")
     assert first.contract_no == "YS1", "with no customer history, the name picks among the first houses it fits"
+
+
+def test_a_receipt_naming_no_unit_goes_to_the_payer_s_contract_on_the_house_their_name_finds(warehouse):
+    """Seen on a clean world of 100,000 contracts: 王琳欣's 诚意金 (no unit in the memo) on 05-08, while 王刚斌's
+    subscription of the same house (begun that week) stood: her name finds the house, and of its contracts,
+    hers (05-16), not the one in force that day."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(insert(core_unit), [_unit("P04-08-1-1703") | {"project_code": "P04", "room": "1703"}])
+        conn.execute(
+            insert(core_contract),
+            [
+                _contract("RG530", "P04-08-1-1703", kind="认购", state="已签", signed=date(2025, 5, 7)),
+                _contract("RG531", "P04-08-1-1703", kind="认购", state="已签", signed=date(2025, 5, 16)),
+            ],
+        )
+        _buy(conn, ("h530", "RG530", "王刚斌"), ("h531", "RG531", "王琳欣"))
+    row = SimpleNamespace(
+        remark="王琳欣 诚意金", phase_code="P04", customer_name="王琳欣", customer_code="KH531", amount_fen=1_500_000
+    )
+    with warehouse.engine.connect() as conn:
+        found = Linker(conn).link(row, on=date(2025, 5, 8), known={})
+    assert (found.contract_no, found.basis) == ("RG531", "customer_name+date")
+
+
+def test_a_deposit_naming_no_unit_goes_to_the_deal_of_that_name_begun_that_week_not_a_namesake_s_old_one(warehouse):
+    """Seen on a clean world of 100,000 contracts: 张丽's 定金 of 30,000 (the first of two parts, no unit in the
+    memo) on the day her subscription began, while another 张丽's contract of a year before was in force: no
+    amount fits a line, and the receipt stayed in suspense. A deposit is paid as a deal begins."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            insert(core_unit),
+            [
+                _unit("P04-02-1-801") | {"project_code": "P04", "building": "2栋", "room": "801"},
+                _unit("P04-13-1-3404") | {"project_code": "P04", "building": "13栋", "room": "3404"},
+            ],
+        )
+        conn.execute(
+            insert(core_contract),
+            [
+                _contract("YS-OLD", "P04-02-1-801", signed=date(2025, 6, 1)),
+                _contract("RG-NEW", "P04-13-1-3404", kind="认购", state="已签", signed=date(2026, 6, 20)),
+            ],
+        )
+        _buy(conn, ("h-old", "YS-OLD", "张丽"), ("h-new", "RG-NEW", "张丽"))
+
+    def link(kind: str, on: date):
+        row = SimpleNamespace(
+            remark=f"收到张丽{kind}", phase_code="P04", customer_name="张丽", customer_code="KH9", amount_fen=3_000_000
+        )
+        with warehouse.engine.connect() as conn:
+            return Linker(conn).link(row, on=on, known={})
+
+    assert link("订金", date(2026, 6, 20)).contract_no == "RG-NEW"
+    assert link("定金", date(2026, 6, 26)).contract_no == "RG-NEW", "the second part, within the week"
+    assert link("分期款", date(2026, 6, 20)).contract_no is None, "no deposit: either deal may be owed it"
