@@ -462,9 +462,10 @@ class Linker:
                 # namesake's house the memo fits as well
                 return Link(known_link[0], known_link[1], "customer_code", _confidence(0.85))
             named = [c for house in houses for c in by_house.get(house, ()) if c.names & names]
-            if not named and len(fitting) > len(houses):
-                # a bare room (502房) fits one house per building: the customer's own may be beyond the first few
-                named = self._named_among(row.phase_code, names, fitting)
+            if len(fitting) > len(houses):
+                # a bare room (502房) fits one house per building: the customer's own may be beyond the first few,
+                # and so may a namesake's (two 李静 on 1704s): every house it fits is weighed, not the first few
+                named = self._named_among(row.phase_code, names, fitting) or named
             if len({c.house_id for c in named}) > 1:  # of the customer's houses the memo fits, the one of the day
                 live = [c for c in named if c.in_force(on)]
                 named = live if len({c.house_id for c in live}) == 1 else named
