@@ -68,6 +68,7 @@ from estatehub.trading_network.tables import (
 )
 
 DEPOSIT_KINDS = ("定金", "诚意金")
+SINCERITY = "诚意金"
 # a refund a live contract makes: an area true-up (补差), what a room change to a cheaper unit left over (换房差价)
 TRUE_UP = re.compile("补差|面积差|换房差")
 LOAN_KINDS = ("按揭", "公积金")
@@ -133,6 +134,7 @@ class Linker:
         self._contracts: dict[str, list[_Contract]] = {}
         self._plans: dict[str, set[int]] = {}
         self._houses_by_name: dict[tuple[str, str], set[str]] = {}
+        self._projects_by_name: dict[str, set[str]] = defaultdict(set)  # name → projects with a buyer of it
         self._names_fetched: set[str] = set()
         self._projects: dict[str, str | None] = {}  # house → its project (`_customer_wins`)
 
@@ -308,6 +310,7 @@ class Linker:
             )
             for name, project, house_id in rows:
                 self._houses_by_name.setdefault((project, name), set()).add(house_id)
+                self._projects_by_name[name].add(project)
 
     def by_customer_name(
         self,
@@ -319,6 +322,7 @@ class Linker:
         amount_fen: int | None = None,
         loan: bool = False,
         deposit: bool = False,
+        sincerity: bool = False,
     ) -> list[_Contract]:
         """The contracts of the one house of the project whose buyers include `name`; of several houses, the
         one contract of that name in force on `on` (`current`; not for a refund), or, where several are (two
@@ -332,7 +336,7 @@ class Linker:
             return self.contracts(houses).get(houses[0], [])
         if refund or not houses:
             return []
-        chosen = self.current(houses, on, {name}, ahead=deposit)
+        chosen = self.current(houses, on, {name}, ahead=deposit, sincerity=sincerity)
         if chosen is None and amount_fen is not None:
             live = [c for listed in self.contracts(houses).values() for c in listed if name in c.names]
             fitting = [c for c in live if c.in_force(on) and self._fits(amount_fen, c.contract_no, loan=loan)]
@@ -361,22 +365,31 @@ class Linker:
                 return (chosen.contract_no, house)
             return max(pairs)
         deposit = kind in DEPOSIT_KINDS
-        chosen = None if refund or not houses else self.current(houses, on, names, ahead=deposit)
+        sincerity = kind == SINCERITY
+        chosen = None if refund or not houses else self.current(houses, on, names, ahead=deposit, sincerity=sincerity)
         return (chosen.contract_no, chosen.house_id) if chosen else None
 
-    def current(self, houses: Iterable[str], on: date, names: set[str], *, ahead: bool = False) -> _Contract | None:
+    def current(
+        self, houses: Iterable[str], on: date, names: set[str], *, ahead: bool = False, sincerity: bool = False
+    ) -> _Contract | None:
         """Of several houses a customer stands for (a room change, a second purchase), the contract of the
         customer's name in force on `on`, when exactly one house has one; of two, the one that had not ended
         before `on` (a room change's new contract, the day after the old one ended). With none in force and
         `ahead` (诚意金 or 定金), the house of the customer's next contract, begun within `AHEAD_DAYS` after
-        `on`: sincerity money comes weeks before the subscription; with several in force and `ahead`, the one
-        begun within `DEPOSIT_FRESH` before `on` (the namesakes' deals begun months ago take no deposit)."""
+        `on`: sincerity money comes weeks before the subscription. 诚意金 (`sincerity`) goes to the one deal
+        beginning within `AHEAD_DAYS` after `on`, whatever is in force; of several in force, a 定金 (`ahead`) to
+        the one begun within `DEPOSIT_FRESH` before `on` (the namesakes' deals begun months ago take no deposit)."""
         mine = [c for listed in self.contracts(houses).values() for c in listed if c.names & names]
         live = {c.house_id: c for c in mine if c.in_force(on)}
         if len(live) > 1:
             standing = {house: c for house, c in live.items() if (c.ended_on() or date.max) >= on}
             live = standing if len(standing) == 1 else live
-        if len(live) > 1 and ahead:  # a deposit is paid as a subscription begins, not on a deal begun months ago
+        coming: dict[str, _Contract] = {}  # per house, the first deal to begin within AHEAD_DAYS after `on`
+        for c in sorted((c for c in mine if on < c.started_on <= on + timedelta(days=AHEAD_DAYS)), key=_start):
+            coming.setdefault(c.house_id, c)
+        if sincerity and len(coming) == 1:  # 诚意金 goes ahead of the next deal, not to one under way
+            live = coming
+        elif len(live) > 1 and ahead:  # a 定金 is paid as a subscription begins, not on a deal begun months ago
             fresh = {house: c for house, c in live.items() if on - DEPOSIT_FRESH <= c.started_on <= on}
             live = fresh if len(fresh) == 1 else live
         if not live and ahead:
@@ -446,6 +459,8 @@ class Linker:
                 and self._means_own(known_link, reading.units)
             ):
                 return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
+            if known_link is None and (own := self._own_elsewhere(row, names, reading.units, on, kind, refund)):
+                return own
             if (
                 known_link is not None
                 and known_link[1] != chosen.house_id
@@ -500,6 +515,7 @@ class Linker:
                 amount_fen=row.amount_fen,
                 loan=kind in LOAN_KINDS,
                 deposit=deposit,
+                sincerity=kind == SINCERITY,
             )
             if contracts:
                 # of the house's contracts, the customer's: 诚意金 paid while another buyer's subscription stood
@@ -516,6 +532,30 @@ class Linker:
         if self._means_own(known_link, refs):
             return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
         return _customer_wins(known_link)
+
+    def _own_elsewhere(
+        self, row: Any, names: set[str], refs: Sequence[Any], on: date, kind: str | None, refund: bool
+    ) -> Link | None:
+        """With no customer history: the one house, in another project than the receipt's phase, that the memo's
+        unit names there and whose buyers include the customer's name (a batch's phase on the customer's
+        first receipt); None when there is no such house, or more than one."""
+        self._fetch_names(names)
+        found: dict[str, list[_Contract]] = {}
+        for name in names:
+            for project in self._projects_by_name.get(name, ()):
+                if project == row.phase_code:
+                    continue
+                houses = self._houses_by_name.get((project, name), set())
+                for ref in refs:
+                    for house in houses.intersection(self.rooms(project).candidates(ref)):
+                        theirs = [c for c in self.contracts([house]).get(house, ()) if c.names & names]
+                        if theirs:
+                            found[house] = theirs
+        if len(found) != 1:
+            return None
+        ((house, theirs),) = found.items()
+        chosen = self.pick(theirs, on, kind, names, refund=refund)
+        return Link(chosen.contract_no, house, "customer_name+memo", _confidence(0.8))
 
     def _means_own(self, known_link: tuple[str, str], refs: Sequence[Any]) -> bool:
         """Whether the memo's unit, read in the project of the customer's own house, is that house: then the

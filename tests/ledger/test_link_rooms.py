@@ -425,3 +425,33 @@ def test_a_deposit_naming_no_unit_goes_to_the_deal_of_that_name_begun_that_week_
     assert link("订金", date(2026, 6, 20)).contract_no == "RG-NEW"
     assert link("定金", date(2026, 6, 26)).contract_no == "RG-NEW", "the second part, within the week"
     assert link("分期款", date(2026, 6, 20)).contract_no is None, "no deposit: either deal may be owed it"
+    # 诚意金 weeks ahead of the subscription (认筹) goes to the deal about to begin, not the one under way
+    assert link("认筹金", date(2026, 6, 5)).contract_no == "RG-NEW"
+    assert link("认筹金", date(2026, 4, 26)).contract_no == "YS-OLD", "none begins within 30 days: the one in force"
+
+
+def test_a_first_receipt_with_a_batch_s_phase_goes_to_the_house_of_the_customer_s_name_the_memo_names(warehouse):
+    """Seen on a clean world of 100,000 contracts: 吴英红's loan (1,738,500 yuan), booked with a batch's phase
+    P09 and no earlier receipt of her customer code, its memo '4-1-702 吴英红': P09's 4-1-702 is 谢璐's, P10's is
+    hers. With no customer history, the one house of her name that the memo names in its own project."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            insert(core_unit),
+            [
+                _unit(f"{p}-04-1-702") | {"project_code": p, "building": "4栋", "unit": "1单元", "room": "702"}
+                for p in ("P09", "P10")
+            ],
+        )
+        conn.execute(insert(core_contract), [_contract("YS9", "P09-04-1-702"), _contract("YS10", "P10-04-1-702")])
+        _buy(conn, ("h9", "YS9", "谢璐"), ("h10", "YS10", "吴英红"))
+
+    def link(remark: str, customer: str):
+        row = SimpleNamespace(
+            remark=remark, phase_code="P09", customer_name=customer, customer_code="KH", amount_fen=173_850_000
+        )
+        with warehouse.engine.connect() as conn:
+            return Linker(conn).link(row, on=date(2026, 4, 16), known={})
+
+    found = link("建行按揭放款 4-1-702 吴英红", "吴英红")
+    assert (found.contract_no, found.house_id, found.basis) == ("YS10", "P10-04-1-702", "customer_name+memo")
+    assert link("建行按揭放款 4-1-702", "李四").contract_no == "YS9", "no house of the name elsewhere: the phase's"
