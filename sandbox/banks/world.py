@@ -63,8 +63,7 @@ from sandbox.world.supervision import Permit, read_permits, releases
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "12"  # 12: a split payment's transfers by the end (clean); 11: a fund charged on the sold
-# area (decision 0036); 10: forgotten fee batches
+BANK_WORLD_VERSION = "11"  # 11: a fund charged on the sold area (decision 0036); 10: forgotten fee batches
 # leave weeks late (decision 0034); 9: a room change's refund of the difference; 8: a clean world's loan due by
 # the end is disbursed by its due date; 7: fees collected for others into
 # the general accounts and their weekly pay-overs; 4: guarantee deposits, linked combined loans, supervised accounts per

@@ -64,8 +64,7 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 17  # 17: a split payment due by the end is made by it in a clean world, or its late parts are
-# `unpaid_at_end`; 16: the maintenance fund charged on the sold area, planted (decision 0036)
+LEDGER_VERSION = 16  # 16: the maintenance fund charged on the sold area, planted (decision 0036)
 # 15: the settlement red-reverses the 602 invoices of the contracts it replaced too
 # 14: a pay-over books a line per fee with its customer, and forgotten batches leave weeks
 # late (planted `fee_paid_over_late`, decision 0034)

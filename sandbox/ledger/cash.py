@@ -319,28 +319,6 @@ def _due_by_the_end(
     return at
 
 
-def _parts_by_the_end(
-    cash: ContractCash, line: dict, pieces: list[int], at: datetime, stop: datetime, *, clean: bool, open_at_end: bool
-) -> datetime:
-    """When the first of a split payment's transfers (a day apart) is made, as the world's end sees them: where
-    the line is due by the end and its last transfers come after it, what they carry is unpaid at the end
-    (`unpaid_at_end`, as `_due_by_the_end` says of a whole payment); a clean world's buyer starts early enough
-    that every transfer is made by the end. Seen on a clean world of 100,000 contracts: five lines due in
-    the last days, part paid."""
-    due = date.fromisoformat(line["due_on"])
-    last = at + timedelta(days=len(pieces) - 1, minutes=len(pieces))
-    if not open_at_end or last <= stop or due > stop.date():
-        return at
-    if clean:
-        return datetime.combine(min(due, stop.date()) - timedelta(days=len(pieces)), time(10, 0))
-    late = [piece for part, piece in enumerate(pieces) if at + timedelta(days=part, minutes=part + 1) > stop]
-    paid_on = (at + timedelta(days=len(pieces) - len(late))).date()
-    detail = {"plan_seq": line["seq"], "kind": line["kind"], "due_on": line["due_on"], "amount_fen": sum(late),
-              "paid_on": paid_on.isoformat()}  # fmt: skip
-    cash.planted.append(("unpaid_at_end", due + timedelta(days=1), detail))
-    return at
-
-
 def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False, *, open_at_end=True) -> int:  # noqa: ANN001
     """Book a main contract's payments; return what it held before its own payments (定金 or carried)."""
     no = doc["contract_no"]
@@ -401,9 +379,7 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False,
             cash.planted.append(("instalment_unpaid", date.fromisoformat(line["due_on"]) + timedelta(days=1), detail))
             continue  # never paid: an overdue receivable
         line_payer = payer if rng.random() < 0.9 else _payer(rng, doc, parent_name)
-        pieces = _split(rng, amount)
-        at = _parts_by_the_end(cash, line, pieces, at, stop, clean=clean, open_at_end=open_at_end)
-        for part, piece in enumerate(pieces, start=1):
+        for part, piece in enumerate(_split(rng, amount), start=1):
             add(
                 CashFlow(
                     no,

@@ -343,29 +343,3 @@ def test_a_clean_world_books_by_its_end_what_happened_by_then():
         times = [booker.booked_at(random.Random(n), moment) for n, moment in enumerate(moments)]
         assert all(t >= m for t, m in zip(times, moments, strict=True))
         assert sum(t > end for t in times) == booked_late, clean
-
-
-def test_a_split_payment_due_by_the_end_is_made_by_it_in_a_clean_world_or_its_late_parts_are_unpaid_at_end():
-    """Seen on a clean world of 100,000 contracts: an instalment due 06-29 paid in two transfers a day apart,
-    the first on 06-29, the next after the world's end: overdue on its last day (five such lines)."""
-    from datetime import datetime, timedelta
-
-    from sandbox.ledger.cash import ContractCash, _parts_by_the_end
-
-    line = {"seq": 3, "kind": "分期", "due_on": "2026-06-29"}
-    stop = datetime(2026, 6, 30, 23, 59, 59)
-    start = datetime(2026, 6, 29, 14, 0)
-    pieces = [922_000_00, 331_000_00, 591_199_00]
-    clean = ContractCash("YS1")
-    moved = _parts_by_the_end(clean, line, pieces, start, stop, clean=True, open_at_end=True)
-    assert moved + timedelta(days=len(pieces) - 1) < datetime(2026, 6, 29)
-    assert clean.planted == []
-    planted = ContractCash("YS1")
-    assert _parts_by_the_end(planted, line, pieces, start, stop, clean=False, open_at_end=True) == start
-    ((kind, on, detail),) = planted.planted
-    assert (kind, on, detail["amount_fen"], detail["paid_on"]) == ("unpaid_at_end", date(2026, 6, 30), 591_199_00,
-                                                                   "2026-07-01")  # fmt: skip
-    # all made by the end, or a line due after it, or a contract that ended before the world: nothing moves
-    for args in ((start - timedelta(days=2), stop, True), (start, stop, False)):
-        assert _parts_by_the_end(ContractCash("YS1"), line, pieces, args[0], args[1], clean=False,
-                                 open_at_end=args[2]) == args[0]  # fmt: skip
