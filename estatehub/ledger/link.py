@@ -384,8 +384,9 @@ class Linker:
         if len(live) > 1:
             standing = {house: c for house, c in live.items() if (c.ended_on() or date.max) >= on}
             live = standing if len(standing) == 1 else live
+        upcoming = sorted((c for c in mine if on < c.started_on <= on + timedelta(days=AHEAD_DAYS)), key=_start)
         coming: dict[str, _Contract] = {}  # per house, the first deal to begin within AHEAD_DAYS after `on`
-        for c in sorted((c for c in mine if on < c.started_on <= on + timedelta(days=AHEAD_DAYS)), key=_start):
+        for c in upcoming:
             coming.setdefault(c.house_id, c)
         if sincerity and len(coming) == 1:  # 诚意金 goes ahead of the next deal, not to one under way
             live = coming
@@ -393,8 +394,7 @@ class Linker:
             fresh = {house: c for house, c in live.items() if on - DEPOSIT_FRESH <= c.started_on <= on}
             live = fresh if len(fresh) == 1 else live
         if not live and ahead:
-            coming = sorted((c for c in mine if on < c.started_on <= on + timedelta(days=AHEAD_DAYS)), key=_start)
-            first = [c for c in coming if c.started_on == coming[0].started_on] if coming else []
+            first = [c for c in upcoming if c.started_on == upcoming[0].started_on] if upcoming else []
             live = {c.house_id: c for c in first}
         return next(iter(live.values())) if len(live) == 1 else None
 
@@ -453,23 +453,15 @@ class Linker:
                 # the memo names the unit and its buyer: the memo is right, the customer code may not be (a buyer
                 # named only inside the customer's own name, 郑飞 in 郑飞志, is no buyer named)
                 return self._with_amount(chosen, "memo+buyer+date", confidence, row)
-            if (
-                known_link is not None
-                and known_link[1] != chosen.house_id
-                and self._means_own(known_link, reading.units)
-            ):
-                return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
             if known_link is None and (own := self._own_elsewhere(row, names, reading.units, on, kind, refund)):
                 return own
-            if (
-                known_link is not None
-                and known_link[1] != chosen.house_id
-                and self._amount_picks(row, kind, chosen, known_link)
-            ):
-                # the memo's unit has a plan line of exactly the amount, the customer's contract none
-                return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.9))
             if known_link is not None and known_link[1] != chosen.house_id:
-                return self._customer_wins(known_link, reading.units)
+                if own := self._memo_means_own(known_link, reading.units):
+                    return own
+                if self._amount_picks(row, kind, chosen, known_link):
+                    # the memo's unit has a plan line of exactly the amount, the customer's contract none
+                    return Link(chosen.contract_no, chosen.house_id, "memo+amount+date", _confidence(confidence * 0.9))
+                return _customer_wins(known_link)
             return self._with_amount(chosen, "memo+date", confidence * 0.9, row)
         if len(houses) > 1:
             if known_link is not None and known_link[1] in fitting:
@@ -488,8 +480,8 @@ class Linker:
                 chosen = self.pick(named, on, kind, names, refund=refund)
                 return self._with_amount(chosen, "memo+customer+date", min(confidence, 0.9), row)
             if not named and known_link is not None and known_link[1] not in fitting:
-                if self._means_own(known_link, reading.units):
-                    return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
+                if own := self._memo_means_own(known_link, reading.units):
+                    return own
                 picked = [
                     self.pick(by_house[house], on, kind, names, refund=refund)
                     for house in houses
@@ -529,9 +521,7 @@ class Linker:
         the memo's unit, read in the project of the customer's own house, is that house: the receipt's phase
         is another project's (a bank's batch of disbursements booked as one receipt carries the phase of its
         first), and a memo names no project."""
-        if self._means_own(known_link, refs):
-            return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
-        return _customer_wins(known_link)
+        return self._memo_means_own(known_link, refs) or _customer_wins(known_link)
 
     def _own_elsewhere(
         self, row: Any, names: set[str], refs: Sequence[Any], on: date, kind: str | None, refund: bool
@@ -557,16 +547,19 @@ class Linker:
         chosen = self.pick(theirs, on, kind, names, refund=refund)
         return Link(chosen.contract_no, house, "customer_name+memo", _confidence(0.8))
 
-    def _means_own(self, known_link: tuple[str, str], refs: Sequence[Any]) -> bool:
-        """Whether the memo's unit, read in the project of the customer's own house, is that house: then the
-        memo agrees with the customer and only the receipt's phase is another project's (a bank's batch of
-        disbursements booked as one receipt carries the phase of its first; a memo names no project), whatever
-        a house of the same number in that other project may be owed."""
+    def _memo_means_own(self, known_link: tuple[str, str], refs: Sequence[Any]) -> Link | None:
+        """The customer's own contract (`customer_code+memo`) when the memo's unit, read in the project of the
+        customer's own house, is that house: then the memo agrees with the customer and only the receipt's
+        phase is another project's (a bank's batch of disbursements booked as one receipt carries the phase of
+        its first; a memo names no project), whatever a house of the same number in that other project may be
+        owed; else None."""
         project = self._project_of(known_link[1])
         if project is None:
-            return False
+            return None
         directory = self.rooms(project)
-        return any(known_link[1] in directory.candidates(ref) for ref in refs)
+        if any(known_link[1] in directory.candidates(ref) for ref in refs):
+            return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
+        return None
 
     def _project_of(self, house_id: str) -> str | None:
         if house_id not in self._projects:

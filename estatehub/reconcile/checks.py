@@ -384,7 +384,8 @@ def _line_break(row: dict[str, Any], reason: str, period: Period, detail: str) -
 
 def reconcile_receivables(conn: Connection, period: Period, city: CityRules | None = None) -> Outcome:
     out = Outcome("receivables")
-    result = compute(conn, as_of=period.as_of, fees=(city or CityRules()).fee_schedule)
+    city = city or CityRules()
+    result = compute(conn, as_of=period.as_of, fees=city.fee_schedule)
     out.receivables = result.rows
     for row in result.rows:
         if row["is_fee"]:
@@ -511,7 +512,7 @@ def reconcile_receivables(conn: Connection, period: Period, city: CityRules | No
         )
         for r in fees_as_proceeds
     ]
-    late_fees = _fee_payover_breaks(conn, period, city or CityRules())
+    late_fees = _fee_payover_breaks(conn, period, city)
     out.breaks += late_fees
     out.counts = {
         "plan_lines": sum(1 for row in result.rows if not row["is_fee"]),
