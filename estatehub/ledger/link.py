@@ -100,6 +100,7 @@ class _Contract:
     cancelled_on: date | None
     names: frozenset[str]
     superseded_on: date | None = None  # the start of the contract that took over from it
+    grew_from: frozenset[str] = frozenset()  # its subscription and the contract it replaced (one deal with them)
 
     def in_force(self, on: date, *, superseded: bool = True) -> bool:
         """Started by `on` (3 days' grace: money paid ahead of the signing) and neither cancelled nor
@@ -114,6 +115,25 @@ class _Contract:
 
 def _start(contract: _Contract) -> tuple[date, str]:
     return (contract.started_on, contract.contract_no)
+
+
+def _one_deal(contracts: Iterable[_Contract]) -> bool:
+    """Whether the contracts are one deal: each reached from the others through what they grew from."""
+    listed = list(contracts)
+    numbers = {c.contract_no for c in listed}
+    linked: dict[str, set[str]] = defaultdict(set)
+    for c in listed:
+        for before in c.grew_from & numbers:
+            linked[c.contract_no].add(before)
+            linked[before].add(c.contract_no)
+    seen: set[str] = set()
+    todo = [listed[0].contract_no] if listed else []
+    while todo:
+        number = todo.pop()
+        if number not in seen:
+            seen.add(number)
+            todo.extend(linked[number] - seen)
+    return bool(listed) and seen == numbers
 
 
 def _local_day(moment: datetime | None) -> date | None:
@@ -137,6 +157,11 @@ class Linker:
         self._projects_by_name: dict[str, set[str]] = defaultdict(set)  # name → projects with a buyer of it
         self._names_fetched: set[str] = set()
         self._projects: dict[str, str | None] = {}  # house → its project (`_customer_wins`)
+        # (house, customer name) → the customer codes whose receipts, memo and name agreeing, name the house:
+        # `claims` of the codes being linked (their first pass), `_stored_claims` of the others (their links)
+        self.claims: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.codes_in_call: set[str] = set()
+        self._stored_claims: dict[tuple[str, str], set[str]] = {}
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -193,10 +218,14 @@ class Linker:
             if (not named or wide) and row.customer_name:  # `link` looks the customer's name up
                 by_name.append(row)
         self._fetch_names(row.customer_name for row in by_name)
+        namesakes: set[tuple[str, str]] = set()  # (house, name) of a name with several houses in the project
         for row in by_name:
             named_houses = self._houses_by_name.get((row.phase_code, row.customer_name), set())
             if len(named_houses) <= MAX_CANDIDATES:
                 houses |= named_houses
+            if len(named_houses) > 1:
+                namesakes.update((house, row.customer_name) for house in named_houses)
+        self._fetch_claims(namesakes)
         found = self.contracts(houses)
         contracts = sorted({c.contract_no for listed in found.values() for c in listed} - self._plans.keys())
         for start in range(0, len(contracts), 500):
@@ -225,6 +254,8 @@ class Linker:
                 core_contract.c.contract_type,
                 core_contract.c.signed_at,
                 core_contract.c.cancelled_at,
+                core_contract.c.subscription_no,
+                core_contract.c.previous_contract_no,
                 started.c.valid_from,
             )
             .select_from(core_contract.outerjoin(started, started.c.contract_no == core_contract.c.contract_no))
@@ -243,6 +274,7 @@ class Linker:
                     _local_day(row.cancelled_at),
                     frozenset(names.get(row.contract_no, ())),
                     superseded.get(row.contract_no),
+                    frozenset(n for n in (row.subscription_no, row.previous_contract_no) if n and n != row.contract_no),
                 )
             )
         return found
@@ -312,6 +344,37 @@ class Linker:
                 self._houses_by_name.setdefault((project, name), set()).add(house_id)
                 self._projects_by_name[name].add(project)
 
+    def _namesake_claims(self, house: str, name: str, code: str) -> bool:
+        """Whether another customer code of `name` stands for `house` (its receipts' memos name the house and
+        their customer name is `name`): of this linking's codes, by their first pass; of the others, by the
+        links they hold."""
+        key = (house, name)
+        self._fetch_claims({key})
+        codes = self.claims.get(key, set()) | (self._stored_claims[key] - self.codes_in_call)
+        return bool(codes - {code})
+
+    def _fetch_claims(self, keys: set[tuple[str, str]]) -> None:
+        """The customer codes each (house, name) is stood for by in the links the warehouse holds."""
+        wanted = sorted(keys - self._stored_claims.keys())
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for key in chunk:
+                self._stored_claims[key] = set()
+            rows = self.conn.execute(
+                select(core_receipt.c.house_id, core_receipt.c.customer_name, core_receipt.c.customer_code)
+                .where(
+                    core_receipt.c.house_id.in_(sorted({house for house, _ in chunk})),
+                    core_receipt.c.customer_name.in_(sorted({name for _, name in chunk})),
+                    core_receipt.c.customer_code.is_not(None),
+                    core_receipt.c.is_voided.is_(False),
+                    core_receipt.c.link_basis.like("memo+customer%"),
+                )
+                .distinct()
+            )
+            for house, name, code in rows:
+                if (house, name) in self._stored_claims:
+                    self._stored_claims[(house, name)].add(code)
+
     def by_customer_name(
         self,
         project: str | None,
@@ -323,15 +386,21 @@ class Linker:
         loan: bool = False,
         deposit: bool = False,
         sincerity: bool = False,
+        customer_code: str | None = None,
     ) -> list[_Contract]:
         """The contracts of the one house of the project whose buyers include `name`; of several houses, the
         one contract of that name in force on `on` (`current`; not for a refund), or, where several are (two
         buyers of one name: 张平 twice in a project of thousands), the one of them with a plan line of exactly
-        `amount_fen` (`loan`: or up to a guarantee deposit more, `_fits`); else none (`deposit`: see `current`)."""
+        `amount_fen` (`loan`: or up to a guarantee deposit more, `_fits`); else none (`deposit`: see `current`).
+        With `customer_code`, a house another customer code of the same name stands for is left out."""
         if not project or not name:
             return []
         self._fetch_names([name])
         houses = sorted(self._houses_by_name.get((project, name), ()))
+        if customer_code and len(houses) > 1:
+            # a namesake's house: another customer code of that name stands for it (two 张琪 paying 诚意金 the
+            # same month), not this customer's
+            houses = [h for h in houses if not self._namesake_claims(h, name, customer_code)] or houses
         if len(houses) == 1:
             return self.contracts(houses).get(houses[0], [])
         if refund or not houses:
@@ -384,6 +453,12 @@ class Linker:
         if len(live) > 1:
             standing = {house: c for house, c in live.items() if (c.ended_on() or date.max) >= on}
             live = standing if len(standing) == 1 else live
+        if len(live) > 1 and _one_deal(live.values()):
+            # a room change: the old contract, still in force, and the new one within its days of grace are one
+            # deal; the money of the day is the one begun by then (叶强杰's 一次性付款(2), the day before the change)
+            begun = [c for c in live.values() if c.started_on <= on]
+            chosen = max(begun, key=_start) if begun else min(live.values(), key=_start)
+            live = {chosen.house_id: chosen}
         upcoming = sorted((c for c in mine if on < c.started_on <= on + timedelta(days=AHEAD_DAYS)), key=_start)
         coming: dict[str, _Contract] = {}  # per house, the first deal to begin within AHEAD_DAYS after `on`
         for c in upcoming:
@@ -508,6 +583,7 @@ class Linker:
                 loan=kind in LOAN_KINDS,
                 deposit=deposit,
                 sincerity=kind == SINCERITY,
+                customer_code=row.customer_code,
             )
             if contracts:
                 # of the house's contracts, the customer's: 诚意金 paid while another buyer's subscription stood
@@ -559,7 +635,29 @@ class Linker:
         directory = self.rooms(project)
         if any(known_link[1] in directory.candidates(ref) for ref in refs):
             return Link(known_link[0], known_link[1], "customer_code+memo", _confidence(0.85))
+        deal = self._deal_of(known_link)
+        for ref in refs:
+            for house in directory.candidates(ref)[:MAX_CANDIDATES]:
+                moved = [c for c in self.contracts([house]).get(house, ()) if c.grew_from & deal]
+                if moved:  # the customer's deal moved to the memo's house (换房): the new contract's money
+                    chosen = max(moved, key=_start)
+                    return Link(chosen.contract_no, house, "customer_code+memo", _confidence(0.85))
         return None
+
+    def _deal_of(self, known_link: tuple[str, str]) -> set[str]:
+        """The contracts of one deal on the customer's house: the one the customer code stands for, those it
+        grew from and those that grew from it there (认购 → 合同 → the contract a room change cancelled)."""
+        deal = {known_link[0]}
+        on_house = self.contracts([known_link[1]]).get(known_link[1], [])
+        grew = True
+        while grew:
+            grew = False
+            for c in on_house:
+                if c.contract_no in deal or c.grew_from & deal:
+                    new = ({c.contract_no} | c.grew_from) - deal
+                    deal |= new
+                    grew = grew or bool(new)
+        return deal
 
     def _project_of(self, house_id: str) -> str | None:
         if house_id not in self._projects:
@@ -653,12 +751,14 @@ def link_customers(
         return 0, 0
     receipts = conn.execute(select(core_receipt).where(or_(*clauses)).order_by(core_receipt.c.bill_id)).all()
     linker.prefetch(receipts)
+    linker.codes_in_call = set(named_codes)
     first = {row.bill_id: linker.link(row, on=row.receipt_on, known={}) for row in receipts}
     houses: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for row in receipts:
         found = first[row.bill_id]
         if row.customer_code and not row.is_voided and _is_named(found):
             houses[row.customer_code].add((found.contract_no, found.house_id))  # type: ignore[arg-type]
+            linker.claims[(found.house_id, row.customer_name)].add(row.customer_code)  # type: ignore[index]
     known = {code: frozenset(pairs) for code, pairs in houses.items()}
     updates, resolved = [], 0
     final: dict[int, Link] = {}

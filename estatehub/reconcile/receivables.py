@@ -5,7 +5,10 @@ the subscription (认购) it grew from and the contracts it replaced (换房, �
 it — the receipts not voided, less refunds, are allocated to the deal's live plan lines:
 
 1. by kind, oldest due first (a 首付 receipt pays the 首付 line); 诚意金 and 定金 received under the
-   subscription pay the contract's 定金 line (carried into the price);
+   subscription pay the contract's 定金 line (carried into the price); what a contract replaced since (换房,
+   更名, a re-signed contract) had received moves to its successor as one transfer (转款) and pays the new
+   plan's lines oldest due first, whatever kind it was paid as (its deposits still pay the 定金 line): the
+   old plan's 分期 is not the new plan's (decision 0038);
 2. what a kind leaves over (and receipts of no kind) pays the remaining lines, oldest due first;
 3. what is still left is overpaid, shown on the deal's last line.
 
@@ -37,6 +40,7 @@ from estatehub.warehouse import sqlfiles
 
 CANCELLED_STATE = "撤销"
 DEPOSIT_KINDS = {"诚意金": "定金", "定金": "定金"}
+CARRIED = ""  # the kind of no plan line: money that pays whichever line is open first
 PLAN_COLUMNS = ("contract_no", "seq", "kind", "due_on", "amount_fen")
 MONEY_COLUMNS = ("source", "bill_no", "contract_no", "payment_kind", "money_on", "amount_fen")
 AGEING_BUCKETS = ((30, "1-30"), (60, "31-60"), (90, "61-90"))
@@ -87,6 +91,7 @@ def compute(conn: Connection, *, as_of: date, fees: FeeSchedule | None = None) -
     contracts = sqlfiles.execute(conn, "reconcile/receivable_contracts", {}).all()
     final = final_contracts(contracts)
     by_no = {c.contract_no: c for c in contracts}
+    replaced = {c.previous_contract_no for c in contracts if c.previous_contract_no not in (None, c.contract_no)}
     lines: dict[str, list[Line]] = defaultdict(list)
     for p in sqlfiles.execute(conn, "reconcile/receivable_plan_lines", {}, columns=PLAN_COLUMNS).all():
         if final.get(p.contract_no, p.contract_no) == p.contract_no:  # a superseded contract's plan is replaced
@@ -103,6 +108,8 @@ def compute(conn: Connection, *, as_of: date, fees: FeeSchedule | None = None) -
             continue
         deal = final.get(r.contract_no, r.contract_no)
         kind = DEPOSIT_KINDS.get(r.payment_kind or "", r.payment_kind or "")
+        if r.contract_no in replaced and kind not in DEPOSIT_KINDS.values() and r.amount_fen > 0:
+            kind = CARRIED  # a transfer (转款) to the successor: its plan's lines in due order
         money[deal][kind] += r.amount_fen
     overpaid: dict[str, int] = {}
     for deal, received in money.items():

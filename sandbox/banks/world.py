@@ -63,7 +63,8 @@ from sandbox.world.supervision import Permit, read_permits, releases
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "11"  # 11: a fund charged on the sold area (decision 0036); 10: forgotten fee batches
+BANK_WORLD_VERSION = "13"  # 13: a split payment due by the end is one transfer in a clean world (decision 0038;
+# 12 was a withdrawn try, not reused); 11: a fund charged on the sold area (decision 0036); 10: forgotten fee batches
 # leave weeks late (decision 0034); 9: a room change's refund of the difference; 8: a clean world's loan due by
 # the end is disbursed by its due date; 7: fees collected for others into
 # the general accounts and their weekly pay-overs; 4: guarantee deposits, linked combined loans, supervised accounts per

@@ -64,7 +64,9 @@ from sandbox.world.collection import (
 
 log = logging.getLogger(__name__)
 
-LEDGER_VERSION = 16  # 16: the maintenance fund charged on the sold area, planted (decision 0036)
+LEDGER_VERSION = 18  # 18: a split payment due by the end, its last transfers after it: one transfer in a clean
+# world, its late parts `unpaid_at_end` in a planted one (decision 0038; 17 was a withdrawn try, not reused)
+# 16: the maintenance fund charged on the sold area, planted (decision 0036)
 # 15: the settlement red-reverses the 602 invoices of the contracts it replaced too
 # 14: a pay-over books a line per fee with its customer, and forgotten batches leave weeks
 # late (planted `fee_paid_over_late`, decision 0034)

@@ -221,7 +221,8 @@ def test_linking_asks_the_warehouse_a_few_queries_per_chunk_of_customers_not_som
     with warehouse.engine.connect() as conn:
         after = {table.name: _links(conn, table) for table in (core_receipt, core_refund, core_invoice)}
     assert after == before, "linking again gives the same links"
-    assert rows > 1000 and len(statements) <= 60, f"{len(statements)} statements to link {rows} rows"
+    # 60 before decision 0038 added one query per chunk: the customer codes namesakes' houses stand for
+    assert rows > 1000 and len(statements) <= 62, f"{len(statements)} statements to link {rows} rows"
 
 
 def test_linking_every_customer_again_relinks_rows_already_linked(

@@ -455,3 +455,174 @@ def test_a_first_receipt_with_a_batch_s_phase_goes_to_the_house_of_the_customer_
     found = link("建行按揭放款 4-1-702 吴英红", "吴英红")
     assert (found.contract_no, found.house_id, found.basis) == ("YS10", "P10-04-1-702", "customer_name+memo")
     assert link("建行按揭放款 4-1-702", "李四").contract_no == "YS9", "no house of the name elsewhere: the phase's"
+
+
+def test_a_batch_receipt_naming_the_house_the_customer_s_deal_moved_to_is_the_new_contract_s(warehouse):
+    """Seen on a clean world of 100,000 contracts (decision 0038): 王刚 subscribed to 3-2-1001 and signed there,
+    then changed rooms (换房) to 3-2-902 of the same project. The bank's disbursement came in a batch booked with
+    another project's phase (P09, whose 3-2-902 is another buyer's); his customer code's receipts all named
+    1001. The memo, read in his own project, names the house his deal moved to: the new contract's loan."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            insert(core_unit),
+            [
+                _unit(f"{p}-03-2-{r}") | {"project_code": p, "building": "3栋", "unit": "2单元", "room": r}
+                for p, r in (("P10", "1001"), ("P10", "902"), ("P09", "902"))
+            ],
+        )
+        none = {"previous_contract_no": None}
+        conn.execute(
+            insert(core_contract),
+            [
+                _contract("RG800", "P10-03-2-1001", kind="认购", state="已签", signed=date(2025, 8, 21), **none),
+                _contract(
+                    "YS801",
+                    "P10-03-2-1001",
+                    state="撤销",
+                    signed=date(2025, 8, 31),
+                    subscription_no="RG800",
+                    cancelled_at=datetime(2025, 9, 25, 7, tzinfo=UTC),
+                    **none,
+                ),  # fmt: skip
+                _contract("YS790", "P10-03-2-902", signed=date(2025, 9, 26), previous_contract_no="YS801"),
+                _contract("YS891", "P09-03-2-902", signed=date(2025, 6, 9), **none),
+            ],
+        )
+        _buy(conn, ("h1", "RG800", "王刚"), ("h1", "YS801", "王刚"), ("h1", "YS790", "王刚"), ("h2", "YS891", "李娜"))
+
+    def link(remark: str):
+        row = SimpleNamespace(
+            remark=remark, phase_code="P09", customer_name="王刚", payer="建设银行", customer_code="KH800",
+            amount_fen=236_147_200,
+        )  # fmt: skip
+        with warehouse.engine.connect() as conn:
+            known = {"KH800": frozenset({("RG800", "P10-03-2-1001")})}
+            return Linker(conn).link(row, on=date(2025, 12, 1), known=known)
+
+    found = link("按揭 建行 3栋2单元902室")
+    assert (found.contract_no, found.house_id, found.basis) == ("YS790", "P10-03-2-902", "customer_code+memo")
+    # a memo naming a house of his project that his deal never reached still names another unit
+    assert link("按揭 建行 3栋2单元1902室").basis == "customer_code (memo names another unit)"
+
+
+def test_money_of_the_day_before_a_room_change_goes_to_the_contract_then_begun_of_the_one_deal(warehouse):
+    """Seen on a clean world of 100,000 contracts (decision 0038): 叶强杰 paid 一次性付款(2), no unit in the memo,
+    on 06-07; his contract on 3301 was cancelled on 06-09 and the room change's contract on 3302 signed on 06-10.
+    Both were in force that day (3 days' grace for money paid ahead of a signing), so neither was taken and the
+    receipt stayed in suspense: they are one deal, and the money of the day is the contract begun by then."""
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            insert(core_unit),
+            [
+                _unit(f"P25-05-2-{r}") | {"project_code": "P25", "building": "5栋", "unit": "2单元", "room": r}
+                for r in ("3301", "3302")
+            ],
+        )
+        none = {"previous_contract_no": None}
+        conn.execute(
+            insert(core_contract),
+            [
+                _contract("RG320", "P25-05-2-3301", kind="认购", state="已签", signed=date(2025, 4, 24), **none),
+                _contract(
+                    "YS321",
+                    "P25-05-2-3301",
+                    state="撤销",
+                    signed=date(2025, 5, 11),
+                    subscription_no="RG320",
+                    cancelled_at=datetime(2025, 6, 9, 3, tzinfo=UTC),
+                    **none,
+                ),  # fmt: skip
+                _contract("YS330", "P25-05-2-3302", signed=date(2025, 6, 10), previous_contract_no="YS321"),
+            ],
+        )
+        _buy(conn, ("h1", "RG320", "叶强杰"), ("h1", "YS321", "叶强杰"), ("h1", "YS330", "叶强杰"))
+    known = {"KH320": frozenset({("RG320", "P25-05-2-3301"), ("YS321", "P25-05-2-3301"), ("YS330", "P25-05-2-3302")})}
+
+    def link(on: date):
+        row = SimpleNamespace(
+            remark="收到叶强杰一次性付款(2)", phase_code="P25", customer_name="叶强杰", customer_code="KH320",
+            amount_fen=352_726_300,
+        )  # fmt: skip
+        with warehouse.engine.connect() as conn:
+            return Linker(conn).link(row, on=on, known=known)
+
+    assert (link(date(2025, 6, 7)).contract_no, link(date(2025, 6, 7)).basis) == ("YS321", "customer_code")
+    assert link(date(2025, 6, 11)).contract_no == "YS330", "after the change: the new contract"
+
+
+def test_money_naming_no_unit_is_not_a_namesake_s_whose_customer_code_stands_for_that_house(warehouse):
+    """Seen on a clean world of 100,000 contracts (decision 0038): two customers named 张杰 (张琪 likewise) in one
+    project, each with a customer code of their own. The second one's 认筹金 (no unit) came while the first's
+    subscription stood and before the second's began, and went to the first's deal; the second one's 购房款 (no
+    unit, no kind) stayed in suspense. The first one's code stands for 2303 (memo and name agree): a house
+    another customer code of the same name stands for is not this customer's."""
+    from estatehub.ledger.tables import core_receipt
+    from tests.reconcile.conftest import _receipt
+
+    with warehouse.engine.begin() as conn:
+        conn.execute(
+            insert(core_unit),
+            [
+                _unit(f"P16-0{b}-{u}-{r}")
+                | {"project_code": "P16", "building": f"{b}栋", "unit": f"{u}单元", "room": r}
+                for b, u, r in ((3, 2, "2303"), (6, 1, "1801"))
+            ],
+        )
+        none = {"previous_contract_no": None}
+        conn.execute(
+            insert(core_contract),
+            [
+                _contract("RG5690", "P16-03-2-2303", kind="认购", state="已签", signed=date(2025, 5, 29), **none),
+                _contract("YS5691", "P16-03-2-2303", signed=date(2025, 6, 11), subscription_no="RG5690", **none),
+                _contract(
+                    "RG9930",
+                    "P16-06-1-1801",
+                    kind="认购",
+                    state="撤销",
+                    signed=date(2025, 6, 22),
+                    cancelled_at=datetime(2025, 6, 28, 1, tzinfo=UTC),
+                    **none,
+                ),  # fmt: skip
+            ],
+        )
+        _buy(conn, ("h1", "RG5690", "张杰"), ("h1", "YS5691", "张杰"), ("h2", "RG9930", "张杰"))
+        conn.execute(
+            insert(core_receipt),
+            [
+                _receipt(
+                    1,
+                    "RG5690",
+                    "定金",
+                    4_000_000,
+                    date(2025, 5, 29),
+                    remark="3-2-2303订金 张杰",
+                    customer_name="张杰",
+                    customer_code="KH5690",
+                    phase_code="P16",
+                    house_id="P16-03-2-2303",
+                    link_basis="memo+customer+date+amount",
+                ),  # fmt: skip
+            ],
+        )
+
+    def link(remark: str, on: date, code: str = "KH9930", claims: dict | None = None):
+        row = SimpleNamespace(
+            remark=remark, phase_code="P16", customer_name="张杰", customer_code=code, amount_fen=1_000_000
+        )
+        with warehouse.engine.connect() as conn:
+            linker = Linker(conn)
+            linker.claims.update(claims or {})
+            return linker.link(row, on=on, known={})
+
+    assert link("张杰 认筹金", date(2025, 6, 5)).contract_no == "RG9930"
+    assert link("收张杰购房款", date(2025, 6, 23)).contract_no == "RG9930"
+    assert link("张杰 认筹金", date(2025, 6, 5), code="KH5690").contract_no == "RG5690", "the first one's own"
+    # the claim of a code being linked in the same call: its first pass, not its stored links
+    with warehouse.engine.connect() as conn:
+        linker = Linker(conn)
+        linker.codes_in_call = {"KH5690"}
+        linker.claims[("P16-06-1-1801", "张杰")].add("KH5690")
+        row = SimpleNamespace(
+            remark="张杰 认筹金", phase_code="P16", customer_name="张杰", customer_code="KH9930", amount_fen=1_000_000
+        )
+        assert linker.link(row, on=date(2025, 6, 5), known={}).contract_no == "RG5690"

@@ -343,3 +343,34 @@ def test_a_clean_world_books_by_its_end_what_happened_by_then():
         times = [booker.booked_at(random.Random(n), moment) for n, moment in enumerate(moments)]
         assert all(t >= m for t, m in zip(times, moments, strict=True))
         assert sum(t > end for t in times) == booked_late, clean
+
+
+def test_a_split_payment_due_by_the_end_is_one_transfer_in_a_clean_world_or_its_late_parts_are_unpaid_at_end():
+    """Seen on a clean world of 100,000 contracts: an instalment due 06-29 paid in transfers a day apart, the
+    first on 06-29, the next after the world's end: overdue on its last day (five such lines). Decision 0038:
+    a clean world's buyer pays it in one transfer at the same moment (moving the moment instead, tried in
+    decision 0037, made the two faces disagree); a planted world records the late parts."""
+    from datetime import datetime, timedelta
+
+    from sandbox.ledger.cash import ContractCash, _parts_by_the_end
+
+    line = {"seq": 3, "kind": "分期", "due_on": "2026-06-29"}
+    stop = datetime(2026, 6, 30, 23, 59, 59)
+    start = datetime(2026, 6, 29, 14, 0)
+    pieces = [922_000_00, 331_000_00, 591_199_00]
+    clean = ContractCash("YS1")
+    assert _parts_by_the_end(clean, line, pieces, start, stop, clean=True, open_at_end=True) == [sum(pieces)]
+    assert clean.planted == []
+    planted = ContractCash("YS1")
+    assert _parts_by_the_end(planted, line, pieces, start, stop, clean=False, open_at_end=True) == pieces
+    ((kind, on, detail),) = planted.planted
+    assert (kind, on, detail["amount_fen"], detail["paid_on"]) == ("unpaid_at_end", date(2026, 6, 30), 591_199_00,
+                                                                   "2026-07-01")  # fmt: skip
+    # all made by the end, a line due after it, or a contract that ended before the world: the pieces stand
+    cases = ((start - timedelta(days=2), line, True), (start, {**line, "due_on": "2026-07-02"}, True),
+             (start, line, False))  # fmt: skip
+    for at, due_line, open_at_end in cases:
+        for is_clean in (True, False):
+            cash = ContractCash("YS1")
+            kept = _parts_by_the_end(cash, due_line, pieces, at, stop, clean=is_clean, open_at_end=open_at_end)
+            assert (kept, cash.planted) == (pieces, [])
