@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import CronTriggerTimetable, Param, dag, task
+# `@task` from its own module: the DAG processor imports it once, before it forks each parse (decision 0039)
+from airflow.providers.standard.decorators.python import python_task as task
+from airflow.sdk import CronTriggerTimetable, Param, dag
 from dag_defaults import DAG_START_DATE, WAREHOUSE_POOL, default_args
 
 

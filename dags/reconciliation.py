@@ -15,6 +15,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+# `@task` from its own module: the DAG processor imports it once, before it forks each parse (decision 0039)
+from airflow.providers.standard.decorators.python import python_task as task
 from airflow.sdk import (
     AssetOrTimeSchedule,
     AsyncCallback,
@@ -23,7 +26,6 @@ from airflow.sdk import (
     DeadlineReference,
     Param,
     dag,
-    task,
 )
 from dag_defaults import (
     DAG_START_DATE,
