@@ -12,7 +12,8 @@ unit is only in the memo. A receipt is linked, in this order:
    wins (`memo+buyer`: the receipt was booked to another customer, a break of the receivables); so it
    does when the customer code stands for another house but the amount is a plan line of the memo's
    contract and of none on the customer's house (`memo+amount`) — unless the memo, read in the project of
-   the customer's own house, names that house (`customer_code+memo`: the receipt carries a batch's phase).
+   the customer's own house, names that house or the house a room change moved the customer's deal to
+   (`customer_code+memo`: the receipt carries a batch's phase).
    A buyer named in the memo only inside the customer's own name (郑飞 in 郑飞志) is no buyer named. Else,
    when the customer code is already linked to another house whose buyer has the customer's name, the memo
    is taken to name the wrong room and the customer wins (`customer_code`, memo disagrees).
@@ -25,7 +26,8 @@ unit is only in the memo. A receipt is linked, in this order:
    on in a contract on another house), of which one has a contract of the customer's name in force on
    the receipt's date.
 4. `customer_name`: exactly one house of the project has a buyer of the customer's name, or, of several,
-   exactly one has a contract of that name in force on the date.
+   exactly one has a contract of that name in force on the date (of one deal's two in force, the one begun
+   by then); a house another customer code of that name stands for is a namesake's, left out.
 Otherwise the receipt stays unresolved (no contract), visible as suspense.
 
 A contract is in force from its start until it is cancelled or superseded: the contract that names it
