@@ -313,10 +313,20 @@ def _due_by_the_end(
         while day.weekday() >= 5:
             day -= timedelta(days=1)
         return datetime.combine(day, time(10, 0))
-    detail = {"plan_seq": line["seq"], "kind": line["kind"], "due_on": line["due_on"], "amount_fen": amount,
-              "paid_on": at.date().isoformat()}  # fmt: skip
-    cash.planted.append(("unpaid_at_end", due + timedelta(days=1), detail))
+    _unpaid_at_end(cash, line, amount, at.date())
     return at
+
+
+def _unpaid_at_end(cash: ContractCash, line: dict, amount: int, paid_on: date) -> None:
+    """Record `amount` of a line due by the world's end and paid on `paid_on`, after it (`unpaid_at_end`)."""
+    detail = {"plan_seq": line["seq"], "kind": line["kind"], "due_on": line["due_on"], "amount_fen": amount,
+              "paid_on": paid_on.isoformat()}  # fmt: skip
+    cash.planted.append(("unpaid_at_end", date.fromisoformat(line["due_on"]) + timedelta(days=1), detail))
+
+
+def _part_at(at: datetime, part: int) -> datetime:
+    """When the transfer `part` (1, 2, 3) of a split payment whose first is made at `at` is made: a day apart."""
+    return at + timedelta(days=part - 1, minutes=part)
 
 
 def _parts_by_the_end(
@@ -328,16 +338,13 @@ def _parts_by_the_end(
     world records what the late transfers carry as unpaid at the end (`unpaid_at_end`, as `_due_by_the_end`
     says of a whole payment). Seen on a clean world of 100,000 contracts: five lines due in the last days,
     part paid. Decision 0038."""
-    late = [piece for part, piece in enumerate(pieces) if at + timedelta(days=part, minutes=part + 1) > stop]
+    late = [piece for part, piece in enumerate(pieces, start=1) if _part_at(at, part) > stop]
     due = date.fromisoformat(line["due_on"])
     if not late or not open_at_end or due > stop.date():
         return pieces
     if clean:
         return [sum(pieces)]
-    paid_on = (at + timedelta(days=len(pieces) - len(late))).date()
-    detail = {"plan_seq": line["seq"], "kind": line["kind"], "due_on": line["due_on"], "amount_fen": sum(late),
-              "paid_on": paid_on.isoformat()}  # fmt: skip
-    cash.planted.append(("unpaid_at_end", due + timedelta(days=1), detail))
+    _unpaid_at_end(cash, line, sum(late), (at + timedelta(days=len(pieces) - len(late))).date())
     return pieces
 
 
@@ -407,7 +414,7 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False,
                 CashFlow(
                     no,
                     kind,
-                    at + timedelta(days=part - 1, minutes=part),
+                    _part_at(at, part),
                     piece,
                     line_payer,
                     part=part,
