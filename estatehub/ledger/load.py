@@ -26,6 +26,7 @@ from estatehub.ledger import link
 from estatehub.ledger.tables import STAGING
 from estatehub.memo import RoomDirectory, fee_kind, fee_payable_kind, parse_memo
 from estatehub.pii import PiiHasher
+from estatehub.sync.collection import paced_collection
 from estatehub.sync.stream import Batch, Stream
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
@@ -252,12 +253,15 @@ def link_codes(warehouse: Warehouse, codes: list[str | None], *, at: datetime, c
     customers per transaction; returns (receipts resolved, unresolved)."""
     resolved = unresolved = 0
     rooms: dict[str, RoomDirectory] = {}  # each project's rooms, read once for every chunk
-    for start in range(0, len(codes), chunk):
-        with warehouse.begin() as conn:
-            done, left = link.link_customers(conn, codes[start : start + chunk], at=at, rooms=rooms)
-        resolved += done
-        unresolved += left
-    for start in range(0, len(codes), chunk):
-        with warehouse.begin() as conn:
-            link.link_invoices_of(conn, codes[start : start + chunk], at=at, rooms=rooms)
+    with paced_collection() as pacer:  # a chunk is a batch: the collector paced by chunks (decision 0040)
+        for start in range(0, len(codes), chunk):
+            with warehouse.begin() as conn:
+                done, left = link.link_customers(conn, codes[start : start + chunk], at=at, rooms=rooms)
+            resolved += done
+            unresolved += left
+            pacer.batch_written()
+        for start in range(0, len(codes), chunk):
+            with warehouse.begin() as conn:
+                link.link_invoices_of(conn, codes[start : start + chunk], at=at, rooms=rooms)
+            pacer.batch_written()
     return resolved, unresolved

@@ -120,3 +120,22 @@ def test_overlapping_runs_share_the_switch():
 def test_a_pace_below_one_batch_is_refused():
     with pytest.raises(ValueError, match="every 1 batch or more"), paced_collection(every=0):
         pass
+
+
+def test_the_ledgers_linking_runs_paced_too(warehouse, monkeypatch):
+    from estatehub.ledger import link
+    from estatehub.ledger.load import link_codes
+
+    seen: list[tuple[str, bool]] = []
+    collections: list[int] = []
+    real_collect = gc.collect
+    monkeypatch.setattr(gc, "collect", lambda *args: collections.append(1) or real_collect(*args))
+    monkeypatch.setattr(
+        link, "link_customers", lambda conn, codes, **_: seen.append(("receipts", gc.isenabled())) or (0, 0)
+    )
+    monkeypatch.setattr(link, "link_invoices_of", lambda conn, codes, **_: seen.append(("invoices", gc.isenabled())))
+    codes = [f"C{n:04d}" for n in range(COLLECT_EVERY_BATCHES * 2)]
+    link_codes(warehouse, codes, at=T0, chunk=2)  # ten chunks of receipts, then ten of invoices
+    assert seen == [("receipts", False)] * COLLECT_EVERY_BATCHES + [("invoices", False)] * COLLECT_EVERY_BATCHES
+    assert len(collections) == 2
+    assert gc.isenabled()
