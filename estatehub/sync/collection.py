@@ -4,8 +4,8 @@ A sync allocates millions of small containers (payload dicts, rows as tuples, pa
 freed by reference counting the moment their batch is written. Left to count allocations, the collector
 runs a young collection every 700 of them; each one moves the objects of the batches in flight (alive, not
 yet written) to an older generation, so that a full collection — every object of the process, Airflow's and
-SQLAlchemy's modules included — comes due once or twice a batch: 40 of them, 11–13 s of a 100-s sync of
-94,304 contracts (decision 0040). `paced_collection` turns the automatic collector off for the length of a
+SQLAlchemy's modules included — comes due once or twice a batch: 28–41 of them in a sync of 94,304 contracts,
+and 14–16 of its 91–102 CPU-s inside the collector (decision 0040). `paced_collection` turns the automatic collector off for the length of a
 run and collects fully every `every` batches instead: cyclic garbage (a caught exception's traceback, a
 connection's bookkeeping) still goes, at a bounded interval, and memory stays bounded as before.
 

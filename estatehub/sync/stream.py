@@ -25,7 +25,7 @@ rows are written (`write`, inside the batch's transaction). Everything else is h
    the last committed batch and its cursor; the re-run fetches from there again and, rows being
    upserted by key and never older over newer (`stage_newest`), gives the same warehouse;
    Python's automatic garbage collector is off meanwhile, a full collection every ten batches instead
-   (`estatehub.sync.collection`: it cost a fifth of the sync's CPU, decision 0040);
+   (`estatehub.sync.collection`: it took about 15% of the sync's CPU, decision 0040);
 4. the source's `after` step (its own transaction: relinking what could not be linked before);
 5. the run marked succeeded with its counts — or failed with `QuarantineThresholdExceeded` when the
    share of quarantined records is above the threshold (the good records stay committed). Any
