@@ -5,9 +5,10 @@ freed by reference counting the moment their batch is written. Left to count all
 runs a young collection every 700 of them; each one moves the objects of the batches in flight (alive, not
 yet written) to an older generation, so that a full collection — every object of the process, Airflow's and
 SQLAlchemy's modules included — comes due once or twice a batch: 28–41 of them in a sync of 94,304 contracts,
-and 14–16 of its 91–102 CPU-s inside the collector (decision 0040). `paced_collection` turns the automatic collector off for the length of a
-run and collects fully every `every` batches instead: cyclic garbage (a caught exception's traceback, a
-connection's bookkeeping) still goes, at a bounded interval, and memory stays bounded as before.
+and 14–16 of its 91–102 CPU-s inside the collector (decision 0040). `paced_collection` turns the automatic
+collector off for the length of a run and collects fully every `every` batches instead: cyclic garbage (a
+caught exception's traceback, a connection's bookkeeping) still goes, at a bounded interval, and memory stays
+bounded as before.
 
 The switch is the process's: other threads (the read-ahead thread, a task runner's) run without the
 automatic collector too while a sync runs. It is turned back on when the run ends, however it ends, unless
