@@ -219,7 +219,9 @@ class Linker:
             wide = any(len(candidates) > MAX_CANDIDATES for candidates in fits)
             if (not named or wide) and row.customer_name:  # `link` looks the customer's name up
                 by_name.append(row)
-        self._fetch_names(row.customer_name for row in by_name)
+        # every name `link` may look up (its customer's, payer's, payee's): one query per 500 names for the
+        # chunk, not one per row that asks for a name not fetched yet (decision 0040)
+        self._fetch_names(name for row in rows for name in _names_of(row))
         namesakes: set[tuple[str, str]] = set()  # (house, name) of a name with several houses in the project
         for row in by_name:
             named_houses = self._houses_by_name.get((row.phase_code, row.customer_name), set())
@@ -500,7 +502,7 @@ class Linker:
         if refund and TRUE_UP.search(row.remark or ""):
             refund = False  # a true-up (退面积补差款) or a room change's difference paid back on a live contract
         directory = self.rooms(row.phase_code)
-        names = {name for name in (row.customer_name, getattr(row, "payer", None), getattr(row, "payee", None)) if name}
+        names = _names_of(row)
         kind = reading.kind
         houses: list[str] = []
         fitting: set[str] = set()  # every house the memo may mean: a bare room (502房) fits one per building
@@ -694,6 +696,11 @@ class Linker:
         if row.amount_fen in self.plan_amounts(chosen.contract_no):
             basis, confidence = basis + "+amount", confidence + 0.01
         return Link(chosen.contract_no, chosen.house_id, basis, _confidence(confidence))
+
+
+def _names_of(row: Any) -> set[str]:
+    """The names a row gives: its customer's, and its payer's (a receipt) or payee's (a refund)."""
+    return {name for name in (row.customer_name, getattr(row, "payer", None), getattr(row, "payee", None)) if name}
 
 
 def _customer_wins(known_link: tuple[str, str]) -> Link:

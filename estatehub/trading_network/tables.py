@@ -157,6 +157,8 @@ core_buyer = Table(
     Column("phone_hash", String),
     Column("phone_masked", String),
     Column("is_company", Boolean, nullable=False),
+    # the ledger's linker looks buyers up by name (a receipt's customer, payer or payee): decision 0040
+    Index("ix_core_buyer_name", "name"),
 )
 
 core_contract = Table(
