@@ -37,13 +37,11 @@ class Pacer:
             raise ValueError(f"expected a collection every 1 batch or more, got {every}")
         self.every = every
         self.batches = 0
-        self.collections = 0
 
     def batch_written(self) -> None:
         self.batches += 1
         if self.batches % self.every == 0:
             gc.collect()
-            self.collections += 1
 
 
 @contextmanager
