@@ -8,9 +8,11 @@ functions that take an `Engine` commit on their own (a run's start and end).
 from __future__ import annotations
 
 import itertools
+import json
+import sqlite3
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -31,6 +33,9 @@ FAILED = "failed"
 ABANDONED = "abandoned"  # its process ended before it finished; marked by the next run of the stream
 MESSAGE_LIMIT = 4000
 RAW_KEY = ("source", "entity", "payload_hash")  # one row per distinct payload of an entity
+# parameters of one statement of many rows on SQLite (decision 0041): within its limit (32,766 since 3.32),
+# and small enough that the statements the driver keeps prepared, with their last values, stay small
+SQLITE_VARIABLES = 8000
 Row = Mapping[str, Any] | Sequence[Any]  # a row to write: by column name, or a tuple of given columns
 
 
@@ -102,8 +107,17 @@ def stage_newest(
         constants={**(constants or {}), "batch_id": batch_id},
         columns=columns,
     )
-    accepted_column = table.c[accepted or key[-1]]
-    return set(conn.execute(select(accepted_column).where(table.c.batch_id == batch_id)).scalars())
+    return column_values(conn, table.c[accepted or key[-1]], table.c.batch_id == batch_id)
+
+
+def column_values(conn: Connection, column: Any, where: ColumnElement[bool]) -> set[Any]:
+    """The distinct values of one column (text or integers) in the rows where `where` holds. On SQLite they
+    come as one JSON array, one step of the driver: one step per row beside a busy thread waits for Python's
+    lock once per row (see `_rows_per_statement`)."""
+    if conn.dialect.name != "sqlite" or _python_type(column.type) not in (int, str):
+        return set(conn.execute(select(column).where(where)).scalars())
+    text = conn.execute(select(func.json_group_array(column)).where(where)).scalar_one()
+    return set(json.loads(text))
 
 
 # -- runs ----------------------------------------------------------------------------------------
@@ -370,11 +384,24 @@ def resolve_quarantined(
 @dataclass(frozen=True)
 class _Bulk:
     """An executemany statement compiled once per engine with positional parameters, and the bind
-    processors of the columns that have one (most values go to the driver as they are)."""
+    processors of the columns that have one (most values go to the driver as they are).
+
+    On SQLite an `INSERT ... VALUES (?, …)` is also kept as its three parts (`values`: before the row's
+    parameters, the row's parameters, after them), to write many rows per statement (`statement`)."""
 
     sql: str
     names: tuple[str, ...]
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, processor)
+    values: tuple[str, str, str] | None = None
+    _statements: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def statement(self, rows: int) -> str:
+        """The statement that writes `rows` rows at once (`values` given)."""
+        sql = self._statements.get(rows)
+        if sql is None:
+            head, group, tail = self.values  # type: ignore[misc]
+            sql = self._statements[rows] = f"{head}{', '.join(itertools.repeat(group, rows))}{tail}"
+        return sql
 
     @classmethod
     def compile(cls, dialect: Any, statement: Any, keys: Sequence[str]) -> _Bulk:
@@ -386,7 +413,8 @@ class _Bulk:
         names = tuple(compiled.positiontup)
         processors = [_bind_processor(compiled.binds[name].type, dialect) for name in names]
         processed = tuple((i, p) for i, p in enumerate(processors) if p is not None)
-        return cls(compiled.string, names, processed)
+        values = _values_clause(compiled.string, len(names)) if dialect.name == "sqlite" else None
+        return cls(compiled.string, names, processed, values)
 
     def parameters(
         self,
@@ -410,6 +438,31 @@ class _Bulk:
             column = given[name] if given is not None else list(map(itemgetter(name), rows))
             values.append(column if processor is None else list(map(processor, column)))
         return list(zip(*values, strict=True))
+
+
+def _python_type(type_: Any) -> type | None:
+    try:
+        return type_.python_type
+    except NotImplementedError:  # a type that does not say what Python values it holds
+        return None
+
+
+def _values_clause(sql: str, parameters: int) -> tuple[str, str, str] | None:
+    """`sql` as (before, one row's `(?, …)`, after) when it is an INSERT whose only parameters are one
+    row's values, else None (the statement is then only ever executed once per row)."""
+    marker = " VALUES ("
+    if not sql.startswith("INSERT ") or sql.count(marker) != 1 or sql.count("?") != parameters:
+        return None
+    start = sql.index(marker) + len(marker) - 1
+    depth = 0
+    for end in range(start, len(sql)):
+        depth += {"(": 1, ")": -1}.get(sql[end], 0)
+        if depth == 0:
+            break
+    group = sql[start : end + 1]
+    if depth != 0 or group.count("?") != parameters:
+        return None
+    return sql[:start], group, sql[end + 1 :]
 
 
 def _bind_processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
@@ -452,7 +505,26 @@ def bulk_execute(
     bulk = compiled.get((name, keys))
     if bulk is None:
         bulk = compiled[(name, keys)] = _Bulk.compile(conn.dialect, build(conn), keys)
-    conn.exec_driver_sql(bulk.sql, bulk.parameters(rows, constants, columns))
+    parameters = bulk.parameters(rows, constants, columns)
+    per_statement = _rows_per_statement(conn, bulk)
+    if per_statement <= 1:
+        conn.exec_driver_sql(bulk.sql, parameters)
+        return
+    for start in range(0, len(parameters), per_statement):
+        chunk = parameters[start : start + per_statement]
+        conn.exec_driver_sql(bulk.statement(len(chunk)), tuple(itertools.chain.from_iterable(chunk)))
+
+
+def _rows_per_statement(conn: Connection, bulk: _Bulk) -> int:
+    """How many rows one statement writes: on SQLite as many as `SQLITE_VARIABLES` parameters allow (within
+    the connection's own limit), else one (PostgreSQL's driver pipelines an executemany). SQLite's driver
+    lets other threads run during each statement and takes Python's lock back after it: one row per
+    statement beside a busy thread (a sync's read-ahead) waits for that lock once per row (decision 0041)."""
+    if bulk.values is None:
+        return 1
+    driver = conn.connection.driver_connection
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(driver, "getlimit") else 999
+    return max(1, min(SQLITE_VARIABLES, limit) // len(bulk.names))
 
 
 def _keys(
