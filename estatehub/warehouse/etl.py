@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sqlite3
 import weakref
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -413,7 +415,8 @@ class _Bulk:
         names = tuple(compiled.positiontup)
         processors = [_bind_processor(compiled.binds[name].type, dialect) for name in names]
         processed = tuple((i, p) for i, p in enumerate(processors) if p is not None)
-        values = _values_clause(compiled.string, len(names)) if dialect.name == "sqlite" else None
+        placeholder = {"sqlite": "?", "postgresql": "%s"}.get(dialect.name)
+        values = _values_clause(compiled.string, len(names), placeholder) if placeholder else None
         return cls(compiled.string, names, processed, values)
 
     def parameters(
@@ -447,11 +450,11 @@ def _python_type(type_: Any) -> type | None:
         return None
 
 
-def _values_clause(sql: str, parameters: int) -> tuple[str, str, str] | None:
+def _values_clause(sql: str, parameters: int, placeholder: str = "?") -> tuple[str, str, str] | None:
     """`sql` as (before, one row's `(?, …)`, after) when it is an INSERT whose only parameters are one
     row's values, else None (the statement is then only ever executed once per row)."""
     marker = " VALUES ("
-    if not sql.startswith("INSERT ") or sql.count(marker) != 1 or sql.count("?") != parameters:
+    if not sql.startswith("INSERT ") or sql.count(marker) != 1 or sql.count(placeholder) != parameters:
         return None
     start = sql.index(marker) + len(marker) - 1
     depth = 0
@@ -460,7 +463,7 @@ def _values_clause(sql: str, parameters: int) -> tuple[str, str, str] | None:
         if depth == 0:
             break
     group = sql[start : end + 1]
-    if depth != 0 or group.count("?") != parameters:
+    if depth != 0 or group.count(placeholder) != parameters:
         return None
     return sql[:start], group, sql[end + 1 :]
 
@@ -506,6 +509,8 @@ def bulk_execute(
     if bulk is None:
         bulk = compiled[(name, keys)] = _Bulk.compile(conn.dialect, build(conn), keys)
     parameters = bulk.parameters(rows, constants, columns)
+    if conn.dialect.name == "postgresql" and _copy_then_insert(conn, bulk, parameters):
+        return
     per_statement = _rows_per_statement(conn, bulk)
     if per_statement <= 1:
         conn.exec_driver_sql(bulk.sql, parameters)
@@ -515,12 +520,56 @@ def bulk_execute(
         conn.exec_driver_sql(bulk.statement(len(chunk)), tuple(itertools.chain.from_iterable(chunk)))
 
 
+_INSERT_HEAD = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES ")
+_CONFLICT = re.compile(r" ON CONFLICT \(([\w, ]+)\) ")
+COPY_FROM_ROWS = 100  # fewer rows go as an executemany: a temporary table costs a few statements
+
+
+def _copy_then_insert(conn: Connection, bulk: _Bulk, parameters: list[tuple[Any, ...]]) -> bool:
+    """PostgreSQL: the rows COPYed into a temporary table like the target, then one `INSERT … SELECT` with
+    the statement's own `ON CONFLICT`; False (nothing done) where that could end otherwise than the rows
+    one after the other: rows whose conflict key comes twice, or a statement of another form."""
+    if bulk.values is None or len(parameters) < COPY_FROM_ROWS or not conn.in_transaction():
+        return False
+    head, _, tail = bulk.values
+    insert = _INSERT_HEAD.fullmatch(head)
+    if insert is None:
+        return False
+    table, names = insert.group(1), insert.group(2)
+    conflict = _CONFLICT.match(tail) if tail else None
+    if tail and conflict is None:
+        return False
+    if conflict is not None:
+        key_names = [name.strip() for name in conflict.group(1).split(",")]
+        if not set(key_names) <= set(bulk.names):
+            return False
+        key = itemgetter(*map(bulk.names.index, key_names))
+        if len(set(map(key, parameters))) != len(parameters):
+            return False
+    temporary = f"bulk_{table}_{zlib.crc32(names.encode()):08x}"  # its columns only, of their types, no constraint
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(
+            f"create temporary table if not exists {temporary} on commit drop"
+            f" as select {names} from {table} with no data"
+        )
+        cursor.execute(f"truncate {temporary}")
+        with cursor.copy(f"copy {temporary} ({names}) from stdin") as copy:
+            for values in parameters:
+                copy.write_row(values)
+        # in the rows' order (a fresh table's physical order), so generated ids follow it as one by one
+        cursor.execute(f"insert into {table} ({names}) select {names} from {temporary} order by ctid{tail}")
+    finally:
+        cursor.close()
+    return True
+
+
 def _rows_per_statement(conn: Connection, bulk: _Bulk) -> int:
     """How many rows one statement writes: on SQLite as many as `SQLITE_VARIABLES` parameters allow (within
     the connection's own limit), else one (PostgreSQL's driver pipelines an executemany). SQLite's driver
     lets other threads run during each statement and takes Python's lock back after it: one row per
     statement beside a busy thread (a sync's read-ahead) waits for that lock once per row (decision 0041)."""
-    if bulk.values is None:
+    if bulk.values is None or conn.dialect.name != "sqlite":
         return 1
     driver = conn.connection.driver_connection
     limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(driver, "getlimit") else 999

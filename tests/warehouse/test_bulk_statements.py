@@ -22,7 +22,7 @@ from estatehub.warehouse.etl import (
     stage_newest,
     upsert_statement,
 )
-from estatehub.warehouse.tables import etl_meta, etl_run
+from estatehub.warehouse.tables import etl_meta, etl_run, raw_record
 from estatehub.warehouse.types import UtcDateTime
 
 AT = datetime(2026, 12, 4, 22, 0, tzinfo=UTC)
@@ -210,3 +210,80 @@ def test_column_values_are_those_of_a_plain_select_in_one_row_on_sqlite(warehous
     if warehouse.dialect == "sqlite":
         grouped = [sql for _, sql, _ in statements if "json_group_array" in sql]
         assert len(grouped) == 3  # run ids, counts and the empty one; not the times
+
+
+def temporary_tables(conn) -> list[str]:
+    return list(
+        conn.exec_driver_sql(
+            "select relname from pg_class where relpersistence = 't' and starts_with(relname, 'bulk_') order by relname"
+        ).scalars()
+    )
+
+
+def test_many_rows_with_distinct_keys_are_written_in_their_order_on_postgresql_through_a_copy(warehouse):
+    # 150 raw records: on PostgreSQL through a temporary table (dropped at commit); the generated ids in the
+    # rows' order on both
+    rows = [
+        {
+            "source": "s",
+            "entity": "e",
+            "record_key": f"r{i:03d}",
+            "run_id": "run",
+            "fetched_at": AT,
+            "payload_hash": f"{(i * 7919) % 1000:03d}-{i}",
+            "payload": {"n": i},
+            "is_quarantined": False,
+        }
+        for i in reversed(range(150))
+    ]
+    with warehouse.begin() as conn:
+        etl.insert_raw(conn, rows)
+        etl.insert_raw(conn, rows)  # kept once: nothing more
+        during = temporary_tables(conn) if warehouse.dialect == "postgresql" else None
+    with warehouse.engine.connect() as conn:
+        after = temporary_tables(conn) if warehouse.dialect == "postgresql" else None
+        kept = conn.execute(select(raw_record.c.record_key, raw_record.c.payload).order_by(raw_record.c.raw_record_id))
+        kept = kept.all()
+    if warehouse.dialect == "postgresql":
+        assert len(during) == 1 and during[0].startswith("bulk_raw_record_") and after == []
+    assert [key for key, _ in kept] == [row["record_key"] for row in rows]
+    assert [payload for _, payload in kept] == [row["payload"] for row in rows]
+
+
+@pytest.mark.parametrize("many", [99, 150])
+def test_an_upsert_of_a_key_that_comes_twice_ends_as_one_row_after_the_other(warehouse, many):
+    # on PostgreSQL a batch with a key twice is not copied (one INSERT … SELECT would refuse it): the last wins
+    rows = [(f"k{i:03d}", "first") for i in range(many)] + [("k000", "again"), ("k001", "again")]
+    with warehouse.begin() as conn:
+        bulk_execute(
+            conn,
+            "test:etl_meta:upsert-twice",
+            lambda c: upsert_statement(c, etl_meta, ["meta_key"]),
+            rows,
+            columns=("meta_key", "value"),
+            constants={"updated_at": AT},
+        )
+        if warehouse.dialect == "postgresql":
+            assert temporary_tables(conn) == []
+    assert meta(warehouse) == {f"k{i:03d}": "first" for i in range(2, many)} | {"k000": "again", "k001": "again"}
+
+
+def test_an_upsert_of_distinct_keys_keeps_the_newer_stored_version(warehouse):
+    # copied on PostgreSQL (150 distinct keys): the statement's own condition still decides per row
+    older, newer = datetime(2026, 1, 1, tzinfo=UTC), AT
+    with warehouse.begin() as conn:
+        bulk_insert(
+            conn, etl_meta, [{"meta_key": f"k{i:03d}", "value": "stored", "updated_at": newer} for i in range(50)]
+        )
+    rows = [(f"k{i:03d}", "incoming", older if i < 25 else newer) for i in range(150)]
+    with warehouse.begin() as conn:
+        bulk_execute(
+            conn,
+            "test:etl_meta:upsert-newer",
+            lambda c: upsert_statement(
+                c, etl_meta, ["meta_key"], where=lambda excluded: excluded.updated_at >= etl_meta.c.updated_at
+            ),
+            rows,
+            columns=("meta_key", "value", "updated_at"),
+        )
+    assert meta(warehouse) == {f"k{i:03d}": "stored" if i < 25 else "incoming" for i in range(150)}
