@@ -531,6 +531,8 @@ def _copy_then_insert(conn: Connection, bulk: _Bulk, parameters: list[tuple[Any,
     one after the other: rows whose conflict key comes twice, or a statement of another form."""
     if bulk.values is None or len(parameters) < COPY_FROM_ROWS or not conn.in_transaction():
         return False
+    if not _may_create_temporary_tables(conn):
+        return False
     head, _, tail = bulk.values
     insert = _INSERT_HEAD.fullmatch(head)
     if insert is None:
@@ -562,6 +564,19 @@ def _copy_then_insert(conn: Connection, bulk: _Bulk, parameters: list[tuple[Any,
     finally:
         cursor.close()
     return True
+
+
+_TEMPORARY_ALLOWED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
+def _may_create_temporary_tables(conn: Connection) -> bool:
+    """Whether the warehouse's role may create temporary tables (a database may revoke TEMP from it: the rows
+    then go as an executemany); asked once per engine."""
+    allowed = _TEMPORARY_ALLOWED.get(conn.engine)
+    if allowed is None:
+        asked = conn.exec_driver_sql("select has_database_privilege(current_database(), 'TEMP')").scalar()
+        allowed = _TEMPORARY_ALLOWED[conn.engine] = bool(asked)
+    return allowed
 
 
 def _rows_per_statement(conn: Connection, bulk: _Bulk) -> int:

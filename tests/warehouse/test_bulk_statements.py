@@ -8,12 +8,27 @@ back to one row per statement fails here, not only in a benchmark."""
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, event, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    make_url,
+    select,
+    update,
+)
 
+from estatehub.pii import PiiHasher
 from estatehub.warehouse import etl
+from estatehub.warehouse.engine import Warehouse
 from estatehub.warehouse.etl import (
     bulk_execute,
     bulk_insert,
@@ -24,6 +39,7 @@ from estatehub.warehouse.etl import (
 )
 from estatehub.warehouse.tables import etl_meta, etl_run, raw_record
 from estatehub.warehouse.types import UtcDateTime
+from tests.conftest import TEST_PII_KEY
 
 AT = datetime(2026, 12, 4, 22, 0, tzinfo=UTC)
 
@@ -45,6 +61,18 @@ def meta(warehouse) -> dict[str, str]:
     with warehouse.engine.connect() as conn:
         kept = conn.execute(select(etl_meta).where(etl_meta.c.meta_key != "pii_key_fingerprint"))
         return {row.meta_key: row.value for row in kept}
+
+
+def upsert_meta(conn, rows: list[tuple[str, str]]) -> None:
+    """(key, value) rows upserted into `etl_meta` by `bulk_execute`."""
+    bulk_execute(
+        conn,
+        "test:etl_meta:upsert",
+        lambda c: upsert_statement(c, etl_meta, ["meta_key"]),
+        rows,
+        columns=("meta_key", "value"),
+        constants={"updated_at": AT},
+    )
 
 
 def test_thousands_of_rows_go_in_a_few_statements_of_many_rows_on_sqlite(warehouse, statements):
@@ -255,14 +283,7 @@ def test_an_upsert_of_a_key_that_comes_twice_ends_as_one_row_after_the_other(war
     # on PostgreSQL a batch with a key twice is not copied (one INSERT … SELECT would refuse it): the last wins
     rows = [(f"k{i:03d}", "first") for i in range(many)] + [("k000", "again"), ("k001", "again")]
     with warehouse.begin() as conn:
-        bulk_execute(
-            conn,
-            "test:etl_meta:upsert-twice",
-            lambda c: upsert_statement(c, etl_meta, ["meta_key"]),
-            rows,
-            columns=("meta_key", "value"),
-            constants={"updated_at": AT},
-        )
+        upsert_meta(conn, rows)
         if warehouse.dialect == "postgresql":
             assert temporary_tables(conn) == []
     assert meta(warehouse) == {f"k{i:03d}": "first" for i in range(2, many)} | {"k000": "again", "k001": "again"}
@@ -287,3 +308,36 @@ def test_an_upsert_of_distinct_keys_keeps_the_newer_stored_version(warehouse):
             columns=("meta_key", "value", "updated_at"),
         )
     assert meta(warehouse) == {f"k{i:03d}": "stored" if i < 25 else "incoming" for i in range(150)}
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_not_create_temporary_tables_writes_its_rows_one_by_one(postgres_database_url):
+    # a production database may revoke TEMP from the warehouse's role: the rows still go in, as an executemany
+    admin = create_engine(postgres_database_url, isolation_level="AUTOCOMMIT")
+    role = f"estatehub_no_temp_{uuid.uuid4().hex[:8]}"
+    database = make_url(postgres_database_url).database
+    try:
+        Warehouse(admin, PiiHasher(TEST_PII_KEY)).prepare()
+        with admin.connect() as conn:
+            for statement in (
+                f"create role {role} login",
+                f'revoke temporary on database "{database}" from public',
+                f"grant usage on schema public to {role}",
+                f"grant select, insert, update on all tables in schema public to {role}",
+                f"grant usage on all sequences in schema public to {role}",
+            ):
+                conn.exec_driver_sql(statement)
+        limited = Warehouse(
+            create_engine(make_url(postgres_database_url).set(username=role, password=None)), PiiHasher(TEST_PII_KEY)
+        )
+        rows = [(f"k{i:03d}", "v") for i in range(150)]
+        with limited.begin() as conn:
+            upsert_meta(conn, rows)
+            assert temporary_tables(conn) == []
+        limited.engine.dispose()
+        assert meta(Warehouse(admin, PiiHasher(TEST_PII_KEY))) == dict(rows)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"drop owned by {role}")
+            conn.exec_driver_sql(f"drop role if exists {role}")
+        admin.dispose()
