@@ -388,8 +388,9 @@ class _Bulk:
     """An executemany statement compiled once per engine with positional parameters, and the bind
     processors of the columns that have one (most values go to the driver as they are).
 
-    On SQLite an `INSERT ... VALUES (?, …)` is also kept as its three parts (`values`: before the row's
-    parameters, the row's parameters, after them), to write many rows per statement (`statement`)."""
+    An `INSERT ... VALUES (?, …)` is also kept as its three parts (`values`: before the row's parameters,
+    the row's parameters, after them): to write many rows per statement on SQLite (`statement`), and to
+    write from a copy on PostgreSQL (decision 0041)."""
 
     sql: str
     names: tuple[str, ...]
@@ -402,7 +403,9 @@ class _Bulk:
         sql = self._statements.get(rows)
         if sql is None:
             head, group, tail = self.values  # type: ignore[misc]
-            sql = self._statements[rows] = f"{head}{', '.join(itertools.repeat(group, rows))}{tail}"
+            sql = f"{head}{', '.join(itertools.repeat(group, rows))}{tail}"
+            if len(self._statements) < 4:  # the full size and a few batch ends; any other is made again
+                self._statements[rows] = sql
         return sql
 
     @classmethod
