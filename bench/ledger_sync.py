@@ -1,8 +1,8 @@
 """Ledger sync benchmark: 1,000,000 voucher lines through the connector (and into the warehouse).
 
-    python -m bench.ledger_sync [--units 91000] [--page-size 5000] [--db sqlite,postgresql] [--skip-sync]
+    python -m bench.ledger_sync [--units 54000] [--page-size 5000] [--db sqlite,postgresql] [--skip-sync]
 
-A world of about 91,000 units books about 1,000,000 voucher lines in the sandbox ledger. The ERP
+A world of about 54,000 units books about 1,000,000 voucher lines in the sandbox ledger (v18). The ERP
 sandbox serves it from this process; each measurement runs in a fresh child process so its peak memory
 is its own:
 
@@ -117,7 +117,7 @@ def prepare(units: int) -> tuple[Path, Path, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ledger_sync", description=__doc__.splitlines()[0])
-    parser.add_argument("--units", type=int, default=91_000, help="world units (91,000: about 1,000,000 lines)")
+    parser.add_argument("--units", type=int, default=54_000, help="world units (54,000: about 1,000,000 lines)")
     parser.add_argument("--page-size", type=int, default=5000, help="rows per ERP page (default 5000)")
     parser.add_argument("--db", default="sqlite", help="warehouses for the full sync: sqlite,postgresql")
     parser.add_argument("--skip-sync", action="store_true", help="only the floor and the memo parser")
