@@ -69,6 +69,19 @@ from estatehub.trading_network.tables import (
     core_unit_inventory as inv,
 )
 
+# what the linker reads: `link_codes` refreshes their statistics before it links (PostgreSQL)
+TABLES_READ = (
+    core_receipt,
+    core_refund,
+    core_invoice,
+    core_buyer,
+    core_contract,
+    core_contract_buyer,
+    core_contract_state_history,
+    core_payment_plan,
+    core_unit,
+    inv,
+)
 DEPOSIT_KINDS = ("定金", "诚意金")
 SINCERITY = "诚意金"
 # a refund a live contract makes: an area true-up (补差), what a room change to a cheaper unit left over (换房差价)

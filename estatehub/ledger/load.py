@@ -30,7 +30,7 @@ from estatehub.sync.collection import paced_collection
 from estatehub.sync.stream import Batch, Stream
 from estatehub.warehouse import sqlfiles
 from estatehub.warehouse.engine import Warehouse
-from estatehub.warehouse.etl import stage_newest
+from estatehub.warehouse.etl import analyze, stage_newest
 from estatehub.warehouse.redact import redact_free_text
 from estatehub.warehouse.types import to_fen
 
@@ -253,6 +253,7 @@ def link_codes(warehouse: Warehouse, codes: list[str | None], *, at: datetime, c
     customers per transaction; returns (receipts resolved, unresolved)."""
     resolved = unresolved = 0
     rooms: dict[str, RoomDirectory] = {}  # each project's rooms, read once for every chunk
+    analyze(warehouse.engine, link.TABLES_READ)  # the rows just loaded: the linker's joins planned on them
     with paced_collection() as pacer:  # a chunk is a batch: the collector paced by chunks (decision 0040)
         for start in range(0, len(codes), chunk):
             with warehouse.begin() as conn:

@@ -122,6 +122,18 @@ def column_values(conn: Connection, column: Any, where: ColumnElement[bool]) -> 
     return set(json.loads(text))
 
 
+def analyze(warehouse_engine: Engine, tables: Iterable[Table]) -> None:
+    """Refresh PostgreSQL's statistics of `tables` (its own transaction): after a load of many rows and before
+    queries that join them. Without statistics the planner guesses, and may rescan a table once per row of
+    another (an `IN (subquery)` not hashed). Autovacuum may be off, or not yet done. On SQLite nothing:
+    its planner needs no statistics for these queries."""
+    if warehouse_engine.dialect.name != "postgresql":
+        return
+    names = ", ".join(table.name for table in tables)
+    with warehouse_engine.begin() as conn:
+        conn.exec_driver_sql(f"analyze {names}")
+
+
 # -- runs ----------------------------------------------------------------------------------------
 
 
