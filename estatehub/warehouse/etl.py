@@ -122,15 +122,15 @@ def column_values(conn: Connection, column: Any, where: ColumnElement[bool]) -> 
     return set(json.loads(text))
 
 
-def analyze(warehouse_engine: Engine, tables: Iterable[Table]) -> None:
+def analyze(engine: Engine, tables: Iterable[Table]) -> None:
     """Refresh PostgreSQL's statistics of `tables` (its own transaction): after a load of many rows and before
     queries that join them. Without statistics the planner guesses, and may rescan a table once per row of
     another (an `IN (subquery)` not hashed). Autovacuum may be off, or not yet done. On SQLite nothing:
     its planner needs no statistics for these queries."""
-    if warehouse_engine.dialect.name != "postgresql":
+    if engine.dialect.name != "postgresql":
         return
     names = ", ".join(table.name for table in tables)
-    with warehouse_engine.begin() as conn:
+    with engine.begin() as conn:
         conn.exec_driver_sql(f"analyze {names}")
 
 
@@ -400,14 +400,15 @@ class _Bulk:
     """An executemany statement compiled once per engine with positional parameters, and the bind
     processors of the columns that have one (most values go to the driver as they are).
 
-    An `INSERT ... VALUES (?, …)` is also kept as its three parts (`values`: before the row's parameters,
-    the row's parameters, after them): to write many rows per statement on SQLite (`statement`), and to
-    write from a copy on PostgreSQL (decision 0041)."""
+    An `INSERT ... VALUES (?, …)` is also kept, on SQLite, as its three parts (`values`: before the row's
+    parameters, the row's parameters, after them) to write many rows per statement (`statement`); on
+    PostgreSQL as what a write from a copy needs (`copy`; decision 0041)."""
 
     sql: str
     names: tuple[str, ...]
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, processor)
     values: tuple[str, str, str] | None = None
+    copy: _CopyTarget | None = None
     _statements: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
 
     def statement(self, rows: int) -> str:
@@ -430,9 +431,11 @@ class _Bulk:
         names = tuple(compiled.positiontup)
         processors = [_bind_processor(compiled.binds[name].type, dialect) for name in names]
         processed = tuple((i, p) for i, p in enumerate(processors) if p is not None)
-        placeholder = {"sqlite": "?", "postgresql": "%s"}.get(dialect.name)
-        values = _values_clause(compiled.string, len(names), placeholder) if placeholder else None
-        return cls(compiled.string, names, processed, values)
+        if dialect.name == "sqlite":
+            return cls(compiled.string, names, processed, values=_values_clause(compiled.string, len(names)))
+        if dialect.name == "postgresql":
+            return cls(compiled.string, names, processed, copy=_CopyTarget.of(compiled.string, names))
+        return cls(compiled.string, names, processed)
 
     def parameters(
         self,
@@ -540,29 +543,46 @@ _CONFLICT = re.compile(r" ON CONFLICT \(([\w, ]+)\) ")
 COPY_FROM_ROWS = 100  # fewer rows go as an executemany: a temporary table costs a few statements
 
 
+@dataclass(frozen=True)
+class _CopyTarget:
+    """What writing a PostgreSQL `INSERT … VALUES` from a copy needs, read once from the statement: its table,
+    its columns as written, what follows its values (`ON CONFLICT …` or nothing), and the conflict key of a
+    row's parameters (None without a conflict clause)."""
+
+    table: str
+    names: str
+    tail: str
+    key: Callable[[tuple[Any, ...]], Any] | None
+
+    @classmethod
+    def of(cls, sql: str, names: tuple[str, ...]) -> _CopyTarget | None:
+        """None for a statement of another form: it is only ever executed as an executemany."""
+        values = _values_clause(sql, len(names), "%s")
+        insert = _INSERT_HEAD.fullmatch(values[0]) if values is not None else None
+        if values is None or insert is None:
+            return None
+        tail = values[2]
+        if not tail:
+            return cls(insert.group(1), insert.group(2), tail, None)
+        conflict = _CONFLICT.match(tail)
+        key_names = [name.strip() for name in conflict.group(1).split(",")] if conflict else []
+        if not key_names or not set(key_names) <= set(names):
+            return None
+        return cls(insert.group(1), insert.group(2), tail, itemgetter(*map(names.index, key_names)))
+
+
 def _copy_then_insert(conn: Connection, bulk: _Bulk, parameters: list[tuple[Any, ...]]) -> bool:
     """PostgreSQL: the rows COPYed into a temporary table like the target, then one `INSERT … SELECT` with
     the statement's own `ON CONFLICT`; False (nothing done) where that could end otherwise than the rows
     one after the other: rows whose conflict key comes twice, or a statement of another form."""
-    if bulk.values is None or len(parameters) < COPY_FROM_ROWS or not conn.in_transaction():
+    target = bulk.copy
+    if target is None or len(parameters) < COPY_FROM_ROWS or not conn.in_transaction():
         return False
     if not _may_create_temporary_tables(conn):
         return False
-    head, _, tail = bulk.values
-    insert = _INSERT_HEAD.fullmatch(head)
-    if insert is None:
+    if target.key is not None and len(set(map(target.key, parameters))) != len(parameters):
         return False
-    table, names = insert.group(1), insert.group(2)
-    conflict = _CONFLICT.match(tail) if tail else None
-    if tail and conflict is None:
-        return False
-    if conflict is not None:
-        key_names = [name.strip() for name in conflict.group(1).split(",")]
-        if not set(key_names) <= set(bulk.names):
-            return False
-        key = itemgetter(*map(bulk.names.index, key_names))
-        if len(set(map(key, parameters))) != len(parameters):
-            return False
+    table, names = target.table, target.names
     temporary = f"bulk_{table}_{zlib.crc32(names.encode()):08x}"  # its columns only, of their types, no constraint
     cursor = conn.connection.driver_connection.cursor()
     try:
@@ -571,14 +591,19 @@ def _copy_then_insert(conn: Connection, bulk: _Bulk, parameters: list[tuple[Any,
             f" as select {names} from {table} with no data"
         )
         cursor.execute(f"truncate {temporary}")
-        with cursor.copy(f"copy {temporary} ({names}) from stdin") as copy:
-            for values in parameters:
-                copy.write_row(values)
+        _copy_rows(cursor, temporary, names, parameters)
         # in the rows' order (a fresh table's physical order), so generated ids follow it as one by one
-        cursor.execute(f"insert into {table} ({names}) select {names} from {temporary} order by ctid{tail}")
+        cursor.execute(f"insert into {table} ({names}) select {names} from {temporary} order by ctid{target.tail}")
     finally:
         cursor.close()
     return True
+
+
+def _copy_rows(cursor: Any, table: str, names: str, parameters: Iterable[tuple[Any, ...]]) -> None:
+    """PostgreSQL's `COPY … FROM STDIN` of rows of processed values into `table`'s columns `names`."""
+    with cursor.copy(f"copy {table} ({names}) from stdin") as copy:
+        for values in parameters:
+            copy.write_row(values)
 
 
 _TEMPORARY_ALLOWED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
@@ -599,7 +624,7 @@ def _rows_per_statement(conn: Connection, bulk: _Bulk) -> int:
     the connection's own limit), else one (PostgreSQL's driver pipelines an executemany). SQLite's driver
     lets other threads run during each statement and takes Python's lock back after it: one row per
     statement beside a busy thread (a sync's read-ahead) waits for that lock once per row (decision 0041)."""
-    if bulk.values is None or conn.dialect.name != "sqlite":
+    if bulk.values is None:  # not an INSERT of one row's values, or not on SQLite
         return 1
     driver = conn.connection.driver_connection
     limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(driver, "getlimit") else 999
@@ -637,8 +662,6 @@ def bulk_insert(
     bulk = _Bulk("", names, tuple((i, p) for i, p in enumerate(processors) if p is not None))
     cursor = conn.connection.driver_connection.cursor()
     try:
-        with cursor.copy(f"copy {table.name} ({', '.join(names)}) from stdin") as copy:
-            for values in bulk.parameters(rows, constants, columns):
-                copy.write_row(values)
+        _copy_rows(cursor, table.name, ", ".join(names), bulk.parameters(rows, constants, columns))
     finally:
         cursor.close()
