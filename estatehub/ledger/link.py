@@ -859,16 +859,21 @@ def _without(text: str, names: Iterable[str]) -> str:
 
 
 def _links_by(conn: Connection, table: Any, column: Any, values: set[str | None]) -> dict[str, tuple[str, str]]:
+    """The contract and house of each row of `table` whose indexed `column` is among `values`, where it has one.
+
+    Looked up by `column` alone, the rows without a contract dropped here: a `contract_no IS NOT NULL` in the
+    query lets PostgreSQL plan it on `contract_no`'s index from statistics taken before the linking filled the
+    column in, and walk every linked row for each lookup (at 979,309 voucher lines: seconds a query, one per
+    500 invoices' receipts; decision 0042)."""
     wanted = sorted(value for value in values if value)
     found: dict[str, tuple[str, str]] = {}
     for start in range(0, len(wanted), 500):
         rows = conn.execute(
-            select(column, table.c.contract_no, table.c.house_id).where(
-                column.in_(wanted[start : start + 500]), table.c.contract_no.is_not(None)
-            )
+            select(column, table.c.contract_no, table.c.house_id).where(column.in_(wanted[start : start + 500]))
         )
         for value, contract_no, house_id in rows:
-            found[value] = (contract_no, house_id)
+            if contract_no is not None:
+                found[value] = (contract_no, house_id)
     return found
 
 
