@@ -14,6 +14,11 @@ The deadline is checked as each chunk arrives; the read timeout bounds the wait 
 
 Logs name the method, the URL without query string, the status and the attempt; never headers,
 tokens or bodies.
+
+A process forked from one that holds sessions (a sync's read-ahead process) starts with their pools
+empty: a pooled connection is the parent's (a TLS connection's state cannot be shared, and a response one
+process half read would be read by the other), so the child opens its own. The parent's connections stay
+open for the parent.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import os
 import random
 import tempfile
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -200,6 +206,20 @@ class _Failure:
     api_code: int | str | None = None
 
 
+_SESSIONS: weakref.WeakSet[HttpSession] = weakref.WeakSet()  # every live one, for a forked child
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked child: every session's pools emptied. Closing the child's copies of the sockets (no
+    shutdown) leaves the connections open for the parent."""
+    for session in list(_SESSIONS):
+        session._session.close()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
 class HttpSession:
     """A `requests.Session` with a timeout on every call and one retry policy.
 
@@ -235,6 +255,7 @@ class HttpSession:
         self._sleep = sleep
         self._clock = clock
         self._rand = rand
+        _SESSIONS.add(self)
 
     def close(self) -> None:
         if self._owns_session:

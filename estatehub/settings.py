@@ -76,6 +76,23 @@ class SyncSettings:
     # quarantined records asked for again by key on each incremental run (oldest first), until they
     # load or a person dismisses them (`estatehub quarantine dismiss`)
     refetch_limit: int = 500
+    # where the next batch is fetched and prepared while one is written (`estatehub.sync.batches`): in a
+    # forked process ("process"; a thread where the platform cannot fork) or in a thread ("thread");
+    # None: the installation's choice (`read_ahead_mode`). Preparing and writing are both mostly Python:
+    # in one process they take turns on one core (decision 0042)
+    read_ahead: str | None = None
+
+
+READ_AHEAD_MODES = ("process", "thread")
+
+
+def read_ahead_mode() -> str:
+    """Where the syncs prepare their next batch unless their settings say: `$ESTATEHUB_READ_AHEAD`
+    (`process`, the default, or `thread`: a host that must not fork, or has one core to give)."""
+    mode = os.environ.get("ESTATEHUB_READ_AHEAD", "").strip().lower() or "process"
+    if mode not in READ_AHEAD_MODES:
+        raise ValueError(f"expected ESTATEHUB_READ_AHEAD to be one of {', '.join(READ_AHEAD_MODES)}, got {mode!r}")
+    return mode
 
 
 # the trading network's contracts: every contract becomes about twenty rows, so large batches pay

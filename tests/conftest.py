@@ -5,6 +5,11 @@ server at 127.0.0.1:5432 (user postgres, trust auth), or `ESTATEHUB_TEST_POSTGRE
 a fresh database `estatehub_test_<uuid>`, dropped afterwards. When the server cannot be reached, the
 PostgreSQL cases are skipped with the reason — except under CI (`CI=true`), where the whole session
 fails at once: a green CI must mean the PostgreSQL path was tested.
+
+The syncs prepare their batches ahead in a thread here (`ESTATEHUB_READ_AHEAD=thread`), not in a forked
+process (the installations' default): the tests' fake sources count their calls and watch the collector in
+this process. The forked read-ahead has its own tests (`tests/sync/test_read_ahead_process.py`), and the
+end-to-end tests against the sandbox's servers run with it (`tests/e2e/conftest.py`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TEST_PII_KEY = b"estatehub-tests-pii-key-0123456789"
 
 _postgres_problem: str | None = None
+
+
+@pytest.fixture(autouse=True)
+def _read_ahead_in_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESTATEHUB_READ_AHEAD", "thread")
 
 
 def postgres_admin_url() -> str:

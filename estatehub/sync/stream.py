@@ -18,7 +18,8 @@ rows are written (`write`, inside the batch's transaction). Everything else is h
 3. the records changed since `since` and, on an incremental run, the records still quarantined
    (asked for again by key where the source can, `Stream.refetch`, until they load or a person
    dismisses them), in batches of `settings.batch_size`, prepared (hashed, redacted, typed; a bad record
-   quarantined with its reason; of two versions of one key the newer kept) in a read-ahead thread
+   quarantined with its reason; of two versions of one key the newer kept) ahead, in a forked
+   process (`settings.read_ahead`; a thread where the platform cannot fork: `estatehub.sync.batches`),
    while the previous batch is written; each batch is ONE transaction: raw records, quarantine (open
    entries of a key that now arrives readable resolved), the source's staging and core writes, the
    run's counters and the cursor (max(old, newest version in the batch)). A kill at any point leaves
@@ -32,12 +33,11 @@ rows are written (`write`, inside the batch's transaction). Everything else is h
    exception marks the run failed (in its own transaction) and propagates, so Airflow retries.
 
 Memory does not grow with the number of records: at most three batches are held (one being written,
-one handed over, one being fetched by the read-ahead thread).
+one handed over, one being fetched and prepared ahead).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -51,7 +51,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from connectors.records import QuarantineItem
 from estatehub.pii import PiiHasher
-from estatehub.settings import SyncSettings
+from estatehub.settings import SyncSettings, read_ahead_mode
 from estatehub.sync.batches import batches
 from estatehub.sync.collection import paced_collection
 from estatehub.sync.lock import abandon_stale_runs, stream_lock
@@ -338,13 +338,12 @@ def _run_locked(
         def prepare(records: list[Any]) -> PreparedBatch[S]:
             return prepare_batch(stream, hasher, records, run_id=run_id, fetched_at=utcnow())
 
-        # closing(): on an error the read-ahead thread is stopped before the run is marked failed
-        records = stream.fetch(since)
-        if mode == INCREMENTAL:
-            records = itertools.chain(records, _quarantined_again(stream, engine, settings.refetch_limit))
+        # closing(): on an error the read-ahead is stopped before the run is marked failed
+        records = _records(stream, since, engine, settings.refetch_limit if mode == INCREMENTAL else 0)
+        ahead = (settings.read_ahead or read_ahead_mode()) if read_ahead else False
         with (
             paced_collection() as pacer,
-            closing(batches(records, settings.batch_size, prepare, read_ahead=read_ahead)) as prepared,
+            closing(batches(records, settings.batch_size, prepare, read_ahead=ahead)) as prepared,
         ):
             for count, batch in enumerate(prepared, start=1):
                 with warehouse.begin() as conn:
@@ -423,6 +422,14 @@ def open_quarantined_keys(engine: Engine, source: str, entity: str, limit: int) 
             .limit(limit)
         ).all()
     return [row.record_key for row in rows]
+
+
+def _records(stream: Stream[Any, Any], since: datetime | None, engine: Engine, refetch_limit: int) -> Iterator[Any]:
+    """The run's records: those changed since `since`, then (`refetch_limit` > 0) the quarantined ones
+    asked for again. Lazy: the source is first asked where the read-ahead iterates it (its own process)."""
+    yield from stream.fetch(since)
+    if refetch_limit > 0:
+        yield from _quarantined_again(stream, engine, refetch_limit)
 
 
 def _quarantined_again(stream: Stream[Any, Any], engine: Engine, limit: int) -> Iterator[Any]:

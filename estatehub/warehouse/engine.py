@@ -4,12 +4,18 @@ SQLite (the embedded default, one file) runs in WAL mode with a 30 s busy timeou
 `synchronous=NORMAL`; its transactions are real (the driver's own implicit transaction handling is
 switched off and `BEGIN` is sent by SQLAlchemy), so DDL and a batch of writes commit or roll back as
 one. PostgreSQL (production) goes through psycopg 3.
+
+A process forked from one that holds engines (a sync's read-ahead process) starts with their pools
+emptied without closing what they hold (`Engine.dispose(close=False)`, SQLAlchemy's recipe for a forked
+child): a pooled connection is the parent's; the child connects anew where it reads.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +63,23 @@ def normalize_url(url: str | URL | Path | None) -> URL:
     return url
 
 
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()  # every live one, for a forked child
+_INHERITED: list[Any] = []  # in a forked child: the parent's pools, kept from being closed until the child ends
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked child: every engine starts a new pool. The parent's pools are kept, unused, so that their
+    connections are never closed from the child either (a SQLite handle must not be touched across a fork:
+    "How To Corrupt An SQLite Database File", section 2.6, https://sqlite.org/howtocorrupt.html)."""
+    for engine in list(_ENGINES):
+        _INHERITED.append(engine.pool)
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
 def create_warehouse_engine(url: str | URL | Path | None = None, **options: Any) -> Engine:
     """The warehouse engine for `url` (see `normalize_url`); `options` go to `create_engine`."""
     url = normalize_url(url)
@@ -70,10 +93,13 @@ def create_warehouse_engine(url: str | URL | Path | None = None, **options: Any)
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(url, **options)
         _configure_sqlite(engine)
+        _ENGINES.add(engine)
         return engine
     if backend == "postgresql":
         options.setdefault("pool_pre_ping", True)
-        return create_engine(url, **options)
+        engine = create_engine(url, **options)
+        _ENGINES.add(engine)
+        return engine
     raise WarehouseError(f"expected a SQLite or PostgreSQL warehouse URL, got the backend {backend!r}")
 
 

@@ -1,4 +1,5 @@
-"""End-to-end fixtures: one generated world, the real trading-network server on loopback."""
+"""End-to-end fixtures: one generated world, the real trading-network server on loopback. The syncs here
+prepare their batches in a forked process, as installations do (`estatehub.sync.batches`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ WORLD_SEED = 7
 LAST_DAY = datetime(2026, 3, 31, 18, 0, tzinfo=BUSINESS_TZ)
 # five business days ending on LAST_DAY, the demo's period
 DAYS = [LAST_DAY - timedelta(days=offset) for offset in range(4, -1, -1)]
+
+
+@pytest.fixture(autouse=True)
+def _read_ahead_in_a_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESTATEHUB_READ_AHEAD", "process")
 
 
 @pytest.fixture(scope="session")

@@ -138,6 +138,7 @@ def test_every_dag_runs_on_two_celery_workers_and_matches_the_sqlite_path(
     home, logs = tmp_path / "prod", tmp_path / "logs"
     logs.mkdir()
     monkeypatch.setenv("ESTATEHUB_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("ESTATEHUB_READ_AHEAD", "process")  # production's: each sync forks its read-ahead
     for name in [key for key in os.environ if key.startswith(("AIRFLOW_CONN_", "AIRFLOW__"))] + ["AIRFLOW_HOME"]:
         monkeypatch.delenv(name, raising=False)
     pii_key = TEST_PII_KEY.decode()
