@@ -332,10 +332,12 @@ def build(url: str, contracts: int, ledger_lines: int, seed: int = 7) -> dict:
 def child_floor(url: str) -> dict:
     """Read every input of the gates and the reconciliations, nothing computed."""
     from estatehub.quality.gates import SQL_GATES
+    from estatehub.reconcile.checks import PROCEEDS_PURPOSE
     from estatehub.warehouse import sqlfiles
 
     warehouse = _warehouse(url)
-    params = {"as_of_on": AS_OF, "from_on": START, "to_on": AS_OF}
+    # every parameter the models take, as the reconciliation binds them (`estatehub.reconcile.checks`)
+    params = {"as_of_on": AS_OF, "from_on": START, "to_on": AS_OF, "proceeds_purpose": PROCEEDS_PURPOSE}
     models = [g.model for g in SQL_GATES] + sqlfiles.models("reconcile")
 
     def read_all() -> int:

@@ -79,3 +79,21 @@ def test_the_quick_table_measures_every_system_on_the_same_contracts(capsys):
     for name in ("python -c pass", "estatehub --help", "estatehub quarantine list"):
         assert float(rows[name]["s"]) > 0
     assert "cores" in output and "command: python -m bench --quick" in output
+
+
+def test_the_quick_table_measures_the_reconciliation_and_the_kpis_against_their_floors(capsys):
+    """The reconciliation's floor reads what every model reads, with every parameter the models take: a model
+    that gains one (`proceeds_purpose`) must not stop `make bench` at its reconciliation rows."""
+    assert (
+        table.main(
+            ["--quick", "--contracts", "200", "--reconcile-lines", "2000", "--db", "sqlite", "--only", "reconcile"]
+        )
+        == 0
+    )
+    rows = rows_of(capsys.readouterr().out)
+    systems = [row["system"] for row in rows]
+    assert systems.count("floor: read every input") == 1 and systems.count("floor: read every fact") == 1
+    assert any(system.startswith("estatehub reconciliation") for system in systems)
+    assert "estatehub KPI compute" in systems
+    floor = next(row for row in rows if row["system"] == "floor: read every input")
+    assert number(floor["records"]) > 0

@@ -5,10 +5,11 @@ from datetime import UTC, datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import event, inspect, select
 
 from estatehub.schema import all_metadata, all_tables
 from estatehub.warehouse import create_warehouse_engine, tables
+from estatehub.warehouse.errors import MigrationError
 from estatehub.warehouse.migrations import VERSION_TABLE, current_revision, head_revision, upgrade
 
 ETL_TABLES = {"etl_meta", "etl_sync_state", "etl_run", "raw_record", "etl_quarantine"}
@@ -128,3 +129,39 @@ def test_a_second_engine_on_the_same_database_sees_the_revision_reached(engine, 
         assert upgrade(other) == head_revision()
     finally:
         other.dispose()
+
+
+def test_upgrade_at_head_reads_no_table(engine):
+    """Every sync brings the schema to head first: at head it must only look at the revision, not run
+    SQLite's foreign-key check over every row (0.39 s of an incremental sync's 1.5 s at 94,304 contracts)."""
+    upgrade(engine)
+    statements: list[str] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert upgrade(engine) == head_revision()
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert not [s for s in statements if "foreign_key_check" in s]
+
+
+def test_a_migration_that_would_leave_a_broken_foreign_key_is_rolled_back(tmp_path):
+    """SQLite's migrations copy tables with the foreign keys off, and check them before they commit (PostgreSQL
+    checks each row as it is written)."""
+    engine = create_warehouse_engine(f"sqlite:///{tmp_path / 'warehouse.db'}")
+    upgrade(engine, "0019_fee_lines")
+    with engine.connect() as conn:  # a row the foreign keys would refuse, written with them off
+        conn.connection.driver_connection.execute("pragma foreign_keys = off")
+        conn.exec_driver_sql(
+            "insert into core_contract_buyer (contract_no, seq, id_hash, share, is_primary) "
+            "values ('HT-none', 1, 'no-such-buyer', 100, 1)"
+        )
+        conn.commit()
+        conn.connection.driver_connection.execute("pragma foreign_keys = on")
+    with pytest.raises(MigrationError, match="broken foreign key, first in table core_contract_buyer"):
+        upgrade(engine)
+    assert current_revision(engine) == "0019_fee_lines"
+    engine.dispose()
