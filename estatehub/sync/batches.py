@@ -167,6 +167,7 @@ def _read_ahead_process(records: Iterable[T], size: int, prepare: Callable[[list
         finally:
             os._exit(status)
     os.close(write_end)
+    log.info("read-ahead: the batches are fetched and prepared in process %d", pid)
     done = False
     try:
         with open(read_end, "rb") as source:

@@ -53,13 +53,15 @@ def gone(pid: int) -> bool:
     return False
 
 
-def test_batches_are_prepared_in_another_process_in_order(tmp_path):
+def test_batches_are_prepared_in_another_process_in_order(tmp_path, caplog):
     closed = tmp_path / "closed"
+    caplog.set_level("INFO", logger="estatehub.sync.batches")
     got = list(batches(numbers(10, closed=closed), 4, lambda b: (os.getpid(), b), read_ahead=PROCESS))
     assert [batch for _, batch in got] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     children = {pid for pid, _ in got}
     assert len(children) == 1 and os.getpid() not in children
     child = children.pop()
+    assert f"prepared in process {child}" in caplog.text  # the task's log says where
     assert closed.read_text() == str(child)  # the source was closed, where it was read
     assert gone(child)  # ended and reaped
 
