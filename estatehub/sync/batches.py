@@ -40,6 +40,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TypeVar
 
+from estatehub.settings import READ_AHEAD_MODES
 from estatehub.sync.collection import COLLECT_EVERY_BATCHES
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 U = TypeVar("U")
 
-PROCESS, THREAD = "process", "thread"
+PROCESS, THREAD = READ_AHEAD_MODES  # named where the installations choose (`estatehub.settings`)
 READ_AHEAD_JOIN_TIMEOUT_S = 120.0
 CHILD_EXIT_WAIT_S = 5.0  # after its last message, how long the child may take to end before it is killed
 
@@ -265,18 +266,26 @@ def _child_error(pickled: bytes | None, kind: str, text: str, trace: str) -> Bas
     return error
 
 
+def _reap(pid: int, within: float) -> int | None:
+    """Wait up to `within` seconds for the child to end, and reap it: its wait status, None while it runs
+    (`ChildProcessError` when it was reaped already)."""
+    deadline = time.monotonic() + within
+    while True:
+        reaped, status = os.waitpid(pid, os.WNOHANG)
+        if reaped:
+            return status
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.01)
+
+
 def _status(pid: int) -> str:
     """How the child ended, for a message: it closed the pipe, so it ends in a moment if it has not."""
-    deadline = time.monotonic() + 1.0
-    while True:
-        try:
-            reaped, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return "already reaped"
-        if reaped or time.monotonic() >= deadline:
-            break
-        time.sleep(0.01)
-    if reaped == 0:
+    try:
+        status = _reap(pid, 1.0)
+    except ChildProcessError:
+        return "already reaped"
+    if status is None:
         return "still running"
     if os.WIFSIGNALED(status):
         return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
@@ -285,17 +294,11 @@ def _status(pid: int) -> str:
 
 def _end_child(pid: int, *, wait: float) -> None:
     """Reap the child: after its last message it may take `wait` seconds to end, else it is killed."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            reaped, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:  # reaped already (`_status`)
+    try:
+        if _reap(pid, wait) is not None:
             return
-        if reaped:
-            return
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(0.01)
+    except ChildProcessError:  # reaped already (`_status`)
+        return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ChildProcessError):

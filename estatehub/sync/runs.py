@@ -6,17 +6,12 @@ import logging
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from estatehub.settings import SyncSettings
 from estatehub.sync.errors import QuarantineThresholdExceeded
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-U = TypeVar("U")
-
-READ_AHEAD_JOIN_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)

@@ -93,14 +93,13 @@ def create_warehouse_engine(url: str | URL | Path | None = None, **options: Any)
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(url, **options)
         _configure_sqlite(engine)
-        _ENGINES.add(engine)
-        return engine
-    if backend == "postgresql":
+    elif backend == "postgresql":
         options.setdefault("pool_pre_ping", True)
         engine = create_engine(url, **options)
-        _ENGINES.add(engine)
-        return engine
-    raise WarehouseError(f"expected a SQLite or PostgreSQL warehouse URL, got the backend {backend!r}")
+    else:
+        raise WarehouseError(f"expected a SQLite or PostgreSQL warehouse URL, got the backend {backend!r}")
+    _ENGINES.add(engine)
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:

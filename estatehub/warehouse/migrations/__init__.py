@@ -54,8 +54,7 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     """The revision the warehouse schema is at; None for an empty database."""
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        return context.get_current_revision()
+        return _revision_of(conn)
 
 
 def _revision_of(conn: Connection) -> str | None:
