@@ -13,6 +13,7 @@ the batch's transaction:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -59,14 +60,18 @@ LedgerRecord = VoucherLine | Receipt | Refund | Invoice
 
 
 def _memo_columns(text: str) -> dict[str, Any]:
+    """The staging columns of what the memo says (a new dict: the caller may change it)."""
+    kind, units, confidence, rule = _memo_values(text)
+    return {"payment_kind": kind, "memo_units": units, "memo_confidence": confidence, "memo_rule": rule}
+
+
+@functools.lru_cache(maxsize=16_384)
+def _memo_values(text: str) -> tuple[str | None, str | None, Decimal | None, str | None]:
+    """A voucher's lines share its memo, and a receipt's remark comes again on its voucher: read once."""
     reading = parse_memo(text)
     units = ";".join("-".join(part or "?" for part in ref.key) for ref in reading.units)
-    return {
-        "payment_kind": reading.kind,
-        "memo_units": units or None,
-        "memo_confidence": Decimal(str(reading.confidence)).quantize(_CONFIDENCE) if reading.units else None,
-        "memo_rule": reading.rule,
-    }
+    confidence = Decimal(str(reading.confidence)).quantize(_CONFIDENCE) if reading.units else None
+    return reading.kind, units or None, confidence, reading.rule
 
 
 def _status(record: LedgerRecord) -> dict[str, Any]:
@@ -103,7 +108,7 @@ def stage_record(record: LedgerRecord) -> dict[str, Any]:
             "phase_code": record.phase_code,
             "phase_name": record.phase_name,
             **_status(record),
-            **{k: v for k, v in _memo_columns(record.memo).items() if k != "memo_rule"},
+            **_memo_columns(record.memo),  # its memo_rule set to None below
             # a line of a fee payable (其他应付款_代收契税 …) is that fee whatever its memo says: the account decides
             **({"payment_kind": fee} if (fee := fee_payable_kind(record.account_name)) else {}),
             "memo_rule": None,

@@ -271,6 +271,7 @@ def find_kinds(normalized: str) -> tuple[str, ...]:
 _COLLECTED_FOR_OTHERS = re.compile(r"代\s*[收缴]")
 
 
+@functools.lru_cache(maxsize=4096)  # a ledger's few purposes, on every receipt
 def fee_kind(purpose: str | None, memo_kind: str | None = None) -> str | None:
     """The fee collected for others that a ledger bill's purpose (收款用途) names: the fee itself
     (`代收契税` → 契税), else, for a purpose that only says it is collected for others (`代收款`), the fee
@@ -286,6 +287,7 @@ def fee_kind(purpose: str | None, memo_kind: str | None = None) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # a ledger's few accounts, on every voucher line
 def fee_payable_kind(account_name: str | None) -> str | None:
     """The fee a ledger account holds for others (`其他应付款_代收契税` → 契税): a name that says it is collected
     or paid for others (代收, 代缴) and names one of the fees; None for any other account (the developer's own

@@ -141,7 +141,7 @@ def stored_payload(
         if text is not None and _may_hold_a_run(text, digests):
             text = None
     if text is None:
-        text = canonical_json(redact_payload(hasher, payload))
+        text = _walked_json(hasher, payload)
     return text, hasher.hash(PAYLOAD, text)
 
 
@@ -217,7 +217,17 @@ def redact_text(hasher: PiiHasher, text: str) -> str:
         text = text.replace("\x00", "\ufffd")
     if len(text) < 11:
         return text
+    if len(text) <= _REMEMBERED_TEXT:
+        return _redacted_short_text(hasher, text)
+    return _redacted_text(hasher, text)
 
+
+# a bulk load meets the same texts again and again (an account's name and number, a time, a voucher's memo
+# on each of its lines, then in its staging row): the recent short ones are remembered
+_REMEMBERED_TEXT = 200
+
+
+def _redacted_text(hasher: PiiHasher, text: str) -> str:
     def replace(match: re.Match[str]) -> str:
         card = match.group("card")
         if card is not None:
@@ -234,6 +244,9 @@ def redact_text(hasher: PiiHasher, text: str) -> str:
         return f"[{kind} {stored['masked']} {stored['hash']}]"
 
     return _RUN.sub(replace, text)
+
+
+_redacted_short_text = functools.lru_cache(maxsize=16_384)(_redacted_text)
 
 
 def redact_free_text(hasher: PiiHasher, text: str | None) -> str | None:
@@ -264,6 +277,30 @@ def _looks_like_id(number: str) -> bool:
 
 def redact_payload(hasher: PiiHasher, payload: Any) -> Any:
     """A copy of a JSON payload (object, array or text) that is safe to store; see the module doc."""
+    return _walk(hasher, payload, [])
+
+
+def _walked_json(hasher: PiiHasher, payload: Any) -> str:
+    """`canonical_json(redact_payload(hasher, payload))`, by msgspec where it writes the same text.
+
+    msgspec writes what `json.dumps` writes for text keys and for text (every character, escapes alike),
+    integer, boolean and null values, and for floats of 0 and from 1e-4 to under 1e16 (both the shortest
+    digits that read back, without an exponent) — but not a float with an exponent (`1e16` against
+    `1e+16`), NaN (null against `NaN`), a key or value of another type (a `datetime`: ISO against `str`).
+    The walk notes those (`odd`), and they take `json.dumps`; so does a value msgspec refuses (a lone
+    surrogate, an integer over 64 bits). Both ways give the same text (`tests/warehouse/test_redact_json.py`)."""
+    odd: list[Any] = []
+    redacted = _walk(hasher, payload, odd)
+    if not odd:
+        try:
+            return _SORTED_JSON.encode(redacted).decode()
+        except (msgspec.EncodeError, UnicodeError, TypeError, OverflowError, ValueError):
+            pass
+    return canonical_json(redacted)
+
+
+def _walk(hasher: PiiHasher, payload: Any, odd: list[Any]) -> Any:
+    """`redact_payload`, noting in `odd` a key or value whose JSON msgspec may write otherwise than `json`."""
     kind = type(payload)
     if kind is dict:
         # the hot loop of a bulk load: inlined type checks, one dict lookup per key
@@ -271,9 +308,13 @@ def redact_payload(hasher: PiiHasher, payload: Any) -> Any:
         for key, value in payload.items():
             sensitive = _key_kinds.get(key, _UNSEEN)
             if sensitive is _UNSEEN:
+                if type(key) is not str:
+                    odd.append(key)  # `json` sorts and writes other keys its own way
                 sensitive = _remember_key(key)
             if sensitive is not None:
-                redacted[key] = _redact_sensitive(hasher, sensitive, value)
+                redacted[key] = stored = _redact_sensitive(hasher, sensitive, value)
+                if stored is value and type(value) is dict:
+                    odd.append(value)  # kept as it came (redacted before): its values are not walked
                 continue
             value_kind = type(value)
             if value_kind is str:
@@ -281,25 +322,40 @@ def redact_payload(hasher: PiiHasher, payload: Any) -> Any:
                 redacted[key] = value if short else redact_text(hasher, value)
             elif value is None or value_kind in _SCALARS:
                 redacted[key] = value
+            elif value_kind is float:
+                if not _plain_float(value):
+                    odd.append(value)
+                redacted[key] = value
             else:
-                redacted[key] = redact_payload(hasher, value)
+                redacted[key] = _walk(hasher, value, odd)
         return redacted
     if kind is list or kind is tuple:
-        return [redact_payload(hasher, item) for item in payload]
+        return [_walk(hasher, item, odd) for item in payload]
     if kind is str:
         return redact_text(hasher, payload) if len(payload) >= 11 or "\x00" in payload else payload
     if isinstance(payload, str | dict | list | tuple):  # subclasses
-        return redact_payload(hasher, _plain(payload))
+        return _walk(hasher, _plain(payload), odd)
+    if payload is not None and kind not in _SCALARS and not (kind is float and _plain_float(payload)):
+        odd.append(payload)
     return payload
 
 
-_SCALARS = (int, float, bool)
+def _plain_float(value: float) -> bool:
+    """Whether `json` and msgspec write the float alike: 0, or from 1e-4 to under 1e16 (no exponent; not NaN)."""
+    return 1e-4 <= abs(value) < 1e16 or value == 0.0
+
+
+_SCALARS = (int, bool)
 _UNSEEN = object()
 _key_kinds: dict[Any, str | None] = {}
 
 
 def _remember_key(key: Any) -> str | None:
-    kind = sensitive_kind(key) if isinstance(key, str) else None
+    """Whether a key names an ID number or a phone; a text key's answer is remembered (others are asked each
+    time, so that the walk notes them every time)."""
+    if type(key) is not str:
+        return None
+    kind = sensitive_kind(key)
     if len(_key_kinds) < 10_000:
         _key_kinds[key] = kind
     return kind

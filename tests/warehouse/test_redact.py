@@ -169,3 +169,16 @@ def test_a_payload_of_the_shape_without_runs_elsewhere_skips_the_full_walk(monke
     monkeypatch.setattr(redact, "redact_payload", lambda hasher, payload: walked.append(payload))
     text, _ = stored_payload(HASHER, shaped_payload(), SHAPE)
     assert walked == [] and ID not in text and PHONE not in text and hash_id_number(HASHER, ID) in text
+
+
+def test_a_remembered_text_is_redacted_under_each_key_apart():
+    """`redact_text` remembers the recent short texts it redacted: a text met again under another key (another
+    warehouse in the same process) gets that key's hashes, never the first one's."""
+    other = PiiHasher(b"another-warehouse-key-0123456789-Zq")
+    text = f"付款人 {PHONE} 转账"
+    masked = redact.mask_phone_number(PHONE)
+    first, again = redact_text(HASHER, text), redact_text(HASHER, text)
+    assert first == again == f"付款人 [phone {masked} {hash_phone(HASHER, PHONE)}] 转账"
+    assert redact_text(other, text) == f"付款人 [phone {masked} {hash_phone(other, PHONE)}] 转账"
+    long = f"{'备注' * 120} {PHONE}"  # longer than what is remembered: redacted all the same
+    assert hash_phone(other, PHONE) in redact_text(other, long) and PHONE not in redact_text(other, long)
