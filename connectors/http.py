@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import random
+import re
 import tempfile
 import time
 import weakref
@@ -503,9 +504,32 @@ def _decode_json(body: bytes) -> Any:
     if not body:
         raise BrokenBody("is empty, expected JSON")
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError
         raise BrokenBody(f"is not complete JSON ({len(body)} bytes, {type(exc).__name__})") from exc
+    if b"\\ud" in body or b"\\uD" in body:  # a surrogate written as an escape: maybe half a character
+        value = whole_characters(value)
+    return value
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def whole_characters(value: Any) -> Any:
+    """`value` (decoded JSON) with each half of a character in its texts and keys replaced by U+FFFD.
+
+    JSON may carry a lone UTF-16 surrogate as an escape (`"\\ud83c"`): what a system that cuts text by
+    UTF-16 units (.NET, Java) leaves of an emoji at the end of a memo. Python decodes it to a string that no
+    UTF-8 encoder, and so no database, hash or log file, accepts; one such memo would stop every run of a
+    sync at the same record. It becomes U+FFFD, the character every decoder puts for what it cannot read, as
+    NUL does when it is stored (`estatehub.warehouse.redact`); the rest of the record is kept as it came."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [whole_characters(item) for item in value]
+    if isinstance(value, dict):
+        return {whole_characters(key): whole_characters(item) for key, item in value.items()}
+    return value
 
 
 def _describe_transport(exc: BaseException) -> str:

@@ -32,7 +32,10 @@ Kinds, and what a client sees when one fires:
   `bad_id_check` (a resident ID number's GB 11643 check character replaced by a wrong one; a record
   without a resident ID number gets `bad_date` instead), `missing_key` (the key field, e.g.
   `contract_no`, removed), `bad_date` (`updated_at` set to `2026-02-30T25:61:00+08:00`),
-  `negative_price` (the total price negated), `non_numeric_price` (the total price set to `"12万5千"`).
+  `negative_price` (the total price negated), `non_numeric_price` (the total price set to `"12万5千"`);
+  asked for by name only (not among the default): `cut_character` (a free-text field, e.g. a ledger memo,
+  ending in half an emoji, a lone UTF-16 surrogate sent as the escape `\\ud83c`: what a system that cuts
+  text by UTF-16 units leaves; a record without such a field gets `bad_date`). The record stays readable.
   Each corrupted record is listed in `GET /_sandbox/faults` under `corrupted` with its original key.
 - `duplicate`: on a list request that carries a `page_token`, the page starts one record early, so
   its first record repeats the last record of the page before; the following token is as usual.
@@ -64,7 +67,9 @@ from connectors.identity import id_check_char
 
 ERROR_KINDS = ("http_500", "http_502", "http_503", "rate_limit", "down")
 KINDS = (*ERROR_KINDS, "slow", "truncate", "malformed", "duplicate", "expire_tokens")
-CORRUPTIONS = ("bad_id_check", "missing_key", "bad_date", "negative_price", "non_numeric_price")
+DEFAULT_CORRUPTIONS = ("bad_id_check", "missing_key", "bad_date", "negative_price", "non_numeric_price")
+CORRUPTIONS = (*DEFAULT_CORRUPTIONS, "cut_character")
+HALF_AN_EMOJI = "\ud83c"  # the first half of 🏠 (U+1F3E0, \\ud83c\\udfe0 in UTF-16)
 
 _COMMON_KEYS = {"kind", "path", "method", "every", "times", "after", "rate"}
 _KIND_KEYS: dict[str, set[str]] = {
@@ -238,7 +243,7 @@ def _options(kind: str, spec: Mapping[str, Any], where: str) -> dict[str, Any]:
         return {"keep": float(keep)}
     if kind == "malformed":
         count = _positive_int(spec, "count", where) or 1
-        corruptions = spec.get("corruptions", list(CORRUPTIONS))
+        corruptions = spec.get("corruptions", list(DEFAULT_CORRUPTIONS))
         if not isinstance(corruptions, list) or not corruptions or any(c not in CORRUPTIONS for c in corruptions):
             raise FaultRuleError(
                 f"{where}: corruptions must be a non-empty list of {', '.join(CORRUPTIONS)}; got {corruptions!r}"

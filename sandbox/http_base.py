@@ -49,8 +49,9 @@ MAX_BODY = 16 * 1024 * 1024
 
 
 def json_bytes(value: Any) -> bytes:
-    """Compact UTF-8 JSON (Chinese text as is, not \\u escapes)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON (Chinese text as is, not \\u escapes); a lone surrogate, which UTF-8 cannot carry,
+    as its escape (`\\ud83c`), as a .NET or Java server writes it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "backslashreplace")
 
 
 class HttpError(Exception):

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sandbox.faults import BAD_DATE, NON_NUMERIC_PRICE, Corrupter
+from sandbox.faults import BAD_DATE, HALF_AN_EMOJI, NON_NUMERIC_PRICE, Corrupter
 from sandbox.http_base import HttpError, Request, Response, Router, SandboxServer, TokenStore, json_bytes, json_response
 from sandbox.ledger.book import ensure_ledger
 from sandbox.ledger.filters import Compare, FilterError, keyset_bound, parse_filter, to_sql
@@ -79,17 +79,24 @@ class _RowsResponse(Response):
 
 
 class LedgerCorrupter(Corrupter):
-    """`malformed` for ERP rows: a missing id, an impossible date, a negative or non-numeric amount."""
+    """`malformed` for ERP rows: a missing id, an impossible date, a negative or non-numeric amount, a memo
+    cut in the middle of an emoji."""
 
     _IDS = ("FEntity_FEntryID", "FID", "FVOUCHERID", "FBillNo")
     _DATES = ("FDate", "FDATE", "FINVOICEDATE", "FModifyDate")
     _MONEY = ("FDEBIT", "FCREDIT", "FRECTOTALAMOUNTFOR", "FREFUNDTOTALAMOUNTFOR", "FALLAMOUNTFOR")
+    _TEXTS = ("FEXPLANATION", "FREMARK")  # what a clerk types: where a pasted emoji is cut
 
     def __init__(self) -> None:
         super().__init__(key_field="FID")
 
     def corrupt(self, record: dict[str, Any], corruption: str) -> str:
         keys = {key.lower(): key for key in record}
+        if corruption == "cut_character":
+            found = next((keys[k.lower()] for k in self._TEXTS if k.lower() in keys), None)
+            if found and isinstance(record[found], str):
+                record[found] = record[found] + " " + HALF_AN_EMOJI
+                return corruption
         if corruption == "missing_key":
             found = next((keys[k.lower()] for k in self._IDS if k.lower() in keys), None)
             if found:

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from connectors.identity import InvalidIdentifier, validate_resident_id
-from sandbox.faults import BAD_DATE, CORRUPTIONS, Corrupter, FaultRuleError, FaultSet, load_rules
+from sandbox.faults import BAD_DATE, DEFAULT_CORRUPTIONS, Corrupter, FaultRuleError, FaultSet, load_rules
 from sandbox.http_base import Request, Response, Router, SandboxServer, json_response
 from sandbox.trading_network import TradingNetworkServer
 from tests.sandbox.world_fixture import resident_id, small_world
@@ -279,7 +279,7 @@ def test_faults_malformed_corrupts_the_chosen_records_and_reports_them(records):
     items = requests.get(f"{records.url}/api/items", timeout=5).json()["items"]
     report = requests.get(f"{records.url}/_sandbox/faults", timeout=5).json()
     corrupted = report["corrupted"]
-    assert [c["corruption"] for c in corrupted] == list(CORRUPTIONS)
+    assert [c["corruption"] for c in corrupted] == list(DEFAULT_CORRUPTIONS)
     for entry in corrupted:
         item = items[entry["index"]]
         assert entry["key"] == f"K{entry['index']}"
@@ -411,7 +411,7 @@ def test_faults_malformed_on_contract_pages_breaks_the_named_fields(network):
     items = list_page(network.url, headers, page_size=20, expand="detail").json()["data"]["items"]
     corrupted = requests.get(f"{network.url}/_sandbox/faults", timeout=5).json()["corrupted"]
     set_faults(network.url, [])
-    assert [c["corruption"] for c in corrupted] == list(CORRUPTIONS)
+    assert [c["corruption"] for c in corrupted] == list(DEFAULT_CORRUPTIONS)
     by_kind = {c["corruption"]: items[c["index"]] for c in corrupted}
     assert "contract_no" not in by_kind["missing_key"]
     assert by_kind["bad_date"]["updated_at"] == BAD_DATE
