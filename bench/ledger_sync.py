@@ -6,7 +6,9 @@ A world of about 54,000 units books about 1,000,000 voucher lines in the sandbox
 sandbox serves it from this process; each measurement runs in a fresh child process so its peak memory
 is its own:
 
-- floor: fetch and parse every voucher line (`LedgerClient.iter_vouchers`), nothing written;
+- floor: fetch and parse every voucher line (`LedgerClient.iter_vouchers`), nothing written (issue 13's floor);
+  the table (`bench.table`) adds the floor of every form the sync fetches (`floor-forms`: vouchers, receipts,
+  refunds, invoices);
 - full sync: every form into a fresh warehouse that already holds the world's contracts (loaded
   first, not measured), receipts linked to them (`estatehub.ledger.sync`);
 - memo parsing alone: `parse_memo` over every voucher memo (the parser's own cost).
@@ -38,10 +40,13 @@ def _client(url: str, page_size: int):
 # -- the measured children -------------------------------------------------------------------------
 
 
-def child_floor(url: str, page_size: int) -> dict:
+def child_floor(url: str, page_size: int, forms: tuple[str, ...] = ("GL_VOUCHER",)) -> dict:
+    """Fetch and parse every row of `forms` (the voucher lines: issue 13's floor; every form: what the sync
+    itself fetches and parses), nothing written."""
+
     def run() -> int:
         with _client(url, page_size) as client:
-            return sum(1 for _ in client.iter_vouchers())
+            return sum(1 for form in forms for _ in client.iter_form(form))
 
     return measure(run)
 
@@ -127,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         kind, *rest = args.child
         if kind == "floor":
             emit(child_floor(rest[0], int(rest[1])))
+        elif kind == "floor-forms":
+            from estatehub.ledger.load import STREAMS
+
+            emit(child_floor(rest[0], int(rest[1]), tuple(STREAMS)))
         elif kind == "memos":
             emit(child_memos(rest[0]))
         else:

@@ -97,3 +97,16 @@ def test_the_quick_table_measures_the_reconciliation_and_the_kpis_against_their_
     assert "estatehub KPI compute" in systems
     floor = next(row for row in rows if row["system"] == "floor: read every input")
     assert number(floor["records"]) > 0
+
+
+@pytest.mark.slow
+def test_the_quick_table_measures_the_ledger_against_its_floor_and_the_four_forms_floor(capsys):
+    """The issue's floor reads the voucher lines; the sync also fetches the receipts, refunds and invoices: the
+    table shows both floors, the second one reading every record the sync reads."""
+    assert table.main(["--quick", "--db", "sqlite", "--only", "ledger"]) == 0
+    rows = {row["system"]: row for row in rows_of(capsys.readouterr().out)}
+
+    vouchers, forms = rows["floor: fetch + parse"], rows["floor: fetch + parse, the four forms"]
+    full = rows["estatehub full sync, receipts linked"]
+    assert 0 < number(vouchers["records"]) < number(forms["records"]) == number(full["records"])
+    assert "× floor · " in full["compared"] and "× the four forms' floor" in full["compared"]
