@@ -6,7 +6,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 DLT := .venv-dlt/.installed
 
-.PHONY: help demo up test browser lint format bench bench-dlt-env clean
+.PHONY: help demo up test browser fonts lint format bench bench-dlt-env clean
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
@@ -23,19 +23,21 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-demo: $(RUNTIME)  ## run the main job on the embedded default (SQLite) against the sandbox, through Airflow
+demo: $(RUNTIME) fonts  ## run the main job on the embedded default (SQLite) against the sandbox, through Airflow
 	$(BIN)/python -m estatehub demo
 
-up: $(RUNTIME)  ## Airflow standalone over the sandbox at http://127.0.0.1:8080, DAGs unpaused (Ctrl-C stops)
+up: $(RUNTIME) fonts  ## Airflow standalone over the sandbox at http://127.0.0.1:8080, DAGs unpaused (Ctrl-C stops)
 	$(BIN)/python -m estatehub up
 
 test: $(DEV) browser  ## run the whole test suite (PostgreSQL tests must run when CI=true)
 	$(BIN)/python -m pytest
 
-browser:  ## headless Chromium and a CJK font (Debian packages) for the screenshot tests, when missing
+browser: fonts  ## headless Chromium and a CJK font (Debian packages) for the screenshot tests, when missing
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	@fc-list :lang=zh family | grep -q . || \
+
+fonts:  ## a CJK font (Debian fonts-wqy-microhei) when none is installed: the KPI e-mail's charts label in Chinese
+	@fc-list :lang=zh family 2>/dev/null | grep -q . || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 
 lint: $(DEV)  ## ruff check and format check

@@ -125,3 +125,15 @@ def test_nothing_the_demo_leaves_holds_a_full_id_number_phone_or_card_number(dem
     assert not leaks, "personal data in clear:\n" + "\n".join(
         f"{leak.path}: {leak.kind} {leak.masked}" for leak in leaks[:30]
     )
+
+
+def test_make_demo_and_make_up_bring_the_cjk_font_the_kpi_charts_need():
+    """The KPI report's charts label in Chinese and refuse to draw boxes without a CJK font (`CjkFontMissing`):
+    on a fresh machine `make demo` and `make up` install one first, as `make test` does (`make -n` prints the
+    recipe of each target it would run)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for target in ("demo", "up"):
+        recipe = subprocess.run(["make", "-n", target], cwd=root, capture_output=True, text=True, check=False).stdout
+        assert "fonts-wqy-microhei" in recipe, (target, recipe)
