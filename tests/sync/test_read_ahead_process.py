@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 import estatehub.sync.batches as batches_module
 from connectors.http import HttpSession
+from estatehub import settings
 from estatehub.settings import read_ahead_mode
 from estatehub.sync.batches import PROCESS, THREAD, ReadAheadError, batches, can_fork
 from estatehub.trading_network.sync import sync_trading_network
@@ -225,6 +226,20 @@ def test_a_mode_that_does_not_exist_is_refused(monkeypatch):
     with pytest.raises(ValueError, match="ESTATEHUB_READ_AHEAD to be one of process, thread, got 'fork'"):
         read_ahead_mode()
     monkeypatch.setenv("ESTATEHUB_READ_AHEAD", "")
+    monkeypatch.setattr(settings, "usable_cores", lambda: 2)
+    assert read_ahead_mode() == PROCESS
+
+
+def test_with_one_core_to_run_on_the_read_ahead_is_a_thread_unless_asked(monkeypatch):
+    """Two processes taking turns on one core cost 9-16% more time than a thread (decision 0042)."""
+    monkeypatch.delenv("ESTATEHUB_READ_AHEAD", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert settings.usable_cores() == 1
+    assert read_ahead_mode() == THREAD
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert read_ahead_mode() == PROCESS
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    monkeypatch.setenv("ESTATEHUB_READ_AHEAD", "process")
     assert read_ahead_mode() == PROCESS
 
 
