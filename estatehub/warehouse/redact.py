@@ -288,13 +288,13 @@ def _walked_json(hasher: PiiHasher, payload: Any) -> str:
     digits that read back, without an exponent) — but not a float with an exponent (`1e16` against
     `1e+16`), NaN (null against `NaN`), a key or value of another type (a `datetime`: ISO against `str`).
     The walk notes those (`odd`), and they take `json.dumps`; so does a value msgspec refuses (a lone
-    surrogate, an integer over 64 bits). Both ways give the same text (`tests/warehouse/test_redact_json.py`)."""
+    surrogate: `_shaped_json`). Both ways give the same text (`tests/warehouse/test_redact_json.py`)."""
     odd: list[Any] = []
     redacted = _walk(hasher, payload, odd)
     if not odd:
         try:
-            return _SORTED_JSON.encode(redacted).decode()
-        except (msgspec.EncodeError, UnicodeError, TypeError, OverflowError, ValueError):
+            return _shaped_json(redacted)
+        except _NotShaped:
             pass
     return canonical_json(redacted)
 
