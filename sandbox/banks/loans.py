@@ -134,9 +134,15 @@ def contract_loans(
     loan_refused: bool,
     world_end: datetime,
     clean: bool = False,
+    covered: dict[int, int] | None = None,
 ) -> tuple[list[LoanLife], list[Truth]]:
     """The loans of one contract document (whole life) and the irregularities planted in them (none
-    when `clean`)."""
+    when `clean`).
+
+    `covered`: plan line seq → what a replaced contract's money paid of that loan line (a room change,
+    `ContractCash.loan_covered_fen`). The buyer applies for the rest, the bank approves and pays out what was
+    applied for, and a line paid in full so applies for no loan: a bank pays out the loan it approved, in one
+    disbursement (decision 0038)."""
     signed = bj(doc.get("signed_at"))
     if doc["contract_type"] == "认购" or signed is None:
         return [], []
@@ -165,7 +171,7 @@ def contract_loans(
             borrower=borrower,
             house=doc["house"],
             project_name=doc["project"]["name"],
-            applied_fen=fen(line["amount"]),
+            applied_fen=fen(line["amount"]) - (covered or {}).get(line["seq"], 0),
             approved_fen=None,
             disbursed_fen=None,
             shows_contract_no=rng.random() < CONTRACT_NO_SHOWN[bank],
@@ -176,7 +182,9 @@ def contract_loans(
         release = next((f for f in flows if f.plan_seq == line["seq"] and f.guarantee), None)
         if release is not None and loan.disbursed_at is not None and release.at <= world_end:
             loan.guarantee_released_at = release.at
-        if loan.events:  # a contract cancelled before the buyer handed in the papers has no loan
+        if loan.events and loan.applied_fen > 0:  # no loan of a contract cancelled before the buyer handed in
+            # the papers, nor of a line the replaced contract's money paid in full (its draws made all the same,
+            # so that the contract's other loan keeps its own)
             truths += found
             loans.append(loan)
     if doc.get("payment_method") == "组合" and len(loans) == 2:

@@ -63,13 +63,14 @@ from sandbox.world.supervision import Permit, read_permits, releases
 
 log = logging.getLogger(__name__)
 
-BANK_WORLD_VERSION = "13"  # 13: a split payment due by the end is one transfer in a clean world (decision 0038;
-# 12 was a withdrawn try, not reused); 11: a fund charged on the sold area (decision 0036); 10: forgotten fee batches
-# leave weeks late (decision 0034); 9: a room change's refund of the difference; 8: a clean world's loan due by
-# the end is disbursed by its due date; 7: fees collected for others into
-# the general accounts and their weekly pay-overs; 4: guarantee deposits, linked combined loans, supervised accounts per
-# permit; 5: a guarantee's release is an update of its loan (listed by `updated_since`), with its time; 6: lines due by
-# the world's end and paid after it are in the truth (`unpaid_at_end`), a clean world pays them by the end
+BANK_WORLD_VERSION = "14"  # 14: a room change's loan is applied for, approved and paid out at what the replaced
+# contract's money left of its line, and a line it paid in full is no loan (decision 0044); 13: a split payment due by
+# the end is one transfer in a clean world (decision 0038; 12 was a withdrawn try, not reused); 11: a fund charged on
+# the sold area (decision 0036); 10: forgotten fee batches leave weeks late (decision 0034); 9: a room change's refund
+# of the difference; 8: a clean world's loan due by the end is disbursed by its due date; 7: fees collected for others
+# into the general accounts and their weekly pay-overs; 4: guarantee deposits, linked combined loans, supervised
+# accounts per permit; 5: a guarantee's release is an update of its loan (listed by `updated_since`), with its time; 6:
+# lines due by the world's end and paid after it are in the truth (`unpaid_at_end`), a clean world pays them by the end
 RELEASE_EVENT = "guarantee_released"  # in `loan_events` only: the stage history stays the bank's stages
 BEIJING = timedelta(hours=8)
 BATCH = 500
@@ -195,10 +196,15 @@ class _Builder:
             )
 
     def contract(
-        self, doc: dict, flows: list[CashFlow], loan_refused: bool, planted: list[tuple[str, date, dict]] = ()
+        self,
+        doc: dict,
+        flows: list[CashFlow],
+        loan_refused: bool,
+        planted: list[tuple[str, date, dict]] = (),
+        covered: dict[int, int] | None = None,
     ) -> None:
         loans, truths = contract_loans(
-            doc, flows, seed=self.seed, loan_refused=loan_refused, world_end=self.end, clean=self.clean
+            doc, flows, seed=self.seed, loan_refused=loan_refused, world_end=self.end, clean=self.clean, covered=covered
         )
         for loan in loans:
             self.loans.append(
@@ -655,7 +661,9 @@ def build_bank_world(world_path: str | Path, out_path: str | Path, *, seed: int 
             source.close()
         builder = _Builder(db, seed, world_end(meta), permits, clean)
         for money in iter_contract_money(world_path, seed=seed):
-            builder.contract(money.doc, money.cash.flows, money.loan_refused, money.cash.planted)
+            builder.contract(
+                money.doc, money.cash.flows, money.loan_refused, money.cash.planted, money.cash.loan_covered_fen
+            )
         builder.account_days(start_on, end_on)
         builder.fee_payovers()
         builder.releases()

@@ -88,6 +88,9 @@ class ContractCash:
     """Every cash flow of one contract and what it had received when it ended (or at the world's end).
 
     `planted`: (kind, on_date, detail) of each irregularity planted in the money itself.
+    `loan_covered_fen`: plan line seq → the part of that loan line that a replaced contract's money paid (a room
+    change to a unit whose own down payment is less than what the buyer had paid): the buyer applies to the bank
+    for the rest only.
     """
 
     contract_no: str
@@ -95,6 +98,7 @@ class ContractCash:
     received_fen: int = 0
     refund_due_on: date | None = None
     planted: list[tuple[str, date, dict]] = field(default_factory=list)
+    loan_covered_fen: dict[int, int] = field(default_factory=dict)
 
 
 def bj(text: str | None) -> datetime | None:
@@ -370,6 +374,8 @@ def _main_contract(rng, doc, cash, add, stop, carried, parent_name, clean=False,
             used = min(covered, amount)
             covered -= used
             amount -= used
+            if kind in LOAN_KINDS:
+                cash.loan_covered_fen[line["seq"]] = used
         if amount == 0:
             continue
         if amount < 0:  # 补差 in the buyer's favour: the developer refunds the difference

@@ -14,7 +14,7 @@ from connectors.banks.records import STAGE_ORDER, bank_code_for_name
 from sandbox.banks import accounts
 from sandbox.banks.money import iter_contract_money
 from sandbox.banks.world import build_bank_world
-from sandbox.ledger.cash import LOAN_KINDS
+from sandbox.ledger.cash import LOAN_KINDS, fen
 from tests.banks.conftest import SEED
 
 PLANTED = (
@@ -69,10 +69,11 @@ def test_every_loan_line_of_a_signed_main_contract_is_a_loan_at_its_bank(money, 
         if doc["contract_type"] == "认购" or not doc["signed_at"]:
             assert number not in by_contract
             continue
+        covered = item.cash.loan_covered_fen  # a room change: what the replaced contract's money paid of a line
         wanted = sorted(
             ("hpf" if line["kind"] == "公积金" else bank_code_for_name(line["bank"]), line["seq"])
             for line in doc["payment_plan"]
-            if line["kind"] in LOAN_KINDS
+            if line["kind"] in LOAN_KINDS and covered.get(line["seq"], 0) < fen(line["amount"])
         )
         got = sorted((loan["bank"], loan["plan_seq"]) for loan in by_contract.get(number, []))
         if not got and wanted:  # cancelled before the buyer handed in the loan papers
@@ -114,6 +115,49 @@ def test_disbursements_are_the_ones_the_ledger_books(money, loans):
         elif disbursed:  # paid out only after the world's end
             assert disbursed[0][:10] > money[loan["contract_no"]].doc["history"][-1]["at"][:10]
     assert checked > 50
+
+
+def test_a_bank_pays_out_the_loan_it_approved_for_what_was_applied_for(money, loans):
+    """A bank approves what the buyer applied for and pays it out whole, in one disbursement. After a room change
+    the buyer applies for what the replaced contract's money left of the loan line (decision 0044)."""
+    room_changes = 0
+    for loan in loans:
+        item = money[loan["contract_no"]]
+        line = next(line for line in item.doc["payment_plan"] if line["seq"] == loan["plan_seq"])
+        covered = item.cash.loan_covered_fen.get(loan["plan_seq"], 0)
+        room_changes += covered > 0
+        assert 0 < loan["applied_fen"] == fen(line["amount"]) - covered, loan["loan_no"]
+        if loan["approved_fen"] is not None:
+            assert loan["approved_fen"] == loan["applied_fen"], loan["loan_no"]
+        if loan["disbursed_fen"] is not None:
+            assert loan["disbursed_fen"] == loan["approved_fen"], loan["loan_no"]
+    assert room_changes > 0  # the demo world has a room change whose money pays part of a loan line
+
+
+def test_a_loan_line_a_room_change_paid_in_full_is_no_loan_and_moves_no_other_loans_draws(world_path):
+    """A room change whose money pays a whole loan line: the buyer applies for no loan there. The contract's other
+    loan (a 组合's second part) is drawn as it was."""
+    from sandbox.banks.loans import contract_loans
+
+    end = datetime(2026, 6, 30)
+    combined = next(
+        m.doc
+        for m in iter_contract_money(world_path)
+        if m.doc["payment_method"] == "组合" and m.doc["signed_at"] and not m.doc["cancellation"]
+    )
+    first, second = (line for line in combined["payment_plan"] if line["kind"] in LOAN_KINDS)
+    before, _ = contract_loans(combined, [], seed=SEED, loan_refused=False, world_end=end)
+    after, _ = contract_loans(
+        combined, [], seed=SEED, loan_refused=False, world_end=end, covered={first["seq"]: fen(first["amount"])}
+    )
+    assert [loan.plan_seq for loan in before] == [first["seq"], second["seq"]]
+    assert [loan.plan_seq for loan in after] == [second["seq"]]
+    assert after[0].linked_loan_no is None and before[1].linked_loan_no == before[0].loan_no
+    assert (after[0].events, after[0].branch, after[0].applied_fen) == (
+        before[1].events,
+        before[1].branch,
+        before[1].applied_fen,
+    )
 
 
 def test_stages_follow_the_banks_disbursement_rules(money, loans):
