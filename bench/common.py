@@ -46,24 +46,57 @@ def children_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def process_cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) of another process so far, from /proc; None where there is no /proc."""
+def process_cpu_seconds(pid: int, *, reaped: bool = False) -> float | None:
+    """CPU time (user + system) of another process so far, from /proc; None where there is no /proc. With
+    `reaped`, the CPU time of the children it has waited for is added."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    # after the command name: state is field 3, utime and stime are fields 14 and 15 (man 5 proc)
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # after the command name: state is field 3; utime, stime, cutime and cstime are fields 14 to 17 (man 5 proc)
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU time so far of the PostgreSQL server on this machine: every process named `postgres` that /proc
+    shows (the postmaster, its background processes, the backends), with the backends that have ended
+    (their time is added to the postmaster's when it reaps them). None when /proc shows none: a server on
+    another host or in a container this process cannot see. It counts whatever the server did for anyone:
+    measure on a quiet machine."""
+    total, seen = 0.0, False
+    try:
+        entries = [entry for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            parent_is_postgres = (Path(f"/proc/{parent}") / "comm").read_text().strip() == "postgres"
+        except (OSError, ValueError, IndexError):
+            continue  # ended while being read
+        # the postmaster (its parent is not a postgres) reaps the others: their time once they have ended
+        cpu = process_cpu_seconds(int(entry.name), reaped=not parent_is_postgres)
+        if cpu is not None:
+            total, seen = total + cpu, True
+    return total if seen else None
 
 
 def measure(fn: Callable[[], int]) -> dict:
-    """Run `fn` (which returns a record count) and report seconds, records, CPU seconds and peak memory."""
+    """Run `fn` (which returns a record count) and report seconds, records, CPU seconds and peak memory, and
+    the CPU time the machine's PostgreSQL server spent meanwhile (`server_cpu_s`; None where not seen)."""
+    server_started = postgres_cpu_seconds()
     started, cpu_started = time.perf_counter(), cpu_seconds()
     records = fn()
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu_started
+    server = postgres_cpu_seconds()
     # the process's own peak and its read-ahead child's, added (an upper bound: they share their pages)
     peak = peak_rss_mb() + children_peak_rss_mb()
-    return {"seconds": seconds, "records": records, "cpu_s": cpu_seconds() - cpu_started, "peak_rss_mb": peak}
+    server_cpu = None if server is None or server_started is None else server - server_started
+    return {"seconds": seconds, "records": records, "cpu_s": cpu, "peak_rss_mb": peak, "server_cpu_s": server_cpu}
 
 
 def run_child(module: str, args: Sequence[str]) -> dict:

@@ -22,6 +22,14 @@ Rows, in order (each a fresh child process, so its peak memory is its own):
   issue's floor) and of the four forms the sync fetches (vouchers, receipts, refunds, invoices), and the full
   sync, receipts linked (`bench.ledger_sync`).
 
+After the table, the CPU table of the syncs (the trading network's and the ledger's rows, the peers' too): the
+CPU time of the measured process (with a sync's read-ahead child), of the sandbox serving it (its own process
+for the trading network; the ledger's serves from this driver's threads, whose CPU is this process's own), and
+of the PostgreSQL server where it is the warehouse (every `postgres` process /proc shows, the ended backends
+too; measured inside the child around the sync alone); their sum over the cores is the least time any overlap of
+the work could take here, set against the floor's time. It shows where the rest goes: CPU that a faster
+overlap cannot remove, or a core waiting.
+
 `--quick` is the smoke run (2,000 contracts, 20,000 ledger and statement lines, one try each).
 """
 
@@ -31,11 +39,12 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -67,11 +76,40 @@ LAYERS = (("raw_", "raw"), ("stg_", "staging"), ("core_", "core"), ("etl_quarant
 LAYER_PREFIXES = [prefix for prefix, _ in LAYERS]
 
 
+CPU_HEADERS = [
+    "measurement",
+    "system",
+    "database",
+    "s",
+    "its process CPU s",
+    "sandbox CPU s",
+    "PostgreSQL CPU s",
+    "CPU s in all",
+    "in all ÷ cores: the least s",
+    "least s ÷ floor s",
+    "s over the least",
+]
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity), as a sync's read-ahead counts them."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
 class Table:
-    """The rows so far, printed as they come (a long run shows its progress) and whole at the end."""
+    """The rows so far, printed as they come (a long run shows its progress) and whole at the end; and the
+    CPU table of the syncs: where each one's CPU time went, and the least time that CPU allows."""
 
     def __init__(self) -> None:
         self.rows: list[list[str]] = []
+        self.cpu_rows: list[list[str]] = []
 
     def add(
         self,
@@ -103,8 +141,53 @@ class Table:
         self.rows.append(row)
         print("  " + " | ".join(row), file=sys.stderr, flush=True)
 
+    def cpu(self, measurement: str, system: str, database: str, result: dict, *, floor: dict | None = None) -> None:
+        """A row of the CPU table: the CPU time of the measured process (with a sync's read-ahead child), of the
+        sandbox serving it, and of the PostgreSQL server (its warehouse's only); their sum spread over every core
+        is the least time any overlap of the work could take on this machine. Where a part was not measured
+        (no /proc), it is left out of the sum and shown as —."""
+        process, sandbox = result.get("cpu_s"), result.get("sandbox_cpu_s")
+        server = result.get("server_cpu_s") if database == "postgresql" else None
+        total = sum(part for part in (process, sandbox, server) if part is not None)
+        least = total / cores()
+        row = [
+            measurement,
+            system,
+            database,
+            _seconds(result["seconds"]),
+            _seconds(process),
+            _seconds(sandbox),
+            _seconds(server),
+            _seconds(total),
+            _seconds(least),
+            f"{least / floor['seconds']:.2f}×" if floor else "",
+            _seconds(result["seconds"] - least),
+        ]
+        self.cpu_rows.append(row)
+
     def render(self) -> str:
-        return table(HEADERS, self.rows)
+        text = table(HEADERS, self.rows)
+        if self.cpu_rows:
+            text += (
+                f"\n\nWhere the syncs' CPU time went ({cores()} cores; the least s: all of it spread over every core,"
+                " which no overlap of the work can beat; s over the least: a core waiting):\n\n"
+                + table(CPU_HEADERS, self.cpu_rows)
+            )
+        return text
+
+
+def beside(read_sandbox_cpu: Callable[[], float | None], run: Callable[[], dict]) -> dict:
+    """`run()`'s result with the CPU time the sandbox spent meanwhile (`sandbox_cpu_s`; None where not seen)."""
+    before = read_sandbox_cpu()
+    result = run()
+    after = read_sandbox_cpu()
+    return {**result, "sandbox_cpu_s": None if before is None or after is None else after - before}
+
+
+def own_cpu_seconds() -> float:
+    """CPU time of this process alone (the ledger's sandbox serves from its threads while a child syncs)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
 
 def ratio(numerator: float, denominator: float, what: str) -> str:
@@ -171,12 +254,18 @@ def bench_trading_network(out: Table, contracts: int, databases: list[str]) -> N
     label = f"trading network, {visible:,} contracts"
     with sandbox_process(world, t0.isoformat()) as sandbox:
         url = sandbox.urls["trading_network"]
-        floor = run_child("bench.trading_network_sync", ["_floor", url])
+        floor = beside(sandbox.cpu_seconds, lambda: run_child("bench.trading_network_sync", ["_floor", url]))
         out.add(label, "floor: fetch + parse", "—", "nothing", floor)
+        out.cpu(label, "floor: fetch + parse", "—", floor, floor=floor)
         for db in databases:
             set_clock(url, t0)
             with fresh_warehouse(db) as warehouse_url:
-                full = run_child("bench.trading_network_sync", ["_sync", url, warehouse_url])
+                full = beside(
+                    sandbox.cpu_seconds,
+                    lambda warehouse_url=warehouse_url: run_child(
+                        "bench.trading_network_sync", ["_sync", url, warehouse_url]
+                    ),
+                )
                 after_full = count_rows(warehouse_url, LAYER_PREFIXES)
                 set_clock(url, t1)
                 incremental = run_child("bench.trading_network_sync", ["_sync", url, warehouse_url])
@@ -184,11 +273,16 @@ def bench_trading_network(out: Table, contracts: int, databases: list[str]) -> N
             set_clock(url, t0)
             if DLT_PYTHON.exists():
                 with fresh_warehouse(db) as warehouse_url:
-                    dlt = run_dlt(url, warehouse_url)
+                    dlt = beside(sandbox.cpu_seconds, lambda warehouse_url=warehouse_url: run_dlt(url, warehouse_url))
             else:
                 dlt = None
             with fresh_warehouse(db) as warehouse_url:
-                pandas = run_child("bench.peers.pandas_trading_network", [url, warehouse_url])
+                pandas = beside(
+                    sandbox.cpu_seconds,
+                    lambda warehouse_url=warehouse_url: run_child(
+                        "bench.peers.pandas_trading_network", [url, warehouse_url]
+                    ),
+                )
             vs_dlt = "" if dlt is None else " · " + ratio(dlt["seconds"], full["seconds"], "dlt's throughput")
             out.add(
                 label,
@@ -199,6 +293,7 @@ def bench_trading_network(out: Table, contracts: int, databases: list[str]) -> N
                 compared=ratio(full["seconds"], floor["seconds"], "floor") + vs_dlt,
                 written=estatehub_written(after_full),
             )
+            out.cpu(label, "estatehub full sync", db, full, floor=floor)
             out.add(
                 f"… after {changed:,} changed (1%)",
                 "estatehub incremental sync",
@@ -220,6 +315,7 @@ def bench_trading_network(out: Table, contracts: int, databases: list[str]) -> N
                     compared=ratio(dlt["seconds"], floor["seconds"], "floor"),
                     written=peer_written(dlt["written"]),
                 )
+                out.cpu(label, f"dlt {dlt['dlt']} REST API source", db, dlt, floor=floor)
             out.add(
                 label,
                 "pandas json_normalize + to_sql",
@@ -229,6 +325,7 @@ def bench_trading_network(out: Table, contracts: int, databases: list[str]) -> N
                 compared=ratio(pandas["seconds"], floor["seconds"], "floor"),
                 written=peer_written(pandas["written"]),
             )
+            out.cpu(label, "pandas json_normalize + to_sql", db, pandas, floor=floor)
 
 
 # -- ledger, statements ----------------------------------------------------------------------------
@@ -244,16 +341,25 @@ def bench_ledger(out: Table, lines: int, databases: list[str]) -> None:
     server = LedgerServer(ledger)
     server.start()
     try:
-        floor = run_child("bench.ledger_sync", ["--child", "floor", server.url, page_size])
+        floor = beside(
+            own_cpu_seconds, lambda: run_child("bench.ledger_sync", ["--child", "floor", server.url, page_size])
+        )
         label = f"ledger, {floor['records']:,} voucher lines"
         out.add(label, "floor: fetch + parse", "—", "nothing", floor)
+        out.cpu(label, "floor: fetch + parse", "—", floor, floor=floor)
         # what the sync itself fetches and parses: the voucher lines and the receipts, refunds and invoices
-        forms = run_child("bench.ledger_sync", ["--child", "floor-forms", server.url, page_size])
+        forms = beside(
+            own_cpu_seconds, lambda: run_child("bench.ledger_sync", ["--child", "floor-forms", server.url, page_size])
+        )
         out.add(label, "floor: fetch + parse, the four forms", "—", "nothing", forms)
+        out.cpu(label, "floor: fetch + parse, the four forms", "—", forms, floor=floor)
         for db in databases:
             with fresh_warehouse(db) as warehouse_url:
-                synced = run_child(
-                    "bench.ledger_sync", ["--child", "sync", server.url, page_size, warehouse_url, str(world)]
+                synced = beside(
+                    own_cpu_seconds,
+                    lambda warehouse_url=warehouse_url: run_child(
+                        "bench.ledger_sync", ["--child", "sync", server.url, page_size, warehouse_url, str(world)]
+                    ),
                 )
                 written = estatehub_written(count_rows(warehouse_url, LAYER_PREFIXES))
             out.add(
@@ -266,6 +372,7 @@ def bench_ledger(out: Table, lines: int, databases: list[str]) -> None:
                 + ratio(synced["seconds"], forms["seconds"], "the four forms' floor"),
                 written=written,
             )
+            out.cpu(label, "estatehub full sync, receipts linked", db, synced, floor=floor)
     finally:
         server.stop()
 

@@ -18,11 +18,25 @@ from bench import table
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def tables_of(output: str) -> list[list[dict[str, str]]]:
+    """Each Markdown table of the output, as rows keyed by its own headers."""
+    tables, lines = [], output.splitlines() + [""]
+    block: list[str] = []
+    for line in lines:
+        if line.startswith("|"):
+            if not line.startswith("|---"):  # the line under the headers
+                block.append(line)
+        elif block:
+            headers = [cell.strip() for cell in block[0].strip("|").split("|")]
+            cells = ([cell.strip() for cell in row.strip("|").split("|")] for row in block[1:])
+            tables.append([dict(zip(headers, row, strict=True)) for row in cells])
+            block = []
+    return tables
+
+
 def rows_of(output: str) -> list[dict[str, str]]:
-    lines = [line for line in output.splitlines() if line.startswith("| ")]
-    headers = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    cells = ([cell.strip() for cell in line.strip("|").split("|")] for line in lines[1:])
-    return [dict(zip(headers, row, strict=True)) for row in cells]
+    """The rows of the benchmark table (the first)."""
+    return tables_of(output)[0]
 
 
 def number(text: str) -> int:
@@ -79,6 +93,50 @@ def test_the_quick_table_measures_every_system_on_the_same_contracts(capsys):
     for name in ("python -c pass", "estatehub --help", "estatehub quarantine list"):
         assert float(rows[name]["s"]) > 0
     assert "cores" in output and "command: python -m bench --quick" in output
+
+    # the CPU table: every sync measured, its CPU split into its process and the sandbox serving it, and the
+    # least time that CPU allows on this machine's cores set against the floor
+    cpu = {row["system"]: row for row in tables_of(output)[1]}
+    assert set(cpu) == {"floor: fetch + parse", "estatehub full sync", "pandas json_normalize + to_sql"} | (
+        {dlt[0]["system"]} if table.DLT_PYTHON.exists() else set()
+    )
+    for row in cpu.values():
+        process, sandbox, total = (
+            float(row["its process CPU s"]),
+            float(row["sandbox CPU s"]),
+            float(row["CPU s in all"]),
+        )
+        assert process > 0 and sandbox > 0 and total == pytest.approx(process + sandbox, abs=0.02)
+        assert float(row["in all ÷ cores: the least s"]) == pytest.approx(total / table.cores(), abs=0.02)
+        assert row["PostgreSQL CPU s"] == "—"  # SQLite's work is the process's own
+    assert cpu["estatehub full sync"]["least s ÷ floor s"].endswith("×")
+
+
+@pytest.mark.postgres
+def test_the_postgresql_servers_cpu_counts_a_backend_that_has_ended(postgres_database_url):
+    """A sync's connections end with it: the CPU time their backends spent must still be counted (the
+    postmaster's reaped children), or the CPU table would show PostgreSQL's share too small."""
+    import time
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from bench.common import postgres_cpu_seconds
+
+    before = postgres_cpu_seconds()
+    if before is None:
+        pytest.skip("no PostgreSQL server process is visible in /proc: the CPU table shows its column as —")
+    url = make_url(postgres_database_url)
+    with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, dbname=url.database) as conn:
+        backend = Path(f"/proc/{conn.info.backend_pid}")
+        started = time.process_time(), time.perf_counter()
+        conn.execute("select count(*) from generate_series(1, 10000000)").fetchone()
+        busy = time.perf_counter() - started[1] - (time.process_time() - started[0])  # the server's, not ours
+    deadline = time.monotonic() + 10
+    while backend.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the backend has ended and the postmaster has reaped it
+    assert not backend.exists()
+    assert postgres_cpu_seconds() - before >= 0.5 * busy > 0.2
 
 
 def test_the_quick_table_measures_the_reconciliation_and_the_kpis_against_their_floors(capsys):

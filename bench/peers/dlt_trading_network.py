@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from bench.common import cpu_seconds, peak_rss_mb
+from bench.common import cpu_seconds, peak_rss_mb, postgres_cpu_seconds
 
 
 def main(url: str, account: str, password: str, destination: str, workdir: str) -> None:
@@ -28,6 +28,7 @@ def main(url: str, account: str, password: str, destination: str, workdir: str) 
     import requests
     from dlt.sources.rest_api import rest_api_source
 
+    server_started = postgres_cpu_seconds()
     started = time.perf_counter()
     cpu_started = cpu_seconds()
     login = requests.post(f"{url}/api/v1/auth/login", json={"account": account, "password": password}, timeout=60)
@@ -67,12 +68,14 @@ def main(url: str, account: str, password: str, destination: str, workdir: str) 
     )
     pipeline.run(source)
     seconds = time.perf_counter() - started
+    cpu, server = cpu_seconds() - cpu_started, postgres_cpu_seconds()
     counts = dict(pipeline.last_trace.last_normalize_info.row_counts)
     written = {table: rows for table, rows in counts.items() if not table.startswith("_dlt")}
     payload = {
         "seconds": seconds,
         "records": written.get("contracts", 0),
-        "cpu_s": cpu_seconds() - cpu_started,
+        "cpu_s": cpu,
+        "server_cpu_s": None if server is None or server_started is None else server - server_started,
         "peak_rss_mb": peak_rss_mb(),
         "written": written,
         "dlt": dlt.__version__,
