@@ -142,7 +142,7 @@ def contract_loans(
     `covered`: plan line seq → what a replaced contract's money paid of that loan line (a room change,
     `ContractCash.loan_covered_fen`). The buyer applies for the rest, the bank approves and pays out what was
     applied for, and a line paid in full so applies for no loan: a bank pays out the loan it approved, in one
-    disbursement (decision 0038)."""
+    disbursement (decision 0044)."""
     signed = bj(doc.get("signed_at"))
     if doc["contract_type"] == "认购" or signed is None:
         return [], []
