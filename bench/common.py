@@ -84,6 +84,11 @@ def postgres_cpu_seconds() -> float | None:
     return total if seen else None
 
 
+def spent(before: float | None, after: float | None) -> float | None:
+    """CPU seconds between two readings of a counter that may not be seen (None: not measured)."""
+    return None if before is None or after is None else after - before
+
+
 def measure(fn: Callable[[], int]) -> dict:
     """Run `fn` (which returns a record count) and report seconds, records, CPU seconds and peak memory, and
     the CPU time the machine's PostgreSQL server spent meanwhile (`server_cpu_s`; None where not seen)."""
@@ -95,8 +100,13 @@ def measure(fn: Callable[[], int]) -> dict:
     server = postgres_cpu_seconds()
     # the process's own peak and its read-ahead child's, added (an upper bound: they share their pages)
     peak = peak_rss_mb() + children_peak_rss_mb()
-    server_cpu = None if server is None or server_started is None else server - server_started
-    return {"seconds": seconds, "records": records, "cpu_s": cpu, "peak_rss_mb": peak, "server_cpu_s": server_cpu}
+    return {
+        "seconds": seconds,
+        "records": records,
+        "cpu_s": cpu,
+        "peak_rss_mb": peak,
+        "server_cpu_s": spent(server_started, server),
+    }
 
 
 def run_child(module: str, args: Sequence[str]) -> dict:

@@ -48,8 +48,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.common import run_child, sandbox_process, table
+from bench.common import run_child, sandbox_process, spent, table
 from bench.trading_network_sync import clocks, fresh_warehouse, set_clock, world_for
+from estatehub.settings import usable_cores
 
 ROOT = Path(__file__).resolve().parent.parent
 DLT_PYTHON = ROOT / ".venv-dlt" / "bin" / "python"
@@ -89,14 +90,6 @@ CPU_HEADERS = [
     "least s ÷ floor s",
     "s over the least",
 ]
-
-
-def cores() -> int:
-    """The cores this process may run on (its CPU affinity), as a sync's read-ahead counts them."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def _seconds(value: float | None) -> str:
@@ -149,7 +142,7 @@ class Table:
         process, sandbox = result.get("cpu_s"), result.get("sandbox_cpu_s")
         server = result.get("server_cpu_s") if database == "postgresql" else None
         total = sum(part for part in (process, sandbox, server) if part is not None)
-        least = total / cores()
+        least = total / usable_cores()  # as a sync's read-ahead counts them
         row = [
             measurement,
             system,
@@ -169,8 +162,8 @@ class Table:
         text = table(HEADERS, self.rows)
         if self.cpu_rows:
             text += (
-                f"\n\nWhere the syncs' CPU time went ({cores()} cores; the least s: all of it spread over every core,"
-                " which no overlap of the work can beat; s over the least: a core waiting):\n\n"
+                f"\n\nWhere the syncs' CPU time went ({usable_cores()} cores; the least s: all of it spread over every"
+                " core, which no overlap of the work can beat; s over the least: a core waiting):\n\n"
                 + table(CPU_HEADERS, self.cpu_rows)
             )
         return text
@@ -181,7 +174,7 @@ def beside(read_sandbox_cpu: Callable[[], float | None], run: Callable[[], dict]
     before = read_sandbox_cpu()
     result = run()
     after = read_sandbox_cpu()
-    return {**result, "sandbox_cpu_s": None if before is None or after is None else after - before}
+    return {**result, "sandbox_cpu_s": spent(before, after)}
 
 
 def own_cpu_seconds() -> float:

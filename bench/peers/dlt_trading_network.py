@@ -18,7 +18,7 @@ import os
 import sys
 import time
 
-from bench.common import cpu_seconds, peak_rss_mb, postgres_cpu_seconds
+from bench.common import cpu_seconds, peak_rss_mb, postgres_cpu_seconds, spent
 
 
 def main(url: str, account: str, password: str, destination: str, workdir: str) -> None:
@@ -75,7 +75,7 @@ def main(url: str, account: str, password: str, destination: str, workdir: str) 
         "seconds": seconds,
         "records": written.get("contracts", 0),
         "cpu_s": cpu,
-        "server_cpu_s": None if server is None or server_started is None else server - server_started,
+        "server_cpu_s": spent(server_started, server),
         "peak_rss_mb": peak_rss_mb(),
         "written": written,
         "dlt": dlt.__version__,
