@@ -52,10 +52,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, null, or_, select, update
 
 from estatehub.ledger.tables import core_invoice, core_receipt, core_refund
-from estatehub.memo import RoomDirectory, parse_memo
+from estatehub.memo import MemoReading, RoomDirectory, parse_memo
 from estatehub.settings import BUSINESS_TZ
 from estatehub.trading_network.tables import (
     core_buyer,
@@ -81,6 +81,28 @@ TABLES_READ = (
     core_payment_plan,
     core_unit,
     inv,
+)
+
+
+def _columns(table: Any, *names: str, absent: tuple[str, ...] = ()) -> tuple[Any, ...]:
+    return (*(table.c[name] for name in names), *(null().label(name) for name in absent))
+
+
+# What the linker reads of each row it links, and no more: the other columns (times, status, memo columns) cost their
+# typing on every row of every chunk (decision 0045). Each row has both `payer` and `payee` (null where its table has
+# none), so `_names_of` finds them without a missing attribute's exception, which SQLAlchemy's rows make dear.
+_LINKED = ("customer_code", "customer_name", "amount_fen", "remark", "phase_code")  # of every row linked
+_RECEIPT_ROW = _columns(core_receipt, "bill_id", "receipt_on", *_LINKED, "is_voided", "payer", absent=("payee",))
+_REFUND_ROW = _columns(core_refund, "bill_id", "refund_on", *_LINKED, "payee", absent=("payer",))
+_INVOICE_ROW = _columns(
+    core_invoice,
+    "invoice_id",
+    "invoice_no",
+    "invoice_on",
+    *_LINKED,
+    "source_bill_no",
+    "blue_invoice_no",
+    absent=("payer", "payee"),
 )
 DEPOSIT_KINDS = ("定金", "诚意金")
 SINCERITY = "诚意金"
@@ -163,9 +185,15 @@ class Linker:
     """Links rows of one connection's transaction; caches the rooms of each project it meets (in
     `rooms`, when given: the units do not change while a sync links, so its chunks share them)."""
 
-    def __init__(self, conn: Connection, rooms: dict[str, RoomDirectory] | None = None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        rooms: dict[str, RoomDirectory] | None = None,
+        readings: dict[str, MemoReading] | None = None,
+    ) -> None:
         self.conn = conn
         self._rooms: dict[str, RoomDirectory] = {} if rooms is None else rooms
+        self._readings: dict[str, MemoReading] = {} if readings is None else readings  # memo → its reading, read ahead
         self._contracts: dict[str, list[_Contract]] = {}
         self._plans: dict[str, set[int]] = {}
         self._houses_by_name: dict[tuple[str, str], set[str]] = {}
@@ -179,6 +207,11 @@ class Linker:
         self._stored_claims: dict[tuple[str, str], set[str]] = {}
 
     # -- lookups --------------------------------------------------------------------------------
+
+    def reading(self, memo: str | None) -> MemoReading:
+        """What the memo says: as read ahead (`memo_readings`, in another process), else read now."""
+        found = self._readings.get(memo or "")
+        return parse_memo(memo or "") if found is None else found
 
     def rooms(self, project: str | None) -> RoomDirectory:
         if project is None:
@@ -211,7 +244,8 @@ class Linker:
     def contracts(self, houses: Iterable[str]) -> dict[str, list[_Contract]]:
         """The contracts on each house (cached for the linker's life: one transaction)."""
         wanted = set(houses)
-        missing = sorted(wanted - self._contracts.keys())
+        # `house not in` each: `wanted - self._contracts.keys()` would walk every key cached, on each call
+        missing = sorted(house for house in wanted if house not in self._contracts)
         for start in range(0, len(missing), 500):
             chunk = missing[start : start + 500]
             fetched = self._fetch_contracts(chunk)
@@ -226,7 +260,7 @@ class Linker:
         by_name: list[Any] = []
         for row in rows:
             directory = self.rooms(row.phase_code)
-            fits = [directory.candidates(ref) for ref in parse_memo(row.remark or "").units]
+            fits = [directory.candidates(ref) for ref in self.reading(row.remark).units]
             named = {house for candidates in fits for house in candidates[:MAX_CANDIDATES]}
             houses |= named
             wide = any(len(candidates) > MAX_CANDIDATES for candidates in fits)
@@ -244,7 +278,9 @@ class Linker:
                 namesakes.update((house, row.customer_name) for house in named_houses)
         self._fetch_claims(namesakes)
         found = self.contracts(houses)
-        contracts = sorted({c.contract_no for listed in found.values() for c in listed} - self._plans.keys())
+        contracts = sorted(
+            {c.contract_no for listed in found.values() for c in listed if c.contract_no not in self._plans}
+        )
         for start in range(0, len(contracts), 500):
             chunk = contracts[start : start + 500]
             for contract_no in chunk:
@@ -372,7 +408,7 @@ class Linker:
 
     def _fetch_claims(self, keys: set[tuple[str, str]]) -> None:
         """The customer codes each (house, name) is stood for by in the links the warehouse holds."""
-        wanted = sorted(keys - self._stored_claims.keys())
+        wanted = sorted(key for key in keys if key not in self._stored_claims)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             for key in chunk:
@@ -511,7 +547,7 @@ class Linker:
         return max(contracts, key=score)
 
     def link(self, row: Any, *, on: date, known: dict[str, frozenset[tuple[str, str]]], refund: bool = False) -> Link:
-        reading = parse_memo(row.remark or "")
+        reading = self.reading(row.remark)
         if refund and TRUE_UP.search(row.remark or ""):
             refund = False  # a true-up (退面积补差款) or a room change's difference paid back on a live contract
         directory = self.rooms(row.phase_code)
@@ -752,8 +788,63 @@ def _is_named(found: Link) -> bool:
     return bool(found.basis and found.basis.startswith("memo+customer"))
 
 
+# the two passes of a linking, each over every chunk of customer codes: `link_customers`, then `link_invoices_of`
+CUSTOMERS, INVOICES = "receipts and refunds", "invoices"
+
+
+def memo_readings(conn: Connection, rows_of: str, codes: list[str | None]) -> dict[str, MemoReading]:
+    """The reading of each memo of the rows a pass (`CUSTOMERS`, `INVOICES`) links for these customer codes:
+    what the linker would read itself, read ahead in another process while it links the chunk before
+    (`estatehub.ledger.load.link_codes`; decision 0045). A memo reads the same wherever it is read."""
+    if rows_of == CUSTOMERS:
+        rows = [*_receipts_of(conn, codes), *_refunds_of(conn, codes)]
+    elif rows_of == INVOICES:
+        rows = _invoices_of(conn, codes)
+    else:
+        raise ValueError(f"expected the pass {CUSTOMERS!r} or {INVOICES!r}, got {rows_of!r}")
+    return {memo: parse_memo(memo) for memo in {row.remark or "" for row in rows}}
+
+
+def _receipts_of(conn: Connection, codes: list[str | None]) -> list[Any]:
+    query = select(*_RECEIPT_ROW).where(or_(*_of_codes(core_receipt, codes))).order_by(core_receipt.c.bill_id)
+    return list(conn.execute(query).all()) if codes else []
+
+
+def _refunds_of(conn: Connection, codes: list[str | None]) -> list[Any]:
+    return list(conn.execute(select(*_REFUND_ROW).where(or_(*_of_codes(core_refund, codes)))).all()) if codes else []
+
+
+def _invoices_of(conn: Connection, codes: list[str | None]) -> list[Any]:
+    """The invoices of these customer codes, and those issued on their receipts."""
+    if not codes:
+        return []
+    clauses = _of_codes(core_invoice, codes)
+    if named_codes := [code for code in codes if code is not None]:
+        clauses.append(
+            core_invoice.c.source_bill_no.in_(
+                select(core_receipt.c.bill_no).where(core_receipt.c.customer_code.in_(named_codes))
+            )
+        )
+    query = select(*_INVOICE_ROW).where(or_(*clauses)).order_by(core_invoice.c.invoice_id)
+    return list(conn.execute(query).all())
+
+
+def _of_codes(table: Any, codes: list[str | None]) -> list[Any]:
+    """The conditions of a row of `table` whose customer code is among `codes` (None: it has none)."""
+    named_codes = [code for code in codes if code is not None]
+    clauses = [table.c.customer_code.in_(named_codes)] if named_codes else []
+    if None in codes:
+        clauses.append(table.c.customer_code.is_(None))
+    return clauses
+
+
 def link_customers(
-    conn: Connection, codes: list[str | None], *, at: datetime, rooms: dict[str, RoomDirectory] | None = None
+    conn: Connection,
+    codes: list[str | None],
+    *,
+    at: datetime,
+    rooms: dict[str, RoomDirectory] | None = None,
+    readings: dict[str, MemoReading] | None = None,
 ) -> tuple[int, int]:
     """Link every receipt and refund of these customer codes (None: the rows without one).
 
@@ -761,17 +852,13 @@ def link_customers(
     each receipt is linked by its own memo; receipts whose memo and customer name agree tell which
     house a customer code stands for; then the other receipts and the refunds are linked with that
     knowledge. Returns (receipts resolved, receipts unresolved). Invoices: `link_invoices_of`, after.
+    `readings`: their memos' readings, read ahead (`memo_readings`).
     """
-    linker = Linker(conn, rooms)
+    linker = Linker(conn, rooms, readings)
     named_codes = [code for code in codes if code is not None]
-    clauses = []
-    if named_codes:
-        clauses.append(core_receipt.c.customer_code.in_(named_codes))
-    if None in codes:
-        clauses.append(core_receipt.c.customer_code.is_(None))
-    if not clauses:
+    if not codes:
         return 0, 0
-    receipts = conn.execute(select(core_receipt).where(or_(*clauses)).order_by(core_receipt.c.bill_id)).all()
+    receipts = _receipts_of(conn, codes)
     linker.prefetch(receipts)
     linker.codes_in_call = set(named_codes)
     first = {row.bill_id: linker.link(row, on=row.receipt_on, known={}) for row in receipts}
@@ -793,15 +880,7 @@ def link_customers(
         updates.append(_row_update(row.bill_id, found, at))
     _update(conn, core_receipt, "bill_id", updates)
 
-    refund_clauses = [
-        c
-        for c in (
-            core_refund.c.customer_code.in_(named_codes) if named_codes else None,
-            core_refund.c.customer_code.is_(None) if None in codes else None,
-        )
-        if c is not None
-    ]
-    refunds = conn.execute(select(core_refund).where(or_(*refund_clauses))).all()
+    refunds = _refunds_of(conn, codes)
     linker.prefetch(refunds)
     _update(
         conn,
@@ -814,24 +893,23 @@ def link_customers(
 
 
 def link_invoices_of(
-    conn: Connection, codes: list[str | None], *, at: datetime, rooms: dict[str, RoomDirectory] | None = None
+    conn: Connection,
+    codes: list[str | None],
+    *,
+    at: datetime,
+    rooms: dict[str, RoomDirectory] | None = None,
+    readings: dict[str, MemoReading] | None = None,
 ) -> int:
     """Link the invoices of these customer codes, and those issued on their receipts (after the receipts
     of every pending customer are linked): through the receipt, else the blue invoice a red one reverses,
-    else the remark. Returns how many were linked to a contract."""
-    named_codes = [code for code in codes if code is not None]
-    clauses = []
-    if named_codes:
-        bills = select(core_receipt.c.bill_no).where(core_receipt.c.customer_code.in_(named_codes))
-        clauses += [core_invoice.c.customer_code.in_(named_codes), core_invoice.c.source_bill_no.in_(bills)]
-    if None in codes:
-        clauses.append(core_invoice.c.customer_code.is_(None))
-    if not clauses:
+    else the remark. Returns how many were linked to a contract. `readings`: their remarks' readings, read
+    ahead (`memo_readings`)."""
+    invoices = _invoices_of(conn, codes)
+    if not invoices:
         return 0
-    invoices = conn.execute(select(core_invoice).where(or_(*clauses)).order_by(core_invoice.c.invoice_id)).all()
     by_bill = _links_by(conn, core_receipt, core_receipt.c.bill_no, {row.source_bill_no for row in invoices})
     by_blue = _links_by(conn, core_invoice, core_invoice.c.invoice_no, {row.blue_invoice_no for row in invoices})
-    linker = Linker(conn, rooms)
+    linker = Linker(conn, rooms, readings)
     linker.prefetch([row for row in invoices if not (row.source_bill_no in by_bill or row.blue_invoice_no in by_blue)])
     updates, resolved = [], 0
     for row in invoices:  # blue invoices come before the red ones that reverse them (id order)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -25,8 +26,10 @@ from sqlalchemy import Connection
 from connectors.ledger.records import SOURCE, Invoice, Receipt, Refund, VoucherLine
 from estatehub.ledger import link
 from estatehub.ledger.tables import STAGING
-from estatehub.memo import RoomDirectory, fee_kind, fee_payable_kind, parse_memo
+from estatehub.memo import MemoReading, RoomDirectory, fee_kind, fee_payable_kind, parse_memo
 from estatehub.pii import PiiHasher
+from estatehub.settings import read_ahead_mode
+from estatehub.sync.batches import PROCESS, batches, can_fork
 from estatehub.sync.collection import paced_collection
 from estatehub.sync.stream import Batch, Stream
 from estatehub.warehouse import sqlfiles
@@ -245,29 +248,74 @@ class FormStream(Stream[LedgerRecord, dict[str, Any]]):
         return len(accepted)
 
 
-def link_pending(warehouse: Warehouse, *, at: datetime, chunk: int = 500) -> tuple[int, int]:
+def link_pending(
+    warehouse: Warehouse, *, at: datetime, chunk: int = 500, read_ahead: bool | str = True
+) -> tuple[int, int]:
     """Link the rows of every customer with a row not linked since it last came (or without a contract),
     a chunk of customers per transaction. Returns (receipts resolved, unresolved) among those relinked."""
     with warehouse.engine.connect() as conn:
         codes = link.pending_customers(conn)
-    return link_codes(warehouse, codes, at=at, chunk=chunk)
+    return link_codes(warehouse, codes, at=at, chunk=chunk, read_ahead=read_ahead)
 
 
-def link_codes(warehouse: Warehouse, codes: list[str | None], *, at: datetime, chunk: int = 500) -> tuple[int, int]:
+def link_codes(
+    warehouse: Warehouse, codes: list[str | None], *, at: datetime, chunk: int = 500, read_ahead: bool | str = True
+) -> tuple[int, int]:
     """Link every receipt, refund and invoice of these customer codes (None: the rows without one), a chunk of
-    customers per transaction; returns (receipts resolved, unresolved)."""
+    customers per transaction; returns (receipts resolved, unresolved).
+
+    Where the syncs read their batches ahead in a forked process (`read_ahead`: True, the installation's
+    choice, `estatehub.settings.read_ahead_mode`; or a mode of `estatehub.sync.batches`), the memos of each
+    chunk are read in one too, while the linker links the chunk before: reading is Python, and so is
+    linking; in two processes they run on two cores (decision 0045). Elsewhere the linker reads each memo
+    itself: a thread would only take turns with it, and read each chunk's rows once more."""
+    chunks = [codes[start : start + chunk] for start in range(0, len(codes), chunk)]
+    passes = [(link.CUSTOMERS, part) for part in chunks] + [(link.INVOICES, part) for part in chunks]
+    mode = read_ahead_mode() if read_ahead is True else read_ahead
+    if mode == PROCESS and can_fork() and _shared(warehouse):
+        readings: Iterator[dict[str, MemoReading] | None] = batches(
+            _closing_connections(warehouse, passes), 1, functools.partial(_read_memos, warehouse), read_ahead=PROCESS
+        )
+    else:
+        readings = (None for _ in passes)
     resolved = unresolved = 0
     rooms: dict[str, RoomDirectory] = {}  # each project's rooms, read once for every chunk
     analyze(warehouse.engine, link.TABLES_READ)  # the rows just loaded: the linker's joins planned on them
-    with paced_collection() as pacer:  # a chunk is a batch: the collector paced by chunks (decision 0040)
-        for start in range(0, len(codes), chunk):
+    # a chunk is a batch: the collector paced by chunks (decision 0040), in the reading process too
+    with paced_collection() as pacer, closing(readings):
+        for (rows_of, part), memos in zip(passes, readings, strict=True):
             with warehouse.begin() as conn:
-                done, left = link.link_customers(conn, codes[start : start + chunk], at=at, rooms=rooms)
-            resolved += done
-            unresolved += left
-            pacer.batch_written()
-        for start in range(0, len(codes), chunk):
-            with warehouse.begin() as conn:
-                link.link_invoices_of(conn, codes[start : start + chunk], at=at, rooms=rooms)
+                if rows_of == link.CUSTOMERS:
+                    done, left = link.link_customers(conn, part, at=at, rooms=rooms, readings=memos)
+                    resolved += done
+                    unresolved += left
+                else:
+                    link.link_invoices_of(conn, part, at=at, rooms=rooms, readings=memos)
             pacer.batch_written()
     return resolved, unresolved
+
+
+def _closing_connections(warehouse: Warehouse, passes: list[Any]) -> Iterator[Any]:
+    """The passes, iterated in the reading process, which then closes the connections it opened itself (the
+    parent's it never touches: `estatehub.warehouse.engine`), rather than leave them to its exit."""
+    try:
+        yield from passes
+    finally:
+        warehouse.engine.dispose()
+
+
+def _read_memos(warehouse: Warehouse, passes: list[tuple[str, list[str | None]]]) -> dict[str, MemoReading]:
+    """The readings of one pass's memos (`link.memo_readings`), on a connection of the reading process."""
+    ((rows_of, codes),) = passes
+    with warehouse.engine.connect() as conn:
+        return link.memo_readings(conn, rows_of, codes)
+
+
+def _shared(warehouse: Warehouse) -> bool:
+    """Whether another process can open this warehouse: not a SQLite database in memory, which only the
+    connection that made it sees."""
+    url = warehouse.engine.url
+    if url.get_backend_name() != "sqlite":
+        return True
+    database = url.database or ""
+    return bool(database) and ":memory:" not in database and url.query.get("mode") != "memory"

@@ -12,9 +12,10 @@ form is keyed, typed, memo-read and written.
 
 Then every customer with a row that came in this run, or with a row still without a contract (its
 contract may have reached the warehouse since), has all its receipts, refunds and invoices linked anew
-(`estatehub.ledger.link.link_customers`, a chunk of customers per transaction): links depend on the
-rows and contracts only, never on how the rows were split into runs. A sync killed before this step
-leaves those rows unlinked (`linked_at` null); the next run links them.
+(`estatehub.ledger.link.link_customers`, a chunk of customers per transaction, the next chunk's memos read
+in a read-ahead process meanwhile): links depend on the rows and contracts only, never on how the rows were
+split into runs. A sync killed before this step leaves those rows unlinked (`linked_at` null); the next run
+links them.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def sync_ledger(
             run_id=f"{run_id}:{STREAMS[form]}",
             read_ahead=read_ahead,
         )
-    relinked = link_pending(warehouse, at=utcnow())
+    # the linking reads its memos ahead where the streams read their batches ahead (decision 0045)
+    relinked = link_pending(warehouse, at=utcnow(), read_ahead=(settings.read_ahead or True) if read_ahead else False)
     resolved, unresolved = _receipt_links(warehouse)
     result = LedgerSyncResult(run_id, streams, resolved, unresolved, time.monotonic() - started, relinked)
     log.info("sync %s: %s", SOURCE, result.as_dict())

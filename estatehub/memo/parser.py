@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from estatehub.memo.normalize import normalize
 
@@ -46,6 +47,11 @@ class UnitRef:
     def key(self) -> tuple[str | None, str | None, str]:
         return self.building, self.unit, self.room
 
+    def __reduce__(self) -> tuple[type[UnitRef], tuple[Any, ...]]:
+        # pickled as its fields, built again by its constructor: a frozen dataclass's own way (`__setstate__`
+        # over `fields()`) costs several times that, and the linker receives its readings pickled (decision 0045)
+        return UnitRef, (self.building, self.unit, self.room, self.confidence, self.rule, self.span)
+
 
 @dataclass(frozen=True, slots=True)
 class MemoReading:
@@ -58,6 +64,9 @@ class MemoReading:
     normalized: str
     units: tuple[UnitRef, ...]
     kinds: tuple[str, ...]
+
+    def __reduce__(self) -> tuple[type[MemoReading], tuple[Any, ...]]:
+        return MemoReading, (self.text, self.normalized, self.units, self.kinds)  # as `UnitRef.__reduce__`
 
     @property
     def kind(self) -> str | None:

@@ -184,3 +184,17 @@ DIRECTORY = RoomDirectory(
 def test_room_directory_resolves_only_what_is_unambiguous(memo: str, house: str | None) -> None:
     (ref,) = parse_memo(memo).units
     assert DIRECTORY.resolve(ref) == house
+
+
+def test_a_reading_crosses_a_pipe_whole() -> None:
+    """The linker receives its readings pickled from the process that read them ahead (decision 0045); the
+    readings pickle by their fields (`__reduce__`), so a field added and left out of it is caught here."""
+    import dataclasses
+    import pickle
+
+    readings = [parse_memo(memo) for memo, _, _ in CASES]
+    assert pickle.loads(pickle.dumps(readings, protocol=pickle.HIGHEST_PROTOCOL)) == readings
+    ref = next(unit for reading in readings for unit in reading.units)
+    for value in (ref, readings[0]):
+        fields = [field.name for field in dataclasses.fields(value)]
+        assert list(value.__reduce__()[1]) == [getattr(value, name) for name in fields]
