@@ -806,12 +806,16 @@ def memo_readings(conn: Connection, rows_of: str, codes: list[str | None]) -> di
 
 
 def _receipts_of(conn: Connection, codes: list[str | None]) -> list[Any]:
+    if not codes:
+        return []
     query = select(*_RECEIPT_ROW).where(or_(*_of_codes(core_receipt, codes))).order_by(core_receipt.c.bill_id)
-    return list(conn.execute(query).all()) if codes else []
+    return list(conn.execute(query).all())
 
 
 def _refunds_of(conn: Connection, codes: list[str | None]) -> list[Any]:
-    return list(conn.execute(select(*_REFUND_ROW).where(or_(*_of_codes(core_refund, codes)))).all()) if codes else []
+    if not codes:
+        return []
+    return list(conn.execute(select(*_REFUND_ROW).where(or_(*_of_codes(core_refund, codes)))).all())
 
 
 def _invoices_of(conn: Connection, codes: list[str | None]) -> list[Any]:
@@ -854,10 +858,10 @@ def link_customers(
     knowledge. Returns (receipts resolved, receipts unresolved). Invoices: `link_invoices_of`, after.
     `readings`: their memos' readings, read ahead (`memo_readings`).
     """
-    linker = Linker(conn, rooms, readings)
-    named_codes = [code for code in codes if code is not None]
     if not codes:
         return 0, 0
+    linker = Linker(conn, rooms, readings)
+    named_codes = [code for code in codes if code is not None]
     receipts = _receipts_of(conn, codes)
     linker.prefetch(receipts)
     linker.codes_in_call = set(named_codes)

@@ -125,3 +125,13 @@ def test_only_a_warehouse_another_process_can_open_has_its_memos_read_in_one(
         assert _shared(warehouse) is shared
     finally:
         warehouse.engine.dispose()
+
+
+@pytest.mark.filterwarnings("error::DeprecationWarning")  # an `or_()` of no condition is deprecated
+def test_no_customer_codes_link_nothing_and_ask_nothing(warehouse: Warehouse) -> None:
+    from estatehub.ledger.link import INVOICES, link_customers, link_invoices_of
+
+    with warehouse.engine.connect() as conn:
+        assert memo_readings(conn, CUSTOMERS, []) == memo_readings(conn, INVOICES, []) == {}
+        assert link_customers(conn, [], at=WORLD_END) == (0, 0)
+        assert link_invoices_of(conn, [], at=WORLD_END) == 0
