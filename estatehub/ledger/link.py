@@ -805,20 +805,20 @@ def memo_readings(conn: Connection, rows_of: str, codes: list[str | None]) -> di
     return {memo: parse_memo(memo) for memo in {row.remark or "" for row in rows}}
 
 
-def _receipts_of(conn: Connection, codes: list[str | None]) -> list[Any]:
+def _receipts_of(conn: Connection, codes: list[str | None]) -> Sequence[Any]:
     if not codes:
         return []
     query = select(*_RECEIPT_ROW).where(or_(*_of_codes(core_receipt, codes))).order_by(core_receipt.c.bill_id)
-    return list(conn.execute(query).all())
+    return conn.execute(query).all()
 
 
-def _refunds_of(conn: Connection, codes: list[str | None]) -> list[Any]:
+def _refunds_of(conn: Connection, codes: list[str | None]) -> Sequence[Any]:
     if not codes:
         return []
-    return list(conn.execute(select(*_REFUND_ROW).where(or_(*_of_codes(core_refund, codes)))).all())
+    return conn.execute(select(*_REFUND_ROW).where(or_(*_of_codes(core_refund, codes)))).all()
 
 
-def _invoices_of(conn: Connection, codes: list[str | None]) -> list[Any]:
+def _invoices_of(conn: Connection, codes: list[str | None]) -> Sequence[Any]:
     """The invoices of these customer codes, and those issued on their receipts."""
     if not codes:
         return []
@@ -830,7 +830,7 @@ def _invoices_of(conn: Connection, codes: list[str | None]) -> list[Any]:
             )
         )
     query = select(*_INVOICE_ROW).where(or_(*clauses)).order_by(core_invoice.c.invoice_id)
-    return list(conn.execute(query).all())
+    return conn.execute(query).all()
 
 
 def _of_codes(table: Any, codes: list[str | None]) -> list[Any]:

@@ -272,7 +272,7 @@ def link_codes(
     chunks = [codes[start : start + chunk] for start in range(0, len(codes), chunk)]
     passes = [(link.CUSTOMERS, part) for part in chunks] + [(link.INVOICES, part) for part in chunks]
     mode = read_ahead_mode() if read_ahead is True else read_ahead
-    if mode == PROCESS and can_fork() and _shared(warehouse):
+    if passes and mode == PROCESS and can_fork() and _shared(warehouse):  # no process forked for nothing to link
         readings: Iterator[dict[str, MemoReading] | None] = batches(
             _closing_connections(warehouse, passes), 1, functools.partial(_read_memos, warehouse), read_ahead=PROCESS
         )

@@ -135,3 +135,14 @@ def test_no_customer_codes_link_nothing_and_ask_nothing(warehouse: Warehouse) ->
         assert memo_readings(conn, CUSTOMERS, []) == memo_readings(conn, INVOICES, []) == {}
         assert link_customers(conn, [], at=WORLD_END) == (0, 0)
         assert link_invoices_of(conn, [], at=WORLD_END) == 0
+
+
+def test_nothing_to_link_forks_no_process(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An hourly sync with no customer to link starts no reading process."""
+    import os
+
+    def fork() -> int:
+        raise AssertionError("a process was forked with nothing to link")
+
+    monkeypatch.setattr(os, "fork", fork)
+    assert link_codes(warehouse, [], at=WORLD_END, read_ahead=PROCESS) == (0, 0)
