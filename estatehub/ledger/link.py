@@ -52,7 +52,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, null, or_, select, update
+from sqlalchemy import Connection, bindparam, null, or_, select, union, update
 
 from estatehub.ledger.tables import core_invoice, core_receipt, core_refund
 from estatehub.memo import MemoReading, RoomDirectory, parse_memo
@@ -819,18 +819,17 @@ def _refunds_of(conn: Connection, codes: list[str | None]) -> Sequence[Any]:
 
 
 def _invoices_of(conn: Connection, codes: list[str | None]) -> Sequence[Any]:
-    """The invoices of these customer codes, and those issued on their receipts."""
+    """The invoices of these customer codes, and those issued on their receipts: a union of one query per
+    condition, each answered by its index (a condition on a subquery inside an `or_`, PostgreSQL checks on
+    every invoice in turn; decision 0046)."""
     if not codes:
         return []
-    clauses = _of_codes(core_invoice, codes)
+    queries = [select(*_INVOICE_ROW).where(clause) for clause in _of_codes(core_invoice, codes)]
     if named_codes := [code for code in codes if code is not None]:
-        clauses.append(
-            core_invoice.c.source_bill_no.in_(
-                select(core_receipt.c.bill_no).where(core_receipt.c.customer_code.in_(named_codes))
-            )
-        )
-    query = select(*_INVOICE_ROW).where(or_(*clauses)).order_by(core_invoice.c.invoice_id)
-    return conn.execute(query).all()
+        receipts = select(core_receipt.c.bill_no).where(core_receipt.c.customer_code.in_(named_codes))
+        queries.append(select(*_INVOICE_ROW).where(core_invoice.c.source_bill_no.in_(receipts)))
+    query = union(*queries) if len(queries) > 1 else queries[0]
+    return conn.execute(query.order_by(query.selected_columns.invoice_id)).all()
 
 
 def _of_codes(table: Any, codes: list[str | None]) -> list[Any]:

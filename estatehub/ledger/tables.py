@@ -233,6 +233,7 @@ core_receipt = Table(
     *_link(),
     Index("ix_core_receipt_contract_no", "contract_no"),
     Index("ix_core_receipt_customer_code", "customer_code"),
+    Index("ix_core_receipt_house_id", "house_id"),  # the linker's claims of a house by a name: 0021
 )
 
 core_refund = Table(
@@ -252,6 +253,7 @@ core_refund = Table(
     *_memo(),
     *_link(),
     Index("ix_core_refund_contract_no", "contract_no"),
+    Index("ix_core_refund_customer_code", "customer_code"),  # the linker's rows of a chunk of customers: 0021
 )
 
 core_invoice = Table(
@@ -278,6 +280,7 @@ core_invoice = Table(
     *_link(),
     Index("ix_core_invoice_invoice_no", "invoice_no"),
     Index("ix_core_invoice_source_bill_no", "source_bill_no"),
+    Index("ix_core_invoice_customer_code", "customer_code"),  # the linker's rows of a chunk of customers: 0021
 )
 
 core_deposit = Table(

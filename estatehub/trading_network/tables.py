@@ -186,6 +186,9 @@ core_contract = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_core_contract_house_id", "house_id"),
     Index("ix_core_contract_state", "state"),
+    # the ledger's linker asks which contracts name a contract as their subscription or previous one: 0021
+    Index("ix_core_contract_subscription_no", "subscription_no"),
+    Index("ix_core_contract_previous_contract_no", "previous_contract_no"),
 )
 
 
