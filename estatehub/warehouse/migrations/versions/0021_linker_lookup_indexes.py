@@ -1,4 +1,4 @@
-"""Indexes for the ledger linker's two lookups that scanned a whole table each time (issue 13, decision 0046).
+"""Indexes for the ledger linker's four lookups that read a whole table each time (issue 13, decision 0046).
 
 - `ix_core_contract_subscription_no` on `core_contract (subscription_no)` and
   `ix_core_contract_previous_contract_no` on `core_contract (previous_contract_no)`: for the contracts of a
@@ -6,9 +6,12 @@
   (`Linker._successors_start`: when a contract was superseded).
 - `ix_core_receipt_house_id` on `core_receipt (house_id)`: which customer codes stand for a house and a name
   in the links the warehouse holds (`Linker._fetch_claims`: two namesakes of one project).
+- `ix_core_refund_customer_code` on `core_refund (customer_code)` and `ix_core_invoice_customer_code` on
+  `core_invoice (customer_code)`: the refunds and the invoices of a chunk of customer codes (`_refunds_of`,
+  `_invoices_of`).
 
-Without them each question read every contract or every receipt: the linking grew with the square of the
-world.
+Without them each question read every contract, receipt, refund or invoice: the linking grew with the square
+of the world.
 
 Revision ID: 0021_linker_lookup_indexes
 Revises: 0020_buyer_name_index
