@@ -82,6 +82,11 @@ class SyncSettings:
     # in one process they take turns on one core (decision 0042)
     read_ahead: str | None = None
 
+    def read_ahead_where(self, read_ahead: bool) -> str | bool:
+        """Where a sync's run reads ahead (`estatehub.sync.batches`): these settings' mode, else the
+        installation's (`read_ahead_mode`); False where the run was asked not to read ahead."""
+        return (self.read_ahead or read_ahead_mode()) if read_ahead else False
+
 
 READ_AHEAD_MODES = ("process", "thread")
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from connectors.ledger.records import SOURCE
 from estatehub.ledger.load import INVOICE, RECEIPT, REFUND, STREAMS, VOUCHER, FormStream, LedgerSource, link_pending
-from estatehub.settings import LEDGER_SYNC, SyncSettings, read_ahead_mode
+from estatehub.settings import LEDGER_SYNC, SyncSettings
 from estatehub.sync.runs import SyncResult, new_run_id
 from estatehub.sync.stream import run_stream
 from estatehub.warehouse.engine import Warehouse
@@ -100,8 +100,7 @@ def sync_ledger(
             read_ahead=read_ahead,
         )
     # the linking reads its memos ahead where the streams read their batches ahead (decision 0045)
-    ahead = (settings.read_ahead or read_ahead_mode()) if read_ahead else False  # as `run_stream` chooses
-    relinked = link_pending(warehouse, at=utcnow(), read_ahead=ahead)
+    relinked = link_pending(warehouse, at=utcnow(), read_ahead=settings.read_ahead_where(read_ahead))
     resolved, unresolved = _receipt_links(warehouse)
     result = LedgerSyncResult(run_id, streams, resolved, unresolved, time.monotonic() - started, relinked)
     log.info("sync %s: %s", SOURCE, result.as_dict())

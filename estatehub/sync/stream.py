@@ -51,7 +51,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from connectors.records import QuarantineItem
 from estatehub.pii import PiiHasher
-from estatehub.settings import SyncSettings, read_ahead_mode
+from estatehub.settings import SyncSettings
 from estatehub.sync.batches import batches
 from estatehub.sync.collection import paced_collection
 from estatehub.sync.lock import abandon_stale_runs, stream_lock
@@ -340,7 +340,7 @@ def _run_locked(
 
         # closing(): on an error the read-ahead is stopped before the run is marked failed
         records = _records(stream, since, engine, settings.refetch_limit if mode == INCREMENTAL else 0)
-        ahead = (settings.read_ahead or read_ahead_mode()) if read_ahead else False
+        ahead = settings.read_ahead_where(read_ahead)
         with (
             paced_collection() as pacer,
             closing(batches(records, settings.batch_size, prepare, read_ahead=ahead)) as prepared,

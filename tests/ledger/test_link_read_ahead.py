@@ -146,3 +146,35 @@ def test_nothing_to_link_forks_no_process(warehouse: Warehouse, monkeypatch: pyt
 
     monkeypatch.setattr(os, "fork", fork)
     assert link_codes(warehouse, [], at=WORLD_END, read_ahead=PROCESS) == (0, 0)
+
+
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_the_ledger_sync_reads_ahead_where_its_settings_say_in_its_streams_and_its_linking(
+    warehouse: Warehouse, client: LedgerClient, world_path: Path, monkeypatch: pytest.MonkeyPatch, read_ahead: bool
+) -> None:
+    """The settings' mode over the installation's (the tests' is a thread: tests/conftest.py), for the streams
+    and the linking alike (`SyncSettings.read_ahead_where`); none at all where the run is asked to read inline."""
+    import estatehub.ledger.load
+    import estatehub.sync.stream
+    from estatehub.settings import SyncSettings
+    from estatehub.sync.batches import batches
+
+    asked: list[tuple[str, object]] = []
+    for module in (estatehub.sync.stream, estatehub.ledger.load):
+
+        def spy(*args, name=module.__name__, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            asked.append((name, kwargs["read_ahead"]))
+            return batches(*args, **kwargs)
+
+        monkeypatch.setattr(module, "batches", spy)
+    _load_contracts(warehouse, world_path)
+
+    sync_ledger(client, warehouse, settings=SyncSettings(batch_size=400, read_ahead=PROCESS), read_ahead=read_ahead)
+
+    where = {name for name, _ in asked}
+    if read_ahead:
+        assert where == {"estatehub.sync.stream", "estatehub.ledger.load"}
+        assert {mode for _, mode in asked} == {PROCESS}
+    else:
+        assert where == {"estatehub.sync.stream"}, "the linking reads its memos itself"
+        assert {mode for _, mode in asked} == {False}
