@@ -4,19 +4,22 @@ linker's own process. The tests' other linking runs read inline (`ESTATEHUB_READ
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
+import estatehub.ledger.load
+import estatehub.sync.stream
 from connectors.ledger import LedgerClient
 from estatehub.ledger.link import CUSTOMERS, all_customers, memo_readings
 from estatehub.ledger.load import link_codes
 from estatehub.ledger.sync import sync_ledger
 from estatehub.ledger.tables import core_invoice, core_receipt, core_refund
 from estatehub.memo import parse_memo
-from estatehub.sync.batches import PROCESS, can_fork
+from estatehub.sync.batches import PROCESS, batches, can_fork
 from estatehub.warehouse import Warehouse
 from tests.ledger.test_ledger_warehouse import SETTINGS, WORLD_END, _load_contracts
 
@@ -154,11 +157,6 @@ def test_the_ledger_sync_reads_ahead_where_its_settings_say_in_its_streams_and_i
 ) -> None:
     """The settings' mode over the installation's (the tests' is a thread: tests/conftest.py), for the streams
     and the linking alike (`SyncSettings.read_ahead_where`); none at all where the run is asked to read inline."""
-    import estatehub.ledger.load
-    import estatehub.sync.stream
-    from estatehub.settings import SyncSettings
-    from estatehub.sync.batches import batches
-
     asked: list[tuple[str, object]] = []
     for module in (estatehub.sync.stream, estatehub.ledger.load):
 
@@ -169,7 +167,7 @@ def test_the_ledger_sync_reads_ahead_where_its_settings_say_in_its_streams_and_i
         monkeypatch.setattr(module, "batches", spy)
     _load_contracts(warehouse, world_path)
 
-    sync_ledger(client, warehouse, settings=SyncSettings(batch_size=400, read_ahead=PROCESS), read_ahead=read_ahead)
+    sync_ledger(client, warehouse, settings=dataclasses.replace(SETTINGS, read_ahead=PROCESS), read_ahead=read_ahead)
 
     where = {name for name, _ in asked}
     if read_ahead:
